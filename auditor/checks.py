@@ -1,0 +1,317 @@
+"""Evaluation: resolved datasets to findings, each with its rule, severity, evidence and place.
+
+Four layers are checked, each on its own: the license (and what its expression allows), the terms
+of the platforms the content was collected from, the output terms of the models that generated it,
+and lineage (findings on an upstream dataset pass down to every descendant, with ``via``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from auditor.knowledge import Clause, CommercialUse, KnowledgeBase, License, OutputTermsKind
+from auditor.licensing import Choice, Leaf, Resolution, Status, choose
+from auditor.model import Collection, Dataset, Fact, Location
+from auditor.policy import Policy, Severity
+from auditor.report import Evidence, Finding
+from auditor.rulebook import Rule, Rulebook
+
+# Acquisition methods that are a platform's own sanctioned channels. Anything else, including a
+# method that is not stated, is treated as automated collection (fail closed).
+SANCTIONED_METHODS = frozenset({"api", "licensed", "license", "partnership", "official-dump"})
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A dataset with its license resolved and every OR decided under the policy."""
+
+    dataset: Dataset
+    resolution: Resolution
+    choice: Choice | None
+
+    @property
+    def commercial_use(self) -> CommercialUse:
+        from auditor.licensing import commercial_use
+
+        return commercial_use(self.choice.leaves) if self.choice else CommercialUse.UNKNOWN
+
+
+def _license_rules(chosen: Iterable[Leaf]) -> dict[Rule, list[Leaf]]:
+    """Which license rules the given licenses trigger, and which licenses trigger each."""
+    rules: dict[Rule, list[Leaf]] = {}
+    for leaf in chosen:
+        for rule in _leaf_rules(leaf.license):
+            rules.setdefault(rule, []).append(leaf)
+    return rules
+
+
+def _leaf_rules(lic: License | None) -> list[Rule]:
+    if lic is None:
+        return [Rule.LICENSE_UNKNOWN]
+    terms = lic.terms
+    found: list[Rule] = []
+    match terms.commercial_use:
+        case CommercialUse.PROHIBITED:
+            found.append(Rule.LICENSE_NONCOMMERCIAL)
+        case CommercialUse.UNKNOWN:
+            found.append(Rule.LICENSE_UNKNOWN)
+        case CommercialUse.RESTRICTED:
+            found.append(Rule.LICENSE_USE_RESTRICTED)
+        case CommercialUse.ALLOWED:
+            pass
+    flags = (
+        (terms.research_only, Rule.LICENSE_RESEARCH_ONLY),
+        (terms.no_derivatives, Rule.LICENSE_NO_DERIVATIVES),
+        (terms.share_alike, Rule.LICENSE_SHARE_ALIKE),
+        (terms.attribution, Rule.LICENSE_ATTRIBUTION),
+        (terms.use_restricted and terms.commercial_use is not CommercialUse.RESTRICTED,
+         Rule.LICENSE_USE_RESTRICTED),
+    )
+    found.extend(rule for flag, rule in flags if flag)
+    return found
+
+
+def license_cost(policy: Policy) -> object:
+    """The cost of a set of licenses under ``policy``: how many findings at each severity."""
+
+    def cost(chosen: Sequence[Leaf]) -> tuple[int, int, int]:
+        counts = {Severity.ERROR: 0, Severity.WARNING: 0, Severity.INFO: 0}
+        for rule in _license_rules(chosen):
+            severity = policy.severity(rule)
+            if severity is not None:
+                counts[severity] += 1
+        return counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.INFO]
+
+    return cost
+
+
+def judge(dataset: Dataset, resolution: Resolution, policy: Policy) -> Judged:
+    if resolution.tree is None:
+        return Judged(dataset, resolution, None)
+    return Judged(dataset, resolution, choose(resolution.tree, license_cost(policy)))  # type: ignore[arg-type]
+
+
+_MESSAGES = {
+    Rule.LICENSE_NONCOMMERCIAL: "{ids} prohibit{s} commercial use",
+    Rule.LICENSE_RESEARCH_ONLY: "{ids} limit{s} use to research or academic purposes",
+    Rule.LICENSE_NO_DERIVATIVES: (
+        "{ids} forbid{s} sharing adaptations; a model trained on the data may count as one"
+    ),
+    Rule.LICENSE_SHARE_ALIKE: "{ids} require{s} adaptations to be shared under the same license",
+    Rule.LICENSE_ATTRIBUTION: "{ids} require{s} attribution of the source",
+    Rule.LICENSE_USE_RESTRICTED: "{ids} carr{ies} use-based restrictions that must be passed on",
+    Rule.LICENSE_UNKNOWN: "the terms of {ids} are not known: treated as all rights reserved",
+}
+
+
+def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
+    ds, resolution = item.dataset, item.resolution
+    location = ds.license.location if ds.license else ds.location
+    trigger = f"license: {resolution.raw}" if resolution.raw is not None else "no license field"
+    out: list[Finding] = []
+
+    def add(rule: Rule, message: str, lic: License | None = None) -> None:
+        severity = policy.severity(rule)
+        if severity is None:
+            return
+        evidence = Evidence(trigger=trigger)
+        if lic is not None:
+            evidence = Evidence(
+                source_url=lic.source.url, version=lic.source.version, trigger=trigger
+            )
+        out.append(Finding(rule=rule, severity=severity, dataset=ds.id, message=message,
+                           location=location, evidence=evidence))
+
+    if item.choice is None:
+        what = f"license {resolution.raw!r}" if resolution.raw else "no license"
+        add(Rule.LICENSE_UNKNOWN,
+            f"{what} could not be resolved ({resolution.evidence}); treated as all rights reserved")
+        return out
+    if resolution.status is Status.AMBIGUOUS:
+        names = ", ".join(resolution.candidates[:6])
+        more = len(resolution.candidates) - 6
+        add(Rule.LICENSE_AMBIGUOUS,
+            f"{resolution.raw!r} could be any of {len(resolution.candidates)} licenses "
+            f"({names}{f', and {more} more' if more > 0 else ''}); judged by the worst case")
+    for rule, chosen in _license_rules(item.choice.leaves).items():
+        ids = sorted({leaf.key for leaf in chosen})
+        plural = len(ids) > 1
+        template = _MESSAGES[rule]
+        message = template.format(
+            ids=", ".join(ids),
+            s="" if plural else "s",
+            ies="y" if plural else "ies",
+        )
+        if rule is Rule.LICENSE_UNKNOWN and resolution.status is Status.UNKNOWN:
+            message += f" ({resolution.evidence})"
+        add(rule, message, chosen[0].license)
+    return out
+
+
+def host_of(collection: Collection) -> str:
+    if collection.url is not None:
+        text = collection.url if "//" in collection.url else f"//{collection.url}"
+        try:
+            return (urlsplit(text).hostname or "").lower()
+        except ValueError:
+            return ""
+    return (collection.domain or "").strip().lower().split("/", 1)[0]
+
+
+def _platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
+    out: list[Finding] = []
+    for collection in ds.collected_from:
+        platform = kb.platform_for(host_of(collection))
+        if platform is None:
+            continue
+        method = (collection.method or "").strip().lower()
+        how = f"method {collection.method}" if collection.method else "method not stated"
+        trigger = f"collected_from: {collection.target} ({how})"
+        candidates: list[tuple[Rule, Clause | None, str]] = []
+        automated = method not in SANCTIONED_METHODS
+        scraping_clause = platform.clause(Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD)
+        if automated and scraping_clause is not None:
+            assumed = "" if collection.method else " (no method stated: assumed automated)"
+            candidates.append((
+                Rule.TOS_SCRAPING_PROHIBITED,
+                scraping_clause.kind,
+                f"{platform.name}'s terms forbid automated access or downloading, and the content "
+                f"was collected from {collection.target} by {collection.method or 'an unstated method'}"
+                f"{assumed}",
+            ))
+        training_clause = platform.clause(Clause.NO_ML_TRAINING)
+        if training_clause is not None:
+            candidates.append((
+                Rule.TOS_AI_TRAINING_PROHIBITED,
+                training_clause.kind,
+                f"{platform.name}'s terms forbid using its content to train machine-learning models",
+            ))
+        if not automated and training_clause is None and platform.clause(Clause.OPEN_LICENSE) is None:
+            candidates.append((
+                Rule.TOS_REVIEW,
+                None,
+                f"content from {platform.name} obtained by {collection.method}: check that the API "
+                "or license agreement permits training",
+            ))
+        for rule, kind, message in candidates:
+            severity = policy.severity(rule)
+            if severity is None:
+                continue
+            clause = platform.clause(kind) if kind is not None else None
+            out.append(Finding(
+                rule=rule, severity=severity, dataset=ds.id, message=message,
+                location=collection.location,
+                evidence=Evidence(
+                    source_url=platform.source.url,
+                    version=platform.source.version,
+                    quote=clause.quote if clause else None,
+                    trigger=trigger,
+                ),
+            ))
+    return out
+
+
+def _model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
+    out: list[Finding] = []
+    for fact in ds.generated_by:
+        family = kb.model_for(fact.value)
+        trigger = f"generated_by: {fact.value}"
+        if family is None:
+            rule, message, evidence = (
+                Rule.MODEL_OUTPUT_UNKNOWN,
+                f"generated by {fact.value!r}, whose output terms are not in the knowledge base",
+                Evidence(trigger=trigger),
+            )
+        elif family.terms is OutputTermsKind.PERMITTED:
+            continue
+        else:
+            rule = Rule.MODEL_OUTPUT_TERMS
+            message = f"generated by {fact.value} ({family.provider}): {family.clause}"
+            evidence = Evidence(source_url=family.source.url, version=family.source.version,
+                                quote=family.quote, trigger=trigger)
+        severity = policy.severity(rule)
+        if severity is not None:
+            out.append(Finding(rule=rule, severity=severity, dataset=ds.id, message=message,
+                               location=fact.location, evidence=evidence))
+    return out
+
+
+def evaluate(
+    judged: Sequence[Judged], kb: KnowledgeBase, policy: Policy, book: Rulebook
+) -> list[Finding]:
+    """Every finding on every dataset of one manifest, inherited ones included."""
+    own: dict[str, list[Finding]] = {}
+    for item in judged:
+        ds = item.dataset
+        own[ds.id] = [
+            *_license_findings(item, policy),
+            *_platform_findings(ds, kb, policy),
+            *_model_findings(ds, kb, policy),
+        ]
+    parents = {item.dataset.id: item.dataset.derived_from for item in judged}
+    inheritable = {doc.id for doc in book.rules if doc.inherited}
+    return _with_lineage(own, parents, inheritable, policy)
+
+
+def _with_lineage(
+    own: Mapping[str, list[Finding]],
+    parents: Mapping[str, tuple[Fact, ...]],
+    inheritable: set[Rule],
+    policy: Policy,
+) -> list[Finding]:
+    """Add to each dataset the findings of its ancestors, and report derivation cycles."""
+    # For each dataset: (via chain, the origin's own finding), shortest chain per origin finding.
+    total: dict[str, dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]]] = {}
+    in_cycle: set[str] = set()
+
+    def visit(node: str, stack: tuple[str, ...]) -> dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]]:
+        if node in total:
+            return total[node]
+        if node in stack:
+            in_cycle.update(stack[stack.index(node) :])
+            return {}
+        found: dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]] = {}
+        for fact in parents.get(node, ()):
+            parent = fact.value
+            chains = [((parent,), f) for f in own.get(parent, []) if f.rule in inheritable]
+            chains += [((parent, *via), f) for via, f in visit(parent, (*stack, node)).values()]
+            for via, origin in chains:
+                key = (origin.rule, origin.dataset, origin.message)
+                current = found.get(key)
+                if current is None or len(via) < len(current[0]):
+                    found[key] = (via, origin)
+        total[node] = found
+        return found
+
+    for node in own:
+        visit(node, ())
+    locations = {
+        node: {fact.value: fact.location for fact in facts} for node, facts in parents.items()
+    }
+    inherited = [
+        origin.model_copy(
+            update={
+                "dataset": node,
+                "via": via,
+                "location": locations[node][via[0]],
+                "message": f"inherited from {origin.dataset}"
+                + (f" (via {' -> '.join(via)})" if len(via) > 1 else "")
+                + f": {origin.message}",
+            }
+        )
+        for node, chains in total.items()
+        for via, origin in chains.values()
+    ]
+    findings = [f for node in own for f in own[node]] + inherited
+    severity = policy.severity(Rule.LINEAGE_CYCLE)
+    if severity is not None:
+        for node in sorted(in_cycle):
+            location = parents[node][0].location if parents.get(node) else None
+            findings.append(Finding(
+                rule=Rule.LINEAGE_CYCLE, severity=severity, dataset=node,
+                message=f"dataset {node} is part of a derived_from cycle; lineage cannot be traced",
+                location=location,
+            ))
+    return findings

@@ -1,0 +1,200 @@
+"""The command line: parse options, call the stages, render, write, exit.
+
+Exit codes: 0 the gate passes; 1 it fails on findings at or above --fail-on; 2 usage or input
+error. The report goes to stdout (or --output); the one-line summary and all messages to stderr.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import traceback
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from auditor.engine import audit
+from auditor.errors import AuditorError
+from auditor.manifest import json_schema
+from auditor.policy import Severity, builtin_policies
+from auditor.readers import FORMATS
+from auditor.render import OutputFormat
+from auditor.render.json import render_json
+from auditor.render.table import render_table, summary_line
+from auditor.report import Report
+from auditor.rulebook import load_rulebook
+from auditor.version import __version__
+
+EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 the gate passes; 1 it fails on findings at or above --fail-on; "
+    "2 usage or input error (bad manifest, policy or waiver file)."
+)
+
+app = typer.Typer(
+    name="auditor",
+    help=(
+        "May we train on this data? Audits training-data manifests for license, terms-of-service "
+        "and model-output restrictions and gives a verdict. It informs legal review; it is not "
+        "legal advice. " + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class FailOn(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+
+
+def _fail_input(err: AuditorError, debug: bool) -> NoReturn:
+    if debug:
+        traceback.print_exc()
+    _stderr().print(f"error: {err}")
+    raise typer.Exit(EXIT_INPUT)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
+    folder = path.parent if str(path.parent) else Path()
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _render(report: Report, fmt: OutputFormat, *, to_file: bool) -> str | None:
+    """The report as text, or None when it was printed to the terminal directly."""
+    match fmt:
+        case OutputFormat.JSON:
+            return render_json(report)
+        case OutputFormat.TABLE:
+            if to_file:
+                buffer = io.StringIO()
+                render_table(report, Console(file=buffer, width=120, no_color=True, markup=False))
+                return buffer.getvalue()
+            render_table(report, Console(highlight=False, markup=False))
+            return None
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def check(
+    manifests: Annotated[
+        list[Path], typer.Argument(help="Manifest files to audit (YAML or JSON).", show_default=False)
+    ],
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy",
+            "-p",
+            help=f"Built-in policy ({', '.join(builtin_policies())}) or a policy YAML file.",
+        ),
+    ] = "commercial",
+    waivers: Annotated[
+        Path | None, typer.Option("--waivers", "-w", help="YAML file of accepted exceptions.")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = OutputFormat.TABLE,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file (atomically)."),
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest severity that fails the gate.")
+    ] = FailOn.ERROR,
+    input_format: Annotated[
+        str | None,
+        typer.Option("--input-format", help=f"Force the manifest format ({', '.join(FORMATS)})."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge waiver expiry as of this date (YYYY-MM-DD)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Audit manifests and gate on the findings."""
+    try:
+        today = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        _stderr().print(f"error: --as-of: not a date (YYYY-MM-DD): {as_of}")
+        raise typer.Exit(EXIT_INPUT) from None
+    try:
+        report = audit(
+            manifests,
+            policy=policy,
+            waivers=waivers,
+            fail_on=Severity(fail_on.value),
+            today=today,
+            fmt=input_format,
+        )
+        text = _render(report, fmt, to_file=output is not None)
+        if output is not None and text is not None:
+            write_atomically(output, text)
+        elif text is not None:
+            sys.stdout.write(text)
+    except AuditorError as err:
+        _fail_input(err, debug)
+    except OSError as err:
+        _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
+        raise typer.Exit(EXIT_INPUT) from None
+    _stderr().print(summary_line(report))
+    raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the native manifest."""
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def rules() -> None:
+    """List the finding rules, what each means and its severity under each built-in policy."""
+    from auditor.policy import load_policy
+
+    book = load_rulebook()
+    policies = [load_policy(name) for name in builtin_policies()]
+    table = Table(title="Finding rules", title_justify="left")
+    table.add_column("rule", no_wrap=True)
+    table.add_column("what it means")
+    for p in policies:
+        table.add_column(p.name, no_wrap=True)
+    for doc in book.rules:
+        row = [Text(doc.id.value), Text(f"{doc.summary}\nFix: {doc.how_to_fix}")]
+        row += [Text(p.severities[doc.id].value) for p in policies]
+        table.add_row(*row)
+    Console(highlight=False, markup=False).print(table)
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if version:
+        sys.stdout.write(f"auditor {__version__}\n")
+        raise typer.Exit(EXIT_PASS)
+
+
+def main() -> None:
+    app()

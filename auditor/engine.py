@@ -1,0 +1,152 @@
+"""The core: read -> resolve -> evaluate -> waive -> report. No I/O beyond reading inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from auditor import readers
+from auditor.checks import Judged, evaluate, judge
+from auditor.knowledge import load_knowledge
+from auditor.licensing import commercial_use
+from auditor.policy import Policy, Severity, load_policy
+from auditor.report import (
+    DatasetReport,
+    DatasetVerdict,
+    Finding,
+    LicenseReport,
+    Report,
+    Totals,
+    Verdict,
+    WaiverReport,
+)
+from auditor.resolver import resolver_for
+from auditor.rulebook import load_rulebook
+from auditor.version import __version__
+from auditor.waivers import apply_waivers, load_waivers
+
+PathLike = str | Path
+
+
+def audit(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    policy: str | Policy = "commercial",
+    waivers: PathLike | None = None,
+    fail_on: Severity | str = Severity.ERROR,
+    today: date | None = None,
+    fmt: str | None = None,
+) -> Report:
+    """Audit one or more manifests and return the report. Raises InputError on bad input."""
+    path_list = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    chosen = policy if isinstance(policy, Policy) else load_policy(policy)
+    threshold = Severity(fail_on)
+    kb = load_knowledge()
+    book = load_rulebook()
+    resolver = resolver_for(kb)
+    placed = load_waivers(Path(waivers)) if waivers is not None else ()
+
+    dataset_rows: list[tuple[Judged, str]] = []
+    findings: list[Finding] = []
+    for path in path_list:
+        manifest = readers.read(path, fmt=fmt)
+        judged = [
+            judge(ds, resolver.resolve(ds.license.value if ds.license else None), chosen)
+            for ds in manifest.datasets
+        ]
+        findings.extend(evaluate(judged, kb, chosen, book))
+        dataset_rows.extend((item, manifest.path) for item in judged)
+
+    findings, waiver_reports = apply_waivers(findings, placed, today or date.today(), chosen)
+    findings.sort(key=_finding_order)
+    manifests = {path for _, path in dataset_rows}
+    datasets = sorted(
+        (_dataset_report(item, path, manifests, findings) for item, path in dataset_rows),
+        key=lambda d: (d.id, d.manifest),
+    )
+    failing = [f for f in findings if not f.waived and f.severity.rank >= threshold.rank]
+    return Report(
+        tool_version=__version__,
+        policy=chosen.name,
+        fail_on=threshold,
+        verdict=Verdict.FAIL if failing else Verdict.PASS,
+        datasets=tuple(datasets),
+        findings=tuple(findings),
+        waivers=tuple(sorted(waiver_reports, key=_waiver_order)),
+        totals=_totals(datasets, findings),
+    )
+
+
+def _finding_order(f: Finding) -> tuple[str, str, int, str, str, tuple[str, ...]]:
+    loc = f.location
+    return (
+        f.dataset,
+        loc.path if loc else "",
+        (loc.line or 0) if loc else 0,
+        f.rule.value,
+        f.message,
+        f.via,
+    )
+
+
+def _waiver_order(w: WaiverReport) -> tuple[str, int, str, str]:
+    return (w.location.path, w.location.line or 0, w.dataset, w.rule.value)
+
+
+def _dataset_report(
+    item: Judged, manifest: str, manifests: set[str], findings: Sequence[Finding]
+) -> DatasetReport:
+    ds, resolution = item.dataset, item.resolution
+    mine = [
+        f
+        for f in findings
+        if f.dataset == ds.id and not f.waived and _belongs(f, manifest, manifests)
+    ]
+    if any(f.severity is Severity.ERROR for f in mine):
+        verdict = DatasetVerdict.BLOCKED
+    elif any(f.severity is Severity.WARNING for f in mine):
+        verdict = DatasetVerdict.REVIEW
+    else:
+        verdict = DatasetVerdict.ALLOWED
+    license_report = LicenseReport(
+        raw=resolution.raw,
+        expression=resolution.expression,
+        status=resolution.status,
+        evidence=resolution.evidence,
+        candidates=resolution.candidates,
+        decisions=item.choice.decisions if item.choice else (),
+        commercial_use=commercial_use(item.choice.leaves if item.choice else ()),
+    )
+    return DatasetReport(
+        id=ds.id,
+        name=ds.name,
+        manifest=manifest,
+        location=ds.location,
+        license=license_report,
+        verdict=verdict,
+    )
+
+
+def _belongs(finding: Finding, manifest: str, manifests: set[str]) -> bool:
+    """Whether a finding on a dataset id concerns the dataset of this manifest.
+
+    Ids are unique within a manifest, not across manifests; a finding located in another file
+    (such as an expired waiver) concerns every dataset with that id.
+    """
+    loc = finding.location
+    return loc is None or loc.path == manifest or loc.path not in manifests
+
+
+def _totals(datasets: Sequence[DatasetReport], findings: Sequence[Finding]) -> Totals:
+    live = [f for f in findings if not f.waived]
+    return Totals(
+        datasets=len(datasets),
+        allowed=sum(d.verdict is DatasetVerdict.ALLOWED for d in datasets),
+        review=sum(d.verdict is DatasetVerdict.REVIEW for d in datasets),
+        blocked=sum(d.verdict is DatasetVerdict.BLOCKED for d in datasets),
+        errors=sum(f.severity is Severity.ERROR for f in live),
+        warnings=sum(f.severity is Severity.WARNING for f in live),
+        infos=sum(f.severity is Severity.INFO for f in live),
+        waived=len(findings) - len(live),
+    )

@@ -1,0 +1,142 @@
+"""License expressions as the auditor reasons about them, and how their terms combine.
+
+The resolver turns raw text into a :class:`Resolution` holding a small expression tree whose leaves
+are knowledge-base licenses (or unknown symbols). This module owns the algebra:
+
+* ``A AND B`` carries every term of both (the conjunction of their leaves);
+* ``A OR B`` is usable if either branch is: the caller's cost function picks the better branch,
+  and the choice is recorded;
+* ``A WITH exception`` keeps the base license's terms and the exception's name;
+* an *ambiguous* name (``cc``, "CC BY-NC" without a version) is judged by the worst case among its
+  candidates, i.e. like the conjunction of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from auditor.knowledge import CommercialUse, License
+
+
+class Status(StrEnum):
+    """How a raw license value was resolved."""
+
+    EXACT = "exact"  # a valid SPDX id or expression (any case)
+    ALIAS = "alias"  # a known name, Hugging Face id or deprecated id
+    URL = "url"  # a URL that identifies a license
+    TEXT = "text"  # a heuristic reading of license prose
+    AMBIGUOUS = "ambiguous"  # a family name or unversioned name: several candidates
+    UNKNOWN = "unknown"  # missing, placeholder or unrecognised
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One license symbol: a knowledge-base entry, or ``license=None`` when unknown."""
+
+    key: str
+    license: License | None
+    exception: str | None = None
+
+    def render(self) -> str:
+        return f"{self.key} WITH {self.exception}" if self.exception else self.key
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple[Node, ...]
+    ambiguous: bool = False  # the worst case of several candidates, not a written AND
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Node, ...]
+
+
+Node = Leaf | AllOf | AnyOf
+
+
+def render(node: Node, *, top: bool = True) -> str:
+    match node:
+        case Leaf():
+            return node.render()
+        case AllOf(items=items, ambiguous=ambiguous):
+            joiner = " | " if ambiguous else " AND "
+            text = joiner.join(render(i, top=False) for i in items)
+        case AnyOf(items=items):
+            text = " OR ".join(render(i, top=False) for i in items)
+    return text if top else f"({text})"
+
+
+def leaves(node: Node) -> tuple[Leaf, ...]:
+    match node:
+        case Leaf():
+            return (node,)
+        case AllOf(items=items) | AnyOf(items=items):
+            return tuple(leaf for item in items for leaf in leaves(item))
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A raw license value, what it resolved to, and how."""
+
+    raw: str | None
+    status: Status
+    evidence: str
+    tree: Node | None  # None when nothing could be resolved
+    expression: str | None  # the normalized SPDX expression, or None
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        if isinstance(self.tree, AllOf) and self.tree.ambiguous:
+            return tuple(leaf.key for leaf in leaves(self.tree))
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The licenses that apply after every OR has been decided, and the decisions made."""
+
+    leaves: tuple[Leaf, ...]
+    decisions: tuple[str, ...]
+
+
+def choose(node: Node, cost: Callable[[Sequence[Leaf]], Any]) -> Choice:
+    """Decide every OR by the lowest ``cost`` of its branches; first branch wins ties."""
+    match node:
+        case Leaf():
+            return Choice((node,), ())
+        case AllOf(items=items):
+            parts = [choose(item, cost) for item in items]
+            return Choice(
+                _unique(leaf for part in parts for leaf in part.leaves),
+                tuple(d for part in parts for d in part.decisions),
+            )
+        case AnyOf(items=items):
+            options = [choose(item, cost) for item in items]
+            best = min(range(len(options)), key=lambda i: cost(options[i].leaves))
+            picked = options[best]
+            others = ", ".join(render(items[i]) for i in range(len(items)) if i != best)
+            decision = f"chose {render(items[best])} over {others}"
+            return Choice(picked.leaves, (*picked.decisions, decision))
+
+
+def _unique(items: Any) -> tuple[Leaf, ...]:
+    seen: dict[Leaf, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return tuple(seen)
+
+
+def commercial_use(chosen: Sequence[Leaf]) -> CommercialUse:
+    """The worst commercial-use answer among the licenses that apply (unknown if none)."""
+    if not chosen:
+        return CommercialUse.UNKNOWN
+    worst = CommercialUse.ALLOWED
+    for leaf in chosen:
+        value = leaf.license.terms.commercial_use if leaf.license else CommercialUse.UNKNOWN
+        if value.rank > worst.rank:
+            worst = value
+    return worst

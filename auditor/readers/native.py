@@ -1,0 +1,73 @@
+"""The native manifest (``version: 1`` with ``datasets:``), YAML or JSON."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from auditor.document import Document
+from auditor.manifest import DatasetEntry, Manifest
+from auditor.model import Collection, Dataset, Fact, Location
+
+FORMAT = "native"
+
+
+def detect(doc: Document) -> bool:
+    data = doc.data
+    return isinstance(data, dict) and "datasets" in data and ("version" in data or "name" in data)
+
+
+def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "a manifest must be a mapping with 'version', 'name' and 'datasets'")
+    try:
+        manifest = Manifest.model_validate(doc.data)
+    except ValidationError as exc:
+        raise doc.validation_error(exc, "manifest") from exc
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(manifest.datasets):
+        if entry.id in seen:
+            raise doc.error(
+                ("datasets", index, "id"),
+                f"dataset id '{entry.id}' is used twice (first at entry {seen[entry.id] + 1})",
+            )
+        seen[entry.id] = index
+    for index, entry in enumerate(manifest.datasets):
+        for j, parent in enumerate(entry.derived_from):
+            if parent not in seen:
+                raise doc.error(
+                    ("datasets", index, "derived_from", j),
+                    f"dataset '{entry.id}' is derived from '{parent}', "
+                    "which is not a dataset id in this manifest",
+                )
+    datasets = tuple(_dataset(doc, index, entry) for index, entry in enumerate(manifest.datasets))
+    return manifest.name, datasets
+
+
+def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
+    base = ("datasets", index)
+
+    def at(*key: str | int) -> Location:
+        return Location(path=doc.path, line=doc.line((*base, *key)))
+
+    license_fact = (
+        Fact(value=entry.license, location=at("license")) if entry.license is not None else None
+    )
+    return Dataset(
+        id=entry.id,
+        name=entry.name,
+        location=at(),
+        license=license_fact,
+        license_url=entry.license_url,
+        source=entry.source,
+        derived_from=tuple(
+            Fact(value=p, location=at("derived_from", j)) for j, p in enumerate(entry.derived_from)
+        ),
+        generated_by=tuple(
+            Fact(value=m, location=at("generated_by", j)) for j, m in enumerate(entry.generated_by)
+        ),
+        collected_from=tuple(
+            Collection(url=c.url, domain=c.domain, method=c.method, location=at("collected_from", j))
+            for j, c in enumerate(entry.collected_from)
+        ),
+        weight=entry.weight,
+    )

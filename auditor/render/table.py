@@ -1,0 +1,125 @@
+"""The human report: a table of datasets, then each dataset's findings, then the verdict.
+
+Printed through rich; user data is always plain ``Text`` (never markup), so a dataset named
+``foo[bold]`` prints as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from auditor.model import Location
+from auditor.report import DatasetReport, DatasetVerdict, Finding, Report, Verdict
+
+_VERDICT_STYLE = {
+    DatasetVerdict.ALLOWED: "green",
+    DatasetVerdict.REVIEW: "yellow",
+    DatasetVerdict.BLOCKED: "bold red",
+}
+_SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
+
+
+def render_table(report: Report, console: Console) -> None:
+    """Print the report to ``console``."""
+    console.print(_datasets_table(report.datasets))
+    for ds in report.datasets:
+        findings = [f for f in report.findings if f.dataset == ds.id]
+        if findings:
+            console.print()
+            console.print(_dataset_block(ds, findings))
+    orphans = sorted({f.dataset for f in report.findings} - {d.id for d in report.datasets})
+    for dataset in orphans:
+        console.print()
+        console.print(_findings_text(f for f in report.findings if f.dataset == dataset))
+    console.print()
+    console.print(_verdict_line(report))
+
+
+def _where(location: Location | None) -> str:
+    if location is None:
+        return ""
+    return location.path + (f":{location.line}" if location.line else "")
+
+
+def _datasets_table(datasets: Iterable[DatasetReport]) -> Table:
+    table = Table(title="Datasets", title_justify="left")
+    table.add_column("dataset", overflow="fold")
+    table.add_column("license as found", overflow="fold", max_width=40)
+    table.add_column("resolved (how)", overflow="fold")
+    table.add_column("commercial use", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for ds in datasets:
+        lic = ds.license
+        resolved = lic.expression or ("ambiguous" if lic.candidates else "unknown")
+        table.add_row(
+            Text(ds.id),
+            Text(lic.raw if lic.raw is not None else "(none)"),
+            Text(f"{resolved} ({lic.status.value})"),
+            Text(lic.commercial_use.value),
+            Text(ds.verdict.value, style=_VERDICT_STYLE[ds.verdict]),
+        )
+    return table
+
+
+def _dataset_block(ds: DatasetReport, findings: list[Finding]) -> Text:
+    head = Text.assemble(
+        (ds.verdict.value.upper(), _VERDICT_STYLE[ds.verdict]),
+        "  ",
+        (ds.id, "bold"),
+        f"  {ds.name}" if ds.name else "",
+        (f"  {_where(ds.location)}", "dim"),
+    )
+    if ds.license.decisions:
+        head.append("\n  license: " + "; ".join(ds.license.decisions), style="dim")
+    return Text("\n").join([head, _findings_text(findings)])
+
+
+def _findings_text(findings: Iterable[Finding]) -> Text:
+    lines: list[Text] = []
+    for f in findings:
+        label = f"waived {f.severity.value}" if f.waived else f.severity.value
+        style = "dim" if f.waived else _SEVERITY_STYLE[f.severity.value]
+        line = Text.assemble("  ", (f"{label:<8}", style), " ", (f.rule.value, "bold"))
+        where = _where(f.location)
+        if where:
+            line.append(f"  {where}", style="dim")
+        line.append(f"\n           {f.message}")
+        ev = f.evidence
+        if ev is not None and ev.quote:
+            line.append(f'\n           "{ev.quote}"', style="italic")
+        if ev is not None and ev.source_url:
+            line.append(f"\n           source: {ev.source_url} ({ev.version})", style="dim")
+        if f.waiver is not None:
+            w = f.waiver
+            line.append(
+                f"\n           waived: {w.reason} (approved by {w.approved_by}, expires "
+                f"{w.expires.isoformat()}, {_where(w.location)})",
+                style="dim",
+            )
+        lines.append(line)
+    return Text("\n").join(lines)
+
+
+def _verdict_line(report: Report) -> Text:
+    t = report.totals
+    style = "bold green" if report.verdict is Verdict.PASS else "bold red"
+    return Text.assemble(
+        (f"verdict: {report.verdict.value.upper()}", style),
+        f" (policy {report.policy}, fail on {report.fail_on.value}): "
+        f"{t.datasets} datasets: {t.allowed} allowed, {t.review} review, {t.blocked} blocked; "
+        f"{t.errors} errors, {t.warnings} warnings, {t.infos} info, {t.waived} waived",
+    )
+
+
+def summary_line(report: Report) -> str:
+    """One plain line for stderr."""
+    t = report.totals
+    return (
+        f"auditor: {report.verdict.value.upper()} under policy '{report.policy}': "
+        f"{t.datasets} datasets ({t.allowed} allowed, {t.review} review, {t.blocked} blocked), "
+        f"{t.errors} errors, {t.warnings} warnings, {t.waived} waived"
+    )

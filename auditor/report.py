@@ -1,0 +1,132 @@
+"""The report: a versioned JSON contract shared by every output format and the Python API.
+
+Top level: ``schema_version``, ``tool_version``, ``policy``, ``verdict`` (``pass`` | ``fail``),
+``datasets`` and ``findings``, plus ``fail_on``, ``waivers`` and ``totals``. Lists are sorted so the
+same input always gives byte-identical output. Fields may be added in a minor schema version; none
+is renamed or removed without a major one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from auditor.knowledge import CommercialUse
+from auditor.licensing import Status
+from auditor.model import Location
+from auditor.policy import Severity
+from auditor.rulebook import Rule
+
+SCHEMA_VERSION = "1.0"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class DatasetVerdict(StrEnum):
+    ALLOWED = "allowed"
+    REVIEW = "review"
+    BLOCKED = "blocked"
+
+
+class Evidence(Frozen):
+    """The source behind a finding: a URL, the version or date of the terms, a short quote."""
+
+    source_url: str | None = None
+    version: str | None = None
+    quote: str | None = None
+    trigger: str | None = Field(
+        default=None, description="The manifest fact that triggered the finding"
+    )
+
+
+class WaiverRef(Frozen):
+    reason: str
+    approved_by: str
+    expires: date
+    location: Location
+
+
+class Finding(Frozen):
+    rule: Rule
+    severity: Severity
+    dataset: str
+    message: str
+    location: Location | None = None
+    via: tuple[str, ...] = ()
+    waived: bool = False
+    waiver: WaiverRef | None = None
+    evidence: Evidence | None = None
+
+
+class LicenseReport(Frozen):
+    raw: str | None
+    expression: str | None
+    status: Status
+    evidence: str
+    candidates: tuple[str, ...] = ()
+    decisions: tuple[str, ...] = ()
+    commercial_use: CommercialUse
+
+
+class DatasetReport(Frozen):
+    id: str
+    name: str | None
+    manifest: str
+    location: Location
+    license: LicenseReport
+    verdict: DatasetVerdict
+
+
+class WaiverStatus(StrEnum):
+    APPLIED = "applied"
+    EXPIRED = "expired"
+    UNUSED = "unused"
+
+
+class WaiverReport(Frozen):
+    rule: Rule
+    dataset: str
+    reason: str
+    approved_by: str
+    expires: date
+    status: WaiverStatus
+    location: Location
+
+
+class Totals(Frozen):
+    datasets: int
+    allowed: int
+    review: int
+    blocked: int
+    errors: int
+    warnings: int
+    infos: int
+    waived: int
+
+
+class Report(Frozen):
+    schema_version: str = SCHEMA_VERSION
+    tool_version: str
+    policy: str
+    fail_on: Severity
+    verdict: Verdict
+    datasets: tuple[DatasetReport, ...]
+    findings: tuple[Finding, ...]
+    waivers: tuple[WaiverReport, ...] = ()
+    totals: Totals
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASS
+
+    def findings_for(self, dataset: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.dataset == dataset)

@@ -1,0 +1,282 @@
+"""License resolution: any license value found in the wild, to SPDX terms with evidence.
+
+The only module that imports the ``license-expression`` engine. Resolution is tried in order, and
+the first step that recognises the value decides its :class:`~auditor.licensing.Status`:
+
+1. empties and placeholders (missing, ``unknown``, ``NOASSERTION``, ``[More Information Needed]``)
+   resolve to unknown: no license means all rights reserved;
+2. a license id of the knowledge base, in any case (exact);
+3. a family or unversioned name (``cc``, "CC BY-NC") resolves to its candidates (ambiguous);
+4. a known name or alias, such as a Hugging Face id or "Apache License, Version 2.0" (alias);
+5. a URL of a license (url);
+6. an SPDX expression, each symbol resolved by steps 2 to 4 (exact, or alias for deprecated ids);
+7. anything else is unknown, with the raw text kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from license_expression import (
+    ExpressionError,
+    LicenseSymbol,
+    LicenseWithExceptionSymbol,
+    get_spdx_licensing,
+)
+
+from auditor.errors import InputError
+from auditor.knowledge import Family, KnowledgeBase, License
+from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
+
+PLACEHOLDERS = frozenset(
+    {
+        "",
+        "unknown",
+        "none",
+        "n/a",
+        "na",
+        "null",
+        "nil",
+        "-",
+        "?",
+        "tbd",
+        "todo",
+        "unspecified",
+        "not specified",
+        "no license",
+        "noassertion",
+        "other",
+        "custom",
+        "[more information needed]",
+        "more information needed",
+        "[needs more information]",
+    }
+)
+
+_FILLER = frozenset({"the", "license", "licensed", "licence", "version", "ver", "v", "under"})
+_SPLIT_ALNUM = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_TOKENS = re.compile(r"[a-z0-9]+|\+")
+_DOT_ZERO = re.compile(r"(?<=\d) 0\b")
+_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+_CC_URL = re.compile(
+    r"^creativecommons\.org/licenses/(?P<elements>[a-z-]+)/(?P<version>\d\.\d)(?:/(?P<port>[a-z-]+))?$"
+)
+_ID_URLS = (
+    "spdx.org/licenses/",
+    "choosealicense.com/licenses/",
+    "opensource.org/licenses/",
+    "opensource.org/license/",
+)
+
+
+def normalize_name(text: str) -> str:
+    """A key for name matching: case, punctuation, 'licence' spelling and filler words ignored."""
+    lowered = _SPLIT_ALNUM.sub(" ", text.lower().replace("licence", "license"))
+    tokens = [t for t in _TOKENS.findall(lowered) if t not in _FILLER]
+    return _DOT_ZERO.sub("", " ".join(tokens))
+
+
+def normalize_url(url: str) -> str:
+    """A key for URL matching: scheme, ``www.``, query, language and ``legalcode`` suffixes ignored."""
+    text = url.strip().lower()
+    text = re.sub(r"^https?://", "", text)
+    text = re.sub(r"^www\.", "", text)
+    text = re.split(r"[?#]", text, maxsplit=1)[0]
+    text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?$", "", text)
+    text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?/?$", "", text)
+    text = re.sub(r"\.(html?|txt|json|php|md)$", "", text)
+    return text.rstrip("/")
+
+
+class Resolver:
+    """Resolves raw license values against one knowledge base; results are memoised."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._licensing = get_spdx_licensing()
+        self._by_id = {key.lower(): lic for key, lic in kb.licenses.items()}
+        self._by_name: dict[str, License] = {}
+        self._families: dict[str, Family] = {}
+        self._by_url: dict[str, License] = {}
+        self._memo: dict[str | None, Resolution] = {}
+        self._phrases = [
+            (re.compile(pattern, re.IGNORECASE), lic)
+            for lic in kb.licenses.values()
+            for pattern in lic.phrases
+        ]
+        for lic in kb.licenses.values():
+            for name in (lic.id, lic.name, *lic.aliases):
+                self._index(self._by_name, normalize_name(name), lic, name)
+            for url in lic.urls:
+                self._index(self._by_url, normalize_url(url), lic, url)
+        for alias in kb.aliases:
+            self._index(self._by_name, normalize_name(alias.alias), kb.licenses[alias.license], "")
+        for family in kb.families.values():
+            for name in (family.id, family.name, *family.aliases):
+                key = normalize_name(name)
+                if key in self._by_name:
+                    raise InputError("rules/licenses", f"family name '{name}' is also a license")
+                self._families[key] = family
+
+    @staticmethod
+    def _index(table: dict[str, License], key: str, lic: License, shown: str) -> None:
+        other = table.get(key)
+        if other is not None and other.id != lic.id:
+            raise InputError(
+                "rules/licenses", f"'{shown}' names both {other.id} and {lic.id} in the rules"
+            )
+        table[key] = lic
+
+    def resolve(self, raw: str | None) -> Resolution:
+        found = self._memo.get(raw)
+        if found is None:
+            found = self._memo[raw] = self._resolve(raw)
+        return found
+
+    def _resolve(self, raw: str | None) -> Resolution:
+        if raw is None:
+            return _unknown(raw, "no license given: all rights reserved unless stated otherwise")
+        text = " ".join(raw.split())
+        if text.lower() in PLACEHOLDERS:
+            return _unknown(raw, f"placeholder {text!r}: no license stated")
+        lic = self._by_id.get(text.lower())
+        if lic is not None:
+            return _single(raw, Status.EXACT, lic, f"license id {lic.id}")
+        named = self._by_name_or_family(text)
+        if named is not None:
+            return named.with_raw(raw)
+        if _URL.match(text):
+            return self._resolve_url(raw, text)
+        return self._resolve_expression(raw, text)
+
+    def _by_name_or_family(self, text: str) -> _Partial | None:
+        key = normalize_name(text)
+        family = self._families.get(key)
+        if family is not None:
+            tree = AllOf(
+                tuple(Leaf(c, self.kb.licenses[c]) for c in family.candidates), ambiguous=True
+            )
+            evidence = f"{family.name}: could be any of {len(family.candidates)} licenses"
+            return _Partial(Status.AMBIGUOUS, tree, evidence)
+        lic = self._by_name.get(key)
+        if lic is not None:
+            return _Partial(Status.ALIAS, Leaf(lic.id, lic), f"known name of {lic.id}")
+        return None
+
+    def _resolve_url(self, raw: str, text: str) -> Resolution:
+        key = normalize_url(text)
+        lic = self._by_url.get(key)
+        if lic is not None:
+            return _single(raw, Status.URL, lic, f"URL of {lic.id}")
+        cc = _CC_URL.match(key)
+        if cc is not None:
+            lic = self._cc_from_url(cc)
+            if lic is not None:
+                return _single(raw, Status.URL, lic, f"Creative Commons URL for {lic.id}")
+        for prefix in _ID_URLS:
+            if key.startswith(prefix):
+                inner = self.resolve(key[len(prefix) :])
+                if inner.tree is not None and inner.status is not Status.UNKNOWN:
+                    return Resolution(raw, Status.URL, f"URL naming {inner.expression}",
+                                      inner.tree, inner.expression)
+        return _unknown(raw, "a URL that does not identify a known license")
+
+    def _cc_from_url(self, match: re.Match[str]) -> License | None:
+        elements = match["elements"].replace("by-nd-nc", "by-nc-nd")
+        base = f"cc-{elements}-{match['version']}"
+        port = match["port"]
+        return self._by_id.get(f"{base}-{port}" if port else base)
+
+    def _resolve_expression(self, raw: str, text: str) -> Resolution:
+        try:
+            parsed = self._licensing.parse(text, validate=False, simple=False)
+        except (ExpressionError, AttributeError, TypeError, ValueError, IndexError):
+            return self._resolve_text(raw, text)
+        if parsed is None:
+            return self._resolve_text(raw, text)
+        notes: list[str] = []
+        tree = self._convert(parsed, notes, text.lower())
+        unknown = [leaf.key for leaf in leaves(tree) if leaf.license is None]
+        expression = render(tree)
+        if isinstance(tree, Leaf) and tree.license is None:
+            return self._resolve_text(raw, text)
+        if unknown:
+            status, evidence = Status.UNKNOWN, f"expression with unknown parts: {', '.join(unknown)}"
+        elif notes:
+            status, evidence = Status.ALIAS, "; ".join(notes)
+        else:
+            status, evidence = Status.EXACT, "SPDX license expression"
+        return Resolution(raw, status, evidence, tree, expression)
+
+    def _resolve_text(self, raw: str, text: str) -> Resolution:
+        """Heuristic: phrases in prose such as "for non-commercial research purposes only"."""
+        hits = [(m, lic) for pattern, lic in self._phrases if (m := pattern.search(text))]
+        if not hits:
+            return _unknown(raw, "not a recognised license id, name, URL or expression")
+        chosen = _unique_licenses(lic for _, lic in hits)
+        quoted = "; ".join(sorted({repr(m.group(0)) for m, _ in hits}))
+        tree: Node = Leaf(chosen[0].id, chosen[0])
+        if len(chosen) > 1:
+            tree = AllOf(tuple(Leaf(lic.id, lic) for lic in chosen))
+        return Resolution(raw, Status.TEXT, f"heuristic: the text says {quoted}", tree, render(tree))
+
+    def _convert(self, node: Any, notes: list[str], text: str) -> Node:
+        if isinstance(node, LicenseWithExceptionSymbol):
+            base = self._symbol(node.license_symbol, notes, text)
+            return Leaf(base.key, base.license, exception=str(node.exception_symbol.key))
+        if isinstance(node, LicenseSymbol):
+            return self._symbol(node, notes, text)
+        items = tuple(self._convert(arg, notes, text) for arg in node.args)
+        if isinstance(node, self._licensing.OR):
+            return AnyOf(items)
+        return AllOf(items)
+
+    def _symbol(self, symbol: LicenseSymbol, notes: list[str], text: str) -> Leaf:
+        key = str(symbol.key)
+        lic = self._by_id.get(key.lower())
+        if lic is not None:
+            if key.lower() not in text:
+                notes.append(f"deprecated SPDX id read as {key}")
+            return Leaf(lic.id, lic)
+        named = self._by_name_or_family(key)
+        if named is not None and isinstance(named.tree, Leaf):
+            notes.append(f"{key!r} is a known name of {named.tree.key}")
+            return named.tree
+        return Leaf(key, None)
+
+
+class _Partial:
+    def __init__(self, status: Status, tree: Node, evidence: str) -> None:
+        self.status, self.tree, self.evidence = status, tree, evidence
+
+    def with_raw(self, raw: str) -> Resolution:
+        expression = None if self.status is Status.AMBIGUOUS else render(self.tree)
+        return Resolution(raw, self.status, self.evidence, self.tree, expression)
+
+
+def _unique_licenses(items: Iterable[License]) -> list[License]:
+    seen: dict[str, License] = {}
+    for lic in items:
+        seen.setdefault(lic.id, lic)
+    return list(seen.values())
+
+
+def _single(raw: str, status: Status, lic: License, evidence: str) -> Resolution:
+    return Resolution(raw, status, evidence, Leaf(lic.id, lic), lic.id)
+
+
+def _unknown(raw: str | None, evidence: str) -> Resolution:
+    return Resolution(raw, Status.UNKNOWN, evidence, None, None)
+
+
+_RESOLVERS: dict[int, tuple[KnowledgeBase, Resolver]] = {}
+
+
+def resolver_for(kb: KnowledgeBase) -> Resolver:
+    """The memoising resolver of ``kb`` (built once per knowledge base)."""
+    entry = _RESOLVERS.get(id(kb))
+    if entry is None or entry[0] is not kb:
+        entry = _RESOLVERS[id(kb)] = (kb, Resolver(kb))
+    return entry[1]

@@ -1,0 +1,90 @@
+"""The finding rules: stable ids in code, their documentation and examples as data.
+
+``rules/checks.yaml`` documents every rule: a readable name, a one-line summary, the rationale,
+how to fix, references, and example datasets that trigger it and that do not. The test suite runs
+every example, so the documentation and the tests come from one source.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditor import document
+from auditor.errors import InputError
+from auditor.knowledge import rules_dir
+
+
+class Rule(StrEnum):
+    """Stable finding rule ids. Add new ones; never rename."""
+
+    LICENSE_UNKNOWN = "license-unknown"
+    LICENSE_NONCOMMERCIAL = "license-noncommercial"
+    LICENSE_RESEARCH_ONLY = "license-research-only"
+    LICENSE_NO_DERIVATIVES = "license-no-derivatives"
+    LICENSE_SHARE_ALIKE = "license-share-alike"
+    LICENSE_ATTRIBUTION = "license-attribution"
+    LICENSE_USE_RESTRICTED = "license-use-restricted"
+    LICENSE_AMBIGUOUS = "license-ambiguous"
+    TOS_SCRAPING_PROHIBITED = "tos-scraping-prohibited"
+    TOS_AI_TRAINING_PROHIBITED = "tos-ai-training-prohibited"
+    TOS_REVIEW = "tos-review"
+    MODEL_OUTPUT_TERMS = "model-output-terms"
+    MODEL_OUTPUT_UNKNOWN = "model-output-unknown"
+    GATED_TERMS_CONFLICT = "gated-terms-conflict"
+    LINEAGE_CYCLE = "lineage-cycle"
+    WAIVER_EXPIRED = "waiver-expired"
+
+
+class Example(BaseModel):
+    """A small manifest (its ``datasets:`` list) and the dataset the rule is checked on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dataset: str
+    datasets: tuple[dict[str, Any], ...] = Field(min_length=1)
+    policy: str = "commercial"
+
+
+class RuleDoc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Rule
+    name: str
+    summary: str
+    rationale: str
+    how_to_fix: str
+    inherited: bool = Field(
+        default=True, description="Whether the finding passes down to derived datasets"
+    )
+    references: tuple[str, ...] = ()
+    triggers: tuple[Example, ...] = ()
+    passes: tuple[Example, ...] = ()
+
+
+class Rulebook(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rules: tuple[RuleDoc, ...]
+
+    def doc(self, rule: Rule) -> RuleDoc:
+        return next(r for r in self.rules if r.id == rule)
+
+
+@cache
+def load_rulebook(path: Path | None = None) -> Rulebook:
+    source = path or rules_dir() / "checks.yaml"
+    doc = document.load(source)
+    try:
+        book = Rulebook.model_validate(doc.data)
+    except ValidationError as exc:
+        raise doc.validation_error(exc, "rule documentation") from exc
+    documented = [r.id for r in book.rules]
+    missing = [r.value for r in Rule if r not in documented]
+    if missing or len(set(documented)) != len(documented):
+        raise InputError(doc.path, f"every rule must be documented once (missing: {missing})")
+    return book

@@ -1,0 +1,125 @@
+"""Waivers: accepted exceptions, each naming the rule and dataset it covers, a reason, who
+approved it and when it expires. A waived finding stays in every report, marked waived; an expired
+waiver stops applying and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from auditor import document
+from auditor.model import Location
+from auditor.policy import Policy
+from auditor.report import Finding, WaiverRef, WaiverReport, WaiverStatus
+from auditor.rulebook import Rule
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: Rule
+    dataset: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1)]
+    approved_by: Annotated[str, Field(min_length=1)]
+    expires: date
+
+
+class WaiverFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    waivers: tuple[Waiver, ...]
+
+
+@dataclass(frozen=True)
+class PlacedWaiver:
+    waiver: Waiver
+    location: Location
+
+
+def load_waivers(path: Path) -> tuple[PlacedWaiver, ...]:
+    doc = document.load(path)
+    try:
+        spec = WaiverFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise doc.validation_error(exc, "waivers") from exc
+    return tuple(
+        PlacedWaiver(w, Location(path=doc.path, line=doc.line(("waivers", i))))
+        for i, w in enumerate(spec.waivers)
+    )
+
+
+def apply_waivers(
+    findings: Sequence[Finding],
+    waivers: Sequence[PlacedWaiver],
+    today: date,
+    policy: Policy,
+) -> tuple[list[Finding], list[WaiverReport]]:
+    """Mark findings covered by an unexpired waiver; report expired waivers as findings."""
+    result: list[Finding] = []
+    used: set[int] = set()
+    expired_hits: dict[int, Finding] = {}
+    for finding in findings:
+        match = None
+        for index, placed in enumerate(waivers):
+            w = placed.waiver
+            if w.rule != finding.rule or w.dataset != finding.dataset:
+                continue
+            if w.expires < today:
+                expired_hits.setdefault(index, finding)
+                continue
+            match = index
+            break
+        if match is None:
+            result.append(finding)
+            continue
+        used.add(match)
+        placed = waivers[match]
+        ref = WaiverRef(
+            reason=placed.waiver.reason,
+            approved_by=placed.waiver.approved_by,
+            expires=placed.waiver.expires,
+            location=placed.location,
+        )
+        result.append(finding.model_copy(update={"waived": True, "waiver": ref}))
+    severity = policy.severity(Rule.WAIVER_EXPIRED)
+    statuses: list[WaiverReport] = []
+    for index, placed in enumerate(waivers):
+        w = placed.waiver
+        if index in used:
+            status = WaiverStatus.APPLIED
+        elif w.expires < today:
+            status = WaiverStatus.EXPIRED
+        else:
+            status = WaiverStatus.UNUSED
+        if index in expired_hits and severity is not None:
+            result.append(
+                Finding(
+                    rule=Rule.WAIVER_EXPIRED,
+                    severity=severity,
+                    dataset=w.dataset,
+                    message=(
+                        f"waiver for {w.rule.value} expired on {w.expires.isoformat()} "
+                        f"(approved by {w.approved_by}); the finding applies again"
+                    ),
+                    location=placed.location,
+                )
+            )
+        statuses.append(
+            WaiverReport(
+                rule=w.rule,
+                dataset=w.dataset,
+                reason=w.reason,
+                approved_by=w.approved_by,
+                expires=w.expires,
+                status=status,
+                location=placed.location,
+            )
+        )
+    return result, statuses
