@@ -13,7 +13,6 @@ from __future__ import annotations
 from auditor.api import GateFailed, audit, gate
 from auditor.errors import AuditorError, InputError
 from auditor.report import Report
-
 from auditor.version import __version__
 
 __all__ = ["AuditorError", "GateFailed", "InputError", "Report", "__version__", "audit", "gate"]

@@ -7,13 +7,20 @@ and lineage (findings on an upstream dataset pass down to every descendant, with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from auditor.knowledge import Clause, CommercialUse, KnowledgeBase, License, OutputTermsKind
+from auditor.knowledge import (
+    Clause,
+    CommercialUse,
+    KnowledgeBase,
+    License,
+    LicenseTerms,
+    OutputTermsKind,
+)
 from auditor.licensing import Choice, Leaf, Resolution, Status, choose
-from auditor.model import Collection, Dataset, Fact, Location
+from auditor.model import Collection, Dataset, Fact
 from auditor.policy import Policy, Severity
 from auditor.report import Evidence, Finding
 from auditor.rulebook import Rule, Rulebook
@@ -47,10 +54,19 @@ def _license_rules(chosen: Iterable[Leaf]) -> dict[Rule, list[Leaf]]:
     return rules
 
 
-def _leaf_rules(lic: License | None) -> list[Rule]:
+_LEAF_RULES: dict[LicenseTerms, tuple[Rule, ...]] = {}
+
+
+def _leaf_rules(lic: License | None) -> tuple[Rule, ...]:
     if lic is None:
-        return [Rule.LICENSE_UNKNOWN]
-    terms = lic.terms
+        return (Rule.LICENSE_UNKNOWN,)
+    found = _LEAF_RULES.get(lic.terms)
+    if found is None:
+        found = _LEAF_RULES[lic.terms] = _terms_rules(lic.terms)
+    return found
+
+
+def _terms_rules(terms: LicenseTerms) -> tuple[Rule, ...]:
     found: list[Rule] = []
     match terms.commercial_use:
         case CommercialUse.PROHIBITED:
@@ -66,14 +82,16 @@ def _leaf_rules(lic: License | None) -> list[Rule]:
         (terms.no_derivatives, Rule.LICENSE_NO_DERIVATIVES),
         (terms.share_alike, Rule.LICENSE_SHARE_ALIKE),
         (terms.attribution, Rule.LICENSE_ATTRIBUTION),
-        (terms.use_restricted and terms.commercial_use is not CommercialUse.RESTRICTED,
-         Rule.LICENSE_USE_RESTRICTED),
+        (
+            terms.use_restricted and terms.commercial_use is not CommercialUse.RESTRICTED,
+            Rule.LICENSE_USE_RESTRICTED,
+        ),
     )
     found.extend(rule for flag, rule in flags if flag)
-    return found
+    return tuple(found)
 
 
-def license_cost(policy: Policy) -> object:
+def license_cost(policy: Policy) -> Callable[[Sequence[Leaf]], tuple[int, int, int]]:
     """The cost of a set of licenses under ``policy``: how many findings at each severity."""
 
     def cost(chosen: Sequence[Leaf]) -> tuple[int, int, int]:
@@ -90,7 +108,7 @@ def license_cost(policy: Policy) -> object:
 def judge(dataset: Dataset, resolution: Resolution, policy: Policy) -> Judged:
     if resolution.tree is None:
         return Judged(dataset, resolution, None)
-    return Judged(dataset, resolution, choose(resolution.tree, license_cost(policy)))  # type: ignore[arg-type]
+    return Judged(dataset, resolution, choose(resolution.tree, license_cost(policy)))
 
 
 _MESSAGES = {
@@ -121,20 +139,32 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
             evidence = Evidence(
                 source_url=lic.source.url, version=lic.source.version, trigger=trigger
             )
-        out.append(Finding(rule=rule, severity=severity, dataset=ds.id, message=message,
-                           location=location, evidence=evidence))
+        out.append(
+            Finding(
+                rule=rule,
+                severity=severity,
+                dataset=ds.id,
+                message=message,
+                location=location,
+                evidence=evidence,
+            )
+        )
 
     if item.choice is None:
         what = f"license {resolution.raw!r}" if resolution.raw else "no license"
-        add(Rule.LICENSE_UNKNOWN,
-            f"{what} could not be resolved ({resolution.evidence}); treated as all rights reserved")
+        add(
+            Rule.LICENSE_UNKNOWN,
+            f"{what} could not be resolved ({resolution.evidence}); treated as all rights reserved",
+        )
         return out
     if resolution.status is Status.AMBIGUOUS:
         names = ", ".join(resolution.candidates[:6])
         more = len(resolution.candidates) - 6
-        add(Rule.LICENSE_AMBIGUOUS,
+        add(
+            Rule.LICENSE_AMBIGUOUS,
             f"{resolution.raw!r} could be any of {len(resolution.candidates)} licenses "
-            f"({names}{f', and {more} more' if more > 0 else ''}); judged by the worst case")
+            f"({names}{f', and {more} more' if more > 0 else ''}); judged by the worst case",
+        )
     for rule, chosen in _license_rules(item.choice.leaves).items():
         ids = sorted({leaf.key for leaf in chosen})
         plural = len(ids) > 1
@@ -174,42 +204,58 @@ def _platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[F
         scraping_clause = platform.clause(Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD)
         if automated and scraping_clause is not None:
             assumed = "" if collection.method else " (no method stated: assumed automated)"
-            candidates.append((
-                Rule.TOS_SCRAPING_PROHIBITED,
-                scraping_clause.kind,
-                f"{platform.name}'s terms forbid automated access or downloading, and the content "
-                f"was collected from {collection.target} by {collection.method or 'an unstated method'}"
-                f"{assumed}",
-            ))
+            candidates.append(
+                (
+                    Rule.TOS_SCRAPING_PROHIBITED,
+                    scraping_clause.kind,
+                    f"{platform.name}'s terms forbid automated access or downloading, and the "
+                    f"content was collected from {collection.target} by "
+                    f"{collection.method or 'an unstated method'}{assumed}",
+                )
+            )
         training_clause = platform.clause(Clause.NO_ML_TRAINING)
         if training_clause is not None:
-            candidates.append((
-                Rule.TOS_AI_TRAINING_PROHIBITED,
-                training_clause.kind,
-                f"{platform.name}'s terms forbid using its content to train machine-learning models",
-            ))
-        if not automated and training_clause is None and platform.clause(Clause.OPEN_LICENSE) is None:
-            candidates.append((
-                Rule.TOS_REVIEW,
-                None,
-                f"content from {platform.name} obtained by {collection.method}: check that the API "
-                "or license agreement permits training",
-            ))
+            candidates.append(
+                (
+                    Rule.TOS_AI_TRAINING_PROHIBITED,
+                    training_clause.kind,
+                    f"{platform.name}'s terms forbid using its content to train "
+                    "machine-learning models",
+                )
+            )
+        if (
+            not automated
+            and training_clause is None
+            and platform.clause(Clause.OPEN_LICENSE) is None
+        ):
+            candidates.append(
+                (
+                    Rule.TOS_REVIEW,
+                    None,
+                    f"content from {platform.name} obtained by {collection.method}: check that "
+                    "the API or license agreement permits training",
+                )
+            )
         for rule, kind, message in candidates:
             severity = policy.severity(rule)
             if severity is None:
                 continue
             clause = platform.clause(kind) if kind is not None else None
-            out.append(Finding(
-                rule=rule, severity=severity, dataset=ds.id, message=message,
-                location=collection.location,
-                evidence=Evidence(
-                    source_url=platform.source.url,
-                    version=platform.source.version,
-                    quote=clause.quote if clause else None,
-                    trigger=trigger,
-                ),
-            ))
+            out.append(
+                Finding(
+                    rule=rule,
+                    severity=severity,
+                    dataset=ds.id,
+                    message=message,
+                    location=collection.location,
+                    evidence=Evidence(
+                        source_url=platform.source.url,
+                        version=platform.source.version,
+                        quote=clause.quote if clause else None,
+                        trigger=trigger,
+                    ),
+                )
+            )
     return out
 
 
@@ -229,12 +275,24 @@ def _model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Find
         else:
             rule = Rule.MODEL_OUTPUT_TERMS
             message = f"generated by {fact.value} ({family.provider}): {family.clause}"
-            evidence = Evidence(source_url=family.source.url, version=family.source.version,
-                                quote=family.quote, trigger=trigger)
+            evidence = Evidence(
+                source_url=family.source.url,
+                version=family.source.version,
+                quote=family.quote,
+                trigger=trigger,
+            )
         severity = policy.severity(rule)
         if severity is not None:
-            out.append(Finding(rule=rule, severity=severity, dataset=ds.id, message=message,
-                               location=fact.location, evidence=evidence))
+            out.append(
+                Finding(
+                    rule=rule,
+                    severity=severity,
+                    dataset=ds.id,
+                    message=message,
+                    location=fact.location,
+                    evidence=evidence,
+                )
+            )
     return out
 
 
@@ -266,7 +324,9 @@ def _with_lineage(
     total: dict[str, dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]]] = {}
     in_cycle: set[str] = set()
 
-    def visit(node: str, stack: tuple[str, ...]) -> dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]]:
+    def visit(
+        node: str, stack: tuple[str, ...]
+    ) -> dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]]:
         if node in total:
             return total[node]
         if node in stack:
@@ -275,7 +335,9 @@ def _with_lineage(
         found: dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]] = {}
         for fact in parents.get(node, ()):
             parent = fact.value
-            chains = [((parent,), f) for f in own.get(parent, []) if f.rule in inheritable]
+            chains: list[tuple[tuple[str, ...], Finding]] = [
+                ((parent,), f) for f in own.get(parent, []) if f.rule in inheritable
+            ]
             chains += [((parent, *via), f) for via, f in visit(parent, (*stack, node)).values()]
             for via, origin in chains:
                 key = (origin.rule, origin.dataset, origin.message)
@@ -309,9 +371,14 @@ def _with_lineage(
     if severity is not None:
         for node in sorted(in_cycle):
             location = parents[node][0].location if parents.get(node) else None
-            findings.append(Finding(
-                rule=Rule.LINEAGE_CYCLE, severity=severity, dataset=node,
-                message=f"dataset {node} is part of a derived_from cycle; lineage cannot be traced",
-                location=location,
-            ))
+            findings.append(
+                Finding(
+                    rule=Rule.LINEAGE_CYCLE,
+                    severity=severity,
+                    dataset=node,
+                    message=f"dataset {node} is part of a derived_from cycle; "
+                    "lineage cannot be traced",
+                    location=location,
+                )
+            )
     return findings

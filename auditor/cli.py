@@ -100,7 +100,8 @@ def _render(report: Report, fmt: OutputFormat, *, to_file: bool) -> str | None:
 @app.command(epilog=EXIT_CODES_HELP)
 def check(
     manifests: Annotated[
-        list[Path], typer.Argument(help="Manifest files to audit (YAML or JSON).", show_default=False)
+        list[Path],
+        typer.Argument(help="Manifest files to audit (YAML or JSON).", show_default=False),
     ],
     policy: Annotated[
         str,

@@ -10,6 +10,7 @@ composed through YAML, which is a superset of JSON, for the line table.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +108,7 @@ def parse_yaml(text: str, name: str) -> Document:
 
 def _compose(text: str, name: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -125,7 +126,31 @@ def _compose_lines(text: str, name: str) -> dict[PathKey, int]:
     return lines
 
 
-_SCALARS = yaml.SafeLoader("")
+# libyaml's parser when PyYAML was built with it (about ten times faster), else pure Python.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """YAML 1.2 booleans: only true/false. YAML 1.1 also reads on/off/yes/no (and a country code
+    like ``no``) as booleans, which would silently turn a policy's ``off`` into ``False``."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class _Scalars(yaml.SafeLoader):
+    """Constructs scalar values from composed nodes (the tags were resolved by ``_Loader``)."""
+
+
+_SCALARS = _Scalars("")
 
 
 def _construct(node: yaml.Node, key: PathKey, lines: dict[PathKey, int], name: str) -> Any:

@@ -61,8 +61,14 @@ def audit(
     findings, waiver_reports = apply_waivers(findings, placed, today or date.today(), chosen)
     findings.sort(key=_finding_order)
     manifests = {path for _, path in dataset_rows}
+    by_dataset: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_dataset.setdefault(finding.dataset, []).append(finding)
     datasets = sorted(
-        (_dataset_report(item, path, manifests, findings) for item, path in dataset_rows),
+        (
+            _dataset_report(item, path, manifests, by_dataset.get(item.dataset.id, []))
+            for item, path in dataset_rows
+        ),
         key=lambda d: (d.id, d.manifest),
     )
     failing = [f for f in findings if not f.waived and f.severity.rank >= threshold.rank]
@@ -98,11 +104,7 @@ def _dataset_report(
     item: Judged, manifest: str, manifests: set[str], findings: Sequence[Finding]
 ) -> DatasetReport:
     ds, resolution = item.dataset, item.resolution
-    mine = [
-        f
-        for f in findings
-        if f.dataset == ds.id and not f.waived and _belongs(f, manifest, manifests)
-    ]
+    mine = [f for f in findings if not f.waived and _belongs(f, manifest, manifests)]
     if any(f.severity is Severity.ERROR for f in mine):
         verdict = DatasetVerdict.BLOCKED
     elif any(f.severity is Severity.WARNING for f in mine):

@@ -259,5 +259,6 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         licenses=licenses,
         families=families,
         aliases=tuple(aliases),
-        platforms=tuple(platforms), models=tuple(models)
+        platforms=tuple(platforms),
+        models=tuple(models),
     )

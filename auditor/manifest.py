@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DATASET_ID = r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$"
+DATASET_ID = r"^\S+$"
 
 
 class Strict(BaseModel):
@@ -20,11 +20,13 @@ class Strict(BaseModel):
 class CollectedFrom(Strict):
     """Where the content itself came from, and how it was obtained."""
 
-    url: str | None = Field(default=None, description="A URL on the platform, e.g. https://www.youtube.com")
+    url: str | None = Field(
+        default=None, description="A URL on the platform, e.g. https://www.youtube.com"
+    )
     domain: str | None = Field(default=None, description="A domain, e.g. youtube.com")
     method: str | None = Field(
         default=None,
-        description="How it was obtained: api | licensed | download | scrape | crawl | yt-dlp | ...",
+        description="How it was obtained: api | licensed | download | scrape | crawl | yt-dlp",
     )
 
     @model_validator(mode="after")

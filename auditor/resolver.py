@@ -59,6 +59,7 @@ _FILLER = frozenset({"the", "license", "licensed", "licence", "version", "ver", 
 _SPLIT_ALNUM = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _TOKENS = re.compile(r"[a-z0-9]+|\+")
 _DOT_ZERO = re.compile(r"(?<=\d) 0\b")
+_PARENTHESES = re.compile(r"\([^()]*\)")
 _URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _CC_URL = re.compile(
     r"^creativecommons\.org/licenses/(?P<elements>[a-z-]+)/(?P<version>\d\.\d)(?:/(?P<port>[a-z-]+))?$"
@@ -79,7 +80,7 @@ def normalize_name(text: str) -> str:
 
 
 def normalize_url(url: str) -> str:
-    """A key for URL matching: scheme, ``www.``, query, language and ``legalcode`` suffixes ignored."""
+    """A key for URL matching: scheme, ``www.``, query, language and legal-code suffixes ignored."""
     text = url.strip().lower()
     text = re.sub(r"^https?://", "", text)
     text = re.sub(r"^www\.", "", text)
@@ -96,6 +97,7 @@ class Resolver:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._licensing = get_spdx_licensing()
+        self._spdx_keys = {str(k).lower() for k in self._licensing.known_symbols}
         self._by_id = {key.lower(): lic for key, lic in kb.licenses.items()}
         self._by_name: dict[str, License] = {}
         self._families: dict[str, Family] = {}
@@ -152,7 +154,13 @@ class Resolver:
         return self._resolve_expression(raw, text)
 
     def _by_name_or_family(self, text: str) -> _Partial | None:
-        key = normalize_name(text)
+        found = self._named(normalize_name(text))
+        if found is None and "(" in text:
+            # "The MIT License (MIT)", "Open Database License (ODbL) v1.0"
+            found = self._named(normalize_name(_PARENTHESES.sub(" ", text)))
+        return found
+
+    def _named(self, key: str) -> _Partial | None:
         family = self._families.get(key)
         if family is not None:
             tree = AllOf(
@@ -179,8 +187,13 @@ class Resolver:
             if key.startswith(prefix):
                 inner = self.resolve(key[len(prefix) :])
                 if inner.tree is not None and inner.status is not Status.UNKNOWN:
-                    return Resolution(raw, Status.URL, f"URL naming {inner.expression}",
-                                      inner.tree, inner.expression)
+                    return Resolution(
+                        raw,
+                        Status.URL,
+                        f"URL naming {inner.expression}",
+                        inner.tree,
+                        inner.expression,
+                    )
         return _unknown(raw, "a URL that does not identify a known license")
 
     def _cc_from_url(self, match: re.Match[str]) -> License | None:
@@ -201,14 +214,23 @@ class Resolver:
         unknown = [leaf.key for leaf in leaves(tree) if leaf.license is None]
         expression = render(tree)
         if isinstance(tree, Leaf) and tree.license is None:
+            if tree.key.startswith("LicenseRef-") or self._is_spdx_id(tree.key):
+                evidence = f"{tree.key} is a valid id, but its terms are not in the knowledge base"
+                return Resolution(raw, Status.UNKNOWN, evidence, tree, expression)
             return self._resolve_text(raw, text)
         if unknown:
-            status, evidence = Status.UNKNOWN, f"expression with unknown parts: {', '.join(unknown)}"
+            status, evidence = (
+                Status.UNKNOWN,
+                f"expression with unknown parts: {', '.join(unknown)}",
+            )
         elif notes:
             status, evidence = Status.ALIAS, "; ".join(notes)
         else:
             status, evidence = Status.EXACT, "SPDX license expression"
         return Resolution(raw, status, evidence, tree, expression)
+
+    def _is_spdx_id(self, key: str) -> bool:
+        return key.lower() in self._spdx_keys
 
     def _resolve_text(self, raw: str, text: str) -> Resolution:
         """Heuristic: phrases in prose such as "for non-commercial research purposes only"."""
@@ -220,7 +242,9 @@ class Resolver:
         tree: Node = Leaf(chosen[0].id, chosen[0])
         if len(chosen) > 1:
             tree = AllOf(tuple(Leaf(lic.id, lic) for lic in chosen))
-        return Resolution(raw, Status.TEXT, f"heuristic: the text says {quoted}", tree, render(tree))
+        return Resolution(
+            raw, Status.TEXT, f"heuristic: the text says {quoted}", tree, render(tree)
+        )
 
     def _convert(self, node: Any, notes: list[str], text: str) -> Node:
         if isinstance(node, LicenseWithExceptionSymbol):

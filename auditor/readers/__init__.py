@@ -45,7 +45,7 @@ def read(path: Path, *, fmt: str | None = None) -> Manifest:
     if doc.data is None:
         raise InputError(doc.path, "the file is empty")
     if fmt is not None:
-        chosen = next((r for r in READERS if r.FORMAT == fmt), None)
+        chosen = next((r for r in READERS if fmt == r.FORMAT), None)
         if chosen is None:
             raise InputError(doc.path, f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
     else:

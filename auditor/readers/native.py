@@ -66,7 +66,9 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
             Fact(value=m, location=at("generated_by", j)) for j, m in enumerate(entry.generated_by)
         ),
         collected_from=tuple(
-            Collection(url=c.url, domain=c.domain, method=c.method, location=at("collected_from", j))
+            Collection(
+                url=c.url, domain=c.domain, method=c.method, location=at("collected_from", j)
+            )
             for j, c in enumerate(entry.collected_from)
         ),
         weight=entry.weight,

@@ -1,0 +1,35 @@
+"""Shared fixtures: named fixture files that must exist, the corpus, a fixed date."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+CORPUS = Path(__file__).parent.parent.parent / "shared" / "corpus"
+TODAY = date(2026, 11, 25)
+
+
+def fixture_path(name: str) -> Path:
+    """The path of a named fixture file; fails the test if it is missing."""
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.fail(f"fixture file missing: {path}")
+    return path
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus of real metadata. CI always has it; its absence is a failure."""
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}; corpus tests cannot run")
+    return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")

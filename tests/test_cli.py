@@ -1,0 +1,175 @@
+"""The CLI contract: exit codes, stdout vs stderr, atomic output, no tracebacks on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from auditor.cli import app
+from tests.conftest import EXAMPLES, fixture_path
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_clean_mix_passes_with_exit_0() -> None:
+    code, out, err = run("check", str(EXAMPLES / "clean-commercial.yaml"))
+    assert code == 0, out + err
+    assert "verdict: PASS" in out
+    assert err.startswith("auditor: PASS")
+
+
+def test_video_mix_fails_with_exit_1() -> None:
+    code, out, err = run("check", str(EXAMPLES / "video-mix.yaml"))
+    assert code == 1
+    assert "tos-scraping-prohibited" in out
+    assert "verdict: FAIL" in out
+    assert "FAIL" in err
+
+
+def test_research_policy_changes_the_verdict() -> None:
+    code, _, _ = run("check", str(EXAMPLES / "instruct-mix.yaml"), "--policy", "research")
+    # Under research, non-commercial terms are info and model-output terms warnings: it passes.
+    assert code == 0
+    code, _, _ = run(
+        "check", str(EXAMPLES / "instruct-mix.yaml"), "--policy", "research", "--fail-on", "warning"
+    )
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("manifest.unknown-key.yaml", ":7: unknown key 'licence'"),
+        ("manifest.malformed.yaml", "manifest.malformed.yaml:6: invalid YAML"),
+        ("manifest.malformed.json", "manifest.malformed.json:5: invalid JSON"),
+        ("manifest.wrong-type.yaml", ":6: manifest: datasets.0.weight"),
+        ("manifest.empty.yaml", "manifest.empty.yaml: the file is empty"),
+        ("manifest.no-datasets.yaml", ":3: manifest: datasets"),
+        ("manifest.duplicate-id.yaml", ":6: dataset id 'a' is used twice"),
+        ("manifest.unknown-parent.yaml", ":7: dataset 'a' is derived from 'nowhere'"),
+        ("manifest.not-a-manifest.yaml", "not a recognised manifest (tried: native)"),
+        ("manifest.collected-both.yaml", ":7: manifest: datasets.0.collected_from.0"),
+    ],
+)
+def test_bad_input_exits_2_with_path_and_line(name: str, expected: str) -> None:
+    code, out, err = run("check", str(fixture_path(name)))
+    assert code == 2
+    assert out == ""
+    assert expected in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_missing_file_exits_2() -> None:
+    code, _, err = run("check", "does/not/exist.yaml")
+    assert code == 2
+    assert "does/not/exist.yaml: no such file" in err
+
+
+def test_bad_policy_and_waivers_exit_2() -> None:
+    manifest = str(EXAMPLES / "clean-commercial.yaml")
+    code, _, err = run("check", manifest, "--policy", str(fixture_path("policy.incomplete.yaml")))
+    assert code == 2
+    assert "policy gives no severity for" in err
+    code, _, err = run("check", manifest, "--waivers", str(fixture_path("waivers.bad-rule.yaml")))
+    assert code == 2
+    assert "waivers.bad-rule.yaml:3: waivers: waivers.0.rule" in err
+    code, _, err = run("check", manifest, "--policy", "no-such-policy")
+    assert code == 2
+    assert "no such policy file or built-in policy" in err
+
+
+def test_usage_errors_exit_2() -> None:
+    code, _, _ = run("check")
+    assert code == 2
+    code, _, _ = run("check", str(EXAMPLES / "clean-commercial.yaml"), "--format", "xml")
+    assert code == 2
+    code, _, err = run("check", str(EXAMPLES / "clean-commercial.yaml"), "--as-of", "soon")
+    assert code == 2
+    assert "--as-of" in err
+
+
+def test_json_goes_to_stdout_and_parses() -> None:
+    code, out, err = run("check", str(EXAMPLES / "video-mix.yaml"), "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["verdict"] == "fail"
+    assert "auditor: FAIL" in err
+    assert "auditor:" not in out
+
+
+def test_output_file_is_written_and_stdout_stays_empty(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    code, out, _ = run(
+        "check", str(EXAMPLES / "video-mix.yaml"), "--format", "json", "--output", str(target)
+    )
+    assert code == 1
+    assert out == ""
+    assert json.loads(target.read_text())["verdict"] == "fail"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_no_output_file_left_on_input_error(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    code, _, _ = run("check", str(fixture_path("manifest.malformed.yaml")), "--output", str(target))
+    assert code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_table_output_file_is_plain_text(tmp_path: Path) -> None:
+    target = tmp_path / "report.txt"
+    code, _, _ = run("check", str(EXAMPLES / "instruct-mix.yaml"), "-o", str(target))
+    assert code == 1
+    text = target.read_text()
+    assert "\x1b[" not in text
+    assert "model-output-terms" in text
+
+
+def test_user_data_is_not_rich_markup() -> None:
+    code, out, _ = run("check", str(fixture_path("manifest.markup.yaml")))
+    assert code == 1
+    assert "foo[bold]" in out
+    assert "[red]not markup[/red]" in out
+
+
+def test_output_is_deterministic() -> None:
+    args = ("check", str(EXAMPLES / "video-mix.yaml"), "--format", "json")
+    assert run(*args)[1] == run(*args)[1]
+    table = ("check", str(EXAMPLES / "video-mix.yaml"))
+    assert run(*table)[1] == run(*table)[1]
+
+
+def test_schema_command_prints_the_manifest_schema() -> None:
+    code, out, _ = run("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert schema["title"] == "Manifest"
+    assert schema["additionalProperties"] is False
+    assert {"version", "name", "datasets"} <= set(schema["properties"])
+
+
+def test_rules_command_lists_every_rule() -> None:
+    code, out, _ = run("rules")
+    assert code == 0
+    for rule in ("license-unknown", "tos-scraping-prohibited", "model-output-terms"):
+        assert rule in out
+
+
+def test_help_documents_exit_codes() -> None:
+    code, out, _ = run("check", "--help")
+    assert code == 0
+    assert "Exit codes" in out
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.startswith("auditor ")

@@ -1,0 +1,114 @@
+"""The knowledge base: complete where the gate needs it, and every entry sourced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.errors import InputError
+from auditor.knowledge import CommercialUse, load_knowledge, rules_dir
+from auditor.policy import builtin_policies, load_policy
+from auditor.rulebook import Rule
+
+KB = load_knowledge()
+
+REQUIRED = [
+    *(
+        f"CC-{v}-{n}"
+        for v in ("BY", "BY-SA", "BY-ND", "BY-NC", "BY-NC-SA", "BY-NC-ND")
+        for n in ("1.0", "2.0", "2.5", "3.0", "4.0")
+    ),
+    "CC0-1.0",
+    "PDDL-1.0",
+    "ODC-By-1.0",
+    "ODbL-1.0",
+    "CDLA-Permissive-1.0",
+    "CDLA-Permissive-2.0",
+    "CDLA-Sharing-1.0",
+    "C-UDA-1.0",
+    "O-UDA-1.0",
+    "MIT",
+    "Apache-2.0",
+    "BSD-2-Clause",
+    "BSD-3-Clause",
+    "GPL-2.0-only",
+    "GPL-3.0-only",
+    "LGPL-2.1-only",
+    "LGPL-3.0-only",
+    "AGPL-3.0-only",
+    "MPL-2.0",
+    "EPL-2.0",
+    "Unlicense",
+]
+
+
+@pytest.mark.parametrize("license_id", REQUIRED)
+def test_required_license_is_known(license_id: str) -> None:
+    assert license_id in KB.licenses
+
+
+def test_every_entry_cites_a_source() -> None:
+    for lic in KB.licenses.values():
+        assert lic.source.url.startswith(("http://", "https://")), lic.id
+        assert lic.source.version, lic.id
+    for platform in KB.platforms:
+        assert platform.source.url and platform.source.version, platform.id
+        assert all(c.quote for c in platform.clauses), platform.id
+    for model in KB.models:
+        assert model.source.url and model.source.version and model.quote, model.id
+
+
+def test_creative_commons_semantics() -> None:
+    for lic in KB.licenses.values():
+        if not lic.id.startswith("CC-BY"):
+            continue
+        assert lic.terms.attribution, lic.id
+        assert (lic.terms.commercial_use is CommercialUse.PROHIBITED) == ("-NC" in lic.id), lic.id
+        assert lic.terms.no_derivatives == ("-ND" in lic.id), lic.id
+        assert lic.terms.share_alike == ("-SA" in lic.id), lic.id
+
+
+def test_platform_matching() -> None:
+    for host in ("youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"):
+        platform = KB.platform_for(host)
+        assert platform is not None
+        assert platform.id == "youtube"
+    assert KB.platform_for("notyoutube.com") is None
+    assert KB.platform_for("youtube.com.evil.example") is None
+
+
+def test_model_matching() -> None:
+    for name in ("gpt-4", "gpt-3.5-turbo", "text-davinci-003", "gpt-4o"):
+        model = KB.model_for(name)
+        assert model is not None
+        assert model.provider == "OpenAI"
+    assert KB.model_for("human annotators") is None
+
+
+def test_builtin_policies_cover_every_rule() -> None:
+    assert {"commercial", "research"} <= set(builtin_policies())
+    for name in builtin_policies():
+        policy = load_policy(name)
+        assert set(policy.severities) == set(Rule)
+    commercial = load_policy("commercial")
+    assert commercial.severity(Rule.LICENSE_UNKNOWN) is not None
+    assert commercial.severities[Rule.LICENSE_UNKNOWN].value == "error"
+
+
+def test_rules_dir_is_the_checkout_rules() -> None:
+    assert (rules_dir() / "policies" / "commercial.yaml").is_file()
+
+
+def test_a_typo_in_rules_fails_with_path_and_line(tmp_path: Path) -> None:
+    (tmp_path / "licenses").mkdir()
+    (tmp_path / "platforms").mkdir()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "licenses" / "x.yaml").write_text(
+        "licenses:\n  - id: X-1.0\n    name: X\n    terms: {commercial_use: allowed}\n"
+        "    source: {url: https://x.example, version: '1'}\n    aliasses: [x]\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_knowledge(tmp_path)
+    assert caught.value.line == 6
+    assert "aliasses" in caught.value.message

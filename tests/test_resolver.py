@@ -1,0 +1,113 @@
+"""License resolution: every shape a license takes resolves with the right status and evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.knowledge import CommercialUse, load_knowledge
+from auditor.licensing import Status, commercial_use, leaves
+from auditor.resolver import Resolver, normalize_name, normalize_url, resolver_for
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return resolver_for(load_knowledge())
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "expression"),
+    [
+        ("MIT", Status.EXACT, "MIT"),
+        ("mit", Status.EXACT, "MIT"),
+        ("cc-by-nc-sa-3.0", Status.EXACT, "CC-BY-NC-SA-3.0"),
+        ("Apache-2.0 OR MIT", Status.EXACT, "Apache-2.0 OR MIT"),
+        ("apache-2.0 and cc-by-4.0", Status.EXACT, "Apache-2.0 AND CC-BY-4.0"),
+        (
+            "GPL-2.0-only WITH Classpath-exception-2.0",
+            Status.EXACT,
+            "GPL-2.0-only WITH Classpath-exception-2.0",
+        ),
+        ("GPL-2.0", Status.ALIAS, "GPL-2.0-only"),
+        ("GPL-2.0+", Status.ALIAS, "GPL-2.0-or-later"),
+        ("CC BY-NC 4.0", Status.ALIAS, "CC-BY-NC-4.0"),
+        ("CC BY-SA 3.0", Status.ALIAS, "CC-BY-SA-3.0"),
+        (
+            "Creative Commons Attribution-NonCommercial 4.0 International",
+            Status.ALIAS,
+            "CC-BY-NC-4.0",
+        ),
+        (
+            "Creative Commons Attribution-NonCommercial-ShareAlike 3.0 IGO",
+            Status.ALIAS,
+            "CC-BY-NC-SA-3.0-IGO",
+        ),
+        ("Apache License, Version 2.0", Status.ALIAS, "Apache-2.0"),
+        ("The MIT License (MIT)", Status.ALIAS, "MIT"),
+        ("odc-by", Status.ALIAS, "ODC-By-1.0"),
+        ("https://creativecommons.org/licenses/by/4.0/", Status.URL, "CC-BY-4.0"),
+        (
+            "http://creativecommons.org/licenses/by-nc-sa/4.0/legalcode.en",
+            Status.URL,
+            "CC-BY-NC-SA-4.0",
+        ),
+        ("https://creativecommons.org/licenses/by-nd-nc/1.0/", Status.URL, "CC-BY-NC-ND-1.0"),
+        ("https://creativecommons.org/publicdomain/zero/1.0/", Status.URL, "CC0-1.0"),
+        ("https://choosealicense.com/licenses/mit/", Status.URL, "MIT"),
+        ("https://spdx.org/licenses/Apache-2.0.html", Status.URL, "Apache-2.0"),
+        (
+            "For non-commercial research purposes only.",
+            Status.TEXT,
+            "LicenseRef-Research-Only-Terms",
+        ),
+        (None, Status.UNKNOWN, None),
+        ("", Status.UNKNOWN, None),
+        ("unknown", Status.UNKNOWN, None),
+        ("[More Information Needed]", Status.UNKNOWN, None),
+        ("NOASSERTION", Status.UNKNOWN, None),
+        ("NONE", Status.UNKNOWN, None),
+        ("other", Status.UNKNOWN, None),
+        ("my own license", Status.UNKNOWN, None),
+        ("https://example.org/LICENSE", Status.UNKNOWN, None),
+        ("MIT AND my-own-license", Status.UNKNOWN, "MIT AND my-own-license"),
+    ],
+)
+def test_resolution(
+    resolver: Resolver, raw: str | None, status: Status, expression: str | None
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.raw == raw
+    assert result.status is status, result.evidence
+    assert result.expression == expression
+    assert result.evidence
+
+
+@pytest.mark.parametrize("raw", ["cc", "CC BY-NC", "Creative Commons", "CC-BY-SA"])
+def test_family_names_are_ambiguous_and_judged_by_worst_case(resolver: Resolver, raw: str) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.AMBIGUOUS
+    assert result.expression is None
+    assert len(result.candidates) >= 2
+    assert result.tree is not None
+    worst = commercial_use(leaves(result.tree))
+    if raw != "CC-BY-SA":
+        assert worst is CommercialUse.PROHIBITED
+
+
+def test_unknown_is_never_permissive(resolver: Resolver) -> None:
+    for raw in (None, "", "unknown", "other", "whatever this is"):
+        result = resolver.resolve(raw)
+        chosen = leaves(result.tree) if result.tree else ()
+        assert commercial_use(chosen) is CommercialUse.UNKNOWN
+
+
+def test_results_are_memoised(resolver: Resolver) -> None:
+    assert resolver.resolve("CC BY 4.0") is resolver.resolve("CC BY 4.0")
+
+
+def test_normalisers() -> None:
+    assert normalize_name("The MIT Licence (MIT)") == normalize_name("mit license mit")
+    assert normalize_name("CC BY-NC 4.0") == normalize_name("cc-by-nc-4.0")
+    assert normalize_name("Apache License, Version 2.0") == normalize_name("Apache 2")
+    assert normalize_url("HTTPS://www.creativecommons.org/licenses/by/4.0/deed.de") == (
+        "creativecommons.org/licenses/by/4.0"
+    )
