@@ -126,7 +126,7 @@ _MESSAGES = {
 
 def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
     ds, resolution = item.dataset, item.resolution
-    location = ds.license.location if ds.license else ds.location
+    location = ds.license_location
     trigger = f"license: {resolution.raw}" if resolution.raw is not None else "no license field"
     out: list[Finding] = []
 
@@ -367,6 +367,22 @@ def _with_lineage(
         for via, origin in chains.values()
     ]
     findings = [f for node in own for f in own[node]] + inherited
+    unresolved = policy.severity(Rule.LINEAGE_UNRESOLVED)
+    if unresolved is not None:
+        for node, facts in parents.items():
+            for fact in facts:
+                if fact.value not in own:
+                    findings.append(
+                        Finding(
+                            rule=Rule.LINEAGE_UNRESOLVED,
+                            severity=unresolved,
+                            dataset=node,
+                            message=f"derived from {fact.value}, whose metadata could not be "
+                            "resolved: its restrictions cannot be checked",
+                            location=fact.location,
+                            evidence=Evidence(trigger=f"derived_from: {fact.value}"),
+                        )
+                    )
     severity = policy.severity(Rule.LINEAGE_CYCLE)
     if severity is not None:
         for node in sorted(in_cycle):

@@ -52,7 +52,7 @@ def audit(
     for path in path_list:
         manifest = readers.read(path, fmt=fmt)
         judged = [
-            judge(ds, resolver.resolve(ds.license.value if ds.license else None), chosen)
+            judge(ds, resolver.resolve_dataset(ds.licenses, ds.license_notes), chosen)
             for ds in manifest.datasets
         ]
         findings.extend(evaluate(judged, kb, chosen, book))

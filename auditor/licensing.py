@@ -22,7 +22,7 @@ from auditor.knowledge import CommercialUse, License
 
 
 class Status(StrEnum):
-    """How a raw license value was resolved."""
+    """How a raw license value was resolved, from most to least certain."""
 
     EXACT = "exact"  # a valid SPDX id or expression (any case)
     ALIAS = "alias"  # a known name, Hugging Face id or deprecated id
@@ -30,6 +30,10 @@ class Status(StrEnum):
     TEXT = "text"  # a heuristic reading of license prose
     AMBIGUOUS = "ambiguous"  # a family name or unversioned name: several candidates
     UNKNOWN = "unknown"  # missing, placeholder or unrecognised
+
+    @property
+    def rank(self) -> int:
+        return list(Status).index(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,32 @@ class Resolution:
         if isinstance(self.tree, AllOf) and self.tree.ambiguous:
             return tuple(leaf.key for leaf in leaves(self.tree))
         return ()
+
+
+def combine(parts: Sequence[Resolution], raw: str) -> Resolution:
+    """Several license values that all apply (a card listing two licenses): their conjunction.
+
+    The status is the least certain of the parts; an unresolved part stays in as an unknown leaf,
+    so the whole can never pass as permissive.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    items = tuple(p.tree if p.tree is not None else Leaf(p.raw or "(none)", None) for p in parts)
+    worst = max(parts, key=lambda p: p.status.rank).status
+    expressions = [p.expression for p in parts]
+    expression = (
+        " AND ".join(e if len(parts) == 1 or " " not in e else f"({e})" for e in expressions if e)
+        if all(expressions)
+        else None
+    )
+    evidence = "; ".join(f"{p.raw!r}: {p.evidence}" for p in parts)
+    return Resolution(
+        raw,
+        worst,
+        f"all of {len(parts)} license values apply: {evidence}",
+        AllOf(items, ambiguous=False),
+        expression,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,10 @@ class DatasetEntry(Strict):
     derived_from: tuple[str, ...] = Field(default=(), description="Ids in this manifest")
     generated_by: tuple[str, ...] = Field(default=(), description="Models that generated it")
     collected_from: tuple[CollectedFrom, ...] = ()
+    pointer: bool = Field(
+        default=False,
+        description="The data is a list of references (URLs, video ids) to content on platforms",
+    )
     weight: Annotated[float, Field(ge=0)] | None = None
     description: str | None = None
 

@@ -17,10 +17,11 @@ class Location(Frozen):
 
 
 class Fact(Frozen):
-    """A raw value from a manifest and where it stands."""
+    """A raw value from a manifest, where it stands, and which field it came from."""
 
     value: str
     location: Location
+    origin: str | None = None  # e.g. "license_name", "dataset_infos.json", "registry"
 
 
 class Collection(Frozen):
@@ -37,15 +38,31 @@ class Collection(Frozen):
 
 
 class Dataset(Frozen):
-    """One dataset as read from a manifest, before any license is resolved."""
+    """One dataset as read from a manifest, before any license is resolved.
+
+    ``licenses`` holds every license value found, as found; when there are several, all apply
+    (the data carries each of them). ``license_notes`` holds license names, details and prose that
+    are consulted when the license values do not resolve (``license: other`` with a
+    ``license_name``). ``terms`` holds access or usage terms beyond the license, such as a Hugging
+    Face gate prompt or Croissant ``usageInfo``. ``derived_from`` names upstream datasets: ids in
+    the same manifest, or references that must be resolved elsewhere.
+    """
 
     id: str
     name: str | None = None
     location: Location
-    license: Fact | None = None
+    licenses: tuple[Fact, ...] = ()
+    license_notes: tuple[Fact, ...] = ()
     license_url: str | None = None
     source: str | None = None
     derived_from: tuple[Fact, ...] = ()
     generated_by: tuple[Fact, ...] = ()
     collected_from: tuple[Collection, ...] = ()
+    terms: tuple[Fact, ...] = ()
+    pointer: bool = False  # the data is references (URLs, ids) to content hosted on platforms
+    machine_generated: bool = False  # metadata says model-generated, generator not named
     weight: float | None = None
+
+    @property
+    def license_location(self) -> Location:
+        return self.licenses[0].location if self.licenses else self.location

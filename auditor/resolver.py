@@ -16,7 +16,7 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from license_expression import (
@@ -28,7 +28,18 @@ from license_expression import (
 
 from auditor.errors import InputError
 from auditor.knowledge import Family, KnowledgeBase, License
-from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
+from auditor.licensing import (
+    AllOf,
+    AnyOf,
+    Leaf,
+    Node,
+    Resolution,
+    Status,
+    combine,
+    leaves,
+    render,
+)
+from auditor.model import Fact
 
 PLACEHOLDERS = frozenset(
     {
@@ -130,6 +141,30 @@ class Resolver:
                 "rules/licenses", f"'{shown}' names both {other.id} and {lic.id} in the rules"
             )
         table[key] = lic
+
+    def resolve_dataset(self, licenses: Sequence[Fact], notes: Sequence[Fact] = ()) -> Resolution:
+        """Resolve a dataset's license values (all apply) with its license notes as fallback.
+
+        Notes (a ``license_name``, ``license_details`` or licensing prose) are consulted only when
+        the license values say nothing resolvable, e.g. ``license: other``.
+        """
+        parts = [self.resolve(fact.value) for fact in licenses]
+        if all(p.status is Status.UNKNOWN and p.tree is None for p in parts):
+            for note in notes:
+                found = self.resolve(note.value)
+                if found.status is not Status.UNKNOWN:
+                    raw = parts[0].raw if len(parts) == 1 else _raw_list(licenses)
+                    where = f" {note.origin}" if note.origin else ""
+                    return Resolution(
+                        raw or note.value,
+                        found.status,
+                        f"from the license{where} {note.value!r}: {found.evidence}",
+                        found.tree,
+                        found.expression,
+                    )
+        if not parts:
+            return self.resolve(None)
+        return combine(parts, _raw_list(licenses))
 
     def resolve(self, raw: str | None) -> Resolution:
         found = self._memo.get(raw)
@@ -278,6 +313,12 @@ class _Partial:
     def with_raw(self, raw: str) -> Resolution:
         expression = None if self.status is Status.AMBIGUOUS else render(self.tree)
         return Resolution(raw, self.status, self.evidence, self.tree, expression)
+
+
+def _raw_list(facts: Sequence[Fact]) -> str:
+    if len(facts) == 1:
+        return facts[0].value
+    return "[" + ", ".join(f.value for f in facts) + "]"
 
 
 def _unique_licenses(items: Iterable[License]) -> list[License]:

@@ -37,6 +37,7 @@ class Rule(StrEnum):
     MODEL_OUTPUT_UNKNOWN = "model-output-unknown"
     GATED_TERMS_CONFLICT = "gated-terms-conflict"
     LINEAGE_CYCLE = "lineage-cycle"
+    LINEAGE_UNRESOLVED = "lineage-unresolved"
     WAIVER_EXPIRED = "waiver-expired"
 
 

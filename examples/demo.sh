@@ -17,7 +17,8 @@ run() {
   local code=$?
   local name
   name=$(basename "$manifest" .yaml)
-  [ $# -gt 0 ] && name="$name.${*//[^a-z0-9]/}"
+  local suffix="$*"
+  [ $# -gt 0 ] && name="$name.${suffix//[^a-z0-9]/}"
   "$AUDITOR" check "$manifest" "$@" --format json --output "out/$name.json" 2>/dev/null
   if [ "$code" -ne "$expected" ]; then
     echo "!! $manifest: exit $code, expected $expected" >&2

@@ -33,14 +33,19 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         seen[entry.id] = index
     for index, entry in enumerate(manifest.datasets):
         for j, parent in enumerate(entry.derived_from):
-            if parent not in seen:
+            if parent not in seen and not _is_reference(parent):
                 raise doc.error(
                     ("datasets", index, "derived_from", j),
-                    f"dataset '{entry.id}' is derived from '{parent}', "
-                    "which is not a dataset id in this manifest",
+                    f"dataset '{entry.id}' is derived from '{parent}', which is not a dataset "
+                    "id in this manifest (name an external dataset as hf://owner/name or a URL)",
                 )
     datasets = tuple(_dataset(doc, index, entry) for index, entry in enumerate(manifest.datasets))
     return manifest.name, datasets
+
+
+def _is_reference(value: str) -> bool:
+    """An external dataset reference rather than an id: ``hf://owner/name`` or a URL."""
+    return "://" in value
 
 
 def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
@@ -49,14 +54,16 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
     def at(*key: str | int) -> Location:
         return Location(path=doc.path, line=doc.line((*base, *key)))
 
-    license_fact = (
-        Fact(value=entry.license, location=at("license")) if entry.license is not None else None
+    licenses = (
+        (Fact(value=entry.license, location=at("license"), origin="license"),)
+        if entry.license is not None
+        else ()
     )
     return Dataset(
         id=entry.id,
         name=entry.name,
         location=at(),
-        license=license_fact,
+        licenses=licenses,
         license_url=entry.license_url,
         source=entry.source,
         derived_from=tuple(
@@ -71,5 +78,6 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
             )
             for j, c in enumerate(entry.collected_from)
         ),
+        pointer=entry.pointer,
         weight=entry.weight,
     )
