@@ -105,10 +105,15 @@ def license_cost(policy: Policy) -> Callable[[Sequence[Leaf]], tuple[int, int, i
     return cost
 
 
-def judge(dataset: Dataset, resolution: Resolution, policy: Policy) -> Judged:
+def judge_resolution(resolution: Resolution, policy: Policy) -> Choice | None:
+    """Decide every OR in a resolved license the way that costs least under ``policy``."""
     if resolution.tree is None:
-        return Judged(dataset, resolution, None)
-    return Judged(dataset, resolution, choose(resolution.tree, license_cost(policy)))
+        return None
+    return choose(resolution.tree, license_cost(policy))
+
+
+def judge(dataset: Dataset, resolution: Resolution, policy: Policy) -> Judged:
+    return Judged(dataset, resolution, judge_resolution(resolution, policy))
 
 
 _MESSAGES = {
@@ -157,7 +162,7 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
             f"{what} could not be resolved ({resolution.evidence}); treated as all rights reserved",
         )
         return out
-    if resolution.status is Status.AMBIGUOUS:
+    if resolution.ambiguous:
         names = ", ".join(resolution.candidates[:6])
         more = len(resolution.candidates) - 6
         add(

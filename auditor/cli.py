@@ -35,6 +35,7 @@ from auditor.rulebook import load_rulebook
 from auditor.version import __version__
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+EXPLAIN_ROWS = 12
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 the gate passes; 1 it fails on findings at or above --fail-on; "
@@ -52,6 +53,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+class ExplainFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
 
 
 class FailOn(StrEnum):
@@ -161,6 +167,70 @@ def check(
         raise typer.Exit(EXIT_INPUT) from None
     _stderr().print(summary_line(report))
     raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
+
+
+@app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help="A license value as found in the wild.")],
+    fmt: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExplainFormat.TABLE,
+    policy: Annotated[
+        str, typer.Option("--policy", "-p", help="Policy used to decide between OR branches.")
+    ] = "commercial",
+) -> None:
+    """Show how a license string resolves and what terms it carries."""
+    from auditor.explanation import explain as explain_text
+
+    try:
+        result = explain_text(text, policy)
+    except AuditorError as err:
+        _fail_input(err, debug=False)
+    if fmt is ExplainFormat.JSON:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return
+    console = Console(highlight=False, markup=False)
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("input", Text(result.input))
+    summary.add_row("expression", Text(result.expression or "(none)"))
+    summary.add_row("status", Text(result.status.value))
+    summary.add_row("commercial use", Text(result.commercial_use.value))
+    summary.add_row("evidence", Text(result.evidence))
+    if result.candidates:
+        summary.add_row("candidates", Text(", ".join(result.candidates)))
+    for decision in result.decisions:
+        summary.add_row("decision", Text(decision))
+    console.print(summary)
+    if result.licenses:
+        table = Table(title="Terms of the licenses that apply", title_justify="left")
+        table.add_column("license", overflow="fold")
+        table.add_column("commercial use", no_wrap=True)
+        table.add_column("conditions", overflow="fold")
+        table.add_column("source", overflow="fold")
+        shown = result.licenses[:EXPLAIN_ROWS]
+        for lic in shown:
+            conditions = [
+                name
+                for name, flag in (
+                    ("attribution", lic.attribution),
+                    ("share-alike", lic.share_alike),
+                    ("no-derivatives", lic.no_derivatives),
+                    ("research-only", lic.research_only),
+                    ("use-restricted", lic.use_restricted),
+                )
+                if flag
+            ]
+            table.add_row(
+                Text(lic.id),
+                Text(lic.commercial_use.value),
+                Text(", ".join(conditions) or "none"),
+                Text(lic.source_url or "not in the knowledge base"),
+            )
+        console.print(table)
+        if len(result.licenses) > len(shown):
+            console.print(f"... and {len(result.licenses) - len(shown)} more (--format json)")
 
 
 @app.command()

@@ -94,9 +94,22 @@ class Resolution:
 
     @property
     def candidates(self) -> tuple[str, ...]:
-        if isinstance(self.tree, AllOf) and self.tree.ambiguous:
-            return tuple(leaf.key for leaf in leaves(self.tree))
-        return ()
+        """The licenses an ambiguous name (anywhere in the tree) could stand for."""
+        return tuple(leaf.key for node in _ambiguous_nodes(self.tree) for leaf in leaves(node))
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(_ambiguous_nodes(self.tree))
+
+
+def _ambiguous_nodes(node: Node | None) -> tuple[AllOf, ...]:
+    match node:
+        case None | Leaf():
+            return ()
+        case AllOf(items=items, ambiguous=True):
+            return (node,)
+        case AllOf(items=items) | AnyOf(items=items):
+            return tuple(found for item in items for found in _ambiguous_nodes(item))
 
 
 def combine(parts: Sequence[Resolution], raw: str) -> Resolution:

@@ -16,7 +16,7 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from license_expression import (
@@ -27,7 +27,7 @@ from license_expression import (
 )
 
 from auditor.errors import InputError
-from auditor.knowledge import Family, KnowledgeBase, License
+from auditor.knowledge import Family, KnowledgeBase, License, Source
 from auditor.licensing import (
     AllOf,
     AnyOf,
@@ -63,6 +63,13 @@ PLACEHOLDERS = frozenset(
         "[more information needed]",
         "more information needed",
         "[needs more information]",
+        "needs more information",
+        "none provided",
+        "not provided",
+        "no license provided",
+        "see license",
+        "see below",
+        "license",
     }
 )
 
@@ -71,6 +78,9 @@ _SPLIT_ALNUM = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _TOKENS = re.compile(r"[a-z0-9]+|\+")
 _DOT_ZERO = re.compile(r"(?<=\d) 0\b")
 _PARENTHESES = re.compile(r"\([^()]*\)")
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
+_LICENSE_WORDS = re.compile(r"licen[cs]|under\b|terms", re.IGNORECASE)
+_MAX_NAME_TOKENS = 12
 _URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _CC_URL = re.compile(
     r"^creativecommons\.org/licenses/(?P<elements>[a-z-]+)/(?P<version>\d\.\d)(?:/(?P<port>[a-z-]+))?$"
@@ -83,9 +93,21 @@ _ID_URLS = (
 )
 
 
+_SPELLINGS = (
+    (re.compile(r"licence"), "license"),
+    (re.compile(r"creative\W*commons?"), "cc"),
+    (re.compile(r"share\W*alike"), "sharealike"),
+    (re.compile(r"non\W*commercial"), "noncommercial"),
+    (re.compile(r"no\W*deriv(ative)?s"), "noderivatives"),
+)
+
+
 def normalize_name(text: str) -> str:
-    """A key for name matching: case, punctuation, 'licence' spelling and filler words ignored."""
-    lowered = _SPLIT_ALNUM.sub(" ", text.lower().replace("licence", "license"))
+    """A key for name matching: case, punctuation, spelling variants and filler words ignored."""
+    lowered = text.lower()
+    for pattern, replacement in _SPELLINGS:
+        lowered = pattern.sub(replacement, lowered)
+    lowered = _SPLIT_ALNUM.sub(" ", lowered)
     tokens = [t for t in _TOKENS.findall(lowered) if t not in _FILLER]
     return _DOT_ZERO.sub("", " ".join(tokens))
 
@@ -108,12 +130,23 @@ class Resolver:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._licensing = get_spdx_licensing()
-        self._spdx_keys = {str(k).lower() for k in self._licensing.known_symbols}
+        self._spdx_keys = {
+            name.lower()
+            for symbol in self._licensing.known_symbols.values()
+            for name in (symbol.key, *symbol.aliases)
+        }
         self._by_id = {key.lower(): lic for key, lic in kb.licenses.items()}
         self._by_name: dict[str, License] = {}
         self._families: dict[str, Family] = {}
         self._by_url: dict[str, License] = {}
         self._memo: dict[str | None, Resolution] = {}
+        # One-word names count in prose only when they are a license's own id ("MIT", "ISC"),
+        # not a name that lost its filler words ("UIUC License" -> "uiuc").
+        self._single_word_ids = {
+            key
+            for name in (*(lic.id for lic in kb.licenses.values()), *kb.families)
+            if " " not in (key := normalize_name(name))
+        }
         self._phrases = [
             (re.compile(pattern, re.IGNORECASE), lic)
             for lic in kb.licenses.values()
@@ -181,9 +214,22 @@ class Resolver:
         lic = self._by_id.get(text.lower())
         if lic is not None:
             return _single(raw, Status.EXACT, lic, f"license id {lic.id}")
+        if text.lower() in self._spdx_keys:
+            # A (possibly deprecated) SPDX id such as GPL-2.0: SPDX says what it means.
+            return self._resolve_expression(raw, text)
         named = self._by_name_or_family(text)
         if named is not None:
             return named.with_raw(raw)
+        if text.lower().startswith("other-") and len(text) > 6:
+            # Legacy Hugging Face cards: "other-<free text>" (before July 2022).
+            inner = self.resolve(text[6:])
+            return Resolution(
+                raw,
+                inner.status,
+                f"legacy 'other-' value: {inner.evidence}",
+                inner.tree,
+                inner.expression,
+            )
         if _URL.match(text):
             return self._resolve_url(raw, text)
         return self._resolve_expression(raw, text)
@@ -232,10 +278,33 @@ class Resolver:
         return _unknown(raw, "a URL that does not identify a known license")
 
     def _cc_from_url(self, match: re.Match[str]) -> License | None:
+        """A Creative Commons license URL, including jurisdiction ports SPDX does not list.
+
+        A port (``/3.0/es/``) keeps the license elements (BY, NC, ND, SA) of its version; when the
+        port is not on the SPDX list it is judged by the terms of the unported version, under an
+        id that names the port.
+        """
         elements = match["elements"].replace("by-nd-nc", "by-nc-nd")
         base = f"cc-{elements}-{match['version']}"
         port = match["port"]
-        return self._by_id.get(f"{base}-{port}" if port else base)
+        if not port:
+            return self._by_id.get(base)
+        exact = self._by_id.get(f"{base}-{port}")
+        unported = self._by_id.get(base)
+        if exact is not None or unported is None:
+            return exact
+        port_id = f"LicenseRef-{unported.id}-{port.upper()}"
+        url = f"https://creativecommons.org/licenses/{match['elements']}/{match['version']}/{port}/"
+        return License(
+            id=port_id,
+            name=f"{unported.name} ({port.upper()} port)",
+            terms=unported.terms,
+            source=Source(
+                url=url,
+                version=f"{match['version']} {port.upper()} port; terms of {unported.id}",
+            ),
+            notes=f"Jurisdiction port not on the SPDX License List; judged as {unported.id}.",
+        )
 
     def _resolve_expression(self, raw: str, text: str) -> Resolution:
         try:
@@ -268,18 +337,58 @@ class Resolver:
         return key.lower() in self._spdx_keys
 
     def _resolve_text(self, raw: str, text: str) -> Resolution:
-        """Heuristic: phrases in prose such as "for non-commercial research purposes only"."""
-        hits = [(m, lic) for pattern, lic in self._phrases if (m := pattern.search(text))]
-        if not hits:
+        """Heuristic reading of prose: the licenses, URLs and restrictive phrases it mentions.
+
+        "This work is licensed under a Creative Commons Attribution-NonCommercial 4.0 License",
+        "released under the [Apache-2.0 License](http://www.apache.org/licenses/LICENSE-2.0)",
+        "for non-commercial research purposes only". Every mention applies (the worst case); a
+        match is always reported with status ``text``, never as exact.
+        """
+        found: dict[str, tuple[str, Node]] = {}  # key -> (what the text said, node)
+        for match in _URL_IN_TEXT.finditer(text):
+            url = match.group(0).rstrip(".,;:")
+            resolved = self.resolve(url)
+            if resolved.tree is not None and resolved.status is not Status.UNKNOWN:
+                found.setdefault(render(resolved.tree), (url, resolved.tree))
+        for said, partial in self._mentions(text):
+            found.setdefault(render(partial.tree), (said, partial.tree))
+        for pattern, lic in self._phrases:
+            hit = pattern.search(text)
+            if hit is not None:
+                found.setdefault(lic.id, (hit.group(0), Leaf(lic.id, lic)))
+        if not found:
             return _unknown(raw, "not a recognised license id, name, URL or expression")
-        chosen = _unique_licenses(lic for _, lic in hits)
-        quoted = "; ".join(sorted({repr(m.group(0)) for m, _ in hits}))
-        tree: Node = Leaf(chosen[0].id, chosen[0])
-        if len(chosen) > 1:
-            tree = AllOf(tuple(Leaf(lic.id, lic) for lic in chosen))
+        nodes = _drop_covered_families([node for _, node in found.values()])
+        tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
+        said = "; ".join(sorted({repr(what) for what, _ in found.values()}))
+        expression = None if _has_family(tree) else render(tree)
         return Resolution(
-            raw, Status.TEXT, f"heuristic: the text says {quoted}", tree, render(tree)
+            raw, Status.TEXT, f"heuristic: the text mentions {said}", tree, expression
         )
+
+    def _mentions(self, text: str) -> list[tuple[str, _Partial]]:
+        """Known license names in ``text``, longest first, not overlapping.
+
+        A one-word name ("MIT", "Apache") counts only in short texts or where the text speaks of
+        a license, so "collected at MIT" is not read as the MIT License.
+        """
+        tokens = normalize_name(text).split()
+        licensey = len(tokens) <= 6 or _LICENSE_WORDS.search(text) is not None
+        taken = [False] * len(tokens)
+        out: list[tuple[str, _Partial]] = []
+        for size in range(min(_MAX_NAME_TOKENS, len(tokens)), 0, -1):
+            for start in range(len(tokens) - size + 1):
+                if any(taken[start : start + size]):
+                    continue
+                key = " ".join(tokens[start : start + size])
+                partial = self._named(key)
+                if partial is None:
+                    continue
+                if size == 1 and not (licensey and key in self._single_word_ids):
+                    continue
+                taken[start : start + size] = [True] * size
+                out.append((key, partial))
+        return out
 
     def _convert(self, node: Any, notes: list[str], text: str) -> Node:
         if isinstance(node, LicenseWithExceptionSymbol):
@@ -315,17 +424,30 @@ class _Partial:
         return Resolution(raw, self.status, self.evidence, self.tree, expression)
 
 
+def _has_family(node: Node) -> bool:
+    match node:
+        case Leaf():
+            return False
+        case AllOf(items=items, ambiguous=ambiguous):
+            return ambiguous or any(_has_family(i) for i in items)
+        case AnyOf(items=items):
+            return any(_has_family(i) for i in items)
+
+
+def _drop_covered_families(nodes: list[Node]) -> list[Node]:
+    """Drop a family mention ("Creative Commons") when a member of it is named too."""
+    named = {n.key for n in nodes if isinstance(n, Leaf)}
+    return [
+        n
+        for n in nodes
+        if not (isinstance(n, AllOf) and n.ambiguous and named & {x.key for x in leaves(n)})
+    ]
+
+
 def _raw_list(facts: Sequence[Fact]) -> str:
     if len(facts) == 1:
         return facts[0].value
     return "[" + ", ".join(f.value for f in facts) + "]"
-
-
-def _unique_licenses(items: Iterable[License]) -> list[License]:
-    seen: dict[str, License] = {}
-    for lic in items:
-        seen.setdefault(lic.id, lic)
-    return list(seen.values())
 
 
 def _single(raw: str, status: Status, lic: License, evidence: str) -> Resolution:
