@@ -322,6 +322,15 @@ class Resolver:
                 evidence = f"{tree.key} is a valid id, but its terms are not in the knowledge base"
                 return Resolution(raw, Status.UNKNOWN, evidence, tree, expression)
             return self._resolve_text(raw, text)
+        if any(" " in key for key in unknown):
+            # Prose that happens to contain "and" or "or" ("for research and education only"):
+            # read it as text; keep the expression reading only if the text says nothing known.
+            as_text = self._resolve_text(raw, text)
+            if as_text.status is not Status.UNKNOWN:
+                return as_text
+        if _has_family(tree):
+            evidence = "; ".join(notes) or "expression naming a license family"
+            return Resolution(raw, Status.AMBIGUOUS, evidence, tree, None)
         if unknown:
             status, evidence = (
                 Status.UNKNOWN,
@@ -358,7 +367,7 @@ class Resolver:
                 found.setdefault(lic.id, (hit.group(0), Leaf(lic.id, lic)))
         if not found:
             return _unknown(raw, "not a recognised license id, name, URL or expression")
-        nodes = _drop_covered_families([node for _, node in found.values()])
+        nodes = _drop_covered([node for _, node in found.values()])
         tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
         said = "; ".join(sorted({repr(what) for what, _ in found.values()}))
         expression = None if _has_family(tree) else render(tree)
@@ -393,7 +402,13 @@ class Resolver:
     def _convert(self, node: Any, notes: list[str], text: str) -> Node:
         if isinstance(node, LicenseWithExceptionSymbol):
             base = self._symbol(node.license_symbol, notes, text)
-            return Leaf(base.key, base.license, exception=str(node.exception_symbol.key))
+            exception = str(node.exception_symbol.key)
+            if isinstance(base, Leaf):
+                return Leaf(base.key, base.license, exception=exception)
+            return AllOf(
+                tuple(Leaf(x.key, x.license, exception=exception) for x in leaves(base)),
+                ambiguous=True,
+            )
         if isinstance(node, LicenseSymbol):
             return self._symbol(node, notes, text)
         items = tuple(self._convert(arg, notes, text) for arg in node.args)
@@ -401,7 +416,7 @@ class Resolver:
             return AnyOf(items)
         return AllOf(items)
 
-    def _symbol(self, symbol: LicenseSymbol, notes: list[str], text: str) -> Leaf:
+    def _symbol(self, symbol: LicenseSymbol, notes: list[str], text: str) -> Node:
         key = str(symbol.key)
         lic = self._by_id.get(key.lower())
         if lic is not None:
@@ -409,8 +424,8 @@ class Resolver:
                 notes.append(f"deprecated SPDX id read as {key}")
             return Leaf(lic.id, lic)
         named = self._by_name_or_family(key)
-        if named is not None and isinstance(named.tree, Leaf):
-            notes.append(f"{key!r} is a known name of {named.tree.key}")
+        if named is not None:
+            notes.append(f"{key!r}: {named.evidence}")
             return named.tree
         return Leaf(key, None)
 
@@ -434,14 +449,18 @@ def _has_family(node: Node) -> bool:
             return any(_has_family(i) for i in items)
 
 
-def _drop_covered_families(nodes: list[Node]) -> list[Node]:
-    """Drop a family mention ("Creative Commons") when a member of it is named too."""
+def _drop_covered(nodes: list[Node]) -> list[Node]:
+    """Drop what a more specific mention covers: a family ("Creative Commons") when one of its
+    members is named, and an unported CC license when its jurisdiction port is named."""
     named = {n.key for n in nodes if isinstance(n, Leaf)}
-    return [
-        n
-        for n in nodes
-        if not (isinstance(n, AllOf) and n.ambiguous and named & {x.key for x in leaves(n)})
-    ]
+    ported = {key for key in named for other in named if other.startswith(f"LicenseRef-{key}-")}
+
+    def covered(node: Node) -> bool:
+        if isinstance(node, AllOf) and node.ambiguous:
+            return bool(named & {x.key for x in leaves(node)})
+        return isinstance(node, Leaf) and node.key in ported
+
+    return [n for n in nodes if not covered(n)]
 
 
 def _raw_list(facts: Sequence[Fact]) -> str:
