@@ -19,7 +19,7 @@ from auditor.knowledge import (
     LicenseTerms,
     OutputTermsKind,
 )
-from auditor.licensing import Choice, Leaf, Resolution, Status, choose
+from auditor.licensing import Choice, Leaf, Resolution, Status, choose, commercial_use, leaves
 from auditor.model import Collection, Dataset, Fact
 from auditor.policy import Policy, Severity
 from auditor.report import Evidence, Finding
@@ -32,17 +32,32 @@ SANCTIONED_METHODS = frozenset({"api", "licensed", "license", "partnership", "of
 
 @dataclass(frozen=True)
 class Judged:
-    """A dataset with its license resolved and every OR decided under the policy."""
+    """A dataset with its license resolved and every OR decided under the policy.
+
+    ``terms`` are the dataset's access or usage terms beyond the license (a gate's click-through
+    text, Croissant ``usageInfo``), each with how it resolved.
+    """
 
     dataset: Dataset
     resolution: Resolution
     choice: Choice | None
+    terms: tuple[tuple[Fact, Resolution], ...] = ()
+
+    @property
+    def term_leaves(self) -> tuple[Leaf, ...]:
+        return tuple(
+            leaf
+            for _, resolved in self.terms
+            if resolved.tree is not None and resolved.status is not Status.UNKNOWN
+            for leaf in leaves(resolved.tree)
+        )
 
     @property
     def commercial_use(self) -> CommercialUse:
-        from auditor.licensing import commercial_use
-
-        return commercial_use(self.choice.leaves) if self.choice else CommercialUse.UNKNOWN
+        """The worst answer of the license and the access terms: the most restrictive applies."""
+        if self.choice is None:
+            return CommercialUse.UNKNOWN
+        return commercial_use((*self.choice.leaves, *self.term_leaves))
 
 
 def _license_rules(chosen: Iterable[Leaf]) -> dict[Rule, list[Leaf]]:
@@ -112,8 +127,13 @@ def judge_resolution(resolution: Resolution, policy: Policy) -> Choice | None:
     return choose(resolution.tree, license_cost(policy))
 
 
-def judge(dataset: Dataset, resolution: Resolution, policy: Policy) -> Judged:
-    return Judged(dataset, resolution, judge_resolution(resolution, policy))
+def judge(
+    dataset: Dataset,
+    resolution: Resolution,
+    policy: Policy,
+    terms: tuple[tuple[Fact, Resolution], ...] = (),
+) -> Judged:
+    return Judged(dataset, resolution, judge_resolution(resolution, policy), terms)
 
 
 _MESSAGES = {
@@ -185,6 +205,77 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
     return out
 
 
+_TERMS_RULES = (
+    Rule.LICENSE_NONCOMMERCIAL,
+    Rule.LICENSE_RESEARCH_ONLY,
+    Rule.LICENSE_NO_DERIVATIVES,
+    Rule.LICENSE_USE_RESTRICTED,
+    Rule.LICENSE_SHARE_ALIKE,
+)
+_RESTRICTION_NAMES = {
+    Rule.LICENSE_NONCOMMERCIAL: "no commercial use",
+    Rule.LICENSE_RESEARCH_ONLY: "research use only",
+    Rule.LICENSE_NO_DERIVATIVES: "no derivatives",
+    Rule.LICENSE_USE_RESTRICTED: "use-based restrictions",
+    Rule.LICENSE_SHARE_ALIKE: "share-alike",
+}
+
+
+def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
+    """Access terms (a gate prompt, usageInfo) that restrict use beyond the declared license."""
+    severity = policy.severity(Rule.GATED_TERMS_CONFLICT)
+    if severity is None or not item.terms:
+        return []
+    declared = set(_license_rules(item.choice.leaves)) if item.choice else {Rule.LICENSE_UNKNOWN}
+    out: list[Finding] = []
+    for fact, resolved in item.terms:
+        if resolved.tree is None or resolved.status is Status.UNKNOWN:
+            continue
+        extra = [r for r in _TERMS_RULES if r in _license_rules(leaves(resolved.tree))]
+        extra = [r for r in extra if r not in declared]
+        if not extra:
+            continue
+        license_text = item.resolution.expression or item.resolution.raw or "no license"
+        restrictions = ", ".join(_RESTRICTION_NAMES[r] for r in extra)
+        out.append(
+            Finding(
+                rule=Rule.GATED_TERMS_CONFLICT,
+                severity=severity,
+                dataset=item.dataset.id,
+                message=f"the access terms impose {restrictions}, beyond the declared license "
+                f"({license_text}); the most restrictive terms apply",
+                location=fact.location,
+                evidence=Evidence(
+                    quote=_excerpt(fact.value),
+                    trigger=f"{fact.origin or 'terms'}: {resolved.evidence}",
+                ),
+            )
+        )
+    return out
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _generator_findings(ds: Dataset, policy: Policy) -> list[Finding]:
+    """Metadata says the content is machine-generated but names no generator."""
+    severity = policy.severity(Rule.MODEL_GENERATOR_UNNAMED)
+    if severity is None or not ds.machine_generated or ds.generated_by:
+        return []
+    return [
+        Finding(
+            rule=Rule.MODEL_GENERATOR_UNNAMED,
+            severity=severity,
+            dataset=ds.id,
+            message="the metadata says the content is machine-generated but names no "
+            "generator, so its output terms cannot be checked",
+            location=ds.location,
+        )
+    ]
+
+
 def host_of(collection: Collection) -> str:
     if collection.url is not None:
         text = collection.url if "//" in collection.url else f"//{collection.url}"
@@ -203,12 +294,19 @@ def _platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[F
             continue
         method = (collection.method or "").strip().lower()
         how = f"method {collection.method}" if collection.method else "method not stated"
+        if ds.pointer:
+            how += "; pointer dataset: its license covers the references, not the content"
         trigger = f"collected_from: {collection.target} ({how})"
         candidates: list[tuple[Rule, Clause | None, str]] = []
         automated = method not in SANCTIONED_METHODS
         scraping_clause = platform.clause(Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD)
         if automated and scraping_clause is not None:
             assumed = "" if collection.method else " (no method stated: assumed automated)"
+            if ds.pointer:
+                assumed += (
+                    "; this is a pointer dataset, so using it means fetching the content "
+                    f"from {platform.name}, and its own license covers only the references"
+                )
             candidates.append(
                 (
                     Rule.TOS_SCRAPING_PROHIBITED,
@@ -264,6 +362,23 @@ def _platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[F
     return out
 
 
+def _pointer_findings(ds: Dataset, policy: Policy) -> list[Finding]:
+    """A pointer dataset that does not say which platforms its references point to."""
+    severity = policy.severity(Rule.TOS_REVIEW)
+    if severity is None or not ds.pointer or ds.collected_from:
+        return []
+    return [
+        Finding(
+            rule=Rule.TOS_REVIEW,
+            severity=severity,
+            dataset=ds.id,
+            message="pointer dataset: its license covers only the references; name the "
+            "platforms the content is fetched from (collected_from) so their terms are checked",
+            location=ds.location,
+        )
+    ]
+
+
 def _model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
     for fact in ds.generated_by:
@@ -310,8 +425,11 @@ def evaluate(
         ds = item.dataset
         own[ds.id] = [
             *_license_findings(item, policy),
+            *_gated_findings(item, policy),
             *_platform_findings(ds, kb, policy),
+            *_pointer_findings(ds, policy),
             *_model_findings(ds, kb, policy),
+            *_generator_findings(ds, policy),
         ]
     parents = {item.dataset.id: item.dataset.derived_from for item in judged}
     inheritable = {doc.id for doc in book.rules if doc.inherited}

@@ -9,7 +9,6 @@ from pathlib import Path
 from auditor import readers
 from auditor.checks import Judged, evaluate, judge
 from auditor.knowledge import load_knowledge
-from auditor.licensing import commercial_use
 from auditor.policy import Policy, Severity, load_policy
 from auditor.report import (
     DatasetReport,
@@ -52,7 +51,12 @@ def audit(
     for path in path_list:
         manifest = readers.read(path, fmt=fmt)
         judged = [
-            judge(ds, resolver.resolve_dataset(ds.licenses, ds.license_notes), chosen)
+            judge(
+                ds,
+                resolver.resolve_dataset(ds.licenses, ds.license_notes),
+                chosen,
+                tuple((fact, resolver.resolve(fact.value)) for fact in ds.terms),
+            )
             for ds in manifest.datasets
         ]
         findings.extend(evaluate(judged, kb, chosen, book))
@@ -118,7 +122,7 @@ def _dataset_report(
         evidence=resolution.evidence,
         candidates=resolution.candidates,
         decisions=item.choice.decisions if item.choice else (),
-        commercial_use=commercial_use(item.choice.leaves if item.choice else ()),
+        commercial_use=item.commercial_use,
     )
     return DatasetReport(
         id=ds.id,

@@ -50,6 +50,10 @@ class DatasetEntry(Strict):
     derived_from: tuple[str, ...] = Field(default=(), description="Ids in this manifest")
     generated_by: tuple[str, ...] = Field(default=(), description="Models that generated it")
     collected_from: tuple[CollectedFrom, ...] = ()
+    terms: tuple[str, ...] = Field(
+        default=(),
+        description="Access or usage terms beyond the license, e.g. a gate's click-through text",
+    )
     pointer: bool = Field(
         default=False,
         description="The data is a list of references (URLs, video ids) to content on platforms",

@@ -35,6 +35,7 @@ class Rule(StrEnum):
     TOS_REVIEW = "tos-review"
     MODEL_OUTPUT_TERMS = "model-output-terms"
     MODEL_OUTPUT_UNKNOWN = "model-output-unknown"
+    MODEL_GENERATOR_UNNAMED = "model-generator-unnamed"
     GATED_TERMS_CONFLICT = "gated-terms-conflict"
     LINEAGE_CYCLE = "lineage-cycle"
     LINEAGE_UNRESOLVED = "lineage-unresolved"

@@ -43,6 +43,10 @@ def test_video_mix_fails_with_one_reason_per_problem() -> None:
         report, "academic-clips"
     )
     assert Rule.LICENSE_NONCOMMERCIAL in rules_on(report, "captioned-clips")
+    pointer = next(
+        f for f in report.findings_for("academic-clips") if f.rule is Rule.TOS_SCRAPING_PROHIBITED
+    )
+    assert "pointer dataset" in pointer.message
     # The in-house derivative inherits its parent's restrictions, with the chain.
     inherited = [f for f in report.findings_for("recaptioned-clips") if f.via]
     assert {f.rule for f in inherited} >= {Rule.LICENSE_RESEARCH_ONLY, Rule.TOS_SCRAPING_PROHIBITED}

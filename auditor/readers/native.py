@@ -78,6 +78,10 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
             )
             for j, c in enumerate(entry.collected_from)
         ),
+        terms=tuple(
+            Fact(value=t, location=at("terms", j), origin="terms")
+            for j, t in enumerate(entry.terms)
+        ),
         pointer=entry.pointer,
         weight=entry.weight,
     )
