@@ -170,6 +170,30 @@ class ModelFamily(Frozen):
         return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
 
 
+class RegistryEntry(Frozen):
+    """Public license facts about a well-known dataset, used when its metadata is out of reach.
+
+    ``id`` is the dataset's Hugging Face repo id (``owner/name``) or another stable name; every
+    fact comes from ``source`` (the dataset's card, paper or repository), noted in reports as the
+    origin of the fact.
+    """
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    license: str | None = None
+    generated_by: tuple[str, ...] = ()
+    derived_from: tuple[str, ...] = ()
+    collected_from: tuple[str, ...] = ()  # domains
+    pointer: bool = False
+    source: Source
+    notes: str | None = None
+
+
+class RegistryFile(Frozen):
+    datasets: tuple[RegistryEntry, ...]
+
+
 class LicenseFile(Frozen):
     licenses: tuple[License, ...] = ()
     families: tuple[Family, ...] = ()
@@ -190,6 +214,12 @@ class KnowledgeBase(Frozen):
     aliases: tuple[Alias, ...]
     platforms: tuple[Platform, ...]
     models: tuple[ModelFamily, ...]
+    registry: Mapping[str, RegistryEntry] = Field(default_factory=dict)
+
+    def known_dataset(self, name: str) -> RegistryEntry | None:
+        """A registry entry by id or alias, case-insensitively (``hf://`` prefix ignored)."""
+        key = name.lower().removeprefix("hf://").removeprefix("datasets/").strip("/")
+        return self.registry.get(key)
 
     def license(self, license_id: str) -> License | None:
         return self.licenses.get(license_id)
@@ -255,7 +285,15 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     models: list[ModelFamily] = []
     for path in _yaml_files(base / "models"):
         models.extend(_validated(path, ModelFile, "model-output terms").models)
+    registry: dict[str, RegistryEntry] = {}
+    for path in _yaml_files(base / "registry"):
+        for entry in _validated(path, RegistryFile, "dataset registry").datasets:
+            for key in (entry.id, *entry.aliases):
+                if key.lower() in registry:
+                    raise InputError(path, f"dataset '{key}' is in the registry twice")
+                registry[key.lower()] = entry
     return KnowledgeBase(
+        registry=registry,
         licenses=licenses,
         families=families,
         aliases=tuple(aliases),
