@@ -38,9 +38,21 @@ def audit(
     fail_on: Severity | str = Severity.ERROR,
     today: date | None = None,
     fmt: str | None = None,
+    offline: bool = False,
 ) -> Report:
-    """Audit manifest(s) and return the :class:`Report`; raises :class:`InputError` on bad input."""
-    return _audit(paths, policy=policy, waivers=waivers, fail_on=fail_on, today=today, fmt=fmt)
+    """Audit manifest(s) and return the :class:`Report`; raises :class:`InputError` on bad input.
+
+    ``offline`` answers Hugging Face look-ups from the cache only.
+    """
+    return _audit(
+        paths,
+        policy=policy,
+        waivers=waivers,
+        fail_on=fail_on,
+        today=today,
+        fmt=fmt,
+        offline=offline,
+    )
 
 
 def gate(
@@ -51,9 +63,18 @@ def gate(
     fail_on: Severity | str = Severity.ERROR,
     today: date | None = None,
     fmt: str | None = None,
+    offline: bool = False,
 ) -> Report:
     """Return the report if the gate passes; raise :class:`GateFailed` carrying it otherwise."""
-    report = audit(paths, policy=policy, waivers=waivers, fail_on=fail_on, today=today, fmt=fmt)
+    report = audit(
+        paths,
+        policy=policy,
+        waivers=waivers,
+        fail_on=fail_on,
+        today=today,
+        fmt=fmt,
+        offline=offline,
+    )
     if not report.passed:
         raise GateFailed(report)
     return report

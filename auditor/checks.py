@@ -175,6 +175,9 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
             )
         )
 
+    unresolved = ds.lookup is not None and ds.lookup.outcome == "unresolved"
+    if item.choice is None and unresolved and not ds.licenses:
+        return out  # reference-unresolved says it: the metadata, license included, is missing
     if item.choice is None:
         what = f"license {resolution.raw!r}" if resolution.raw else "no license"
         add(
@@ -379,6 +382,32 @@ def _pointer_findings(ds: Dataset, policy: Policy) -> list[Finding]:
     ]
 
 
+def _lookup_findings(ds: Dataset, policy: Policy) -> list[Finding]:
+    """A referenced dataset whose metadata could not be found, or came from the registry."""
+    lookup = ds.lookup
+    if lookup is None or lookup.outcome not in ("unresolved", "registry"):
+        return []
+    if lookup.outcome == "unresolved":
+        rule = Rule.REFERENCE_UNRESOLVED
+        message = f"could not look up {lookup.reference}: {lookup.detail}"
+    else:
+        rule = Rule.REFERENCE_FROM_REGISTRY
+        message = f"{lookup.reference}: {lookup.detail}"
+    severity = policy.severity(rule)
+    if severity is None:
+        return []
+    return [
+        Finding(
+            rule=rule,
+            severity=severity,
+            dataset=ds.id,
+            message=message,
+            location=lookup.location,
+            evidence=Evidence(trigger=f"source: {lookup.reference}"),
+        )
+    ]
+
+
 def _model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
     for fact in ds.generated_by:
@@ -430,6 +459,7 @@ def evaluate(
             *_pointer_findings(ds, policy),
             *_model_findings(ds, kb, policy),
             *_generator_findings(ds, policy),
+            *_lookup_findings(ds, policy),
         ]
     parents = {item.dataset.id: item.dataset.derived_from for item in judged}
     inheritable = {doc.id for doc in book.rules if doc.inherited}

@@ -29,6 +29,8 @@ from auditor.policy import Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.render import OutputFormat
 from auditor.render.json import render_json
+from auditor.render.markdown import render_markdown
+from auditor.render.sarif import render_sarif
 from auditor.render.table import render_table, summary_line
 from auditor.report import Report
 from auditor.rulebook import load_rulebook
@@ -94,6 +96,10 @@ def _render(report: Report, fmt: OutputFormat, *, to_file: bool) -> str | None:
     match fmt:
         case OutputFormat.JSON:
             return render_json(report)
+        case OutputFormat.SARIF:
+            return render_sarif(report)
+        case OutputFormat.MARKDOWN:
+            return render_markdown(report)
         case OutputFormat.TABLE:
             if to_file:
                 buffer = io.StringIO()

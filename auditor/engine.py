@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from auditor import readers
+from auditor.hub import Hub, default_cache_dir
+from auditor.lookup import Lookups
 from auditor.checks import Judged, evaluate, judge
 from auditor.knowledge import load_knowledge
 from auditor.policy import Policy, Severity, load_policy
@@ -36,8 +39,16 @@ def audit(
     fail_on: Severity | str = Severity.ERROR,
     today: date | None = None,
     fmt: str | None = None,
+    offline: bool = False,
+    cache_dir: Path | None = None,
+    allow_outside_root: bool = False,
+    hub: Hub | None = None,
 ) -> Report:
-    """Audit one or more manifests and return the report. Raises InputError on bad input."""
+    """Audit one or more manifests and return the report. Raises InputError on bad input.
+
+    Datasets named by reference are looked up (local files, the Hugging Face Hub, the bundled
+    registry); ``offline`` answers Hub look-ups from the cache only.
+    """
     path_list = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     chosen = policy if isinstance(policy, Policy) else load_policy(policy)
     threshold = Severity(fail_on)
@@ -45,11 +56,18 @@ def audit(
     book = load_rulebook()
     resolver = resolver_for(kb)
     placed = load_waivers(Path(waivers)) if waivers is not None else ()
+    if hub is None:
+        hub = Hub(
+            cache_dir=cache_dir or default_cache_dir(),
+            offline=offline or _env_offline(),
+        )
+    lookups = Lookups(kb=kb, hub=hub, allow_outside_root=allow_outside_root)
 
     dataset_rows: list[tuple[Judged, str]] = []
     findings: list[Finding] = []
     for path in path_list:
         manifest = readers.read(path, fmt=fmt)
+        expanded = lookups.expand(manifest.path, manifest.datasets)
         judged = [
             judge(
                 ds,
@@ -57,7 +75,7 @@ def audit(
                 chosen,
                 tuple((fact, resolver.resolve(fact.value)) for fact in ds.terms),
             )
-            for ds in manifest.datasets
+            for ds in expanded
         ]
         findings.extend(evaluate(judged, kb, chosen, book))
         dataset_rows.extend((item, manifest.path) for item in judged)
@@ -86,6 +104,10 @@ def audit(
         waivers=tuple(sorted(waiver_reports, key=_waiver_order)),
         totals=_totals(datasets, findings),
     )
+
+
+def _env_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _finding_order(f: Finding) -> tuple[str, str, int, str, str, tuple[str, ...]]:

@@ -37,6 +37,15 @@ class Collection(Frozen):
         return self.url or self.domain or ""
 
 
+class Lookup(Frozen):
+    """How a referenced dataset's metadata was found (or why it was not)."""
+
+    reference: str  # as written: hf://owner/name, a local path, a URL
+    outcome: str  # local | hub | cache | registry | unresolved
+    detail: str  # where the facts came from, or why they could not be found
+    location: Location  # where the reference stands in the manifest
+
+
 class Dataset(Frozen):
     """One dataset as read from a manifest, before any license is resolved.
 
@@ -62,6 +71,7 @@ class Dataset(Frozen):
     pointer: bool = False  # the data is references (URLs, ids) to content hosted on platforms
     machine_generated: bool = False  # metadata says model-generated, generator not named
     weight: float | None = None
+    lookup: Lookup | None = None  # set when the facts were looked up from a reference
 
     @property
     def license_location(self) -> Location:

@@ -39,6 +39,8 @@ class Rule(StrEnum):
     GATED_TERMS_CONFLICT = "gated-terms-conflict"
     LINEAGE_CYCLE = "lineage-cycle"
     LINEAGE_UNRESOLVED = "lineage-unresolved"
+    REFERENCE_UNRESOLVED = "reference-unresolved"
+    REFERENCE_FROM_REGISTRY = "reference-from-registry"
     WAIVER_EXPIRED = "waiver-expired"
 
 
@@ -62,6 +64,9 @@ class RuleDoc(BaseModel):
     how_to_fix: str
     inherited: bool = Field(
         default=True, description="Whether the finding passes down to derived datasets"
+    )
+    offline: bool = Field(
+        default=False, description="Examples run with Hub look-ups answered from the cache only"
     )
     references: tuple[str, ...] = ()
     triggers: tuple[Example, ...] = ()

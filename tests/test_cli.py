@@ -55,7 +55,7 @@ def test_research_policy_changes_the_verdict() -> None:
         ("manifest.no-datasets.yaml", ":3: manifest: datasets"),
         ("manifest.duplicate-id.yaml", ":6: dataset id 'a' is used twice"),
         ("manifest.unknown-parent.yaml", ":7: dataset 'a' is derived from 'nowhere'"),
-        ("manifest.not-a-manifest.yaml", "not a recognised manifest (tried: native)"),
+        ("manifest.not-a-manifest.yaml", "not a recognised manifest (tried: native, "),
         ("manifest.collected-both.yaml", ":7: manifest: datasets.0.collected_from.0"),
     ],
 )

@@ -34,6 +34,7 @@ def test_rules_that_can_trigger_have_a_triggering_example() -> None:
         Rule.LICENSE_RESEARCH_ONLY,
         Rule.LICENSE_USE_RESTRICTED,
         Rule.MODEL_GENERATOR_UNNAMED,  # set by readers (HF machine-generated hints)
+        Rule.REFERENCE_FROM_REGISTRY,  # needs a registry entry; tested in tests/test_lookup.py
         Rule.WAIVER_EXPIRED,
     }
 
@@ -44,6 +45,6 @@ def test_rule_example(tmp_path: Path, rule: Rule, example: Example, expected: bo
     manifest.write_text(
         yaml.safe_dump({"version": 1, "name": "example", "datasets": list(example.datasets)})
     )
-    report = auditor.audit(manifest, policy=example.policy)
+    report = auditor.audit(manifest, policy=example.policy, offline=BOOK.doc(rule).offline)
     hits = [f for f in report.findings if f.dataset == example.dataset and f.rule is rule]
     assert bool(hits) is expected, [f.message for f in report.findings]

@@ -8,3 +8,5 @@ from enum import StrEnum
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"

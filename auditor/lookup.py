@@ -1,0 +1,223 @@
+"""Reference resolution: a dataset named by reference gets the facts of its own metadata.
+
+Training configs name datasets (``hf://teknium/OpenHermes-2.5``, ``data/mix``) without licenses;
+a native manifest may say only ``source: hf://owner/name``; lineage may point at an upstream by
+reference. Each such reference is looked up, in this order:
+
+1. a local path, relative to the manifest, that holds a card, a Croissant file or a datapackage
+   (refusing to leave the manifest's folder unless ``allow_outside_root``);
+2. the Hugging Face Hub, through :class:`auditor.hub.Hub` (cache and offline mode included);
+3. the bundled registry of well-known datasets in ``rules/registry``, when the Hub is out of reach.
+
+The facts found are attached to the referencing dataset, each fact placed at the reference's line
+(that is where a user can act) with its origin naming the file and line it came from. What cannot
+be found is recorded as an unresolved :class:`~auditor.model.Lookup`, which the checks report:
+a failed look-up never passes a gate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor import readers
+from auditor.errors import InputError
+from auditor.hub import Hub, HubError
+from auditor.knowledge import KnowledgeBase, RegistryEntry
+from auditor.model import Collection, Dataset, Fact, Location, Lookup
+
+_HUB_REF = re.compile(r"^(?:hf://)?(?:datasets/)?(?P<id>[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?)/?$")
+_CARD_NAMES = ("README.md", "croissant.json", "metadata.json", "datapackage.json")
+MAX_UPSTREAM_DEPTH = 5
+
+
+@dataclass
+class Lookups:
+    """Everything reference resolution needs; one per audit run (caches look-ups)."""
+
+    kb: KnowledgeBase
+    hub: Hub | None  # None: no Hub look-ups at all
+    allow_outside_root: bool = False
+    _seen: dict[tuple[str, str], tuple[Dataset | None, Lookup]] = field(default_factory=dict)
+
+    def expand(self, manifest_path: str, datasets: tuple[Dataset, ...]) -> tuple[Dataset, ...]:
+        """The manifest's datasets with references looked up, plus resolvable upstreams."""
+        root = Path(manifest_path).resolve().parent
+        out = [self._with_facts(ds, root) if _needs_lookup(ds) else ds for ds in datasets]
+        known = {ds.id for ds in out}
+        frontier = list(out)
+        for _ in range(MAX_UPSTREAM_DEPTH):
+            added: list[Dataset] = []
+            for ds in frontier:
+                for parent in ds.derived_from:
+                    if parent.value in known or not _is_reference(parent.value):
+                        continue
+                    upstream = self._upstream(parent, root)
+                    known.add(parent.value)
+                    if upstream is not None:
+                        added.append(upstream)
+            out.extend(added)
+            frontier = added
+            if not added:
+                break
+        return tuple(out)
+
+    def _upstream(self, parent: Fact, root: Path) -> Dataset | None:
+        stub = Dataset(id=parent.value, location=parent.location, source=parent.value)
+        resolved = self._with_facts(stub, root)
+        assert resolved.lookup is not None
+        return None if resolved.lookup.outcome == "unresolved" else resolved
+
+    def _with_facts(self, ds: Dataset, root: Path) -> Dataset:
+        reference = ds.source or ds.id
+        key = (str(root), reference)
+        if key not in self._seen:
+            self._seen[key] = self._find(reference, ds.location, root)
+        found, lookup = self._seen[key]
+        lookup = lookup.model_copy(update={"location": ds.location})
+        if found is None:
+            return ds.model_copy(update={"lookup": lookup})
+        return _merge(ds, found, lookup)
+
+    def _find(
+        self, reference: str, location: Location, root: Path
+    ) -> tuple[Dataset | None, Lookup]:
+        def outcome(kind: str, detail: str) -> Lookup:
+            return Lookup(reference=reference, outcome=kind, detail=detail, location=location)
+
+        local = self._local(reference, root)
+        if isinstance(local, str):
+            return None, outcome("unresolved", local)
+        if local is not None:
+            return _read_metadata(local, outcome)
+        hub_like = "://" not in reference or reference.startswith("hf://")
+        match = _HUB_REF.match(reference) if hub_like else None
+        if match is None:
+            return None, outcome(
+                "unresolved", "not a local path or a Hugging Face id; its metadata cannot be read"
+            )
+        repo_id = match["id"]
+        failure = "Hub look-ups are disabled"
+        if self.hub is not None:
+            try:
+                card = self.hub.card(repo_id)
+            except HubError as err:
+                failure = f"Hugging Face Hub: {err.detail}"
+            else:
+                kind = "cache" if self.hub.offline else "hub"
+                return _read_metadata(card, outcome, kind=kind, label=f"hf://{repo_id}")
+        entry = self.kb.known_dataset(repo_id)
+        if entry is not None:
+            detail = f"{failure}; facts from the bundled registry (source: {entry.source.url})"
+            return _from_registry(entry, location), outcome("registry", detail)
+        return None, outcome("unresolved", failure)
+
+    def _local(self, reference: str, root: Path) -> Path | str | None:
+        """The local file for ``reference``, an error message, or None if it is not local."""
+        if "://" in reference:
+            return None
+        candidate = (root / reference).resolve()
+        if not candidate.exists():
+            return None
+        if not self.allow_outside_root and not candidate.is_relative_to(root):
+            return (
+                f"{reference} is outside the manifest's folder (allow it with --allow-outside-root)"
+            )
+        if candidate.is_dir():
+            for name in _CARD_NAMES:
+                if (candidate / name).is_file():
+                    return candidate / name
+            return f"{reference} is a folder with no dataset card, Croissant file or datapackage"
+        return candidate
+
+
+def _needs_lookup(ds: Dataset) -> bool:
+    """A reference-only dataset: it names a source whose metadata can be read (a Hugging Face
+    id or a local path, not an object-store URI) but carries no license facts of its own."""
+    if ds.source is None or ds.licenses or ds.license_notes or ds.lookup is not None:
+        return False
+    return ds.source.startswith("hf://") or "://" not in ds.source
+
+
+def _is_reference(value: str) -> bool:
+    return "://" in value or "/" in value
+
+
+def _read_metadata(
+    path: Path,
+    make: Callable[[str, str], Lookup],
+    *,
+    kind: str = "local",
+    label: str | None = None,
+) -> tuple[Dataset | None, Lookup]:
+    shown = label or path.as_posix()
+    try:
+        manifest = readers.read(path)
+    except InputError as err:
+        return None, make("unresolved", f"{shown}: {err.message}")
+    if not manifest.datasets:
+        return None, make("unresolved", f"{shown}: no dataset in the metadata")
+    found = manifest.datasets[0]
+    if len(manifest.datasets) > 1:
+        found = found.model_copy(
+            update={
+                "licenses": tuple(f for d in manifest.datasets for f in d.licenses),
+                "license_notes": tuple(f for d in manifest.datasets for f in d.license_notes),
+            }
+        )
+    return found, make(kind, f"metadata read from {shown} ({manifest.format})")
+
+
+def _relocate(facts: tuple[Fact, ...], lookup: Lookup) -> tuple[Fact, ...]:
+    def origin(fact: Fact) -> str:
+        where = fact.location.path + (f":{fact.location.line}" if fact.location.line else "")
+        field_name = f" {fact.origin}" if fact.origin else ""
+        return f"{lookup.reference} ({where}{field_name})"
+
+    return tuple(
+        fact.model_copy(update={"location": lookup.location, "origin": origin(fact)})
+        for fact in facts
+    )
+
+
+def _merge(ds: Dataset, found: Dataset, lookup: Lookup) -> Dataset:
+    return ds.model_copy(
+        update={
+            "name": ds.name or found.name,
+            "licenses": _relocate(found.licenses, lookup),
+            "license_notes": _relocate(found.license_notes, lookup),
+            "license_url": ds.license_url or found.license_url,
+            "derived_from": ds.derived_from + _relocate(found.derived_from, lookup),
+            "generated_by": ds.generated_by + _relocate(found.generated_by, lookup),
+            "collected_from": ds.collected_from
+            + tuple(
+                c.model_copy(update={"location": lookup.location}) for c in found.collected_from
+            ),
+            "terms": ds.terms + _relocate(found.terms, lookup),
+            "pointer": ds.pointer or found.pointer,
+            "machine_generated": ds.machine_generated or found.machine_generated,
+            "lookup": lookup,
+        }
+    )
+
+
+def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
+    origin = f"registry ({entry.source.url})"
+
+    def fact(value: str) -> Fact:
+        return Fact(value=value, location=location, origin=origin)
+
+    return Dataset(
+        id=entry.id,
+        name=entry.name,
+        location=location,
+        licenses=(fact(entry.license),) if entry.license else (),
+        derived_from=tuple(fact(v) for v in entry.derived_from),
+        generated_by=tuple(fact(v) for v in entry.generated_by),
+        collected_from=tuple(
+            Collection(domain=domain, location=location) for domain in entry.collected_from
+        ),
+        pointer=entry.pointer,
+    )
