@@ -144,9 +144,32 @@ def check(
         str | None,
         typer.Option("--as-of", help="Judge waiver expiry as of this date (YYYY-MM-DD)."),
     ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Answer Hugging Face look-ups from the cache only (also: HF_HUB_OFFLINE=1).",
+        ),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Cache of looked-up dataset cards (AUDITOR_CACHE_DIR)."),
+    ] = None,
+    allow_outside_root: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-root",
+            help="Let local dataset references point outside the manifest's folder.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    """Audit manifests and gate on the findings."""
+    """Audit manifests and gate on the findings.
+
+    Datasets named by reference (hf://owner/name, a local folder) are looked up: the Hugging
+    Face Hub is contacted only for those, and --offline keeps to the cache. A failed look-up is
+    reported and never passes.
+    """
     try:
         today = date.fromisoformat(as_of) if as_of else None
     except ValueError:
@@ -160,6 +183,9 @@ def check(
             fail_on=Severity(fail_on.value),
             today=today,
             fmt=input_format,
+            offline=offline,
+            cache_dir=cache_dir,
+            allow_outside_root=allow_outside_root,
         )
         text = _render(report, fmt, to_file=output is not None)
         if output is not None and text is not None:

@@ -171,6 +171,9 @@ def _read_metadata(
 
 
 def _relocate(facts: tuple[Fact, ...], lookup: Lookup) -> tuple[Fact, ...]:
+    if lookup.outcome == "registry":
+        return facts  # already placed at the reference, with the registry source as origin
+
     def origin(fact: Fact) -> str:
         where = fact.location.path + (f":{fact.location.line}" if fact.location.line else "")
         field_name = f" {fact.origin}" if fact.origin else ""

@@ -1,0 +1,96 @@
+"""Reference resolution: local metadata, the Hub (fake, on 127.0.0.1), the cache, the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import auditor
+from auditor.hub import Hub
+from auditor.knowledge import RegistryEntry, Source, load_knowledge
+from auditor.lookup import Lookups
+from auditor.model import Dataset, Location
+from auditor.report import Verdict
+from auditor.rulebook import Rule
+from tests.conftest import fixture_path
+from tests.hubserver import fake_hub
+
+MIX = "lookup/mixes/references.yaml"
+
+
+def test_references_resolve_through_hub_and_local_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        report = auditor.audit(fixture_path(MIX), policy="commercial")
+    datasets = {d.id: d for d in report.datasets}
+    assert datasets["from-hub"].license.expression == "CC-BY-NC-4.0"
+    assert datasets["from-folder"].license.expression == "CC-BY-NC-SA-4.0"
+    assert datasets["permissive"].license.expression == "Apache-2.0"
+    # The finding points at the referencing entry in the manifest.
+    nc = next(f for f in report.findings_for("from-hub") if f.rule is Rule.LICENSE_NONCOMMERCIAL)
+    assert nc.location is not None
+    assert nc.location.line == 4
+    # The external upstream is looked up and its restrictions pass down.
+    inherited = [f for f in report.findings_for("child") if f.via]
+    assert {f.rule for f in inherited} >= {Rule.LICENSE_NONCOMMERCIAL}
+    assert inherited[0].via == ("hf://example-org/nc-instructions",)
+    assert report.verdict is Verdict.FAIL
+
+
+def test_offline_uses_the_cache_and_reports_misses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        Hub(cache_dir=cache).card("example-org/nc-instructions")
+    hub = Hub(cache_dir=cache, offline=True)
+    report = auditor.engine.audit(fixture_path(MIX), hub=hub)
+    datasets = {d.id: d for d in report.datasets}
+    assert datasets["from-hub"].license.expression == "CC-BY-NC-4.0"
+    missing = [f for f in report.findings_for("permissive") if f.rule is Rule.REFERENCE_UNRESOLVED]
+    assert len(missing) == 1
+    assert "offline" in missing[0].message
+    assert datasets["permissive"].verdict.value == "blocked"
+
+
+def test_unreachable_hub_never_passes(tmp_path: Path) -> None:
+    report = auditor.engine.audit(fixture_path(MIX), hub=Hub(cache_dir=tmp_path, timeout=2))
+    unresolved = [f for f in report.findings if f.rule is Rule.REFERENCE_UNRESOLVED]
+    assert {f.dataset for f in unresolved} == {"from-hub", "permissive"}
+    assert all("unreachable" in f.message or "Connect" in f.message for f in unresolved)
+    # The upstream could not be looked up either: the child says so.
+    assert Rule.LINEAGE_UNRESOLVED in {f.rule for f in report.findings_for("child")}
+    assert report.verdict is Verdict.FAIL
+
+
+def test_registry_answers_when_the_hub_is_out_of_reach(tmp_path: Path) -> None:
+    kb = load_knowledge()
+    entry = RegistryEntry(
+        id="example-org/permissive-text",
+        name="Permissive Text",
+        license="Apache-2.0",
+        source=Source(url="https://example.org/permissive-text", version="test"),
+    )
+    kb = kb.model_copy(update={"registry": {entry.id: entry}})
+    lookups = Lookups(kb=kb, hub=Hub(cache_dir=tmp_path, offline=True))
+    stub = Dataset(
+        id="p",
+        location=Location(path="mix.yaml", line=3),
+        source="hf://example-org/permissive-text",
+    )
+    (found,) = lookups.expand(str(tmp_path / "mix.yaml"), (stub,))
+    assert found.lookup is not None
+    assert found.lookup.outcome == "registry"
+    assert "https://example.org/permissive-text" in found.lookup.detail
+    assert [f.value for f in found.licenses] == ["Apache-2.0"]
+    assert found.licenses[0].origin == "registry (https://example.org/permissive-text)"
+
+
+def test_local_paths_may_not_leave_the_manifest_folder() -> None:
+    report = auditor.audit(fixture_path("lookup/mixes/escape.yaml"), offline=True)
+    (finding,) = [f for f in report.findings if f.rule is Rule.REFERENCE_UNRESOLVED]
+    assert "outside the manifest's folder" in finding.message
