@@ -81,6 +81,7 @@ _PARENTHESES = re.compile(r"\([^()]*\)")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
 _LICENSE_WORDS = re.compile(r"licen[cs]|under\b|terms", re.IGNORECASE)
 _MAX_NAME_TOKENS = 12
+_PARSER_FAULTS = (AssertionError, AttributeError, TypeError, ValueError, IndexError, KeyError)
 _URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _CC_URL = re.compile(
     r"^creativecommons\.org/licenses/(?P<elements>[a-z-]+)/(?P<version>\d\.\d)(?:/(?P<port>[a-z-]+))?$"
@@ -309,7 +310,8 @@ class Resolver:
     def _resolve_expression(self, raw: str, text: str) -> Resolution:
         try:
             parsed = self._licensing.parse(text, validate=False, simple=False)
-        except (ExpressionError, AttributeError, TypeError, ValueError, IndexError):
+        except (ExpressionError, *_PARSER_FAULTS):
+            # The parser also fails with internal errors on some malformed input ("( AND MIT").
             return self._resolve_text(raw, text)
         if parsed is None:
             return self._resolve_text(raw, text)
