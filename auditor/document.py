@@ -91,10 +91,15 @@ def parse_json(text: str, name: str) -> Document:
     except json.JSONDecodeError as exc:
         raise InputError(name, f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from exc
     try:
-        lines = _compose_lines(text, name)
+        # PyYAML rejects JSON's surrogate-pair escapes ("\\ud83c\\udfc6"); the line table does
+        # not need the values, so replace them (on the same line) before composing.
+        lines = _compose_lines(_SURROGATE_ESCAPE.sub("__", text), name)
     except InputError:
         lines = {}
     return Document(name, data, lines)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def parse_yaml(text: str, name: str) -> Document:

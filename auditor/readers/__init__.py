@@ -1,7 +1,12 @@
 """Readers: one per manifest format, each turning a file into :class:`auditor.model.Dataset` values.
 
-The registry is an explicit tuple. Each reader says whether a parsed document is its format
-(``detect``) and reads it (``read``). The first reader that claims a document reads it.
+The registry is an explicit tuple, most specific detection first. Each reader says whether a parsed
+document is its format (``detect``) and reads it (``read``). The first reader that claims a
+document reads it.
+
+Most formats are YAML or JSON, which :func:`auditor.document.load` parses. The few that are not
+(a dataset card's Markdown, a plain list of references, SPDX tag-value) are parsed by their own
+reader's ``load``, listed in ``LOADERS``; each claims files by name and returns ``None`` for others.
 """
 
 from __future__ import annotations
@@ -14,7 +19,20 @@ from auditor import document
 from auditor.document import Document
 from auditor.errors import InputError
 from auditor.model import Dataset
-from auditor.readers import native
+from auditor.readers import (
+    axolotl,
+    croissant,
+    cyclonedx,
+    datapackage,
+    dpi,
+    hf_card,
+    llamafactory,
+    mixer,
+    native,
+    spdx2,
+    spdx3,
+    text_list,
+)
 
 
 @dataclass(frozen=True)
@@ -35,13 +53,33 @@ class Reader(Protocol):
     def read(self, doc: Document) -> tuple[str | None, tuple[Dataset, ...]]: ...
 
 
-READERS: tuple[Reader, ...] = (native,)
+class Loader(Protocol):
+    def load(self, path: Path) -> Document | None: ...
+
+
+READERS: tuple[Reader, ...] = (
+    native,
+    spdx2,
+    spdx3,
+    cyclonedx,
+    croissant,
+    hf_card,
+    dpi,
+    datapackage,
+    mixer,
+    axolotl,
+    llamafactory,
+    text_list,
+)
 FORMATS: tuple[str, ...] = tuple(r.FORMAT for r in READERS)
+LOADERS: tuple[Loader, ...] = (hf_card, spdx2, text_list)
 
 
 def read(path: Path, *, fmt: str | None = None) -> Manifest:
     """Read ``path``, detecting its format unless ``fmt`` names one."""
-    doc = document.load(path)
+    doc = next((d for loader in LOADERS if (d := loader.load(path)) is not None), None)
+    if doc is None:
+        doc = document.load(path)
     if doc.data is None:
         raise InputError(doc.path, "the file is empty")
     if fmt is not None:

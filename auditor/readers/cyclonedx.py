@@ -1,0 +1,234 @@
+"""CycloneDX 1.5-1.7 BOMs (JSON), parsed directly: cyclonedx-python-lib drops data components.
+
+Datasets are the components of type ``data``, at any depth of ``components`` (and the BOM's own
+``metadata.component``), plus what machine-learning models were trained on:
+``modelCard.modelParameters.datasets`` items are either ``{"ref": ...}`` (the data component with
+that ``bom-ref``; a dataset of its own if the BOM lacks it) or inline ``componentData``, which is a
+dataset without a license (CycloneDX puts licenses on components only).
+
+Licenses: each ``licenses`` entry is ``{"license": {"id" | "name", "url", "text"}}`` or
+``{"expression": ...}``. An entry of another shape is kept as its JSON text, which resolves to
+unknown, so one malformed component does not fail the BOM. ``licensing.licenseTypes`` (``academic``,
+``evaluation``...) are terms. ``pedigree.ancestors`` is lineage; an ancestor that is a
+machine-learning model is a generator.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from auditor.document import Document, PathKey
+from auditor.model import Dataset, Fact, Location
+from auditor.readers.references import unique_ids
+
+FORMAT = "cyclonedx"
+
+_DATA = "data"
+_MODEL = "machine-learning-model"
+_SOURCE_REFERENCES = ("distribution", "website", "vcs")
+
+
+def detect(doc: Document) -> bool:
+    data = doc.data
+    return isinstance(data, dict) and data.get("bomFormat") == "CycloneDX"
+
+
+def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error((), "a CycloneDX BOM must be a JSON object with 'bomFormat'")
+
+    def at(key: PathKey) -> Location:
+        return Location(path=doc.path, line=doc.line(key))
+
+    components = list(_components(data))
+    by_ref = {
+        ref: component
+        for _, component in components
+        if isinstance(ref := component.get("bom-ref"), str)
+    }
+    # (key, the component or componentData, whether it is a full component)
+    entries: list[tuple[PathKey, dict[str, Any], bool]] = []
+    seen_refs: set[str] = set()
+    for key, component in components:
+        if component.get("type") == _DATA:
+            entries.append((key, component, True))
+            if isinstance(component.get("bom-ref"), str):
+                seen_refs.add(component["bom-ref"])
+    for key, component in components:
+        if component.get("type") != _MODEL:
+            continue
+        params = (component.get("modelCard") or {}).get("modelParameters") or {}
+        datasets = params.get("datasets") if isinstance(params, dict) else None
+        for index, item in enumerate(datasets if isinstance(datasets, list) else []):
+            item_key = (*key, "modelCard", "modelParameters", "datasets", index)
+            if not isinstance(item, dict):
+                continue
+            ref = item.get("ref")
+            if isinstance(ref, str):
+                if ref not in seen_refs:  # named but not in this BOM: a dataset we know nothing of
+                    seen_refs.add(ref)
+                    entries.append((item_key, by_ref.get(ref, {"bom-ref": ref}), True))
+            else:
+                entries.append((item_key, item, False))
+
+    ids = unique_ids(_raw_id(entry, key) for key, entry, _ in entries)
+    ids_by_ref = {
+        entry["bom-ref"]: ident
+        for (_, entry, _), ident in zip(entries, ids, strict=True)
+        if isinstance(entry.get("bom-ref"), str)
+    }
+    datasets_out = tuple(
+        _dataset(entry, key, ident, full, at, ids_by_ref)
+        for (key, entry, full), ident in zip(entries, ids, strict=True)
+    )
+    metadata = data.get("metadata")
+    subject = metadata.get("component") if isinstance(metadata, dict) else None
+    name = subject.get("name") if isinstance(subject, dict) else None
+    return (name if isinstance(name, str) else None), datasets_out
+
+
+def _components(data: dict[str, Any]) -> Iterator[tuple[PathKey, dict[str, Any]]]:
+    """Every component with its key path: the BOM's subject, then ``components`` at any depth."""
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
+        yield from _walk(metadata["component"], ("metadata", "component"))
+    for index, component in enumerate(_list(data.get("components"))):
+        yield from _walk(component, ("components", index))
+
+
+def _walk(component: Any, key: PathKey) -> Iterator[tuple[PathKey, dict[str, Any]]]:
+    if not isinstance(component, dict):
+        return
+    yield key, component
+    for index, child in enumerate(_list(component.get("components"))):
+        yield from _walk(child, (*key, "components", index))
+
+
+def _list(node: Any) -> list[Any]:
+    return node if isinstance(node, list) else []
+
+
+def _text(node: Any) -> str | None:
+    return node.strip() if isinstance(node, str) and node.strip() else None
+
+
+def _raw_id(entry: dict[str, Any], key: PathKey) -> str:
+    name = _text(entry.get("name"))
+    version = _text(entry.get("version"))
+    named = f"{name}@{version}" if name and version else name
+    return _text(entry.get("bom-ref")) or named or "/".join(str(k) for k in key)
+
+
+def _dataset(
+    entry: dict[str, Any],
+    key: PathKey,
+    ident: str,
+    full: bool,
+    at: Callable[[PathKey], Location],
+    ids_by_ref: dict[str, str],
+) -> Dataset:
+    licenses: list[Fact] = []
+    notes: list[Fact] = []
+    terms: list[Fact] = []
+    urls: list[str] = []
+    for index, item in enumerate(_list(entry.get("licenses")) if full else []):
+        _license(item, at((*key, "licenses", index)), licenses, notes, terms, urls)
+    derived: dict[str, Fact] = {}
+    generators: dict[str, Fact] = {}
+    pedigree = entry.get("pedigree")
+    ancestors = pedigree.get("ancestors") if isinstance(pedigree, dict) else None
+    for index, ancestor in enumerate(_list(ancestors)):
+        if not isinstance(ancestor, dict):
+            continue
+        where = at((*key, "pedigree", "ancestors", index))
+        if ancestor.get("type") == _MODEL:
+            model = _text(ancestor.get("name")) or _reference(ancestor, ids_by_ref)
+            if model:
+                generators.setdefault(model, Fact(value=model, location=where, origin="pedigree"))
+            continue
+        upstream = _reference(ancestor, ids_by_ref)
+        if upstream:
+            derived.setdefault(upstream, Fact(value=upstream, location=where, origin="pedigree"))
+    return Dataset(
+        id=ident,
+        name=_text(entry.get("name")),
+        location=at(key),
+        licenses=tuple(licenses),
+        license_notes=tuple(notes),
+        license_url=urls[0] if urls else None,
+        source=_source(entry),
+        derived_from=tuple(derived.values()),
+        generated_by=tuple(generators.values()),
+        terms=tuple(terms),
+    )
+
+
+def _license(
+    item: Any,
+    where: Location,
+    licenses: list[Fact],
+    notes: list[Fact],
+    terms: list[Fact],
+    urls: list[str],
+) -> None:
+    """One ``licenses`` entry: a license object or an SPDX expression."""
+    if isinstance(item, dict) and isinstance(item.get("expression"), str):
+        licenses.append(Fact(value=item["expression"], location=where, origin="expression"))
+        return
+    lic = item.get("license") if isinstance(item, dict) else None
+    if not isinstance(lic, dict):
+        raw = json.dumps(item, sort_keys=True)
+        licenses.append(Fact(value=raw, location=where, origin="licenses"))
+        return
+    ident, name, url = _text(lic.get("id")), _text(lic.get("name")), _text(lic.get("url"))
+    value = ident or name or url or json.dumps(lic, sort_keys=True)
+    licenses.append(Fact(value=value, location=where, origin="license.id" if ident else "license"))
+    if ident and name:
+        notes.append(Fact(value=name, location=where, origin="license.name"))
+    if url:
+        urls.append(url)
+        if value != url:
+            notes.append(Fact(value=url, location=where, origin="license.url"))
+    text = lic.get("text")
+    if isinstance(text, dict) and text.get("encoding") != "base64":
+        content = _text(text.get("content"))
+        if content:
+            notes.append(Fact(value=content, location=where, origin="license.text"))
+    licensing = lic.get("licensing")
+    if isinstance(licensing, dict):
+        for kind in _list(licensing.get("licenseTypes")):
+            if isinstance(kind, str):
+                terms.append(Fact(value=kind, location=where, origin="licensing.licenseTypes"))
+
+
+def _reference(component: dict[str, Any], ids_by_ref: dict[str, str]) -> str | None:
+    """An upstream: its dataset id in this BOM, else its purl, URL, bom-ref or name."""
+    ref = component.get("bom-ref")
+    if isinstance(ref, str) and ref in ids_by_ref:
+        return ids_by_ref[ref]
+    return (
+        _text(component.get("purl"))
+        or _source(component)
+        or _text(ref)
+        or _text(component.get("name"))
+    )
+
+
+def _source(entry: dict[str, Any]) -> str | None:
+    """Where the data lives: a distribution or website reference, or the contents' URL."""
+    references = [r for r in _list(entry.get("externalReferences")) if isinstance(r, dict)]
+    for kind in _SOURCE_REFERENCES:
+        for reference in references:
+            if reference.get("type") == kind and _text(reference.get("url")):
+                return _text(reference.get("url"))
+    contents = entry.get("contents")
+    if isinstance(contents, dict) and _text(contents.get("url")):
+        return _text(contents.get("url"))
+    for item in _list(entry.get("data")):
+        inner = item.get("contents") if isinstance(item, dict) else None
+        if isinstance(inner, dict) and _text(inner.get("url")):
+            return _text(inner.get("url"))
+    return None

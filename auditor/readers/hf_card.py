@@ -1,0 +1,285 @@
+"""Hugging Face dataset cards: the YAML front matter of a ``README.md``, with its license prose.
+
+The metadata sits between a first ``---`` line and the next one; the rest is the card text. Beside
+the ``license`` values (a string, a list, legacy ``licenses:`` also per config, legacy
+``other-<text>``), the reader keeps as license notes what explains them: ``license_name``,
+``license_link``, legacy ``license_details``, the free-text ``license`` of each config in a sibling
+``dataset_infos.json``, and the card's "Licensing Information" section. Gate prompts and gate form
+fields are terms; ``source_datasets`` is lineage (``original`` has no upstream, ``extended|<id>``
+derives from ``<id>``). One card is one dataset, named after its folder (the repo name).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor import document
+from auditor.document import Document, PathKey
+from auditor.errors import InputError
+from auditor.model import Dataset, Fact, Location
+from auditor.readers.references import reference
+
+FORMAT = "hf-card"
+
+# Keys of a dataset card's metadata; a Markdown file not named README.md is a card if it has one.
+_CARD_KEYS = frozenset(
+    {
+        "license",
+        "licenses",
+        "license_name",
+        "license_details",
+        "pretty_name",
+        "annotations_creators",
+        "language_creators",
+        "source_datasets",
+        "task_categories",
+        "task_ids",
+        "size_categories",
+        "dataset_info",
+        "extra_gated_prompt",
+        "paperswithcode_id",
+    }
+)
+_MARKDOWN = frozenset({".md", ".markdown"})
+_FENCES = frozenset({"---", "..."})
+_LICENSING_HEADING = re.compile(r"^#{1,6}\s*licen[cs]ing information\s*#*\s*$", re.IGNORECASE)
+_HEADING = re.compile(r"^#{1,6}\s")
+_PLACEHOLDER = re.compile(
+    r"^\[?\s*(more information needed|needs more information)\s*\]?(\([^)]*\))?\.?$", re.IGNORECASE
+)
+_INFOS_LICENSE = re.compile(r'"license"\s*:\s*"')
+_INFOS = "dataset_infos.json"
+_MACHINE = "machine-generated"
+_ENTRY_FIELDS = frozenset({"text", "country", "date_picker", "select"})
+
+
+@dataclass(frozen=True)
+class Card:
+    """A card file as the reader needs it: the metadata, and license notes found beside it."""
+
+    meta: dict[str, Any]
+    readme: bool  # the file is named README.md
+    notes: tuple[Fact, ...]  # dataset_infos.json licenses and the Licensing Information section
+
+
+def load(path: Path) -> Document | None:
+    """Parse a Markdown file's front matter; ``None`` for files that are not Markdown."""
+    if path.suffix.lower() not in _MARKDOWN:
+        return None
+    name = path.as_posix()
+    lines = document.read_text(path).split("\n")
+    if lines[0].rstrip() != "---":
+        raise InputError(
+            name,
+            "no YAML front matter: a dataset card starts with a '---' line, its metadata, "
+            "and another '---' line",
+            1,
+        )
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in _FENCES), None)
+    if end is None:
+        raise InputError(name, "the YAML front matter is not closed by a '---' line", 1)
+    # A blank line stands in for the opening '---', so YAML's line numbers are the file's.
+    front = document.parse_yaml("\n" + "\n".join(lines[1:end]), name)
+    if not isinstance(front.data, dict):
+        what = "empty" if front.data is None else "not a mapping of metadata keys"
+        raise InputError(name, f"the YAML front matter is {what}", 1)
+    notes = (*_infos_notes(path), *_licensing_notes(lines, end + 1, name))
+    card = Card(front.data, path.name.lower() == "readme.md", notes)
+    return Document(name, card, front.lines)
+
+
+def detect(doc: Document) -> bool:
+    card = doc.data
+    return isinstance(card, Card) and (card.readme or not _CARD_KEYS.isdisjoint(card.meta))
+
+
+def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
+    card = doc.data
+    if not isinstance(card, Card):
+        raise doc.error((), "not a dataset card: expected Markdown with YAML front matter")
+    meta = card.meta
+
+    def at(key: PathKey) -> Location:
+        return Location(path=doc.path, line=doc.line(key))
+
+    def facts(key: str) -> list[Fact]:
+        return [
+            Fact(value=v, location=at(k), origin=key) for k, v in _strings(meta.get(key), (key,))
+        ]
+
+    licenses = [*facts("license"), *facts("licenses")]
+    notes = [
+        # Legacy "other-<text>": the text names the license; keep the raw value as the license.
+        *(
+            fact.model_copy(update={"value": fact.value[len("other-") :]})
+            for fact in licenses
+            if fact.value.lower().startswith("other-") and len(fact.value) > len("other-")
+        ),
+        *facts("license_name"),
+        *facts("license_link"),
+        *facts("license_details"),
+        *card.notes,
+    ]
+    link = meta.get("license_link")
+    terms = [
+        *facts("extra_gated_prompt"),
+        *facts("extra_gated_description"),
+        *_gate_fields(meta.get("extra_gated_fields"), at),
+    ]
+    if meta.get("extra_gated_eu_disallowed") is True:
+        terms.append(
+            Fact(
+                value="extra_gated_eu_disallowed: true",
+                location=at(("extra_gated_eu_disallowed",)),
+                origin="extra_gated_eu_disallowed",
+            )
+        )
+    derived = [
+        Fact(value=upstream, location=at(key), origin="source_datasets")
+        for key, value in _strings(meta.get("source_datasets"), ("source_datasets",))
+        if (upstream := _upstream(value)) is not None
+    ]
+    creators = [
+        value
+        for field in ("annotations_creators", "language_creators")
+        for _, value in _strings(meta.get(field), (field,))
+    ]
+    pretty = meta.get("pretty_name")
+    dataset = Dataset(
+        id=_card_id(doc.path),
+        name=pretty.strip() if isinstance(pretty, str) and pretty.strip() else None,
+        location=Location(path=doc.path, line=1),
+        licenses=tuple(licenses),
+        license_notes=tuple(notes),
+        license_url=link.strip() if isinstance(link, str) and "://" in link else None,
+        derived_from=tuple(derived),
+        terms=tuple(terms),
+        # Cards never name the generating model, so "machine-generated" is all there is.
+        machine_generated=_MACHINE in creators,
+    )
+    return dataset.name, (dataset,)
+
+
+def _card_id(path: str) -> str:
+    """The card's folder name: the repo name on the Hub (``squad``, ``imagenet-1k``)."""
+    folder = Path(path).parent
+    return folder.name or Path.cwd().name
+
+
+def _strings(node: Any, key: PathKey) -> Iterator[tuple[PathKey, str]]:
+    """Every scalar in a value that may be a string, a list, or a mapping (one list per config)."""
+    if isinstance(node, str):
+        if node.strip():
+            yield key, node.strip()
+    elif isinstance(node, bool) or node is None:
+        return
+    elif isinstance(node, int | float):
+        yield key, str(node)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _strings(item, (*key, index))
+    elif isinstance(node, dict):
+        for name, item in node.items():
+            yield from _strings(item, (*key, name))
+
+
+def _upstream(value: str) -> str | None:
+    """The upstream a ``source_datasets`` value names, or None for ``original``.
+
+    ``extended|<id>`` and a bare id name a Hub dataset (``hf://<id>``); ``extended`` alone,
+    ``extended|other`` and ``other-<name>`` name an upstream not on the Hub: kept as written.
+    """
+    if value == "original":
+        return None
+    target = value.split("|", 1)[1].strip() if value.startswith("extended|") else value
+    if target in ("extended", "other") or target.startswith("other-"):
+        return value
+    return reference(target)
+
+
+def _gate_fields(node: Any, at: Callable[[PathKey], Location]) -> Iterator[Fact]:
+    """The labels of the gate form's checkboxes: the user agrees to them, so they carry terms.
+
+    Fields that only collect data (a company name, a country, a date, a choice) are left out.
+    """
+    origin = "extra_gated_fields"
+    if isinstance(node, dict):
+        for label, spec in node.items():
+            kind = spec.get("type") if isinstance(spec, dict) else spec
+            if kind not in _ENTRY_FIELDS:  # a checkbox to tick, or a field of unknown type
+                yield Fact(value=label, location=at((origin, label)), origin=origin)
+    elif isinstance(node, list):  # legacy: a list of labels or of {name|label: ...} items
+        for index, item in enumerate(node):
+            label = item.get("label") or item.get("name") if isinstance(item, dict) else item
+            if isinstance(label, str) and label.strip():
+                yield Fact(value=label.strip(), location=at((origin, index)), origin=origin)
+
+
+def _infos_notes(card: Path) -> Iterator[Fact]:
+    """The free-text ``license`` of each config in the card's sibling ``dataset_infos.json``.
+
+    The file is parsed with ``json`` only (it can be megabytes); each license's line comes from
+    the ``"license": "`` occurrences, which follow the configs in order.
+    """
+    path = card.parent / _INFOS
+    if not path.is_file():
+        return
+    name = path.as_posix()
+    text = document.read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(name, f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from exc
+    if not isinstance(data, dict):
+        return
+    values = [
+        info["license"]
+        for info in data.values()
+        if isinstance(info, dict) and isinstance(info.get("license"), str)
+    ]
+    starts = [m.start() for m in _INFOS_LICENSE.finditer(text)]
+    lines: list[int | None] = (
+        _line_numbers(text, starts) if len(starts) == len(values) else [None] * len(values)
+    )
+    seen: set[str] = set()
+    for value, line in zip(values, lines, strict=True):
+        value = value.strip()
+        if value and value not in seen:
+            seen.add(value)
+            yield Fact(value=value, location=Location(path=name, line=line), origin=_INFOS)
+
+
+def _line_numbers(text: str, offsets: list[int]) -> list[int | None]:
+    out: list[int | None] = []
+    line, last = 1, 0
+    for offset in offsets:
+        line += text.count("\n", last, offset)
+        last = offset
+        out.append(line)
+    return out
+
+
+def _licensing_notes(lines: list[str], start: int, path: str) -> Iterator[Fact]:
+    """The card's "Licensing Information" section, unless empty or a placeholder."""
+    heading = next(
+        (i for i in range(start, len(lines)) if _LICENSING_HEADING.match(lines[i].strip())), None
+    )
+    if heading is None:
+        return
+    end = next((i for i in range(heading + 1, len(lines)) if _HEADING.match(lines[i])), len(lines))
+    body = [i for i in range(heading + 1, end) if lines[i].strip()]
+    if not body:
+        return
+    text = "\n".join(lines[i].rstrip() for i in range(body[0], body[-1] + 1))
+    if _PLACEHOLDER.match(text.strip()):
+        return
+    yield Fact(
+        value=text,
+        location=Location(path=path, line=body[0] + 1),
+        origin="Licensing Information",
+    )

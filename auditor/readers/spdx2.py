@@ -1,0 +1,324 @@
+"""SPDX 2.2 / 2.3 documents (JSON, YAML or tag-value) through spdx-tools: packages are datasets.
+
+SPDX 2 has no dataset concept, so every package is read as one. ``licenseDeclared`` and
+``licenseConcluded`` are license values (the expression as spdx-tools renders it; ``NOASSERTION``
+and ``NONE`` as those strings); ``licenseComments`` and the name and text of each ``LicenseRef-``
+a package uses (``hasExtractedLicensingInfos``) are license notes. Lineage comes from the
+relationships ``DESCENDANT_OF`` / ``ANCESTOR_OF``, ``GENERATED_FROM`` / ``GENERATES``, ``COPY_OF``
+and ``VARIANT_OF``.
+
+JSON and YAML documents are parsed one package at a time with spdx-tools' element parsers, so one
+malformed package keeps its raw license text (which then resolves to unknown) instead of failing
+the file. Tag-value files (``.spdx``, ``.tag``) are parsed whole by spdx-tools, which keeps no
+line numbers: the lines of packages and relationships are found by scanning their tags.
+spdx-tools is imported when a document is read, not when the CLI starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auditor import document
+from auditor.document import Document, PathKey
+from auditor.errors import InputError
+from auditor.model import Dataset, Fact, Location
+
+if TYPE_CHECKING:
+    from spdx_tools.spdx.model.document import Document as SpdxDocument
+
+FORMAT = "spdx2"
+
+_TAG_VALUE = frozenset({".spdx", ".tag"})
+# (relationship type, True when the element is derived from the related element, False when the
+# related element is derived from the element)
+_LINEAGE = {
+    "DESCENDANT_OF": True,
+    "GENERATED_FROM": True,
+    "COPY_OF": True,
+    "VARIANT_OF": True,
+    "ANCESTOR_OF": False,
+    "GENERATES": False,
+}
+_LICENSE_REF = re.compile(r"(?:DocumentRef-[\w.-]+:)?LicenseRef-[\w.-]+")
+_UNSTATED = frozenset({"NOASSERTION", "NONE"})
+_TAG_KEYS = {
+    "PackageLicenseDeclared": "licenseDeclared",
+    "PackageLicenseConcluded": "licenseConcluded",
+    "PackageLicenseComments": "licenseComments",
+}
+
+
+@dataclass(frozen=True)
+class TagValue:
+    """A tag-value document as spdx-tools parsed it."""
+
+    document: SpdxDocument
+
+
+@dataclass(frozen=True)
+class _Package:
+    spdx_id: str
+    name: str | None
+    declared: str | None
+    concluded: str | None
+    comment: str | None
+    source: str | None
+
+
+def load(path: Path) -> Document | None:
+    """Parse an SPDX tag-value file; ``None`` for other files."""
+    if path.suffix.lower() not in _TAG_VALUE:
+        return None
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.tagvalue.parser import Parser
+
+    name = path.as_posix()
+    text = document.read_text(path)
+    try:
+        # ply would print "Generating LALR tables" and write a table module into site-packages.
+        quiet = {"errorlog": _Quiet(), "debug": False, "write_tables": False}
+        parser = Parser(**quiet)  # type: ignore[no-untyped-call]
+        parsed: SpdxDocument = parser.parse(text)  # type: ignore[no-untyped-call]
+    except SPDXParsingError as exc:
+        messages: list[str] = exc.messages
+        line = _message_line(messages[0]) if messages else None
+        raise InputError(name, f"invalid SPDX tag-value: {'; '.join(messages[:3])}", line) from exc
+    return Document(name, TagValue(parsed), _tag_lines(text))
+
+
+def detect(doc: Document) -> bool:
+    data = doc.data
+    if isinstance(data, TagValue):
+        return True
+    return isinstance(data, dict) and str(data.get("spdxVersion", "")).startswith("SPDX-2")
+
+
+def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
+    data = doc.data
+    if isinstance(data, TagValue):
+        name, packages, relationships, extracted = _from_model(data.document)
+    elif isinstance(data, dict):
+        name, packages, relationships, extracted = _from_dict(doc, data)
+    else:
+        raise doc.error((), "an SPDX 2 document must be an object with 'spdxVersion'")
+
+    def at(key: PathKey) -> Location:
+        return Location(path=doc.path, line=doc.line(key))
+
+    ids = {package.spdx_id for package in packages}
+    lineage: dict[str, dict[str, Fact]] = {ident: {} for ident in ids}
+    for element, kind, related, rel_key in relationships:
+        direction = _LINEAGE.get(kind)
+        if direction is None or related in _UNSTATED:
+            continue
+        child, parent = (element, related) if direction else (related, element)
+        if child in lineage:
+            lineage[child].setdefault(parent, Fact(value=parent, location=at(rel_key), origin=kind))
+    datasets = []
+    for index, package in enumerate(packages):
+        key: PathKey = ("packages", index)
+        licenses = [
+            Fact(value=value, location=at((*key, field)), origin=field)
+            for field, value in (
+                ("licenseDeclared", package.declared),
+                ("licenseConcluded", package.concluded),
+            )
+            if value is not None
+        ]
+        notes = []
+        if package.comment:
+            notes.append(
+                Fact(
+                    value=package.comment,
+                    location=at((*key, "licenseComments")),
+                    origin="licenseComments",
+                )
+            )
+        refs = dict.fromkeys(ref for fact in licenses for ref in _LICENSE_REF.findall(fact.value))
+        for ref in refs:
+            for origin, text, ref_key in extracted.get(ref, ()):
+                notes.append(Fact(value=text, location=at(ref_key), origin=origin))
+        datasets.append(
+            Dataset(
+                id=package.spdx_id,
+                name=package.name,
+                location=at(key),
+                licenses=tuple(licenses),
+                license_notes=tuple(notes),
+                source=package.source,
+                derived_from=tuple(lineage[package.spdx_id].values()),
+            )
+        )
+    return name, tuple(datasets)
+
+
+# element, type (e.g. DESCENDANT_OF), related element, where it stands
+Relationship = tuple[str, str, str, PathKey]
+Extracted = dict[str, list[tuple[str, str, PathKey]]]  # LicenseRef -> (origin, text, key)
+
+
+def _from_model(
+    parsed: SpdxDocument,
+) -> tuple[str | None, list[_Package], list[Relationship], Extracted]:
+    packages = [
+        _Package(
+            spdx_id=p.spdx_id,
+            name=p.name,
+            declared=_rendered(p.license_declared),
+            concluded=_rendered(p.license_concluded),
+            comment=p.license_comment,
+            source=_location(p.download_location, p.homepage),
+        )
+        for p in parsed.packages
+    ]
+    relationships: list[Relationship] = [
+        (element, kind, related, ("relationships", f"{element} {kind} {related}"))
+        for r in parsed.relationships
+        for element, kind, related in [
+            (r.spdx_element_id, r.relationship_type.name, str(r.related_spdx_element_id))
+        ]
+    ]
+    extracted: Extracted = {}
+    for index, info in enumerate(parsed.extracted_licensing_info):
+        if info.license_id:
+            extracted[info.license_id] = _extracted_notes(
+                info.license_name if isinstance(info.license_name, str) else None,
+                info.extracted_text,
+                ("hasExtractedLicensingInfos", index),
+            )
+    return parsed.creation_info.name, packages, relationships, extracted
+
+
+def _from_dict(
+    doc: Document, data: dict[str, Any]
+) -> tuple[str | None, list[_Package], list[Relationship], Extracted]:
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.jsonlikedict.package_parser import PackageParser
+
+    raw_packages = data.get("packages", [])
+    if not isinstance(raw_packages, list):
+        raise doc.error(("packages",), "'packages' must be a list")
+    parser = PackageParser()  # type: ignore[no-untyped-call]
+    packages: list[_Package] = []
+    for index, raw in enumerate(raw_packages):
+        if not isinstance(raw, dict):
+            raise doc.error(("packages", index), "a package must be an object")
+        try:
+            p = parser.parse_package(raw)
+        except SPDXParsingError:
+            # Keep what the package says, as written: an unparsable expression resolves to unknown.
+            packages.append(
+                _Package(
+                    spdx_id=str(raw.get("SPDXID") or f"packages[{index}]"),
+                    name=_str(raw.get("name")),
+                    declared=_str(raw.get("licenseDeclared")),
+                    concluded=_str(raw.get("licenseConcluded")),
+                    comment=_str(raw.get("licenseComments")),
+                    source=_location(raw.get("downloadLocation"), raw.get("homepage")),
+                )
+            )
+            continue
+        packages.append(
+            _Package(
+                spdx_id=p.spdx_id,
+                name=p.name,
+                declared=_rendered(p.license_declared),
+                concluded=_rendered(p.license_concluded),
+                comment=p.license_comment,
+                source=_location(p.download_location, p.homepage),
+            )
+        )
+    relationships: list[Relationship] = [
+        (
+            str(r.get("spdxElementId")),
+            str(r.get("relationshipType")),
+            str(r.get("relatedSpdxElement")),
+            ("relationships", index),
+        )
+        for index, r in enumerate(_dicts(data.get("relationships")))
+    ]
+    extracted: Extracted = {}
+    for index, info in enumerate(_dicts(data.get("hasExtractedLicensingInfos"))):
+        license_id = _str(info.get("licenseId"))
+        if license_id:
+            extracted[license_id] = _extracted_notes(
+                _str(info.get("name")),
+                _str(info.get("extractedText")),
+                ("hasExtractedLicensingInfos", index),
+            )
+    return _str(data.get("name")), packages, relationships, extracted
+
+
+def _dicts(node: Any) -> list[dict[str, Any]]:
+    return [item for item in node if isinstance(item, dict)] if isinstance(node, list) else []
+
+
+def _str(node: Any) -> str | None:
+    return node.strip() if isinstance(node, str) and node.strip() else None
+
+
+def _rendered(value: object | None) -> str | None:
+    """A license field as text: the expression, ``NOASSERTION`` or ``NONE``; None when absent."""
+    return None if value is None else str(value)
+
+
+def _location(download: object, homepage: object) -> str | None:
+    """Where the package lives: its download location, else its home page."""
+    for value in (download, homepage):
+        text = str(value) if value is not None else ""
+        if text and text not in _UNSTATED:
+            return text
+    return None
+
+
+def _extracted_notes(
+    name: str | None, text: str | None, key: PathKey
+) -> list[tuple[str, str, PathKey]]:
+    notes = []
+    if name and name not in _UNSTATED:
+        notes.append(("hasExtractedLicensingInfos.name", name, key))
+    if text:
+        notes.append(("hasExtractedLicensingInfos.extractedText", text.strip(), key))
+    return notes
+
+
+def _tag_lines(text: str) -> dict[PathKey, int]:
+    """Lines of packages, their license fields and relationships in a tag-value file.
+
+    Packages are numbered in file order, as spdx-tools reads them; a relationship is keyed by its
+    text (``A DESCENDANT_OF B``), since the parser also adds implicit ones (a package CONTAINS the
+    files that follow it).
+    """
+    lines: dict[PathKey, int] = {(): 1}
+    package = extracted = -1
+    for number, line in enumerate(text.split("\n"), start=1):
+        tag, _, value = line.partition(":")
+        tag = tag.strip()
+        if tag == "PackageName":
+            package += 1
+            lines[("packages", package)] = number
+        elif tag in _TAG_KEYS and package >= 0:
+            lines[("packages", package, _TAG_KEYS[tag])] = number
+        elif tag == "Relationship":
+            lines.setdefault(("relationships", " ".join(value.split())), number)
+        elif tag == "LicenseID":
+            extracted += 1
+            lines[("hasExtractedLicensingInfos", extracted)] = number
+    return lines
+
+
+class _Quiet:
+    """A ply logger that says nothing: only the CLI writes to stderr."""
+
+    def _ignore(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    debug = info = warning = error = critical = _ignore
+
+
+def _message_line(message: str) -> int | None:
+    found = re.search(r"[Ll]ine:? (\d+)", message)
+    return int(found.group(1)) if found else None

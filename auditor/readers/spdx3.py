@@ -1,0 +1,245 @@
+"""SPDX 3.0 JSON-LD documents, read as plain JSON: each ``dataset_DatasetPackage`` is a dataset.
+
+spdx-tools cannot read SPDX 3.0.1, and the format is simple enough to walk: elements sit in
+``@graph``, keyed by ``spdxId``. A package's licenses are not properties but ``Relationship``
+elements (``hasDeclaredLicense``, ``hasConcludedLicense``) whose ``to`` is a
+``simplelicensing_LicenseExpression``, an ``expandedlicensing_CustomLicense`` (its name is the
+value, its text a license note), a license set or operator, or a listed-license IRI
+(``https://spdx.org/licenses/CC-BY-4.0`` is ``CC-BY-4.0``).
+
+Lineage: ``descendantOf`` / ``ancestorOf`` / ``copiedTo`` between elements, and a Build's
+``hasInput`` feeding its ``hasOutput``; an ``ai_AIPackage`` that ``generates`` a dataset is its
+generator. ``dataset_datasetAvailability``: ``clickthrough`` and ``registration`` mean terms must be
+accepted before access (kept as terms); ``scrapingScript`` means the package is a script that
+fetches the content from elsewhere, so the data is a pointer to content hosted by others.
+Models and files are not datasets; a model's ``trainedOn`` targets are read only where they are
+``dataset_DatasetPackage`` elements themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from auditor.document import Document, PathKey
+from auditor.model import Dataset, Fact, Location
+
+FORMAT = "spdx3"
+
+_DATASET = "dataset_DatasetPackage"
+_MODEL = "ai_AIPackage"
+_LICENSE_RELATIONSHIPS = ("hasDeclaredLicense", "hasConcludedLicense")
+_LISTED = "https://spdx.org/licenses/"
+_TERMS_AVAILABILITY = frozenset({"clickthrough", "registration"})
+_POINTER_AVAILABILITY = "scrapingScript"
+_NO_ASSERTION = frozenset({"noassertion", "noassertionlicense"})
+_NONE = frozenset({"none", "nonelicense"})
+_NOT_IN_ID = re.compile(r"[^A-Za-z0-9.-]+")
+_SOURCES = ("software_downloadLocation", "software_packageUrl", "software_homePage")
+
+
+def detect(doc: Document) -> bool:
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("@graph"), list):
+        return False
+    context = data.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    return any(isinstance(c, str) and "spdx.org/rdf/3" in c for c in contexts)
+
+
+def _type(element: dict[str, Any]) -> str:
+    kind = element.get("type") or element.get("@type")
+    return kind if isinstance(kind, str) else ""
+
+
+def _id(element: dict[str, Any]) -> str | None:
+    ident = element.get("spdxId") or element.get("@id")
+    return ident if isinstance(ident, str) else None
+
+
+def _targets(node: Any) -> list[str]:
+    items = node if isinstance(node, list) else [node]
+    return [item for item in items if isinstance(item, str)]
+
+
+def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
+    data = doc.data
+    graph = data.get("@graph") if isinstance(data, dict) else None
+    if not isinstance(graph, list):
+        raise doc.error((), "an SPDX 3 document must be a JSON-LD object with an '@graph' list")
+
+    def at(key: PathKey) -> Location:
+        return Location(path=doc.path, line=doc.line(key))
+
+    elements: dict[str, dict[str, Any]] = {}
+    relationships: list[tuple[int, dict[str, Any]]] = []
+    document_name: str | None = None
+    for index, element in enumerate(graph):
+        if not isinstance(element, dict):
+            continue
+        ident = _id(element)
+        if ident is not None:
+            elements.setdefault(ident, element)
+        element_type = _type(element)
+        if element_type.endswith("Relationship"):  # Relationship, LifecycleScopedRelationship
+            relationships.append((index, element))
+        elif element_type == "SpdxDocument" and isinstance(element.get("name"), str):
+            document_name = element["name"]
+    datasets = {
+        ident: index
+        for index, element in enumerate(graph)
+        if isinstance(element, dict) and _type(element) == _DATASET and (ident := _id(element))
+    }
+    found = {ident: _Found() for ident in datasets}
+
+    def ref(ident: str) -> str:
+        """An upstream: its dataset id in this file, else where the element lives, else its IRI."""
+        element = elements.get(ident, {})
+        if ident in datasets:
+            return ident
+        return _location(element) or ident
+
+    build_inputs: dict[str, list[tuple[str, PathKey]]] = {}
+    build_outputs: dict[str, list[str]] = {}
+    for index, rel in relationships:
+        kind = rel.get("relationshipType")
+        source = rel.get("from")
+        if not isinstance(kind, str) or not isinstance(source, str):
+            continue
+        targets = _targets(rel.get("to"))
+        key: PathKey = ("@graph", index)
+        if kind in _LICENSE_RELATIONSHIPS and source in found:
+            for k, target in enumerate(targets):
+                value, notes = _license(target, elements)
+                where = at((*key, "to", k))
+                found[source].licenses.append(Fact(value=value, location=where, origin=kind))
+                for origin, text in notes:
+                    found[source].notes.setdefault(
+                        text, Fact(value=text, location=where, origin=origin)
+                    )
+        elif kind == "descendantOf" and source in found:
+            for target in targets:
+                found[source].derived(ref(target), at(key), kind)
+        elif kind in ("ancestorOf", "copiedTo"):
+            for target in targets:
+                if target in found:
+                    found[target].derived(ref(source), at(key), kind)
+        elif kind == "generates":
+            generator = elements.get(source, {})
+            for target in (t for t in targets if t in found):
+                if _type(generator) == _MODEL:
+                    name = generator.get("name")
+                    value = name if isinstance(name, str) and name else source
+                    found[target].generated_by.append(
+                        Fact(value=value, location=at(key), origin=kind)
+                    )
+                elif source in datasets:
+                    found[target].derived(source, at(key), kind)
+        elif kind == "hasInput":
+            build_inputs.setdefault(source, []).extend((t, key) for t in targets)
+        elif kind == "hasOutput":
+            build_outputs.setdefault(source, []).extend(targets)
+    for build, outputs in build_outputs.items():
+        for target in (t for t in outputs if t in found):
+            for upstream, key in build_inputs.get(build, []):
+                if upstream != target:
+                    found[target].derived(ref(upstream), at(key), "hasInput")
+
+    out = [
+        _dataset(graph[index], ident, at(("@graph", index)), found[ident])
+        for ident, index in datasets.items()
+    ]
+    return document_name, tuple(out)
+
+
+class _Found:
+    """What the relationships say about one dataset, gathered while walking them."""
+
+    def __init__(self) -> None:
+        self.licenses: list[Fact] = []
+        self.notes: dict[str, Fact] = {}  # by text: declared and concluded often share one
+        self.generated_by: list[Fact] = []
+        self.lineage: dict[str, Fact] = {}
+
+    def derived(self, upstream: str, location: Location, origin: str) -> None:
+        self.lineage.setdefault(upstream, Fact(value=upstream, location=location, origin=origin))
+
+
+def _dataset(element: dict[str, Any], ident: str, location: Location, found: _Found) -> Dataset:
+    availability = element.get("dataset_datasetAvailability")
+    terms = (
+        (Fact(value=availability, location=location, origin="dataset_datasetAvailability"),)
+        if availability in _TERMS_AVAILABILITY
+        else ()
+    )
+    name = element.get("name")
+    return Dataset(
+        id=ident,
+        name=name if isinstance(name, str) else None,
+        location=location,
+        licenses=tuple(found.licenses),
+        license_notes=tuple(found.notes.values()),
+        source=_location(element),
+        derived_from=tuple(found.lineage.values()),
+        generated_by=tuple(found.generated_by),
+        terms=terms,
+        pointer=availability == _POINTER_AVAILABILITY,
+    )
+
+
+def _location(element: dict[str, Any]) -> str | None:
+    """Where a package lives: its download location, package URL or home page."""
+    return next((element[k] for k in _SOURCES if isinstance(element.get(k), str)), None)
+
+
+def _license(ref: str, elements: dict[str, dict[str, Any]]) -> tuple[str, list[tuple[str, str]]]:
+    """A license target as an expression string, and the notes (license text) that explain it."""
+    notes: list[tuple[str, str]] = []
+
+    def render(node: str, depth: int = 0) -> str:
+        element = elements.get(node)
+        if element is None or depth > 20:
+            return _named(node)
+        kind = _type(element)
+        if kind == "simplelicensing_LicenseExpression":
+            expression = element.get("simplelicensing_licenseExpression")
+            return expression if isinstance(expression, str) and expression else _named(node)
+        if kind.endswith(("ConjunctiveLicenseSet", "DisjunctiveLicenseSet")):
+            joiner = " AND " if "Conjunctive" in kind else " OR "
+            members = [
+                render(m, depth + 1) for m in _targets(element.get("expandedlicensing_member"))
+            ]
+            return f"({joiner.join(members)})" if len(members) > 1 else "".join(members)
+        if kind.endswith("OrLaterOperator"):
+            subject = element.get("expandedlicensing_subjectLicense")
+            return f"{render(subject, depth + 1)}+" if isinstance(subject, str) else _named(node)
+        if kind.endswith("WithAdditionOperator"):
+            subject = element.get("expandedlicensing_subjectExtendableLicense")
+            addition = element.get("expandedlicensing_subjectAddition")
+            if isinstance(subject, str) and isinstance(addition, str):
+                return f"{render(subject, depth + 1)} WITH {render(addition, depth + 1)}"
+            return _named(node)
+        text = element.get("simplelicensing_licenseText") or element.get(
+            "expandedlicensing_additionText"
+        )
+        if isinstance(text, str) and text.strip() and not node.startswith(_LISTED):
+            notes.append(("simplelicensing_licenseText", text.strip()))
+        name = element.get("name")
+        if isinstance(name, str) and name.strip() and not node.startswith(_LISTED):
+            # Inside an expression a name must be one token: "LicenseRef-IAM-Database-Terms".
+            return f"LicenseRef-{_NOT_IN_ID.sub('-', name.strip())}" if depth else name.strip()
+        return _named(node)
+
+    return render(ref), notes
+
+
+def _named(ref: str) -> str:
+    """A license IRI as its identifier: listed licenses by id, NoAssertion and None as in SPDX 2."""
+    if ref.startswith(_LISTED):
+        return ref[len(_LISTED) :].removesuffix(".html").removesuffix(".json")
+    last = ref.rstrip("/").rsplit("/", 1)[-1].rsplit("_", 1)[-1].lower()
+    if last in _NO_ASSERTION:
+        return "NOASSERTION"
+    if last in _NONE:
+        return "NONE"
+    return ref

@@ -1,0 +1,67 @@
+"""Data Provenance Initiative summaries: licenses, generators, lineage, sources, the template."""
+
+from __future__ import annotations
+
+from auditor import readers
+from auditor.model import Fact
+from tests.conftest import fixture_path
+
+
+def facts(items: tuple[Fact, ...]) -> list[tuple[str, int | None, str | None]]:
+    return [(f.value, f.location.line, f.origin) for f in items]
+
+
+def test_real_record_with_model_generated_content() -> None:
+    manifest = readers.read(fixture_path("readers/dpi.alpaca.json"))
+    assert (manifest.format, manifest.name) == ("dpi", "Alpaca")
+    (ds,) = manifest.datasets
+    assert (ds.id, ds.name, ds.location.line) == ("alpaca", "alpaca", 2)
+    assert ds.source == "https://huggingface.co/datasets/tatsu-lab/alpaca"
+    # "OpenAI" in the license column names OpenAI's terms: it is read as the generator's terms.
+    assert facts(ds.licenses) == [("CC BY-NC 4.0", 56, "Licenses")]
+    assert ds.license_url == "https://crfm.stanford.edu/2023/03/13/alpaca.html"
+    # Licenses were found, so nothing inferred from elsewhere stands in as a note.
+    assert [f.origin for f in ds.license_notes] == ["License Notes"]
+    assert facts(ds.generated_by) == [
+        ("OpenAI", 52, "Licenses"),
+        ("OpenAI GPT-3", 45, "Model Generated"),
+    ]
+    assert not ds.machine_generated
+
+
+def test_video_sources_name_the_platform() -> None:
+    (ds,) = readers.read(fixture_path("readers/dpi.howto100m.json")).datasets
+    assert [(c.domain, c.location.line) for c in ds.collected_from] == [("youtube.com", 16)]
+    assert facts(ds.licenses) == [("Unspecified", 20, "Licenses")]
+    # Nothing found by the annotators: what the crawler inferred is a note (never GitHub's).
+    assert facts(ds.license_notes) == [("Various", 57, "Inferred Metadata.PwC License Name")]
+
+
+def test_lineage_within_the_file_sources_and_unnamed_generators() -> None:
+    manifest = readers.read(fixture_path("readers/dpi.collection.json"))
+    assert manifest.name == "Demo"
+    seed, chat, synthetic = manifest.datasets
+    assert [(c.url, c.domain) for c in seed.collected_from] == [
+        (None, "wikipedia.org"),
+        (None, "reddit.com"),
+        ("https://collectivecognition.ai", None),
+    ]
+    assert facts(seed.license_notes) == [("CC BY 4.0", 16, "Inferred Metadata.HF Yaml License")]
+    # "Demo Seed" is a record in this file (by name); "ShareGPT" is not; itself is dropped.
+    assert facts(chat.derived_from) == [
+        ("demo-seed", 28, "Derived from Datasets"),
+        ("ShareGPT", 28, "Derived from Datasets"),
+    ]
+    assert facts(chat.generated_by) == [  # not templates
+        ("OpenAI", 31, "Licenses"),
+        ("OpenAI GPT-4", 27, "Model Generated"),
+    ]
+    assert facts(chat.license_notes) == [("Terms forbid commercial use.", 33, "License Notes")]
+    assert synthetic.machine_generated  # "Other": a model, not named
+    assert synthetic.generated_by == ()
+    assert [c.domain for c in synthetic.collected_from] == ["youtube.com", "vimeo.com"]
+
+
+def test_template_reads_as_zero_datasets() -> None:
+    manifest = readers.read(fixture_path("readers/dpi._template.json"))
+    assert (manifest.format, manifest.datasets) == ("dpi", ())

@@ -1,0 +1,129 @@
+"""Hugging Face dataset cards: license values and notes with their lines, terms, lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor import readers
+from auditor.errors import InputError
+from auditor.model import Dataset, Fact
+from tests.conftest import fixture_path
+
+
+def card(name: str) -> Dataset:
+    manifest = readers.read(fixture_path(f"readers/hf-card/{name}/README.md"))
+    assert manifest.format == "hf-card"
+    (dataset,) = manifest.datasets
+    return dataset
+
+
+def facts(items: tuple[Fact, ...]) -> list[tuple[str, int | None, str | None]]:
+    return [(f.value, f.location.line, f.origin) for f in items]
+
+
+def test_gated_card_keeps_license_details_gate_and_licensing_section() -> None:
+    ds = card("imagenet-1k")
+    assert (ds.id, ds.name, ds.location.line) == ("imagenet-1k", "ImageNet", 1)
+    assert facts(ds.licenses) == [("other", 9, "license")]
+    assert facts(ds.license_notes)[0] == ("imagenet-agreement", 10, "license_details")
+    section = ds.license_notes[1]
+    assert (section.origin, section.location.line) == ("Licensing Information", 41)
+    assert section.value.startswith("In exchange for permission to use the ImageNet database")
+    assert "non-commercial research and educational purposes" in section.value
+    (prompt,) = ds.terms
+    assert (prompt.origin, prompt.location.line) == ("extra_gated_prompt", 23)
+    assert "only for non-commercial research" in prompt.value
+    assert ds.derived_from == ()
+    assert not ds.machine_generated
+
+
+def test_legacy_per_config_licenses_other_text_and_source_datasets() -> None:
+    ds = card("legacy-multi")
+    assert facts(ds.licenses) == [
+        ("cc-by-sa-4.0", 8, "licenses"),
+        ("unknown", 10, "licenses"),
+        ("other-Licence Universal Dependencies v2.5", 12, "licenses"),
+    ]
+    infos = str(fixture_path("readers/hf-card/legacy-multi/dataset_infos.json"))
+    assert [(f.value, f.location.path, f.location.line, f.origin) for f in ds.license_notes] == [
+        ("Licence Universal Dependencies v2.5", ds.location.path, 12, "licenses"),
+        # A config's free-text license, once per text; a feature named "license" is not one.
+        ("Creative Commons Attribution Share-Alike 4.0", infos, 4, "dataset_infos.json"),
+        ("Licence Universal Dependencies v2.5", infos, 13, "dataset_infos.json"),
+    ]
+    # "original" has no upstream; extended|<id> and a bare id are Hub datasets.
+    assert facts(ds.derived_from) == [
+        ("hf://squad", 16, "source_datasets"),
+        ("extended|other-sts-b", 17, "source_datasets"),
+        ("hf://laion/laion-2b", 18, "source_datasets"),
+    ]
+    assert ds.machine_generated  # annotations_creators: machine-generated, no model named
+    assert ds.generated_by == ()
+
+
+def test_modern_other_license_with_name_link_and_gate_checkbox() -> None:
+    ds = card("gated-modern")
+    assert facts(ds.licenses) == [("other", 2, "license")]
+    assert facts(ds.license_notes) == [
+        ("mixed-non-commercial", 3, "license_name"),
+        ("https://example.org/gated-modern/LICENSE.md", 4, "license_link"),
+        ("Evaluation only; see LICENSE.md.", 32, "Licensing Information"),
+    ]
+    assert ds.license_url == "https://example.org/gated-modern/LICENSE.md"
+    # Only the checkbox is agreed to; the company, country and choice fields collect data.
+    assert facts(ds.terms) == [
+        (
+            "You agree to not use the dataset to conduct experiments that cause harm to human "
+            "subjects.",
+            12,
+            "extra_gated_prompt",
+        ),
+        ("I agree to use this dataset for non-commercial use ONLY", 21, "extra_gated_fields"),
+        ("extra_gated_eu_disallowed: true", 22, "extra_gated_eu_disallowed"),
+    ]
+
+
+def test_real_card_with_dataset_infos_license() -> None:
+    ds = card("turkish_movie_sentiment")
+    assert facts(ds.licenses) == [("unknown", 9, "license")]
+    infos, section = ds.license_notes
+    assert (infos.value, infos.location.line, infos.origin) == (
+        "CC0: Public Domain",
+        1,
+        "dataset_infos.json",
+    )
+    assert infos.location.path.endswith("turkish_movie_sentiment/dataset_infos.json")
+    assert (section.origin, section.location.line) == ("Licensing Information", 146)
+
+
+def test_empty_dataset_infos_license_and_placeholder_section_are_skipped() -> None:
+    ds = card("afrikaans_ner_corpus")
+    assert [f.origin for f in ds.license_notes] == ["license_details", "Licensing Information"]
+    assert card("legacy-multi").license_notes[-1].origin == "dataset_infos.json"
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "message"),
+    [
+        ("no-front-matter", 1, "no YAML front matter"),
+        ("unclosed", 1, "front matter is not closed"),
+        ("broken-yaml", 5, "invalid YAML"),
+    ],
+)
+def test_bad_cards_are_input_errors_with_a_line(name: str, line: int, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        readers.read(fixture_path(f"readers/hf-card/{name}/README.md"))
+    assert caught.value.line == line
+    assert message in caught.value.message
+
+
+def test_markdown_without_card_keys_is_not_a_card(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("---\ntitle: Meeting notes\n---\n# Notes\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not a recognised manifest"):
+        readers.read(notes)
+    named = tmp_path / "mix-card.md"
+    named.write_text("---\nlicense: mit\n---\n", encoding="utf-8")
+    assert readers.read(named).datasets[0].id == tmp_path.name

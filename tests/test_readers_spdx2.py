@@ -1,0 +1,68 @@
+"""SPDX 2.3 through spdx-tools: packages, declared and concluded licenses, LicenseRefs, lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor import readers
+from auditor.errors import InputError
+from auditor.model import Fact
+from tests.conftest import fixture_path
+
+
+def facts(items: tuple[Fact, ...]) -> list[tuple[str, int | None, str | None]]:
+    return [(f.value, f.location.line, f.origin) for f in items]
+
+
+def test_json_document() -> None:
+    manifest = readers.read(fixture_path("readers/spdx2.dataset.spdx.json"))
+    assert (manifest.format, manifest.name) == ("spdx2", "qa-corpus-bom")
+    wiki, qa, broken = manifest.datasets
+    assert (wiki.id, wiki.name, wiki.location.line) == ("SPDXRef-wiki", "wiki-dump", 12)
+    assert wiki.source == "https://dumps.wikimedia.org/enwiki/"
+    assert facts(wiki.licenses) == [
+        ("CC-BY-SA-3.0 AND GFDL-1.3-only", 17, "licenseDeclared"),
+        ("NOASSERTION", 18, "licenseConcluded"),
+    ]
+    assert qa.source == "https://example.org/qa-pairs"  # download location NOASSERTION
+    assert facts(qa.license_notes) == [
+        ("Released for research only; see the agreement.", 28, "licenseComments"),
+        ("QA Research Agreement", 39, "hasExtractedLicensingInfos.name"),
+        (
+            "The data may be used for non-commercial research only.",
+            39,
+            "hasExtractedLicensingInfos.extractedText",
+        ),
+    ]
+    assert facts(qa.derived_from) == [
+        ("SPDXRef-wiki", 51, "DESCENDANT_OF"),
+        ("DocumentRef-upstream:SPDXRef-squad", 56, "GENERATED_FROM"),
+    ]
+    # A package spdx-tools cannot parse keeps its raw license, which resolves to unknown.
+    assert facts(broken.licenses) == [("MIT AND AND (", 35, "licenseDeclared")]
+    assert facts(broken.derived_from) == [("SPDXRef-wiki", 61, "ANCESTOR_OF")]
+
+
+def test_tag_value_document_has_the_same_datasets_with_their_lines() -> None:
+    manifest = readers.read(fixture_path("readers/spdx2.dataset.spdx"))
+    assert manifest.format == "spdx2"
+    wiki, qa = manifest.datasets
+    assert (wiki.id, wiki.location.line) == ("SPDXRef-wiki", 9)
+    assert facts(wiki.licenses) == [
+        ("CC-BY-SA-3.0 AND GFDL-1.3-only", 14, "licenseDeclared"),
+        ("NOASSERTION", 13, "licenseConcluded"),
+    ]
+    assert [f.value for f in qa.license_notes][1] == "QA Research Agreement"
+    assert facts(qa.derived_from) == [
+        ("SPDXRef-wiki", 30, "DESCENDANT_OF"),
+        ("DocumentRef-upstream:SPDXRef-squad", 31, "GENERATED_FROM"),
+    ]
+
+
+def test_broken_tag_value_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.spdx"
+    path.write_text("SPDXVersion: SPDX-2.3\nPackageName\nnonsense here\n", encoding="utf-8")
+    with pytest.raises(InputError, match="invalid SPDX tag-value"):
+        readers.read(path)
