@@ -52,9 +52,10 @@ def main() -> None:
     started = time.perf_counter()
     report = auditor.engine.audit(readable, hub=hub)
     elapsed = time.perf_counter() - started
+    verdicts = dict(Counter(d.verdict.value for d in report.datasets))
     print(
         f"audit of {len(readable)} readable cards (of {len(cards)}): {elapsed:.2f} s, "
-        f"{len(report.findings)} findings, verdicts {Counter(d.verdict.value for d in report.datasets)}"
+        f"{len(report.findings)} findings, verdicts {verdicts}"
     )
 
     resolver = resolver_for(load_knowledge())
@@ -81,9 +82,8 @@ def main() -> None:
     total = sum(statuses.values())
     print(f"\ndistinct license strings: {total} ({sum(strings.values())} occurrences)")
     for status in Status:
-        print(
-            f"  {status.value:<10} {statuses[status.value]:>5}  {statuses[status.value] / total:.1%}"
-        )
+        count = statuses[status.value]
+        print(f"  {status.value:<10} {count:>5}  {count / total:.1%}")
 
     print("\nData Provenance Initiative summaries, audited end to end (commercial policy):")
     for modality in ("text", "video", "speech"):
