@@ -173,3 +173,30 @@ def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0
     assert out.startswith("auditor ")
+
+
+def test_explain_json_contract() -> None:
+    code, out, _ = run("explain", "CC BY-NC-SA 3.0 IGO", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["input"] == "CC BY-NC-SA 3.0 IGO"
+    assert data["expression"] == "CC-BY-NC-SA-3.0-IGO"
+    assert data["status"] == "alias"
+    assert data["commercial_use"] == "prohibited"
+
+
+def test_explain_table_shows_terms_and_decisions() -> None:
+    code, out, _ = run("explain", "MIT OR GPL-3.0-only")
+    assert code == 0
+    assert "chose MIT over GPL-3.0-only" in out
+    assert "allowed" in out
+    code, out, _ = run("explain", "cc")
+    assert code == 0
+    assert "ambiguous" in out
+    assert "more (--format json)" in out
+
+
+def test_explain_unknown_is_never_permissive() -> None:
+    code, out, _ = run("explain", "[More Information Needed]", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["commercial_use"] == "unknown"
