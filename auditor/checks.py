@@ -20,7 +20,7 @@ from auditor.knowledge import (
     OutputTermsKind,
 )
 from auditor.licensing import Choice, Leaf, Resolution, Status, choose, commercial_use, leaves
-from auditor.model import Collection, Dataset, Fact
+from auditor.model import Collection, Dataset, Fact, Location
 from auditor.policy import Policy, Severity
 from auditor.report import Evidence, Finding
 from auditor.rulebook import Rule, Rulebook
@@ -262,21 +262,42 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _generator_findings(ds: Dataset, policy: Policy) -> list[Finding]:
-    """Metadata says the content is machine-generated but names no generator."""
-    severity = policy.severity(Rule.MODEL_GENERATOR_UNNAMED)
-    if severity is None or not ds.machine_generated or ds.generated_by:
+def _finding(
+    policy: Policy,
+    rule: Rule,
+    dataset: str,
+    message: str,
+    location: Location | None,
+    evidence: Evidence | None = None,
+) -> list[Finding]:
+    """One finding at the severity the policy gives ``rule``; none when the policy turns it off."""
+    severity = policy.severity(rule)
+    if severity is None:
         return []
     return [
         Finding(
-            rule=Rule.MODEL_GENERATOR_UNNAMED,
+            rule=rule,
             severity=severity,
-            dataset=ds.id,
-            message="the metadata says the content is machine-generated but names no "
-            "generator, so its output terms cannot be checked",
-            location=ds.location,
+            dataset=dataset,
+            message=message,
+            location=location,
+            evidence=evidence,
         )
     ]
+
+
+def _generator_findings(ds: Dataset, policy: Policy) -> list[Finding]:
+    """Metadata says the content is machine-generated but names no generator."""
+    if not ds.machine_generated or ds.generated_by:
+        return []
+    return _finding(
+        policy,
+        Rule.MODEL_GENERATOR_UNNAMED,
+        ds.id,
+        "the metadata says the content is machine-generated but names no generator, so its "
+        "output terms cannot be checked",
+        ds.location,
+    )
 
 
 def host_of(collection: Collection) -> str:
@@ -367,19 +388,16 @@ def _platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[F
 
 def _pointer_findings(ds: Dataset, policy: Policy) -> list[Finding]:
     """A pointer dataset that does not say which platforms its references point to."""
-    severity = policy.severity(Rule.TOS_REVIEW)
-    if severity is None or not ds.pointer or ds.collected_from:
+    if not ds.pointer or ds.collected_from:
         return []
-    return [
-        Finding(
-            rule=Rule.TOS_REVIEW,
-            severity=severity,
-            dataset=ds.id,
-            message="pointer dataset: its license covers only the references; name the "
-            "platforms the content is fetched from (collected_from) so their terms are checked",
-            location=ds.location,
-        )
-    ]
+    return _finding(
+        policy,
+        Rule.TOS_REVIEW,
+        ds.id,
+        "pointer dataset: its license covers only the references; name the platforms the "
+        "content is fetched from (collected_from) so their terms are checked",
+        ds.location,
+    )
 
 
 def _lookup_findings(ds: Dataset, policy: Policy) -> list[Finding]:
@@ -393,19 +411,8 @@ def _lookup_findings(ds: Dataset, policy: Policy) -> list[Finding]:
     else:
         rule = Rule.REFERENCE_FROM_REGISTRY
         message = f"{lookup.reference}: {lookup.detail}"
-    severity = policy.severity(rule)
-    if severity is None:
-        return []
-    return [
-        Finding(
-            rule=rule,
-            severity=severity,
-            dataset=ds.id,
-            message=message,
-            location=lookup.location,
-            evidence=Evidence(trigger=f"source: {lookup.reference}"),
-        )
-    ]
+    evidence = Evidence(trigger=f"source: {lookup.reference}")
+    return _finding(policy, rule, ds.id, message, lookup.location, evidence)
 
 
 def _model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
