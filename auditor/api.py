@@ -1,15 +1,25 @@
-"""The Python API: ``audit`` returns the report, ``gate`` raises when the gate fails."""
+"""The Python API: ``audit`` returns the report, ``gate`` raises when the gate fails.
+
+At the top of a training script::
+
+    auditor.gate("mix.yaml", policy="commercial")
+
+Both take the same arguments (see :func:`auditor.engine.audit`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
 
-from auditor.engine import PathLike
-from auditor.engine import audit as _audit
+from auditor.engine import audit
 from auditor.errors import AuditorError
-from auditor.policy import Policy, Severity
 from auditor.report import Report
+
+__all__ = ["GateFailed", "audit", "gate"]
+
+P = ParamSpec("P")
 
 
 class GateFailed(AuditorError):
@@ -30,51 +40,19 @@ class GateFailed(AuditorError):
         )
 
 
-def audit(
-    paths: PathLike | Sequence[PathLike],
-    *,
-    policy: str | Policy = "commercial",
-    waivers: PathLike | None = None,
-    fail_on: Severity | str = Severity.ERROR,
-    today: date | None = None,
-    fmt: str | None = None,
-    offline: bool = False,
-) -> Report:
-    """Audit manifest(s) and return the :class:`Report`; raises :class:`InputError` on bad input.
+def _gating(run: Callable[P, Report]) -> Callable[P, Report]:
+    @functools.wraps(run)
+    def gate(*args: P.args, **kwargs: P.kwargs) -> Report:
+        report = run(*args, **kwargs)
+        if not report.passed:
+            raise GateFailed(report)
+        return report
 
-    ``offline`` answers Hugging Face look-ups from the cache only.
-    """
-    return _audit(
-        paths,
-        policy=policy,
-        waivers=waivers,
-        fail_on=fail_on,
-        today=today,
-        fmt=fmt,
-        offline=offline,
+    gate.__doc__ = (
+        "Audit like :func:`audit`; return the report if the gate passes, raise "
+        ":class:`GateFailed` carrying it otherwise."
     )
+    return gate
 
 
-def gate(
-    paths: PathLike | Sequence[PathLike],
-    *,
-    policy: str | Policy = "commercial",
-    waivers: PathLike | None = None,
-    fail_on: Severity | str = Severity.ERROR,
-    today: date | None = None,
-    fmt: str | None = None,
-    offline: bool = False,
-) -> Report:
-    """Return the report if the gate passes; raise :class:`GateFailed` carrying it otherwise."""
-    report = audit(
-        paths,
-        policy=policy,
-        waivers=waivers,
-        fail_on=fail_on,
-        today=today,
-        fmt=fmt,
-        offline=offline,
-    )
-    if not report.passed:
-        raise GateFailed(report)
-    return report
+gate = _gating(audit)

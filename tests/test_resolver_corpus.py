@@ -35,6 +35,6 @@ def test_corpus_license_values_resolve_and_fail_closed(corpus: Path) -> None:
     assert datasets > 1800
     assert len(values) > 500
     for value in values:
-        result = explain(value)
-        if result.status is Status.UNKNOWN:
-            assert result.commercial_use is not CommercialUse.ALLOWED, value
+        explained = explain(value)
+        if explained.status is Status.UNKNOWN:
+            assert explained.commercial_use is not CommercialUse.ALLOWED, value
