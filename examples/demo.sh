@@ -32,4 +32,7 @@ run examples/clean-commercial.yaml 0
 run examples/video-mix.yaml 1
 run examples/instruct-mix.yaml 1
 run examples/instruct-mix.yaml 0 --policy research
+# A training config names datasets without licenses: each is looked up (offline here: the cache,
+# then the bundled registry of well-known datasets).
+run examples/axolotl-sft.yml 1 --offline
 exit $status

@@ -70,7 +70,7 @@ def _dataset_block(ds: DatasetReport, findings: list[Finding]) -> Text:
         (ds.verdict.value.upper(), _VERDICT_STYLE[ds.verdict]),
         "  ",
         (ds.id, "bold"),
-        f"  {ds.name}" if ds.name else "",
+        f"  {ds.name}" if ds.name and ds.name != ds.id else "",
         (f"  {_where(ds.location)}", "dim"),
     )
     if ds.license.decisions:
