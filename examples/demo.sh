@@ -16,7 +16,7 @@ run() {
   "$AUDITOR" check "$manifest" "$@"
   local code=$?
   local name
-  name=$(basename "$manifest" .yaml)
+  name=$(basename "$manifest"); name=${name%.*}
   local suffix="$*"
   [ $# -gt 0 ] && name="$name.${suffix//[^a-z0-9]/}"
   "$AUDITOR" check "$manifest" "$@" --format json --output "out/$name.json" 2>/dev/null
