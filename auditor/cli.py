@@ -34,6 +34,7 @@ from auditor.render.sarif import render_sarif
 from auditor.render.table import render_table, summary_line
 from auditor.report import Report
 from auditor.rulebook import load_rulebook
+from auditor.scan.command import scan as scan_command
 from auditor.version import __version__
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
@@ -263,6 +264,9 @@ def explain(
         console.print(table)
         if len(result.licenses) > len(shown):
             console.print(f"... and {len(result.licenses) - len(shown)} more (--format json)")
+
+
+app.command(name="scan", epilog=EXIT_CODES_HELP)(scan_command)
 
 
 @app.command()

@@ -1,0 +1,215 @@
+"""The scan beyond one machine: the same per-batch classifier on Ray Data (or Spark).
+
+:class:`BatchAnnotator` is a picklable callable from an Arrow batch to the same batch with the
+scan's columns added (see :meth:`Classifier.annotate`); each worker builds its classifier once.
+On Ray Data::
+
+    import ray
+    from auditor.scan.distributed import annotate, summarize
+
+    ds = ray.data.read_parquet("s3://bucket/laion/")
+    annotated = annotate(ds, policy="commercial")          # lazy: map_batches over Arrow
+    annotated.filter(expr="auditor_verdict == 'allowed'").write_parquet("s3://bucket/clean/")
+    report = summarize(annotated, source="s3://bucket/laion/")   # small counts to the driver
+
+On Spark, ``df.mapInArrow(lambda batches: map(BatchAnnotator(), batches), schema)`` runs the same
+function (see docs/scan.md). Ray is an optional dependency: ``pip install 'auditor[ray]'``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+from auditor.errors import InputError
+from auditor.policy import Severity
+from auditor.scan.classify import Classifier, Verdict
+from auditor.scan.engine import ScanOptions, classifier_for, settings_for
+from auditor.scan.formats import InputFormat
+from auditor.scan.report import ScanReport, Settings, build_report
+from auditor.scan.sinks import Sink
+from auditor.scan.sources import Chunk, Source
+from auditor.scan.tally import Counts, counts_of_annotated
+
+if TYPE_CHECKING:
+    import ray.data
+
+ANNOTATION_COLUMNS = ("auditor_verdict", "auditor_domain", "auditor_platform", "auditor_rules")
+
+
+@dataclass
+class BatchAnnotator:
+    """Arrow batch in, annotated Arrow table out; the classifier is built on first use."""
+
+    policy: str = "commercial"
+    method: str | None = None
+    snapshots: str | None = None
+    user_agents: tuple[str, ...] = ()
+    url_column: str = "url"
+    license_column: str | None = None
+    _classifier: Classifier | None = field(default=None, init=False, repr=False)
+
+    def __call__(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
+        if self._classifier is None:
+            self._classifier = classifier_for(self.options(), self.method, "ray")
+        return self._classifier.annotate(
+            batch, url_column=self.url_column, license_column=self.license_column
+        )
+
+    def options(self) -> ScanOptions:
+        return ScanOptions(
+            policy=self.policy,
+            method=self.method,
+            snapshots=Path(self.snapshots) if self.snapshots else None,
+            user_agents=self.user_agents,
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_classifier"] = None  # rebuilt on each worker
+        return state
+
+
+def annotate(ds: ray.data.Dataset, annotator: BatchAnnotator | None = None) -> ray.data.Dataset:
+    """``ds`` with the scan's columns added, by ``map_batches`` over Arrow batches."""
+    return ds.map_batches(annotator or BatchAnnotator(), batch_format="pyarrow")
+
+
+def _counts_table(counts: Counts, licenses: Counter[str | None]) -> pa.Table:
+    """Counts as one small table: rows keyed by group and mask, then rows keyed by license."""
+    keys = list(counts)
+    return pa.table(
+        {
+            "domain": pa.array([k[0] for k in keys] + [None] * len(licenses), pa.string()),
+            "platform": pa.array([k[1] for k in keys] + [None] * len(licenses), pa.string()),
+            "mask": pa.array([k[2] for k in keys] + [None] * len(licenses), pa.int64()),
+            "license": pa.array([None] * len(keys) + list(licenses), pa.string()),
+            "rows": pa.array(list(counts.values()) + list(licenses.values()), pa.int64()),
+            "is_license": pa.array([False] * len(keys) + [True] * len(licenses)),
+        }
+    )
+
+
+def merge_counts(tables: Iterable[pa.Table]) -> tuple[Counts, Counter[str | None]]:
+    counts: Counts = Counter()
+    licenses: Counter[str | None] = Counter()
+    for table in tables:
+        for row in table.to_pylist():
+            if row["is_license"]:
+                licenses[row["license"]] += row["rows"]
+            else:
+                counts[(row["domain"], row["platform"], row["mask"])] += row["rows"]
+    return counts, licenses
+
+
+def summarize(
+    annotated: ray.data.Dataset,
+    annotator: BatchAnnotator | None = None,
+    *,
+    source: str = "ray dataset",
+    fail_on: Severity = Severity.ERROR,
+    max_blocked_share: float = 0.0,
+    top_fraction: float = 0.1,
+    max_domains: int = 1000,
+) -> ScanReport:
+    """The scan report of an annotated dataset; only per-batch counts reach the driver."""
+    annotator = annotator or BatchAnnotator()
+    license_column = annotator.license_column
+    partial = annotated.map_batches(_BatchCounter(license_column), batch_format="pyarrow")
+    counts, licenses = merge_counts(partial.iter_batches(batch_format="pyarrow"))
+    classifier = classifier_for(annotator.options(), annotator.method, source)
+    settings = Settings(
+        input=source,
+        input_format="ray",
+        method=annotator.method or "not stated (assumed automated collection)",
+        url_column=annotator.url_column,
+        license_column=license_column,
+        fail_on=fail_on,
+        max_blocked_share=max_blocked_share,
+        top_fraction=top_fraction,
+        max_domains=max_domains,
+    )
+    return build_report(counts, licenses, classifier, settings, classifier.snapshots)
+
+
+@dataclass(frozen=True)
+class _BatchCounter:
+    license_column: str | None
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        return _counts_table(*counts_of_annotated(table, self.license_column))
+
+
+def scan_on_ray(
+    source: Source, options: ScanOptions, progress: Callable[[int], None] | None = None
+) -> ScanReport:
+    """``auditor scan --engine ray``: read and classify on Ray Data; tally and write here.
+
+    Connects to the cluster named by ``RAY_ADDRESS``, or starts a local Ray instance.
+    """
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise InputError("--engine", "Ray is not installed: pip install 'auditor[ray]'") from exc
+    path = str(source.path)
+    match source.format:
+        case InputFormat.PARQUET:
+            ds = ray.data.read_parquet(path)
+        case InputFormat.CSV:
+            ds = ray.data.read_csv(path)
+        case InputFormat.JSONL:
+            ds = ray.data.read_json(path, lines=True)
+        case _:
+            raise InputError(path, "--engine ray reads Parquet, CSV and JSON lines")
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False)
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
+    method = options.method or source.default_method
+    annotator = BatchAnnotator(
+        policy=options.policy if isinstance(options.policy, str) else options.policy.name,
+        method=method,
+        snapshots=str(options.snapshots) if options.snapshots else None,
+        user_agents=options.user_agents,
+        url_column=source.url_column,
+        license_column=source.license_column,
+    )
+    excluded = [Verdict.BLOCKED.value, Verdict.INVALID.value]
+    if options.fail_on is Severity.WARNING:
+        excluded.append(Verdict.REVIEW.value)
+    sinks = [
+        (Sink(target, source), allowed)
+        for target, allowed in ((options.write_allowed, True), (options.write_blocked, False))
+        if target is not None
+    ]
+    counts: Counts = Counter()
+    licenses: Counter[str | None] = Counter()
+    try:
+        for item in annotate(ds, annotator).iter_batches(batch_format="pyarrow"):
+            batch: pa.Table = item
+            found, found_licenses = counts_of_annotated(batch, source.license_column)
+            counts.update(found)
+            licenses.update(found_licenses)
+            if sinks:
+                blocked = pc.is_in(batch.column("auditor_verdict"), pa.array(excluded))
+                rows = batch.drop_columns(list(ANNOTATION_COLUMNS))
+                chunk = Chunk(rows, rows.column(source.url_column).combine_chunks(), None, None)
+                for sink, allowed in sinks:
+                    sink.write(chunk, pc.invert(blocked) if allowed else blocked)
+            if progress is not None:
+                progress(batch.num_rows)
+    except BaseException:
+        for sink, _ in sinks:
+            sink.abort()
+        raise
+    for sink, _ in sinks:
+        sink.commit()
+    classifier = classifier_for(options, method, path)
+    settings = settings_for(options, source, method)
+    return build_report(counts, licenses, classifier, settings, classifier.snapshots)

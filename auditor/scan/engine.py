@@ -1,0 +1,116 @@
+"""The local engine: stream a manifest through the classifier, tally it, split it, report.
+
+Batches are read one at a time; the vectorized half of classification (cutting out authorities,
+dictionary encoding) runs in worker threads, ahead of the Python half on the calling thread, with
+at most a few batches in flight, so peak memory does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+from auditor.knowledge import load_knowledge
+from auditor.policy import Policy, Severity, load_policy
+from auditor.scan.classify import Classifier, Prepared, prepare
+from auditor.scan.crawlers import load_crawlers, training_tokens
+from auditor.scan.optout import Snapshots
+from auditor.scan.report import ScanReport, Settings, build_report
+from auditor.scan.sinks import Sink
+from auditor.scan.sources import Chunk, Source
+from auditor.scan.tally import Tally
+
+ASSUMED = "not stated (assumed automated collection)"
+_IN_FLIGHT = 2
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    policy: str | Policy = "commercial"
+    method: str | None = None  # how the content was collected; None: the source's, or unstated
+    snapshots: Path | None = None  # opt-out snapshot directory; None: opt-outs not checked
+    user_agents: tuple[str, ...] = ()  # more crawler tokens to judge robots.txt and ai.txt for
+    fail_on: Severity = Severity.ERROR
+    max_blocked_share: float = 0.0
+    top_fraction: float = 0.1
+    max_domains: int = 1000
+    write_allowed: Path | None = None
+    write_blocked: Path | None = None
+    threads: int = 2
+
+
+def classifier_for(options: ScanOptions, method: str | None, source: str) -> Classifier:
+    """A classifier for ``options``: knowledge base, policy, opt-out snapshots and tokens."""
+    policy = options.policy if isinstance(options.policy, Policy) else load_policy(options.policy)
+    snapshots = None
+    if options.snapshots is not None:
+        tokens = (*training_tokens(load_crawlers()), *options.user_agents)
+        snapshots = Snapshots(options.snapshots, tuple(dict.fromkeys(tokens)))
+    return Classifier(load_knowledge(), policy, method=method, snapshots=snapshots, source=source)
+
+
+def settings_for(options: ScanOptions, source: Source, method: str | None) -> Settings:
+    return Settings(
+        input=str(source.path),
+        input_format=source.format.value,
+        method=method or ASSUMED,
+        url_column=source.url_column,
+        license_column=source.license_column,
+        fail_on=options.fail_on,
+        max_blocked_share=options.max_blocked_share,
+        top_fraction=options.top_fraction,
+        max_domains=options.max_domains,
+    )
+
+
+def scan(
+    source: Source, options: ScanOptions, progress: Callable[[int], None] | None = None
+) -> ScanReport:
+    """Scan ``source``; write the allowed and blocked rows if asked; return the report."""
+    method = options.method or source.default_method
+    classifier = classifier_for(options, method, str(source.path))
+    excluded = classifier.excluded_bits(options.fail_on)
+    tally = Tally()
+    sinks = [
+        (Sink(path, source), allowed)
+        for path, allowed in ((options.write_allowed, True), (options.write_blocked, False))
+        if path is not None
+    ]
+    pending: deque[tuple[Chunk, Future[Prepared]]] = deque()
+
+    def handle(chunk: Chunk, prepared: Future[Prepared]) -> None:
+        found = classifier.finish(prepared.result(), chunk.invalid)
+        tally.add(found)
+        if sinks:
+            blocked = pc.not_equal(pc.bit_wise_and(found.mask, excluded), 0)
+            for sink, allowed in sinks:
+                sink.write(chunk, pc.invert(blocked) if allowed else blocked)
+        if progress is not None:
+            progress(len(chunk.urls))
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, options.threads)) as pool:
+            for chunk in source.chunks(full=bool(sinks)):
+                pending.append((chunk, pool.submit(prepare, chunk.urls, chunk.licenses)))
+                if len(pending) > _IN_FLIGHT:
+                    handle(*pending.popleft())
+            while pending:
+                handle(*pending.popleft())
+    except BaseException:
+        for sink, _ in sinks:
+            sink.abort()
+        raise
+    for sink, _ in sinks:
+        sink.commit()
+    return build_report(
+        tally.counts(classifier),
+        tally.license_rows(classifier),
+        classifier,
+        settings_for(options, source, method),
+        classifier.snapshots,
+    )

@@ -1,0 +1,110 @@
+"""Renderers of the scan report: a rich table for people, JSON for machines (pure functions)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from auditor.scan.classify import Verdict
+from auditor.scan.report import ScanReport
+
+TABLE_DOMAINS = 20
+_STYLE = {
+    Verdict.ALLOWED: "green",
+    Verdict.REVIEW: "yellow",
+    Verdict.BLOCKED: "bold red",
+    Verdict.INVALID: "magenta",
+}
+
+
+def render_json(report: ScanReport) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.2f}%"
+
+
+def render_table(report: ScanReport, console: Console) -> None:
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("input", Text(f"{report.input} ({report.input_format})"))
+    head.add_row("policy", Text(f"{report.policy}, fail on {report.fail_on.value}"))
+    head.add_row("method", Text(report.method))
+    head.add_row("rows", Text(f"{report.rows:,}"))
+    for verdict, n in report.verdicts.items():
+        head.add_row(verdict.value, Text(f"{n:,}", style=_STYLE[verdict]))
+    for reason, n in report.invalid.items():
+        head.add_row(f"  invalid: {reason}", Text(f"{n:,}"))
+    for note in report.notes:
+        head.add_row("note", Text(note))
+    console.print(head)
+    if report.rules:
+        rules = Table(title="Rows by rule", title_justify="left")
+        rules.add_column("rule", no_wrap=True)
+        rules.add_column("severity", no_wrap=True)
+        rules.add_column("rows", justify="right")
+        for item in report.rules:
+            severity = item.severity.value if item.severity else "-"
+            rules.add_row(Text(item.rule), Text(severity), Text(f"{item.rows:,}"))
+        console.print(rules)
+    if report.domains:
+        shown = report.domains[:TABLE_DOMAINS]
+        domains = Table(
+            title=f"Domains by rows (top {len(shown)} of {report.domains_total:,})",
+            title_justify="left",
+        )
+        domains.add_column("domain", overflow="fold")
+        domains.add_column("platform", no_wrap=True)
+        domains.add_column("rows", justify="right")
+        domains.add_column("share", justify="right")
+        domains.add_column("verdict", no_wrap=True)
+        domains.add_column("reasons", overflow="fold")
+        for row in shown:
+            domains.add_row(
+                Text(row.domain),
+                Text(row.platform or "-"),
+                Text(f"{row.rows:,}"),
+                Text(_percent(row.share)),
+                Text(row.verdict.value, style=_STYLE[row.verdict]),
+                Text(", ".join(r.rule for r in row.reasons if r.severity is not None) or "-"),
+            )
+        console.print(domains)
+    for platform in report.platforms:
+        for finding in platform.findings:
+            console.print(
+                Text.assemble(
+                    (f"{platform.name}: ", "bold"),
+                    f"{finding.rule} ({finding.severity.value}) {finding.message}",
+                    (f"\n  source: {finding.source_url} ({finding.version})", "dim"),
+                )
+            )
+    top = ", ".join(f"{d.domain} {_percent(d.share)}" for d in report.top_domains[:10])
+    more = len(report.top_domains) - 10
+    console.print(
+        Text(
+            f"Top {report.top_domains_fraction:.0%} of domains by rows "
+            f"({len(report.top_domains):,}): {top}" + (f", and {more:,} more" if more > 0 else "")
+        )
+    )
+    console.print(Text(_verdict(report), style="bold green" if report.passed else "bold red"))
+
+
+def _verdict(report: ScanReport) -> str:
+    return (
+        f"verdict: {'PASS' if report.passed else 'FAIL'} - {report.split.blocked:,} of "
+        f"{report.rows:,} rows blocked ({_percent(report.blocked_share)}; at most "
+        f"{_percent(report.max_blocked_share)} allowed)"
+    )
+
+
+def summary_line(report: ScanReport) -> str:
+    """The one line the CLI prints on stderr."""
+    return (
+        f"auditor scan: {'PASS' if report.passed else 'FAIL'} - {report.rows:,} rows, "
+        f"{report.split.allowed:,} allowed, {report.split.blocked:,} blocked "
+        f"({_percent(report.blocked_share)}; max {_percent(report.max_blocked_share)}), "
+        f"{sum(report.invalid.values()):,} invalid, policy {report.policy}"
+    )

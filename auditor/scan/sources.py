@@ -1,0 +1,440 @@
+"""Record-level manifests, read in batches: Parquet, JSONL and CSV (optionally compressed), a
+directory of yt-dlp ``.info.json`` files, or a yt-dlp ``--download-archive`` file.
+
+Every reader yields :class:`Chunk` values: the rows as read (to be written out again unchanged),
+the URL column, the license column when there is one, and the rows the reader could not use
+(bad encoding, a broken record), marked with their ``invalid`` bit so that they are counted,
+never dropped. No reader holds more than one batch in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pcsv  # type: ignore[import-untyped]
+import pyarrow.json as pjson  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from auditor.errors import InputError
+from auditor.scan.classify import Invalid, invalid_bit
+from auditor.scan.formats import InputFormat
+
+BATCH_ROWS = 1 << 20
+_JSONL_BLOCK = 1 << 24  # bytes of JSON lines parsed at once
+_INFO_FILES_PER_BATCH = 4096
+
+COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".lz4": "lz4"}
+
+# yt-dlp archive lines are "<extractor key, lowercase> <video id>": how to rebuild a URL from them.
+# Only the host decides the platform; the path is a best guess for path-specific opt-outs.
+ARCHIVE_URLS = {
+    "youtube": "https://www.youtube.com/watch?v={id}",
+    "vimeo": "https://vimeo.com/{id}",
+    "dailymotion": "https://www.dailymotion.com/video/{id}",
+    "twitter": "https://twitter.com/i/status/{id}",
+    "tiktok": "https://www.tiktok.com/video/{id}",
+    "instagram": "https://www.instagram.com/p/{id}/",
+    "facebook": "https://www.facebook.com/watch/?v={id}",
+    "reddit": "https://www.reddit.com/comments/{id}",
+    "bilibili": "https://www.bilibili.com/video/{id}",
+    "twitchvod": "https://www.twitch.tv/videos/{id}",
+    "soundcloud": "https://api.soundcloud.com/tracks/{id}",
+}
+_ARCHIVE_LINE = re.compile(r"^(\S+) (\S+)$")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One batch of input rows and the columns the scan reads from them."""
+
+    rows: pa.Table  # the rows as read; written out unchanged (except JSONL and archive lines)
+    urls: pa.Array
+    licenses: pa.Array | None
+    invalid: pa.Array | None  # int64 invalid bits per row, 0 for a usable row
+    lines: pa.Array | None = None  # binary: the raw lines, for line-based formats
+
+
+def compression_of(path: Path) -> str | None:
+    return COMPRESSION.get(path.suffix.lower())
+
+
+def detect_format(path: Path) -> InputFormat:
+    """The input format from the path: a folder of info files, or the file's extension."""
+    if path.is_dir():
+        return InputFormat.YTDLP_INFO
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSION:
+        suffixes.pop()
+    last = suffixes[-1] if suffixes else ""
+    match last:
+        case ".parquet" | ".pq":
+            return InputFormat.PARQUET
+        case ".jsonl" | ".ndjson" | ".json":
+            return InputFormat.JSONL
+        case ".csv":
+            return InputFormat.CSV
+        case ".txt" | ".archive" | "":
+            return InputFormat.YTDLP_ARCHIVE
+    raise InputError(path, f"cannot tell the format from the name; use --input-format ({_names()})")
+
+
+def _names() -> str:
+    return ", ".join(f.value for f in InputFormat)
+
+
+class Source:
+    """A manifest to scan: its format, its columns and a reader of chunks."""
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: InputFormat,
+        *,
+        url_column: str = "url",
+        license_column: str | None = None,
+        batch_rows: int = BATCH_ROWS,
+    ) -> None:
+        """``license_column`` None means ``license`` when the input has such a column."""
+        if not path.exists():
+            raise InputError(path, "no such file or directory")
+        self.path = path
+        self.format = fmt
+        self.batch_rows = batch_rows
+        self.default_method: str | None = None
+        self.total_rows: int | None = None
+        self.csv_bad_lines: list[str] = []
+        columns: tuple[str, ...] | None = None
+        match fmt:
+            case InputFormat.PARQUET:
+                try:
+                    self._parquet = pq.ParquetFile(path)
+                except (pa.ArrowException, OSError) as exc:
+                    raise InputError(path, f"not a readable Parquet file: {exc}") from exc
+                columns = tuple(self._parquet.schema_arrow.names)
+                self.total_rows = self._parquet.metadata.num_rows
+            case InputFormat.CSV:
+                columns = self._csv_columns()
+            case InputFormat.YTDLP_INFO | InputFormat.YTDLP_ARCHIVE:
+                self.default_method = "yt-dlp"
+                url_column, license_column = "url", "license"
+                if fmt is InputFormat.YTDLP_INFO and not path.is_dir():
+                    raise InputError(path, "yt-dlp info input must be a directory")
+            case InputFormat.JSONL:
+                columns = self._jsonl_columns()
+        if columns is not None and url_column not in columns:
+            raise InputError(
+                path,
+                f"no URL column '{url_column}' (columns: {', '.join(columns)}); "
+                "name it with --url-column",
+            )
+        if columns is not None and license_column is not None and license_column not in columns:
+            raise InputError(path, f"no license column '{license_column}'")
+        if license_column is None and (columns is None or "license" in columns):
+            license_column = "license"
+        if fmt is InputFormat.YTDLP_ARCHIVE:
+            license_column = None
+        self.url_column = url_column
+        self.license_column = license_column
+
+    def chunks(self, *, full: bool = True) -> Iterator[Chunk]:
+        """The input in batches; ``full=False`` reads only the URL and license columns."""
+        match self.format:
+            case InputFormat.PARQUET:
+                yield from self._parquet_chunks(full)
+            case InputFormat.CSV:
+                yield from self._csv_chunks(full)
+            case InputFormat.JSONL:
+                yield from self._jsonl_chunks()
+            case InputFormat.YTDLP_INFO:
+                yield from self._info_chunks()
+            case InputFormat.YTDLP_ARCHIVE:
+                yield from self._archive_chunks()
+
+    def schema(self) -> pa.Schema | None:
+        """The schema rows are written with, for formats written through Arrow."""
+        match self.format:
+            case InputFormat.PARQUET:
+                return self._parquet.schema_arrow
+            case InputFormat.CSV:
+                with self._csv_reader(full=True) as reader:
+                    return reader.schema
+            case _:
+                return None
+
+    # --- Parquet --------------------------------------------------------------------------
+
+    def _parquet_chunks(self, full: bool) -> Iterator[Chunk]:
+        columns = None if full else self._wanted()
+        try:
+            for batch in self._parquet.iter_batches(
+                batch_size=self.batch_rows, columns=columns, use_threads=True
+            ):
+                yield self._chunk(pa.Table.from_batches([batch]))
+        except pa.ArrowException as exc:
+            raise InputError(self.path, f"cannot read the Parquet data: {exc}") from exc
+
+    def _wanted(self) -> list[str]:
+        return [self.url_column, *([self.license_column] if self.license_column else [])]
+
+    def _chunk(self, table: pa.Table, invalid: pa.Array | None = None) -> Chunk:
+        urls, bad = _text(table.column(self.url_column))
+        licenses = None
+        if self.license_column is not None:
+            licenses, bad_license = _text(table.column(self.license_column))
+            if bad_license is not None:
+                bad = bad_license if bad is None else pc.or_(bad, bad_license)
+        if bad is not None:
+            bits = pc.if_else(bad, invalid_bit(Invalid.BAD_ENCODING), 0).cast(pa.int64())
+            invalid = bits if invalid is None else pc.if_else(pc.equal(invalid, 0), bits, invalid)
+        return Chunk(table, urls, licenses, invalid)
+
+    # --- CSV ------------------------------------------------------------------------------
+
+    def _csv_columns(self) -> tuple[str, ...]:
+        try:
+            with self._csv_reader(full=True, types=False) as reader:
+                return tuple(reader.schema.names)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(self.path, f"not a readable CSV file: {exc}") from exc
+
+    def _csv_reader(self, *, full: bool, types: bool = True) -> pcsv.CSVStreamingReader:
+        def bad_line(row: Any) -> str:
+            self.csv_bad_lines.append(row.text)
+            return "skip"
+
+        text_columns = self._wanted() if types else []
+        convert = pcsv.ConvertOptions(
+            column_types={name: pa.binary() for name in text_columns},
+            include_columns=None if full else text_columns,
+            check_utf8=False,
+            strings_can_be_null=False,
+        )
+        stream = pa.input_stream(str(self.path), compression=compression_of(self.path))
+        return pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=bad_line),
+            convert_options=convert,
+        )
+
+    def _csv_chunks(self, full: bool) -> Iterator[Chunk]:
+        self.csv_bad_lines = []
+        try:
+            with self._csv_reader(full=full) as reader:
+                for batch in reader:
+                    yield self._chunk(pa.Table.from_batches([batch]))
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(self.path, f"cannot read the CSV data: {exc}") from exc
+        if self.csv_bad_lines:
+            yield _bad_lines(self.csv_bad_lines)
+
+    # --- JSON lines -----------------------------------------------------------------------
+
+    def _jsonl_columns(self) -> tuple[str, ...] | None:
+        """The keys of the first records (None if none could be read: judged later, per row)."""
+        keys: dict[str, None] = {}
+        try:
+            with pa.input_stream(str(self.path), compression=compression_of(self.path)) as stream:
+                head = stream.read(_JSONL_BLOCK)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(self.path, f"cannot read the JSON lines: {exc}") from exc
+        for line in head.split(b"\n")[:1000]:
+            record, _ = _json_record(line)
+            keys.update(dict.fromkeys(record or {}))
+        return tuple(keys) if keys else None
+
+    def _jsonl_chunks(self) -> Iterator[Chunk]:
+        schema = pa.schema([(name, pa.string()) for name in self._wanted()])
+        options = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+        try:
+            with pa.input_stream(str(self.path), compression=compression_of(self.path)) as stream:
+                rest = b""
+                while True:
+                    block = stream.read(_JSONL_BLOCK)
+                    data = rest + block
+                    if block:
+                        cut = data.rfind(b"\n") + 1
+                        data, rest = data[:cut], data[cut:]
+                    lines = [line for line in data.split(b"\n") if line.strip()]
+                    if lines:
+                        yield self._jsonl_chunk(lines, options)
+                    if not block:
+                        return
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(self.path, f"cannot read the JSON lines: {exc}") from exc
+
+    def _jsonl_chunk(self, lines: list[bytes], options: pjson.ParseOptions) -> Chunk:
+        raw = pa.array(lines, pa.binary())
+        try:
+            table = pjson.read_json(pa.BufferReader(b"\n".join(lines)), parse_options=options)
+        except pa.ArrowException:
+            table = None
+        if table is not None and table.num_rows == len(lines):
+            return Chunk(table, *_columns(table, self._wanted()), None, raw)
+        values: dict[str, list[str | None]] = {name: [] for name in self._wanted()}
+        invalid = []
+        for line in lines:
+            record, reason = _json_record(line)
+            invalid.append(invalid_bit(reason) if reason else 0)
+            for name, column in values.items():
+                column.append(_field(record.get(name)) if record else None)
+        table = pa.table({name: pa.array(column, pa.string()) for name, column in values.items()})
+        urls, licenses = _columns(table, self._wanted())
+        return Chunk(table, urls, licenses, pa.array(invalid, pa.int64()), raw)
+
+    # --- yt-dlp ---------------------------------------------------------------------------
+
+    def _info_chunks(self) -> Iterator[Chunk]:
+        paths = sorted(self.path.rglob("*.info.json"))
+        for start in range(0, len(paths), _INFO_FILES_PER_BATCH):
+            records, invalid = [], []
+            for path in paths[start : start + _INFO_FILES_PER_BATCH]:
+                record, reason = _info_record(path, self.path)
+                records.append(record)
+                invalid.append(invalid_bit(reason) if reason else 0)
+            table = pa.Table.from_pylist(records, schema=INFO_SCHEMA)
+            yield Chunk(table, *_columns(table, ["url", "license"]), pa.array(invalid, pa.int64()))
+
+    def _archive_chunks(self) -> Iterator[Chunk]:
+        try:
+            with self.path.open("rb") as handle:
+                batch: list[bytes] = []
+                for line in handle:
+                    line = line.rstrip(b"\r\n")
+                    if line.strip():
+                        batch.append(line)
+                    if len(batch) >= self.batch_rows:
+                        yield _archive_chunk(batch)
+                        batch = []
+                if batch:
+                    yield _archive_chunk(batch)
+        except OSError as exc:
+            raise InputError(self.path, f"cannot read the archive: {exc}") from exc
+
+
+INFO_SCHEMA = pa.schema(
+    [
+        ("info_json", pa.string()),
+        ("id", pa.string()),
+        ("extractor", pa.string()),
+        ("url", pa.string()),
+        ("license", pa.string()),
+        ("uploader", pa.string()),
+    ]
+)
+
+
+def _info_record(path: Path, root: Path) -> tuple[dict[str, str | None], Invalid | None]:
+    """The row of one ``.info.json``: its page URL, extractor, id, license and uploader."""
+    record: dict[str, str | None] = dict.fromkeys(INFO_SCHEMA.names)
+    record["info_json"] = path.relative_to(root).as_posix()
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        return record, Invalid.BAD_ENCODING
+    except (ValueError, OSError):
+        return record, Invalid.BAD_RECORD
+    if not isinstance(data, dict):
+        return record, Invalid.BAD_RECORD
+    for name in ("id", "extractor", "license", "uploader"):
+        record[name] = _field(data.get(name))
+    url = _field(data.get("webpage_url")) or _field(data.get("original_url"))
+    key = _field(data.get("extractor_key")) or record["extractor"] or ""
+    template = ARCHIVE_URLS.get(key.lower().split(":", 1)[0])
+    if url is None and template is not None and record["id"]:
+        url = template.format(id=record["id"])
+    record["url"] = url
+    return record, None
+
+
+def _archive_chunk(lines: list[bytes]) -> Chunk:
+    extractors, ids, urls, invalid = [], [], [], []
+    for line in lines:
+        try:
+            match = _ARCHIVE_LINE.match(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            match, reason = None, Invalid.BAD_ENCODING
+        else:
+            reason = Invalid.BAD_RECORD
+        template = ARCHIVE_URLS.get(match[1].lower()) if match else None
+        if match and template is None:
+            reason = Invalid.UNKNOWN_EXTRACTOR
+        extractors.append(match[1] if match else None)
+        ids.append(match[2] if match else None)
+        urls.append(template.format(id=match[2]) if match and template else None)
+        invalid.append(0 if template else invalid_bit(reason))
+    table = pa.table(
+        {
+            "extractor": pa.array(extractors, pa.string()),
+            "id": pa.array(ids, pa.string()),
+            "url": pa.array(urls, pa.string()),
+        }
+    )
+    return Chunk(
+        table,
+        table.column("url").combine_chunks(),
+        None,
+        pa.array(invalid, pa.int64()),
+        pa.array(lines, pa.binary()),
+    )
+
+
+def _bad_lines(lines: list[str]) -> Chunk:
+    """CSV records the parser could not split into the header's columns (kept as raw text)."""
+    urls = pa.nulls(len(lines), pa.string())
+    invalid = pa.array([invalid_bit(Invalid.BAD_RECORD)] * len(lines), pa.int64())
+    raw = pa.array([line.encode("utf-8") for line in lines], pa.binary())
+    return Chunk(pa.table({"_raw": raw}), urls, None, invalid, raw)
+
+
+def _json_record(line: bytes) -> tuple[dict[str, Any] | None, Invalid | None]:
+    try:
+        data = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, Invalid.BAD_ENCODING
+    except ValueError:
+        return None, Invalid.BAD_RECORD
+    if not isinstance(data, dict):
+        return None, Invalid.BAD_RECORD
+    return data, None
+
+
+def _field(value: object) -> str | None:
+    """A JSON value as text: strings as they are, other values as JSON, null as None."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _columns(table: pa.Table, names: list[str]) -> tuple[pa.Array, pa.Array | None]:
+    urls = table.column(names[0]).combine_chunks()
+    licenses = table.column(names[1]).combine_chunks() if len(names) > 1 else None
+    return urls, licenses
+
+
+def _text(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array | None]:
+    """A column as UTF-8 strings, and which rows were not valid UTF-8 (None: all were)."""
+    array = column.combine_chunks()
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return array.cast(pa.string()), None
+    if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
+        return array.cast(pa.string()), None
+    try:
+        return array.cast(pa.string()), None
+    except pa.ArrowInvalid:
+        values, bad = [], []
+        for item in array.to_pylist():
+            try:
+                values.append(item.decode("utf-8") if item is not None else None)
+                bad.append(False)
+            except UnicodeDecodeError:
+                values.append(None)
+                bad.append(True)
+        return pa.array(values, pa.string()), pa.array(bad, pa.bool_())

@@ -1,0 +1,373 @@
+"""``auditor scan``: record-level manifests split into allowed and blocked rows, offline."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.csv as pcsv  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from auditor.knowledge import load_knowledge
+from auditor.scan import tally
+from auditor.scan.classify import Classifier, rules_of
+from auditor.scan.command import scan as scan_command
+from auditor.scan.crawlers import Purpose, load_crawlers, training_tokens
+from auditor.scan.engine import ScanOptions, scan
+from auditor.scan.formats import InputFormat
+from auditor.scan.hosts import PlatformIndex, authorities, parse_authority
+from auditor.scan.sources import Source, detect_format
+from tests.conftest import FIXTURES
+
+SCAN = FIXTURES / "scan"
+SNAPSHOTS = SCAN / "snapshots"
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+app.command()(scan_command)
+runner = CliRunner()
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def fixture(name: str) -> Path:
+    path = SCAN / name
+    if not path.exists():
+        pytest.fail(f"fixture missing: {path}")
+    return path
+
+
+MIXED: dict[str, list[str | None]] = {
+    "url": [
+        "https://www.youtube.com/watch?v=FAKE1",  # YouTube's terms: blocked
+        "https://blog.example.org/public/cat.jpg",  # allowed
+        "https://blog.example.org/private/cat.jpg",  # robots.txt disallows GPTBot: blocked
+        "https://cdn.shop.example.co.uk/p/1.jpg",  # non-commercial license: blocked
+        "https://news.example.com/story/1.jpg",  # TDMRep reservation: blocked
+        "https://news.example.com/open/1.jpg",  # TDMRep: not reserved under /open/
+        "https://art.example.net/a.png",  # ai.txt disallows *.png: blocked
+        "https://art.example.net/a.gif",  # allowed
+        "https://closed.example.com/x",  # robots.txt "*" disallows everything: blocked
+        "https://search-only.example.org/x",  # only a search bot is disallowed: allowed
+        "https://wiki.example.org/x",  # share-alike: review (passes --fail-on error)
+        None,  # no URL: invalid
+        "",  # no URL: invalid
+        "not a url",  # unparsable: invalid
+        "https://exa mple.com/",  # unparsable host: invalid
+    ],
+    "license": [
+        "CC-BY-4.0",
+        "CC-BY-4.0",
+        "CC-BY-4.0",
+        "cc-by-nc-4.0",
+        "MIT",
+        "MIT",
+        "CC0-1.0",
+        "CC0-1.0",
+        "CC0-1.0",
+        "CC0-1.0",
+        "CC-BY-SA-4.0",
+        "MIT",
+        "MIT",
+        "MIT",
+        "MIT",
+    ],
+}
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    table = pa.table({**MIXED, "id": list(range(len(MIXED["url"])))})
+    path = tmp_path / "mixed.parquet"
+    pq.write_table(table, path, row_group_size=4)
+    return path
+
+
+def test_mixed_parquet_is_split_into_files_that_add_up(mixed: Path, tmp_path: Path) -> None:
+    allowed, blocked = tmp_path / "allowed.parquet", tmp_path / "blocked.parquet"
+    code, out, err = run(
+        mixed,
+        "--optout-snapshots",
+        SNAPSHOTS,
+        "--write-allowed",
+        allowed,
+        "--write-blocked",
+        blocked,
+        "--format",
+        "json",
+    )
+    assert code == 1, err
+    report = json.loads(out)
+    kept, dropped = pq.read_table(allowed), pq.read_table(blocked)
+    assert kept.num_rows + dropped.num_rows == len(MIXED["url"]) == report["rows"]
+    assert kept.schema == dropped.schema == pq.read_schema(mixed)
+    assert sorted(kept.column("id").to_pylist()) == [1, 5, 7, 9, 10]
+    assert report["split"] == {"allowed": 5, "blocked": 10}
+    assert report["verdicts"] == {"allowed": 4, "review": 1, "blocked": 6, "invalid": 4}
+    assert report["invalid"] == {"no-url": 2, "unparsable-url": 2}
+    rules = {r["rule"]: r["rows"] for r in report["rules"]}
+    assert rules["optout-robots-txt"] == 2
+    assert rules["optout-tdmrep"] == 1
+    assert rules["optout-ai-txt"] == 1
+    assert rules["tos-scraping-prohibited"] == 1
+    assert rules["license-noncommercial"] == 1
+    assert err.startswith("auditor scan: FAIL")
+    assert len(err.strip().splitlines()) == 1  # no progress bar when stderr is no terminal
+
+
+def test_gate_passes_under_the_threshold_and_on_warning_fails(mixed: Path) -> None:
+    code, _, _ = run(mixed, "--optout-snapshots", SNAPSHOTS, "--max-blocked-share", "0.7")
+    assert code == 0
+    code, out, _ = run(
+        mixed,
+        "--optout-snapshots",
+        SNAPSHOTS,
+        "--max-blocked-share",
+        "0.7",
+        "--fail-on",
+        "warning",
+        "-f",
+        "json",
+    )
+    assert json.loads(out)["split"]["blocked"] == 11
+    assert code == 1
+
+
+def test_clean_file_passes_with_exit_0(tmp_path: Path) -> None:
+    path = tmp_path / "clean.parquet"
+    pq.write_table(pa.table({"url": ["https://a.example.com/1", "https://b.example.org/2"]}), path)
+    code, out, err = run(path, "-f", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["license_column"] is None
+    assert any("No per-row license column" in note for note in report["notes"])
+    assert any("not checked" in note for note in report["notes"])
+    assert report["verdicts"]["allowed"] == 2
+
+
+def test_ytdlp_info_directory_is_flagged_under_youtube_terms(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked.jsonl"
+    code, out, _ = run(fixture("ytdlp-youtube"), "-f", "json", "--write-blocked", blocked)
+    assert code == 1
+    report = json.loads(out)
+    assert report["input_format"] == "yt-dlp-info"
+    assert report["method"] == "yt-dlp"
+    assert report["rows"] == 4
+    assert report["invalid"] == {"bad-record": 1}  # the truncated info file
+    (youtube,) = report["platforms"]
+    assert youtube["platform"] == "youtube" and youtube["rows"] == 3
+    assert [f["rule"] for f in youtube["findings"]] == ["tos-scraping-prohibited"]
+    assert "yt-dlp" in youtube["findings"][0]["message"]
+    assert youtube["findings"][0]["quote"]
+    (domain,) = report["domains"]
+    assert (domain["domain"], domain["verdict"], domain["rows"]) == ("youtube.com", "blocked", 3)
+    records = [json.loads(line) for line in blocked.read_text().splitlines()]
+    assert len(records) == 4
+    assert {r["id"] for r in records} >= {"FAKEID0001A", "FAKEID0002B", "FAKEID0003C"}
+    assert {r["uploader"] for r in records if r["uploader"]} == {
+        "Test Uploader",
+        "Another Uploader",
+    }
+
+
+def test_download_archive_rebuilds_urls_and_counts_bad_lines(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked.txt"
+    code, out, _ = run(fixture("archive.youtube.txt"), "-f", "json", "--write-blocked", blocked)
+    assert code == 1
+    report = json.loads(out)
+    assert report["rows"] == 5
+    assert report["invalid"] == {"bad-record": 1, "unknown-extractor": 1}
+    assert {d["platform"] for d in report["domains"]} == {"youtube", "vimeo"}
+    lines = blocked.read_text().splitlines()
+    assert lines == fixture("archive.youtube.txt").read_text().splitlines()
+
+
+def test_jsonl_bad_lines_are_counted_and_written_verbatim(tmp_path: Path) -> None:
+    allowed, blocked = tmp_path / "ok.jsonl.gz", tmp_path / "no.jsonl"
+    source = fixture("mixed.jsonl")
+    code, out, _ = run(source, "-f", "json", "--write-allowed", allowed, "--write-blocked", blocked)
+    assert code == 1
+    report = json.loads(out)
+    assert report["invalid"] == {"no-url": 1, "bad-encoding": 1, "bad-record": 2}
+    kept = gzip.decompress(allowed.read_bytes()).splitlines()
+    dropped = blocked.read_bytes().splitlines()
+    lines = [line for line in source.read_bytes().splitlines() if line.strip()]
+    assert len(kept) + len(dropped) == len(lines) == report["rows"] == 9
+    assert sorted(kept + dropped) == sorted(lines)
+
+
+def test_compressed_jsonl_input(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"url": "https://a.example.com/x", "license": "MIT"}\n'))
+    code, out, _ = run(path, "-f", "json")
+    assert code == 0
+    assert json.loads(out)["licenses"][0]["expression"] == "MIT"
+
+
+def test_csv_bad_encoding_and_bad_records_are_counted(tmp_path: Path) -> None:
+    allowed, blocked = tmp_path / "ok.csv", tmp_path / "no.csv"
+    code, out, _ = run(
+        fixture("mixed.csv"),
+        "--optout-snapshots",
+        SNAPSHOTS,
+        "-f",
+        "json",
+        "--write-allowed",
+        allowed,
+        "--write-blocked",
+        blocked,
+    )
+    assert code == 1
+    report = json.loads(out)
+    assert report["invalid"] == {
+        "no-url": 1,
+        "unparsable-url": 1,
+        "bad-encoding": 1,
+        "bad-record": 1,
+    }
+    assert report["split"] == {"allowed": 1, "blocked": 6}
+    kept = pcsv.read_csv(allowed)
+    assert kept.column("url").to_pylist() == ["https://x.example.com/ok.jpg"]
+    assert len(blocked.read_bytes().splitlines()) == 1 + 6  # the header, then the rows
+    assert b"unexpected" in blocked.read_bytes()  # the malformed record is kept as it was
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("missing.parquet",), "no such file"),
+        (("{mixed}", "--url-column", "link"), "no URL column 'link'"),
+        (("{mixed}", "--license-column", "lic"), "no license column 'lic'"),
+        (("{mixed}", "--policy", "nope"), "no such policy"),
+        (("{mixed}", "--optout-snapshots", "nowhere"), "snapshot directory does not exist"),
+        (("{notparquet}",), "not a readable Parquet file"),
+        (("{odd}",), "cannot tell the format"),
+    ],
+)
+def test_input_errors_exit_2(
+    args: tuple[str, ...], message: str, mixed: Path, tmp_path: Path
+) -> None:
+    notparquet = tmp_path / "x.parquet"
+    notparquet.write_text("hello")
+    odd = tmp_path / "x.xlsx"
+    odd.write_text("hello")
+    paths = {"mixed": mixed, "notparquet": notparquet, "odd": odd}
+    code, out, err = run(*(a.format(**paths) for a in args))
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_json_report_is_deterministic(mixed: Path) -> None:
+    first = run(mixed, "--optout-snapshots", SNAPSHOTS, "-f", "json")[1]
+    second = run(mixed, "--optout-snapshots", SNAPSHOTS, "-f", "json")[1]
+    assert first == second
+    report = json.loads(first)
+    assert report["schema_version"] == "1.0"
+    domains = report["domains"]
+    assert domains == sorted(domains, key=lambda d: (-d["rows"], d["domain"], d["platform"] or ""))
+    assert report["top_domains"][0] == {
+        "rank": 1,
+        "domain": "example.org",
+        "rows": 4,
+        "share": round(4 / 15, 6),
+    }
+    evidence = {(e["host"], e["file"]) for e in report["optout_snapshots"]}
+    assert ("blog.example.org", "robots.txt") in evidence
+
+
+def test_table_report_and_output_file(mixed: Path, tmp_path: Path) -> None:
+    code, out, _ = run(mixed, "--optout-snapshots", SNAPSHOTS)
+    assert code == 1
+    assert "example.org" in out and "verdict: FAIL" in out
+    assert "YouTube: tos-scraping-prohibited" in out
+    target = tmp_path / "report.txt"
+    code, out, _ = run(mixed, "-o", target)
+    assert out == "" and "Domains by rows" in target.read_text()
+
+
+def test_sanctioned_method_turns_terms_into_review(mixed: Path) -> None:
+    _, out, _ = run(mixed, "--method", "api", "-f", "json")
+    youtube = next(d for d in json.loads(out)["domains"] if d["platform"] == "youtube")
+    assert youtube["verdict"] == "review"
+    assert [r["rule"] for r in youtube["reasons"] if r["severity"] == "warning"] == ["tos-review"]
+
+
+def test_user_agent_option_adds_a_token(tmp_path: Path) -> None:
+    snapshots = tmp_path / "snap"
+    (snapshots / "a.example.com").mkdir(parents=True)
+    (snapshots / "a.example.com" / "robots.txt").write_text("User-agent: MyBot\nDisallow: /\n")
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"url": ["https://a.example.com/x"]}), path)
+    assert run(path, "--optout-snapshots", snapshots)[0] == 0
+    assert run(path, "--optout-snapshots", snapshots, "--user-agent", "MyBot")[0] == 1
+
+
+def test_research_policy_allows_noncommercial_rows(mixed: Path) -> None:
+    out = run(mixed, "--policy", "research", "-f", "json")[1]
+    licenses = {item["raw"]: item["verdict"] for item in json.loads(out)["licenses"]}
+    assert licenses["cc-by-nc-4.0"] == "allowed"
+
+
+def test_format_detection() -> None:
+    assert detect_format(Path("a.parquet")) is InputFormat.PARQUET
+    assert detect_format(Path("a.jsonl.zst")) is InputFormat.JSONL
+    assert detect_format(Path("a.csv.gz")) is InputFormat.CSV
+    assert detect_format(Path("archive.txt")) is InputFormat.YTDLP_ARCHIVE
+    assert detect_format(SCAN / "ytdlp-youtube") is InputFormat.YTDLP_INFO
+
+
+def test_hosts_and_registered_domains() -> None:
+    urls = pa.array(["https://u:p@WWW.Example.co.uk:8443/x", "//cdn.x.org/y", "mailto:a@b", None])
+    assert authorities(urls).to_pylist() == ["u:p@WWW.Example.co.uk:8443", "cdn.x.org", None, None]
+    assert parse_authority("u:p@WWW.Example.co.uk:8443") == ("www.example.co.uk", "example.co.uk")
+    assert parse_authority("user.github.io") == ("user.github.io", "user.github.io")
+    assert parse_authority("[2001:db8::1]:80") == ("2001:db8::1", "2001:db8::1")
+    assert parse_authority("192.0.2.1") == ("192.0.2.1", "192.0.2.1")
+    for bad in ("", "exa mple.com", "a..b", "[nope]", "999.1.1.1"):
+        assert parse_authority(bad) is None
+
+
+def test_platform_index_agrees_with_the_knowledge_base() -> None:
+    kb = load_knowledge()
+    index = PlatformIndex(kb)
+    hosts = [h for p in kb.platforms for d in p.domains for h in (d, f"www.{d}", f"a.b.{d}")]
+    for host in [*hosts, "example.com", "notyoutube.com"]:
+        expected = kb.platform_for(host)
+        assert index.platform_for(host) == expected, host
+
+
+def test_crawler_tokens_are_sourced_and_include_the_issue_list() -> None:
+    crawlers = load_crawlers()
+    assert all(c.source.url.startswith("https://") and c.source.retrieved for c in crawlers)
+    tokens = set(training_tokens(crawlers))
+    required = {"GPTBot", "CCBot", "Google-Extended", "ClaudeBot", "Applebot-Extended"}
+    assert required | {"Bytespider", "Meta-ExternalAgent"} <= tokens
+    assert all(c.purpose is not Purpose.TRAIN for c in crawlers if c.token == "OAI-SearchBot")
+
+
+def test_tally_merges_partial_counts(monkeypatch: pytest.MonkeyPatch, mixed: Path) -> None:
+    whole = scan(Source(mixed, InputFormat.PARQUET, batch_rows=4), ScanOptions())
+    monkeypatch.setattr(tally, "_COMPACT_AT", 1)
+    pieces = scan(Source(mixed, InputFormat.PARQUET, batch_rows=2), ScanOptions())
+    assert pieces == whole
+
+
+def test_annotate_adds_readable_columns() -> None:
+    from auditor.policy import load_policy
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    table = pa.table({"url": ["https://www.youtube.com/watch?v=x", None], "license": ["MIT", None]})
+    out = classifier.annotate(table, license_column="license")
+    assert out.column("auditor_verdict").to_pylist() == ["blocked", "invalid"]
+    assert out.column("auditor_platform").to_pylist() == ["youtube", None]
+    assert out.column("auditor_rules").to_pylist()[1] == "invalid-no-url"
+    assert rules_of(0) == ()
