@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 
 from auditor import readers
-from auditor.hub import Hub, default_cache_dir
-from auditor.lookup import Lookups
 from auditor.checks import Judged, evaluate, judge
+from auditor.hub import Hub, default_cache_dir
 from auditor.knowledge import load_knowledge
+from auditor.lookup import Lookups
 from auditor.policy import Policy, Severity, load_policy
 from auditor.report import (
     DatasetReport,
