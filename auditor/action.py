@@ -25,9 +25,10 @@ from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict
 
-from auditor.cli import EXIT_FAIL, EXIT_INPUT, EXIT_PASS, write_atomically
+from auditor.cli import EXIT_FAIL, EXIT_INPUT, EXIT_PASS
 from auditor.engine import audit
 from auditor.errors import AuditorError, InputError
+from auditor.output import write_atomically
 from auditor.policy import Severity
 from auditor.render.json import render_json
 from auditor.render.markdown import render_input_error, render_markdown

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-import tempfile
 import traceback
 from datetime import date
 from enum import StrEnum
@@ -25,6 +23,7 @@ from rich.text import Text
 from auditor.engine import audit
 from auditor.errors import AuditorError
 from auditor.manifest import json_schema
+from auditor.output import write_atomically
 from auditor.policy import Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.render import OutputFormat
@@ -77,19 +76,6 @@ def _fail_input(err: AuditorError, debug: bool) -> NoReturn:
         traceback.print_exc()
     _stderr().print(f"error: {err}")
     raise typer.Exit(EXIT_INPUT)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
-    folder = path.parent if str(path.parent) else Path()
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _render(report: Report, fmt: OutputFormat, *, to_file: bool) -> str | None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from auditor.output import write_atomically
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -72,9 +73,9 @@ class Hub:
                 if cached.is_file():
                     return cached
             raise
-        _write_atomically(cached, text)
+        write_atomically(cached, text)
         meta = {"repo_id": repo_id, "commit": commit, "endpoint": _endpoint()}
-        _write_atomically(cached.with_name("meta.json"), json.dumps(meta, sort_keys=True))
+        write_atomically(cached.with_name("meta.json"), json.dumps(meta, sort_keys=True))
         return cached
 
     def _fetch(self, repo_id: str) -> tuple[str, str | None]:
@@ -108,15 +109,3 @@ class Hub:
 
 def _endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

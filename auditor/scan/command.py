@@ -154,7 +154,7 @@ def scan(
 ) -> None:
     """Audit every row of a record-level manifest (URLs, per-row licenses) and split it."""
     # pyarrow and the scan engine load here, not when the CLI starts.
-    from auditor.cli import write_atomically
+    from auditor.output import write_atomically
     from auditor.scan.engine import ScanOptions
     from auditor.scan.render import summary_line
     from auditor.scan.sources import Source, detect_format
