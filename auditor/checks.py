@@ -19,7 +19,16 @@ from auditor.knowledge import (
     LicenseTerms,
     OutputTermsKind,
 )
-from auditor.licensing import Choice, Leaf, Resolution, Status, choose, commercial_use, leaves
+from auditor.licensing import (
+    Choice,
+    Leaf,
+    Resolution,
+    Status,
+    choose,
+    commercial_use,
+    family_labels,
+    leaves,
+)
 from auditor.model import Collection, Dataset, Fact, Location
 from auditor.policy import Policy, Severity
 from auditor.report import Evidence, Finding
@@ -193,8 +202,9 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
             f"{resolution.raw!r} could be any of {len(resolution.candidates)} licenses "
             f"({names}{f', and {more} more' if more > 0 else ''}); judged by the worst case",
         )
+    labels = family_labels(resolution.tree)
     for rule, chosen in _license_rules(item.choice.leaves).items():
-        ids = sorted({leaf.key for leaf in chosen})
+        ids = sorted({labels.get(leaf.key, leaf.key) for leaf in chosen})
         plural = len(ids) > 1
         template = _MESSAGES[rule]
         message = template.format(
@@ -453,7 +463,11 @@ def _model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Find
 
 
 def evaluate(
-    judged: Sequence[Judged], kb: KnowledgeBase, policy: Policy, book: Rulebook
+    judged: Sequence[Judged],
+    kb: KnowledgeBase,
+    policy: Policy,
+    book: Rulebook,
+    failed_upstreams: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Every finding on every dataset of one manifest, inherited ones included."""
     own: dict[str, list[Finding]] = {}
@@ -470,7 +484,7 @@ def evaluate(
         ]
     parents = {item.dataset.id: item.dataset.derived_from for item in judged}
     inheritable = {doc.id for doc in book.rules if doc.inherited}
-    return _with_lineage(own, parents, inheritable, policy)
+    return _with_lineage(own, parents, inheritable, policy, failed_upstreams or {})
 
 
 def _with_lineage(
@@ -478,6 +492,7 @@ def _with_lineage(
     parents: Mapping[str, tuple[Fact, ...]],
     inheritable: set[Rule],
     policy: Policy,
+    failed_upstreams: Mapping[str, str],
 ) -> list[Finding]:
     """Add to each dataset the findings of its ancestors, and report derivation cycles."""
     # For each dataset: (via chain, the origin's own finding), shortest chain per origin finding.
@@ -532,13 +547,15 @@ def _with_lineage(
         for node, facts in parents.items():
             for fact in facts:
                 if fact.value not in own:
+                    reason = failed_upstreams.get(fact.value)
+                    why = f" ({reason})" if reason else ""
                     findings.append(
                         Finding(
                             rule=Rule.LINEAGE_UNRESOLVED,
                             severity=unresolved,
                             dataset=node,
                             message=f"derived from {fact.value}, whose metadata could not be "
-                            "resolved: its restrictions cannot be checked",
+                            f"resolved{why}: its restrictions cannot be checked",
                             location=fact.location,
                             evidence=Evidence(trigger=f"derived_from: {fact.value}"),
                         )

@@ -77,7 +77,7 @@ def audit(
             )
             for ds in expanded
         ]
-        findings.extend(evaluate(judged, kb, chosen, book))
+        findings.extend(evaluate(judged, kb, chosen, book, lookups.failed_upstreams))
         dataset_rows.extend((item, manifest.path) for item in judged)
 
     findings, waiver_reports = apply_waivers(findings, placed, today or date.today(), chosen)

@@ -52,6 +52,7 @@ class Leaf:
 class AllOf:
     items: tuple[Node, ...]
     ambiguous: bool = False  # the worst case of several candidates, not a written AND
+    label: str | None = None  # for an ambiguous node: the name that stood for the candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,18 @@ def leaves(node: Node) -> tuple[Leaf, ...]:
             return (node,)
         case AllOf(items=items) | AnyOf(items=items):
             return tuple(leaf for item in items for leaf in leaves(item))
+
+
+def family_labels(node: Node | None) -> dict[str, str]:
+    """For each license that stands in the tree only as a candidate of an ambiguous name, that
+    name and the number of candidates, e.g. ``GFDL-1.3-only -> "gfdl (any of 6)"``."""
+    labels: dict[str, str] = {}
+    for ambiguous in _ambiguous_nodes(node):
+        members = leaves(ambiguous)
+        label = f"{ambiguous.label or 'ambiguous'} (any of {len(members)})"
+        for leaf in members:
+            labels.setdefault(leaf.key, label)
+    return labels
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,13 @@ from auditor.hub import Hub, HubError
 from auditor.knowledge import KnowledgeBase, RegistryEntry
 from auditor.model import Collection, Dataset, Fact, Location, Lookup
 
-_HUB_REF = re.compile(r"^(?:hf://)?(?:datasets/)?(?P<id>[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?)/?$")
+_HUB_REF = re.compile(
+    r"^(?:hf://|https?://huggingface\.co/)?(?:datasets/)?"
+    r"(?P<id>[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?)/?$"
+)
 _CARD_NAMES = ("README.md", "croissant.json", "metadata.json", "datapackage.json")
 MAX_UPSTREAM_DEPTH = 5
+_HUB_PREFIXES = ("hf://", "https://huggingface.co/datasets/", "http://huggingface.co/datasets/")
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Lookups:
     hub: Hub | None  # None: no Hub look-ups at all
     allow_outside_root: bool = False
     _seen: dict[tuple[str, str], tuple[Dataset | None, Lookup]] = field(default_factory=dict)
+    # Upstream references (derived_from) that could not be looked up, with the reason.
+    failed_upstreams: dict[str, str] = field(default_factory=dict)
 
     def expand(self, manifest_path: str, datasets: tuple[Dataset, ...]) -> tuple[Dataset, ...]:
         """The manifest's datasets with references looked up, plus resolvable upstreams."""
@@ -68,7 +74,10 @@ class Lookups:
         stub = Dataset(id=parent.value, location=parent.location, source=parent.value)
         resolved = self._with_facts(stub, root)
         assert resolved.lookup is not None
-        return None if resolved.lookup.outcome == "unresolved" else resolved
+        if resolved.lookup.outcome == "unresolved":
+            self.failed_upstreams[parent.value] = resolved.lookup.detail
+            return None
+        return resolved
 
     def _with_facts(self, ds: Dataset, root: Path) -> Dataset:
         reference = ds.source or ds.id
@@ -92,7 +101,7 @@ class Lookups:
             return None, outcome("unresolved", local)
         if local is not None:
             return _read_metadata(local, outcome)
-        hub_like = "://" not in reference or reference.startswith("hf://")
+        hub_like = "://" not in reference or reference.startswith(_HUB_PREFIXES)
         match = _HUB_REF.match(reference) if hub_like else None
         if match is None:
             return None, outcome(
@@ -138,7 +147,7 @@ def _needs_lookup(ds: Dataset) -> bool:
     id or a local path, not an object-store URI) but carries no license facts of its own."""
     if ds.source is None or ds.licenses or ds.license_notes or ds.lookup is not None:
         return False
-    return ds.source.startswith("hf://") or "://" not in ds.source
+    return ds.source.startswith(_HUB_PREFIXES) or "://" not in ds.source
 
 
 def _is_reference(value: str) -> bool:

@@ -246,7 +246,9 @@ class Resolver:
         family = self._families.get(key)
         if family is not None:
             tree = AllOf(
-                tuple(Leaf(c, self.kb.licenses[c]) for c in family.candidates), ambiguous=True
+                tuple(Leaf(c, self.kb.licenses[c]) for c in family.candidates),
+                ambiguous=True,
+                label=family.id,
             )
             evidence = f"{family.name}: could be any of {len(family.candidates)} licenses"
             return _Partial(Status.AMBIGUOUS, tree, evidence)
@@ -410,6 +412,7 @@ class Resolver:
             return AllOf(
                 tuple(Leaf(x.key, x.license, exception=exception) for x in leaves(base)),
                 ambiguous=True,
+                label=base.label if isinstance(base, AllOf) else None,
             )
         if isinstance(node, LicenseSymbol):
             return self._symbol(node, notes, text)
