@@ -107,7 +107,6 @@ def test_empty_dataset_infos_license_and_placeholder_section_are_skipped() -> No
 @pytest.mark.parametrize(
     ("name", "line", "message"),
     [
-        ("no-front-matter", 1, "no YAML front matter"),
         ("unclosed", 1, "front matter is not closed"),
         ("broken-yaml", 5, "invalid YAML"),
     ],
@@ -117,6 +116,20 @@ def test_bad_cards_are_input_errors_with_a_line(name: str, line: int, message: s
         readers.read(fixture_path(f"readers/hf-card/{name}/README.md"))
     assert caught.value.line == line
     assert message in caught.value.message
+
+
+def test_a_card_without_metadata_is_one_dataset_with_no_license() -> None:
+    # Only this card is affected, so it reads (and the audit finds no license) instead of failing.
+    (ds,) = readers.read(fixture_path("readers/hf-card/no-front-matter/README.md")).datasets
+    assert ds.id == "no-front-matter"
+    assert ds.licenses == ()
+
+
+def test_other_markdown_without_front_matter_is_an_input_error(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no YAML front matter"):
+        readers.read(notes)
 
 
 def test_markdown_without_card_keys_is_not_a_card(tmp_path: Path) -> None:

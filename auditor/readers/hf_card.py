@@ -73,7 +73,13 @@ def load(path: Path) -> Document | None:
         return None
     name = path.as_posix()
     lines = document.read_text(path).split("\n")
+    readme = path.name.lower() == "readme.md"
     if lines[0].rstrip() != "---":
+        if readme:
+            # A card with no metadata at all: one dataset, no declared license (a finding on it,
+            # not an input error); its Licensing Information prose is still read.
+            card = Card({}, True, (*_infos_notes(path), *_licensing_notes(lines, 0, name)))
+            return Document(name, card, {(): 1})
         raise InputError(
             name,
             "no YAML front matter: a dataset card starts with a '---' line, its metadata, "
@@ -89,7 +95,7 @@ def load(path: Path) -> Document | None:
         what = "empty" if front.data is None else "not a mapping of metadata keys"
         raise InputError(name, f"the YAML front matter is {what}", 1)
     notes = (*_infos_notes(path), *_licensing_notes(lines, end + 1, name))
-    card = Card(front.data, path.name.lower() == "readme.md", notes)
+    card = Card(front.data, readme, notes)
     return Document(name, card, front.lines)
 
 
