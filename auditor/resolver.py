@@ -86,6 +86,7 @@ _URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _CC_URL = re.compile(
     r"^creativecommons\.org/licenses/(?P<elements>[a-z-]+)/(?P<version>\d\.\d)(?:/(?P<port>[a-z-]+))?$"
 )
+_CC_FAMILY_URL = re.compile(r"^creativecommons\.org/licenses/(?P<elements>by(?:-[a-z]+)*)$")
 _ID_URLS = (
     "spdx.org/licenses/",
     "choosealicense.com/licenses/",
@@ -262,6 +263,11 @@ class Resolver:
         lic = self._by_url.get(key)
         if lic is not None:
             return _single(raw, Status.URL, lic, f"URL of {lic.id}")
+        unversioned = _CC_FAMILY_URL.match(key)
+        if unversioned is not None:
+            family = self._named(normalize_name(f"CC {unversioned['elements']}"))
+            if family is not None:
+                return family.with_raw(raw)
         cc = _CC_URL.match(key)
         if cc is not None:
             lic = self._cc_from_url(cc)

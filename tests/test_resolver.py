@@ -111,3 +111,56 @@ def test_normalisers() -> None:
     assert normalize_url("HTTPS://www.creativecommons.org/licenses/by/4.0/deed.de") == (
         "creativecommons.org/licenses/by/4.0"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression"),
+    [
+        ("https://opensource.org/licenses/MIT", "MIT"),
+        ("https://opendatacommons.org/licenses/odbl/1-0/", "ODbL-1.0"),
+        ("https://cdla.dev/permissive-2-0/", "CDLA-Permissive-2.0"),
+        ("https://www.apache.org/licenses/LICENSE-2.0.txt", "Apache-2.0"),
+        ("https://creativecommons.org/licenses/by-sa/3.0/igo/", "CC-BY-SA-3.0-IGO"),
+        ("https://creativecommons.org/licenses/by-nc-sa/3.0/es/", "LicenseRef-CC-BY-NC-SA-3.0-ES"),
+        ("https://creativecommons.org/publicdomain/mark/1.0/", "CC-PDM-1.0"),
+        ("https://spdx.org/licenses/CC-BY-4.0", "CC-BY-4.0"),
+    ],
+)
+def test_license_urls(resolver: Resolver, raw: str, expression: str) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.URL, result.evidence
+    assert result.expression == expression
+
+
+def test_unversioned_creative_commons_url_is_ambiguous(resolver: Resolver) -> None:
+    result = resolver.resolve("https://creativecommons.org/licenses/by-nc/")
+    assert result.status is Status.AMBIGUOUS
+    assert result.candidates
+    assert all("-NC-" in c for c in result.candidates)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression"),
+    [
+        ("other-research-only", "LicenseRef-Research-Only-Terms"),
+        ("other-C-UDA", "C-UDA-1.0"),
+        ("Open Database License (ODbL) v1.0", "ODbL-1.0"),
+        ("llama2", "LicenseRef-Llama-2"),
+        ("bigscience-openrail-m", "LicenseRef-BigScience-OpenRAIL-M"),
+    ],
+)
+def test_legacy_and_model_license_values(resolver: Resolver, raw: str, expression: str) -> None:
+    assert resolver.resolve(raw).expression == expression
+
+
+def test_prose_mentions_are_heuristic_never_exact(resolver: Resolver) -> None:
+    text = "This work is licensed under a Creative Commons Attribution-NonCommercial 4.0 License."
+    result = resolver.resolve(text)
+    assert result.status is Status.TEXT
+    assert result.expression == "CC-BY-NC-4.0"
+    assert "heuristic" in result.evidence
+    # "commercial and non-commercial use" is not a non-commercial restriction.
+    permissive = resolver.resolve("Free for commercial and non-commercial use under CC BY 4.0.")
+    assert permissive.expression == "CC-BY-4.0"
+    # "MIT" the institute is not the MIT License in prose that speaks of no license.
+    assert resolver.resolve("Collected by researchers at MIT and Stanford in 2019.").tree is None
