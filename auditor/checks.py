@@ -93,8 +93,11 @@ def _leaf_rules(lic: License | None) -> tuple[Rule, ...]:
 def _terms_rules(terms: LicenseTerms) -> tuple[Rule, ...]:
     found: list[Rule] = []
     match terms.commercial_use:
-        case CommercialUse.PROHIBITED:
+        case CommercialUse.PROHIBITED if not terms.research_only:
+            # Research-only terms forbid commercial use too; license-research-only says both.
             found.append(Rule.LICENSE_NONCOMMERCIAL)
+        case CommercialUse.PROHIBITED:
+            pass
         case CommercialUse.UNKNOWN:
             found.append(Rule.LICENSE_UNKNOWN)
         case CommercialUse.RESTRICTED:
@@ -188,11 +191,17 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
     if item.choice is None and unresolved and not ds.licenses:
         return out  # reference-unresolved says it: the metadata, license included, is missing
     if item.choice is None:
-        what = f"license {resolution.raw!r}" if resolution.raw else "no license"
-        add(
-            Rule.LICENSE_UNKNOWN,
-            f"{what} could not be resolved ({resolution.evidence}); treated as all rights reserved",
-        )
+        if resolution.raw is None and not ds.licenses:
+            message = (
+                "no license is given: nobody has granted the right to use the data, so it is "
+                "treated as all rights reserved"
+            )
+        else:
+            message = (
+                f"license {resolution.raw!r} could not be resolved ({resolution.evidence}); "
+                "treated as all rights reserved"
+            )
+        add(Rule.LICENSE_UNKNOWN, message)
         return out
     if resolution.ambiguous:
         names = ", ".join(resolution.candidates[:6])

@@ -186,12 +186,12 @@ def test_annotations_point_at_manifest_lines_and_stop_at_the_limit(workspace: Pa
     text = (workspace / match[1]).read_text(encoding="utf-8").splitlines()[int(match[2]) - 1]
     assert text.strip() == 'license: "Released for non-commercial research purposes only."'
     assert first.endswith(
-        ",title=auditor%3A license-noncommercial::academic-clips: "
-        "LicenseRef-Research-Only-Terms prohibits commercial use"
+        ",title=auditor%3A license-research-only::academic-clips: "
+        "LicenseRef-Research-Only-Terms limits use to research or academic purposes"
     )
-    # 17 errors: nine shown, and the tenth says how many more there are.
+    # 15 errors: nine shown, and the tenth says how many more there are.
     assert errors[-1] == (
-        "::error title=auditor%3A 8 more::8 more error finding(s) are not annotated; "
+        "::error title=auditor%3A 6 more::6 more error finding(s) are not annotated; "
         "the job summary and the SARIF report list every finding."
     )
     warnings = result.annotations("warning")

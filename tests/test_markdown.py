@@ -45,8 +45,8 @@ def test_table_lists_blocked_datasets_with_reason_and_line() -> None:
     assert len(rows) == len(errors)
     first = rows[0]
     assert first[:2] == ["`academic-clips`", "**blocked**"]
-    assert first[2] == "error: `license-noncommercial`"
-    assert first[3] == "LicenseRef-Research-Only-Terms prohibits commercial use"
+    assert first[2] == "error: `license-research-only`"
+    assert first[3] == "LicenseRef-Research-Only-Terms limits use to research or academic purposes"
     line = (
         manifest.read_text(encoding="utf-8")
         .splitlines()
