@@ -153,6 +153,7 @@ def _dataset_report(
         location=ds.location,
         license=license_report,
         verdict=verdict,
+        lookup=ds.lookup,
     )
 
 

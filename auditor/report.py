@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.knowledge import CommercialUse
 from auditor.licensing import Status
-from auditor.model import Location
+from auditor.model import Location, Lookup
 from auditor.policy import Severity
 from auditor.rulebook import Rule
 
@@ -84,6 +84,9 @@ class DatasetReport(Frozen):
     location: Location
     license: LicenseReport
     verdict: DatasetVerdict
+    lookup: Lookup | None = Field(
+        default=None, description="How a dataset named by reference was looked up"
+    )
 
 
 class WaiverStatus(StrEnum):
