@@ -168,24 +168,12 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
 
     def add(rule: Rule, message: str, lic: License | None = None) -> None:
-        severity = policy.severity(rule)
-        if severity is None:
-            return
         evidence = Evidence(trigger=trigger)
         if lic is not None:
             evidence = Evidence(
                 source_url=lic.source.url, version=lic.source.version, trigger=trigger
             )
-        out.append(
-            Finding(
-                rule=rule,
-                severity=severity,
-                dataset=ds.id,
-                message=message,
-                location=location,
-                evidence=evidence,
-            )
-        )
+        out.extend(_finding(policy, rule, ds.id, message, location, evidence))
 
     unresolved = ds.lookup is not None and ds.lookup.outcome == "unresolved"
     if item.choice is None and unresolved and not ds.licenses:
@@ -245,8 +233,7 @@ _RESTRICTION_NAMES = {
 
 def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
     """Access terms (a gate prompt, usageInfo) that restrict use beyond the declared license."""
-    severity = policy.severity(Rule.GATED_TERMS_CONFLICT)
-    if severity is None or not item.terms:
+    if not item.terms:
         return []
     declared = set(_license_rules(item.choice.leaves)) if item.choice else {Rule.LICENSE_UNKNOWN}
     out: list[Finding] = []
@@ -259,18 +246,16 @@ def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
             continue
         license_text = item.resolution.expression or item.resolution.raw or "no license"
         restrictions = ", ".join(_RESTRICTION_NAMES[r] for r in extra)
-        out.append(
-            Finding(
-                rule=Rule.GATED_TERMS_CONFLICT,
-                severity=severity,
-                dataset=item.dataset.id,
-                message=f"the access terms impose {restrictions}, beyond the declared license "
-                f"({license_text}); the most restrictive terms apply",
-                location=fact.location,
-                evidence=Evidence(
-                    quote=_excerpt(fact.value),
-                    trigger=f"{fact.origin or 'terms'}: {resolved.evidence}",
-                ),
+        evidence = Evidence(
+            quote=_excerpt(fact.value), trigger=f"{fact.origin or 'terms'}: {resolved.evidence}"
+        )
+        message = (
+            f"the access terms impose {restrictions}, beyond the declared license "
+            f"({license_text}); the most restrictive terms apply"
+        )
+        out.extend(
+            _finding(
+                policy, Rule.GATED_TERMS_CONFLICT, item.dataset.id, message, fact.location, evidence
             )
         )
     return out
@@ -383,25 +368,14 @@ def _platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[F
                 )
             )
         for rule, kind, message in candidates:
-            severity = policy.severity(rule)
-            if severity is None:
-                continue
             clause = platform.clause(kind) if kind is not None else None
-            out.append(
-                Finding(
-                    rule=rule,
-                    severity=severity,
-                    dataset=ds.id,
-                    message=message,
-                    location=collection.location,
-                    evidence=Evidence(
-                        source_url=platform.source.url,
-                        version=platform.source.version,
-                        quote=clause.quote if clause else None,
-                        trigger=trigger,
-                    ),
-                )
+            evidence = Evidence(
+                source_url=platform.source.url,
+                version=platform.source.version,
+                quote=clause.quote if clause else None,
+                trigger=trigger,
             )
+            out.extend(_finding(policy, rule, ds.id, message, collection.location, evidence))
     return out
 
 
@@ -456,18 +430,7 @@ def _model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Find
                 quote=family.quote,
                 trigger=trigger,
             )
-        severity = policy.severity(rule)
-        if severity is not None:
-            out.append(
-                Finding(
-                    rule=rule,
-                    severity=severity,
-                    dataset=ds.id,
-                    message=message,
-                    location=fact.location,
-                    evidence=evidence,
-                )
-            )
+        out.extend(_finding(policy, rule, ds.id, message, fact.location, evidence))
     return out
 
 
