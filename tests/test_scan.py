@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -20,8 +22,14 @@ from auditor.scan.command import scan as scan_command
 from auditor.scan.crawlers import Purpose, load_crawlers, training_tokens
 from auditor.scan.engine import ScanOptions, scan
 from auditor.scan.formats import InputFormat
-from auditor.scan.hosts import PlatformIndex, authorities, parse_authority
-from auditor.scan.sources import Source, detect_format
+from auditor.scan.hosts import (
+    AUTHORITY,
+    PlatformIndex,
+    authorities,
+    judge_hosts,
+    parse_authority,
+)
+from auditor.scan.sources import Source, _row_group_batches, detect_format
 from tests.conftest import FIXTURES
 
 SCAN = FIXTURES / "scan"
@@ -334,6 +342,167 @@ def test_hosts_and_registered_domains() -> None:
     assert parse_authority("192.0.2.1") == ("192.0.2.1", "192.0.2.1")
     for bad in ("", "exa mple.com", "a..b", "[nope]", "999.1.1.1"):
         assert parse_authority(bad) is None
+
+
+WEIRD_URLS = [
+    "https://www.example.com/a",
+    "http://a.example.org",
+    "https://",
+    "https://host?x=/y",
+    "https://host#frag/z",
+    "https://host\\path/x",
+    "http://u:p@Host.Example.CO.uk:8080/p",
+    "HTTPS://upper.example.com/x",
+    "ftp://files.example.net/f",
+    "//cdn.example.com/x",
+    "mailto:a@b",
+    "not a url",
+    "https:/one-slash.example.com",
+    "",
+    None,
+    "https://[2001:db8::1]:443/x",
+]
+
+
+@pytest.mark.parametrize("start", [0, 3])
+@pytest.mark.parametrize("only_web", [False, True])
+def test_authorities_match_the_pattern(start: int, only_web: bool) -> None:
+    urls = [u for u in WEIRD_URLS if not only_web or (u or "").startswith(("https://", "http://"))]
+    array = pa.array(urls, pa.string()).slice(start)
+    expected = [
+        m["authority"] if u is not None and (m := re.match(AUTHORITY, u)) else None
+        for u in urls[start:]
+    ]
+    assert authorities(array).to_pylist() == expected
+
+
+@pytest.mark.parametrize(
+    "urls",
+    [[], ["http://a.example.com/x", "http://b.example.org"], ["ftp://a.example.com/x"]],
+)
+def test_authorities_of_one_kind_of_url(urls: list[str]) -> None:
+    expected = [m["authority"] if (m := re.match(AUTHORITY, u)) else None for u in urls]
+    assert authorities(pa.array(urls, pa.string())).to_pylist() == expected
+
+
+def test_rows_without_snapshot_folders_or_blank_urls(tmp_path: Path) -> None:
+    from auditor.policy import load_policy
+    from auditor.scan.optout import Snapshots
+
+    snapshots = Snapshots(tmp_path, ("GPTBot",))
+    classifier = Classifier(load_knowledge(), load_policy("commercial"), snapshots=snapshots)
+    found = classifier.classify(pa.array(["ftp://a.example.com/x", "https://b.example.org/y"]))
+    assert found.rows == 2 and len(found.keys) == 2
+    assert not snapshots.seen()
+
+
+AUTHORITIES = [
+    # public suffixes: plain, wildcard (*.ck, *.kawasaki.jp), exception (!www.ck), private
+    "a.b.example.co.uk",
+    "co.uk",
+    "x.ck",
+    "y.x.ck",
+    "www.ck",
+    "a.www.ck",
+    "foo.kawasaki.jp",
+    "city.kawasaki.jp",
+    "a.city.kawasaki.jp",
+    "user.github.io",
+    "github.io",
+    "a.b.s3.amazonaws.com",
+    "localhost",
+    "xn--mnchen-3ya.de",
+    "www.xn--p1ai",
+    # platforms: the domain, subdomains, look-alikes
+    "youtube.com",
+    "m.youtube.com",
+    "notyoutube.com",
+    "youtube.com.evil.org",
+    "pmc.ncbi.nlm.nih.gov",
+    "x.pmc.ncbi.nlm.nih.gov",
+    "ncbi.nlm.nih.gov",
+    # not plain: parsed one by one
+    "WWW.YouTube.com:443",
+    "u@i.redd.it",
+    "192.0.2.1:80",
+    "[2001:db8::1]",
+    "münchen.de",
+    "a..b",
+    "",
+    "_dmarc.example.com",
+]
+
+
+def test_hosts_judged_in_bulk_as_one_by_one() -> None:
+    index = PlatformIndex(load_knowledge())
+    judged = judge_hosts(pa.array(AUTHORITIES), index)
+    columns = (judged.name, judged.domain, judged.platform)
+    rows = zip(*(column.to_pylist() for column in columns), strict=True)
+    for authority, found in zip(AUTHORITIES, rows, strict=True):
+        host = parse_authority(authority)
+        expected = (host.name, host.domain, index.index_for(host.name)) if host else (None,) * 3
+        assert found == expected, authority
+
+
+def test_row_groups_are_batched_whole() -> None:
+    batches = list(_row_group_batches([3, 3, 10, 1, 1, 2], 4))
+    assert batches == [[0], [1], [2], [3, 4, 5]]
+
+
+def test_small_row_groups_and_null_licenses(tmp_path: Path) -> None:
+    urls = [f"https://h{i % 7}.example.com/{i}" for i in range(50)]
+    licenses = [None if i % 3 else "cc-by-nc-4.0" for i in range(50)]
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"url": urls, "license": licenses}), path, row_group_size=6)
+    reports = [
+        scan(Source(path, InputFormat.PARQUET, batch_rows=rows), ScanOptions())
+        for rows in (1, 8, 100)
+    ]
+    assert reports[0] == reports[1] == reports[2]
+    assert {item.raw: item.rows for item in reports[0].licenses} == {None: 33, "cc-by-nc-4.0": 17}
+
+
+def test_report_ranks_ties_by_name_within_the_limit() -> None:
+    from auditor.policy import load_policy
+    from auditor.scan.report import Settings, build_report
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    rows = {
+        ("b.org", None, 0): 5,
+        ("a.org", None, 0): 5,
+        ("youtube.com", "youtube", 1): 5,
+        ("c.org", None, 0): 2,
+        ("c.org", None, 1): 3,
+        ("d.org", None, 0): 1,
+        ("a.org", "youtube", 0): 1,
+    }
+    counts = pa.table(
+        {
+            "domain": [k[0] for k in rows],
+            "platform": pa.array([k[1] for k in rows], pa.string()),
+            "mask": pa.array([k[2] for k in rows], pa.int64()),
+            "rows": pa.array(list(rows.values()), pa.int64()),
+        }
+    )
+    settings = Settings(
+        input="x",
+        input_format="parquet",
+        method="m",
+        url_column="url",
+        license_column=None,
+        max_domains=3,
+    )
+    report = build_report(counts, {}, classifier, settings)
+    by_group: Counter[tuple[str, str | None]] = Counter()
+    for (domain, platform, _), n in rows.items():
+        by_group[(domain, platform)] += n
+    ranked = sorted(by_group.items(), key=lambda item: (-item[1], item[0][0], item[0][1] or ""))
+    assert [(d.domain, d.platform, d.rows) for d in report.domains] == [
+        (domain, platform, n) for (domain, platform), n in ranked[:3]
+    ]
+    assert report.domains_total == 5
+    assert [(t.domain, t.rows) for t in report.top_domains] == [("a.org", 6)]
+    assert [(p.platform, p.rows) for p in report.platforms] == [("youtube", 6)]
 
 
 def test_platform_index_agrees_with_the_knowledge_base() -> None:

@@ -1,22 +1,24 @@
 """Classification of record batches: the per-batch function of every engine.
 
-Each row gets a bit mask of the rules it triggers. The URL column is cut to its authority in one
-vectorized pass and dictionary-encoded, so each distinct authority is judged once in Python
-(host, registered domain, platform terms, opt-out signals) and the results are mapped back to the
-rows with ``take``; the license column is dictionary-encoded and each distinct value resolved once
-the same way. Platform and license judgements reuse the clause and license logic of
-:mod:`auditor.checks`, so a row is judged exactly as a dataset collected from that platform, under
-that license, would be by ``auditor check``.
+Each row gets a bit mask of the rules it triggers. The URL column is cut to its authority and
+dictionary-encoded, the license column too, and the rows are counted per distinct (authority,
+license) pair, all in Arrow kernels (:func:`prepare`, safe to run in threads). The new distinct
+authorities are then judged in bulk (host, registered domain, platform terms; opt-out files one
+host at a time, only for hosts with a snapshot folder) into host classes, each distinct license
+is resolved once, and the pair counts become counts by (host class, license class). Platform and
+license judgements reuse the clause and license logic of :mod:`auditor.checks`, so a row is judged
+exactly as a dataset collected from that platform, under that license, would be by ``auditor
+check``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
@@ -29,7 +31,7 @@ from auditor.policy import Policy, Severity
 from auditor.report import Finding
 from auditor.resolver import resolver_for
 from auditor.rulebook import Rule
-from auditor.scan.hosts import PlatformIndex, authorities, parse_authority
+from auditor.scan.hosts import PlatformIndex, cut_authorities, judge_hosts, warm_up
 from auditor.scan.optout import HostSignals, Signal, Snapshots
 
 
@@ -71,6 +73,7 @@ BITS: tuple[str, ...] = (
     *(f"invalid-{reason.value}" for reason in Invalid),
 )
 _BIT = {name: 1 << index for index, name in enumerate(BITS)}
+assert len(BITS) < 63, "masks are int64 values"
 
 
 def bit(name: str) -> int:
@@ -90,14 +93,8 @@ def rules_of(mask: int) -> tuple[str, ...]:
     return tuple(name for name, value in _BIT.items() if mask & value)
 
 
-class Group(NamedTuple):
-    """Rows are aggregated by registered domain and platform."""
-
-    domain: str
-    platform: Platform | None
-
-
-INVALID_GROUP = 0  # group 0 holds the rows that have no usable host
+UNPARSABLE = 0  # host class 0 holds the rows whose URL names no usable host
+INVALID_DOMAIN = "(invalid)"
 
 
 @dataclass(frozen=True)
@@ -109,57 +106,110 @@ class LicenseClass:
 
 
 @dataclass(frozen=True)
-class Classified:
-    """One batch, classified: per row, its group index, rule mask and license class index."""
-
-    group: pa.Array  # int32, an index into Classifier.groups
-    mask: pa.Array  # int64, bits as in BITS
-    license: pa.Array | None  # int32, an index into Classifier.licenses; None without a column
-
-
-class _HostClass(NamedTuple):
-    group: int
-    mask: int
-    signals: HostSignals | None  # set when the host's opt-out files depend on the URL's path
-
-
-@dataclass(frozen=True)
 class Prepared:
-    """The vectorized half of classifying a batch: no Python per row, safe to run in threads."""
+    """The vectorized half of classifying a batch: no Python per row, safe to run in threads.
+
+    Each row is an entry (its authority, or the reason it was invalid before its URL was read)
+    and a license value; rows are counted per distinct pair here, so the rest of the work is per
+    distinct value.
+    """
 
     urls: pa.Array
-    authorities: pa.DictionaryArray  # nulls encoded: every row has an index
-    licenses: pa.DictionaryArray | None
-    empty: pa.Array  # rows with no URL at all
+    authorities: pa.Array  # string: the entries' distinct authorities (null: none)
+    bad: tuple[int, ...]  # invalid bits of the entries after the authorities
+    entries: pa.Array  # int32 per row: an index into authorities, then bad
+    licenses: pa.Array | None  # string: the distinct license values; None without a column
+    license_rows: pa.Array | None  # int32 per row: an index into licenses
+    pairs: pa.Array  # int64: entry * len(licenses) + license, one per distinct pair
+    counts: pa.Array  # int64: the rows of each pair
 
 
-def prepare(urls: pa.Array, licenses: pa.Array | None = None) -> Prepared:
+def prepare(
+    urls: pa.Array, licenses: pa.Array | None = None, invalid: pa.Array | None = None
+) -> Prepared:
+    """``invalid`` (int64 bits, 0 for a good row) comes from the reader."""
     urls = _string(urls)
+    found, web = cut_authorities(urls)
+    entries = found.indices
+    bad: tuple[int, ...] = ()
+    bits = _bad_bits(urls, invalid, empty=not web)
+    if bits is not None:
+        is_bad = pc.not_equal(bits, 0)
+        bad = tuple(pc.unique(pc.filter(bits, is_bad)).to_pylist())
+        at = pc.add(pc.index_in(bits, pa.array(bad, pa.int64())), len(found.dictionary))
+        entries = pc.if_else(is_bad, at, entries).cast(pa.int32())
+    values = license_rows = None
+    pairs = entries
+    if licenses is not None:
+        values, license_rows = _distinct_values(licenses)
+        width = (len(found.dictionary) + len(bad)) * len(values)
+        kind = pa.int32() if width < 1 << 31 else pa.int64()
+        wide = pc.multiply(entries.cast(kind), pa.scalar(len(values), kind))
+        pairs = pc.add(wide, license_rows.cast(kind))
+    counted = pc.value_counts(pairs)
     return Prepared(
         urls,
-        pc.dictionary_encode(authorities(urls), null_encoding="encode"),
-        pc.dictionary_encode(_string(licenses), null_encoding="encode")
-        if licenses is not None
-        else None,
-        pc.fill_null(pc.equal(pc.utf8_length(urls), 0), True),
+        found.dictionary,
+        bad,
+        entries,
+        values,
+        license_rows,
+        counted.field("values").cast(pa.int64()),
+        counted.field("counts"),
     )
 
 
-class _HostArrays(NamedTuple):
-    """The judged authorities and their host classes, as arrays for ``index_in`` and ``take``."""
+def _distinct_values(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """The distinct values (null among them) and each row's index into them (int32)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not pa.types.is_dictionary(values.type):
+        encoded = pc.dictionary_encode(_string(values), null_encoding="encode")
+        return encoded.dictionary, encoded.indices
+    distinct = _string(values.dictionary)
+    indices = values.indices.cast(pa.int32())
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(distinct))
+        distinct = pa.concat_arrays([distinct, pa.nulls(1, pa.string())])
+    return distinct, indices
 
-    authorities: pa.Array
-    group: pa.Array
-    mask: pa.Array
-    path: pa.Array  # whether the host's opt-out files depend on the URL's path
-    any_path: bool
+
+def _bad_bits(urls: pa.Array, invalid: pa.Array | None, *, empty: bool) -> pa.Array | None:
+    """The invalid bits of rows judged without their URL (None: there are none); ``empty``:
+    some URLs may be empty or null."""
+    if invalid is None and not empty:
+        return None
+    blank = pc.equal(pc.binary_length(urls), pa.scalar(0, pa.int32()))
+    if urls.null_count:
+        blank = pc.fill_null(blank, True)
+    if invalid is None and not pc.any(blank).as_py():
+        return None
+    bits = pc.if_else(blank, invalid_bit(Invalid.NO_URL), 0).cast(pa.int64())
+    if invalid is not None:
+        bits = pc.if_else(pc.not_equal(invalid, 0), invalid, bits)
+    return bits
+
+
+@dataclass(frozen=True)
+class Classified:
+    """One batch, classified: its rows counted by host class and license slot (the license class
+    plus one, or 0 without a license column), and each row's classes when asked for."""
+
+    rows: int
+    keys: pa.Array  # int64: host class << 32 | license slot
+    counts: pa.Array  # int64: the rows of each key
+    host: pa.Array | None = None  # int32 per row: an index into the classifier's host classes
+    license: pa.Array | None = None  # int32 per row: an index into Classifier.licenses
 
 
 class Classifier:
     """Classifies batches of URLs (and licenses) under one policy; caches every distinct value.
 
-    Not thread-safe: use one per thread or worker. ``classify`` is the per-batch function the
-    local engine runs; ``annotate`` adds readable columns for Ray Data, Spark or any Arrow stream.
+    A host class is what decides a row's rules apart from its license: a registered domain, a
+    platform and a rule mask (hosts whose opt-out files judge each path get one class per set
+    of reservations). Not thread-safe: use one per thread or worker. ``finish`` is the
+    per-batch function the local engine runs; ``annotate`` adds readable columns for Ray Data,
+    Spark or any Arrow stream.
     """
 
     def __init__(
@@ -177,20 +227,25 @@ class Classifier:
         self.snapshots = snapshots
         self._location = Location(path=source)
         self._platforms = PlatformIndex(kb)
+        warm_up()
+        self._platform_ids = pa.array([p.id for p in self._platforms.platforms], pa.string())
+        self._platform_bits: list[int | None] = [None] * len(self._platforms.platforms)
         self._resolver = resolver_for(kb)
-        self.groups: list[Group] = [Group("(invalid)", None)]
-        self._group_index: dict[tuple[str, str | None], int] = {}
-        self._host_classes: list[_HostClass] = []
-        self._host_arrays = _HostArrays(
-            pa.array([], pa.string()),
-            pa.array([], pa.int32()),
-            pa.array([], pa.int64()),
-            pa.array([], pa.bool_()),
-            False,
-        )
+        # Host classes, one value per class in each array.
+        self._domain = pa.array([INVALID_DOMAIN], pa.string())
+        self._platform = pa.array([None], pa.int32())  # an index into self._platforms.platforms
+        self._mask = pa.array([invalid_bit(Invalid.UNPARSABLE_URL)], pa.int64())
+        self._bad = pa.array([False])  # the rows' license rules do not count
+        self._known = pa.array([], pa.string())  # judged authorities...
+        self._known_class = pa.array([], pa.int32())  # ...and their host classes
+        self._bad_classes: dict[int, int] = {}
+        self._signals: dict[int, HostSignals] = {}  # classes whose opt-outs depend on the path
+        self._path_classes = pa.array([], pa.int32())
+        self._moved: dict[tuple[int, int], int] = {}
         self.platform_findings: dict[str, tuple[Finding, ...]] = {}
         self.licenses: list[LicenseClass] = []
         self._license_index: dict[str | None, int] = {}
+        self._license_masks = pa.array([0], pa.int64())  # by license slot
         self.error_bits, self.warning_bits = self._severity_bits()
         self._verdicts: dict[int, Verdict] = {}
 
@@ -232,92 +287,219 @@ class Classifier:
     # --- per batch ------------------------------------------------------------------------
 
     def classify(
-        self, urls: pa.Array, licenses: pa.Array | None = None, invalid: pa.Array | None = None
+        self,
+        urls: pa.Array,
+        licenses: pa.Array | None = None,
+        invalid: pa.Array | None = None,
+        *,
+        rows: bool = False,
     ) -> Classified:
         """Classify one batch. ``invalid`` (int64 bits, 0 for a good row) comes from the reader."""
-        return self.finish(prepare(urls, licenses), invalid)
+        return self.finish(prepare(urls, licenses, invalid), rows=rows)
 
-    def finish(self, batch: Prepared, invalid: pa.Array | None = None) -> Classified:
-        """Judge the distinct values of a prepared batch (cached) and map them back to rows."""
-        found = batch.authorities
-        host = pc.take(self._host_indices(found.dictionary), found.indices)
-        group = pc.take(self._host_arrays.group, host)
-        mask = pc.take(self._host_arrays.mask, host)
-        if self._host_arrays.any_path:
-            mask = self._path_signals(batch.urls, host, mask)
-        license_class = None
+    def finish(self, batch: Prepared, *, rows: bool = False) -> Classified:
+        """Judge the distinct values of a prepared batch (cached) and count its rows by class;
+        ``rows`` also gives each row's classes."""
+        classes = self._entry_classes(batch.authorities, batch.bad)
+        width = len(batch.licenses) if batch.licenses is not None else 1
+        entry = pc.divide(batch.pairs, width)
+        host = pc.take(classes, entry)
+        keys = pc.shift_left(host.cast(pa.int64()), 32)
+        slots = None
         if batch.licenses is not None:
-            encoded = batch.licenses
-            ids = [self._license_index_of(raw) for raw in encoded.dictionary.to_pylist()]
-            license_class = pc.take(pa.array(ids, pa.int32()), encoded.indices)
-            masks = pa.array([self.licenses[i].mask for i in ids], pa.int64())
-            mask = pc.bit_wise_or(mask, pc.take(masks, encoded.indices))
-        bad = pc.if_else(batch.empty, invalid_bit(Invalid.NO_URL), 0)
-        if invalid is not None:
-            bad = pc.if_else(pc.not_equal(invalid, 0), invalid, bad)
-        is_bad = pc.not_equal(bad, 0)
-        mask = pc.if_else(is_bad, bad, mask)
-        group = pc.if_else(is_bad, INVALID_GROUP, group)
-        return Classified(group.cast(pa.int32()), mask.cast(pa.int64()), license_class)
+            ids = [self._license_index_of(raw) for raw in batch.licenses.to_pylist()]
+            slots = pa.array([i + 1 for i in ids], pa.int32())
+            license_of = pc.subtract(batch.pairs, pc.multiply(entry, width))
+            keys = pc.bit_wise_or(keys, pc.take(slots, license_of).cast(pa.int64()))
+        counts = batch.counts
+        row_host = None
+        if rows or (self._signals and pc.any(pc.is_in(classes, self._path_classes)).as_py()):
+            row_host = pc.take(classes, batch.entries)
+        row_slot = None
+        if row_host is not None and slots is not None:
+            row_slot = pc.take(slots, batch.license_rows)
+        if self._signals and row_host is not None:
+            on_path = pc.is_in(row_host, self._path_classes)
+            if pc.any(on_path).as_py():
+                moved = self._path_signals(
+                    pc.filter(batch.urls, on_path), pc.filter(row_host, on_path)
+                )
+                row_host = pc.replace_with_mask(row_host, on_path, moved)
+                # The rows of path-judged hosts are counted again, by the classes they moved to.
+                moved_keys = pc.shift_left(moved.cast(pa.int64()), 32)
+                if row_slot is not None:
+                    moved_keys = pc.bit_wise_or(
+                        moved_keys, pc.filter(row_slot, on_path).cast(pa.int64())
+                    )
+                recount = pc.value_counts(moved_keys)
+                kept = pc.invert(pc.is_in(host, self._path_classes))
+                keys = pa.concat_arrays([pc.filter(keys, kept), recount.field("values")])
+                counts = pa.concat_arrays([pc.filter(counts, kept), recount.field("counts")])
+        license_class = None
+        if rows and row_slot is not None:
+            license_class = pc.subtract(row_slot, 1)
+        return Classified(
+            len(batch.entries),
+            keys,
+            counts,
+            row_host if rows else None,
+            license_class,
+        )
 
-    def _host_indices(self, distinct: pa.Array) -> pa.Array:
-        """The host-class index of each distinct authority; new ones are judged (once) here."""
-        known = self._host_arrays.authorities
-        at = pc.index_in(distinct, known)
-        new = pc.filter(distinct, pc.is_null(at)).to_pylist()
-        if new:
-            for authority in new:
-                self._host_classes.append(self._judge_host(authority))
-            classes = self._host_classes
-            self._host_arrays = _HostArrays(
-                pa.concat_arrays([known, pa.array(new, pa.string())]),
-                pa.array([c.group for c in classes], pa.int32()),
-                pa.array([c.mask for c in classes], pa.int64()),
-                pa.array([c.signals is not None for c in classes], pa.bool_()),
-                any(c.signals is not None for c in classes),
+    def _entry_classes(self, found: pa.Array, bad: tuple[int, ...]) -> pa.Array:
+        """The host class of each entry of a batch; new authorities are judged (once) here."""
+        # Look the known authorities up among the batch's (fewer, and distinct) ones.
+        at = pc.index_in(self._known, found)
+        hit = pc.is_valid(at)
+        picked = pc.filter(self._known_class, hit)
+        classes = pc.scatter(picked, pc.filter(at, hit), max_index=len(found) - 1)
+        new = pc.and_(pc.is_null(classes), pc.is_valid(found))
+        if pc.any(new).as_py():
+            fresh = pc.unique(pc.filter(found, new))
+            first = self._add_hosts(fresh)
+            added = pc.add(pc.index_in(found, fresh), first).cast(pa.int32())
+            classes = pc.coalesce(classes, added)
+            self._known = pa.concat_arrays([self._known, fresh])
+            self._known_class = pa.concat_arrays(
+                [
+                    self._known_class,
+                    pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(fresh)), first - 1),
+                ]
             )
-            at = pc.index_in(distinct, self._host_arrays.authorities)
-        return at
+        classes = pc.fill_null(classes, UNPARSABLE)
+        if bad:
+            extra = pa.array([self._bad_class(bits) for bits in bad], pa.int32())
+            classes = pa.concat_arrays([classes, extra])
+        return classes
 
-    def _path_signals(self, urls: pa.Array, host: pa.Array, mask: pa.Array) -> pa.Array:
-        """Add the opt-outs of hosts whose files judge each URL path on its own."""
-        rows = pc.take(self._host_arrays.path, host)
-        picked = zip(
-            pc.filter(urls, rows).to_pylist(), pc.filter(host, rows).to_pylist(), strict=True
+    def _add_hosts(self, fresh: pa.Array) -> int:
+        """Judge new authorities in bulk; the index of the first of their new host classes."""
+        hosts = judge_hosts(fresh, self._platforms)
+        for index in pc.unique(hosts.platform).drop_null().to_pylist():
+            if self._platform_bits[index] is None:
+                findings = self.platform_terms(self._platforms.platforms[index])
+                self._platform_bits[index] = sum(bit(f.rule.value) for f in findings)
+        terms = pc.take(pa.array(self._platform_bits, pa.int64()), hosts.platform)
+        valid = pc.is_valid(hosts.name)
+        mask = pc.if_else(valid, pc.fill_null(terms, 0), invalid_bit(Invalid.UNPARSABLE_URL))
+        first = len(self._domain)
+        if self.snapshots is not None:
+            mask = self._host_signals(hosts.name, mask, first)
+        self._append(
+            pc.fill_null(hosts.domain, INVALID_DOMAIN),
+            hosts.platform,
+            mask,
+            pa.nulls(len(fresh), pa.bool_()).fill_null(False),
         )
-        extra = []
-        for url, index in picked:
-            signals = self._host_classes[index].signals
-            assert signals is not None
-            extra.append(_optout_mask(signals.reservations(url)))
-        added = pc.replace_with_mask(
-            pa.nulls(len(urls), pa.int64()).fill_null(0), rows, pa.array(extra, pa.int64())
+        return first
+
+    def _host_signals(self, names: pa.Array, mask: pa.Array, first: int) -> pa.Array:
+        """Add the opt-outs of hosts with a snapshot folder; note those judged per path."""
+        assert self.snapshots is not None
+        candidates = pc.fill_null(pc.is_in(names, self.snapshots.folders()), False)
+        if not pc.any(candidates).as_py():
+            return mask
+        where = pc.indices_nonzero(candidates).to_pylist()
+        found = pc.filter(names, candidates).to_pylist()
+        masks = pc.filter(mask, candidates).to_pylist()
+        for i, (index, name) in enumerate(zip(where, found, strict=True)):
+            signals = self.snapshots.for_host(name)
+            if signals is None:
+                continue
+            if signals.uniform:
+                masks[i] |= _optout_mask(signals.host_reservations())
+            else:
+                self._signals[first + index] = signals
+        self._path_classes = pa.array(sorted(self._signals), pa.int32())
+        return pc.replace_with_mask(mask, candidates, pa.array(masks, pa.int64()))
+
+    def _path_signals(self, urls: pa.Array, hosts: pa.Array) -> pa.Array:
+        """The classes of rows whose host's opt-out files judge each URL path on its own."""
+        out = []
+        pending: list[tuple[int, int]] = []
+        for url, host in zip(urls.to_pylist(), hosts.to_pylist(), strict=True):
+            reserved = _optout_mask(self._signals[host].reservations(url))
+            if not reserved:
+                out.append(host)
+                continue
+            index = self._moved.get((host, reserved))
+            if index is None:
+                index = self._moved[(host, reserved)] = len(self._domain) + len(pending)
+                pending.append((host, reserved))
+            out.append(index)
+        if pending:
+            origin = pa.array([host for host, _ in pending], pa.int32())
+            added = pa.array([reserved for _, reserved in pending], pa.int64())
+            self._append(
+                pc.take(self._domain, origin),
+                pc.take(self._platform, origin),
+                pc.bit_wise_or(pc.take(self._mask, origin), added),
+                pc.take(self._bad, origin),
+            )
+        return pa.array(out, pa.int32())
+
+    def _bad_class(self, bits: int) -> int:
+        index = self._bad_classes.get(bits)
+        if index is None:
+            index = self._bad_classes[bits] = len(self._domain)
+            self._append(
+                pa.array([INVALID_DOMAIN]),
+                pa.array([None], pa.int32()),
+                pa.array([bits], pa.int64()),
+                pa.array([True]),
+            )
+        return index
+
+    def _append(self, domain: pa.Array, platform: pa.Array, mask: pa.Array, bad: pa.Array) -> None:
+        self._domain = pa.concat_arrays([self._domain, domain.cast(pa.string())])
+        self._platform = pa.concat_arrays([self._platform, platform.cast(pa.int32())])
+        self._mask = pa.concat_arrays([self._mask, mask.cast(pa.int64())])
+        self._bad = pa.concat_arrays([self._bad, bad.cast(pa.bool_())])
+
+    # --- per class ------------------------------------------------------------------------
+
+    def masks(self, host: pa.Array, slot: pa.Array | None) -> pa.Array:
+        """The rule mask (int64) of rows of host classes ``host`` and license slots ``slot``."""
+        mask = pc.take(self._mask, host)
+        if slot is None:
+            return mask
+        rules = pc.take(self._license_masks, slot)
+        return pc.bit_wise_or(mask, pc.if_else(pc.take(self._bad, host), 0, rules))
+
+    def counts_table(self, keys: pa.Array, rows: pa.Array) -> pa.Table:
+        """Rows by ``host class << 32 | license slot`` as rows by domain, platform id and mask
+        (one row per key: several may share a domain, platform and mask); the domains and
+        platforms are dictionary-encoded."""
+        host = pc.shift_right(keys, 32).cast(pa.int32())
+        slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
+        domains = pc.dictionary_encode(self._domain)
+        domain = pa.DictionaryArray.from_arrays(pc.take(domains.indices, host), domains.dictionary)
+        platform = pa.DictionaryArray.from_arrays(pc.take(self._platform, host), self._platform_ids)
+        return pa.table(
+            {
+                "domain": domain,
+                "platform": platform,
+                "mask": self.masks(host, slot),
+                "rows": rows.cast(pa.int64()),
+            }
         )
-        return pc.bit_wise_or(mask, added)
+
+    def license_rows(self, keys: pa.Array, rows: pa.Array) -> Counter[str | None]:
+        slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
+        table = pa.table({"slot": slot, "rows": rows}).group_by("slot").aggregate([("rows", "sum")])
+        return Counter(
+            {
+                self.licenses[s - 1].raw: n
+                for s, n in zip(
+                    table.column("slot").to_pylist(),
+                    table.column("rows_sum").to_pylist(),
+                    strict=True,
+                )
+                if s > 0
+            }
+        )
 
     # --- per distinct value ---------------------------------------------------------------
-
-    def _judge_host(self, authority: str | None) -> _HostClass:
-        host = parse_authority(authority) if authority is not None else None
-        if host is None:
-            return _HostClass(INVALID_GROUP, invalid_bit(Invalid.UNPARSABLE_URL), None)
-        platform = self._platforms.platform_for(host.name)
-        mask = 0
-        if platform is not None:
-            mask = sum(bit(f.rule.value) for f in self.platform_terms(platform))
-        signals = self.snapshots.for_host(host.name) if self.snapshots else None
-        if signals is not None and signals.uniform:
-            mask |= _optout_mask(signals.host_reservations())
-            signals = None
-        return _HostClass(self._group(host.domain, platform), mask, signals)
-
-    def _group(self, domain: str, platform: Platform | None) -> int:
-        key = (domain, platform.id if platform else None)
-        index = self._group_index.get(key)
-        if index is None:
-            index = self._group_index[key] = len(self.groups)
-            self.groups.append(Group(domain, platform))
-        return index
 
     def platform_terms(self, platform: Platform) -> tuple[Finding, ...]:
         found = self.platform_findings.get(platform.id)
@@ -346,6 +528,9 @@ class Classifier:
             )
             mask = sum({bit(f.rule.value) for f in findings})
             self.licenses.append(LicenseClass(raw, resolution, mask, findings))
+            self._license_masks = pa.concat_arrays(
+                [self._license_masks, pa.array([mask], pa.int64())]
+            )
         return index
 
     # --- readable columns -----------------------------------------------------------------
@@ -364,18 +549,20 @@ class Classifier:
         """
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         lic = table.column(license_column) if license_column else None
-        found = self.classify(table.column(url_column).combine_chunks(), _combined(lic))
-        domains = pa.array([g.domain for g in self.groups], pa.string())
-        platforms = pa.array([g.platform.id if g.platform else None for g in self.groups])
-        distinct = pc.unique(found.mask)
+        found = self.classify(table.column(url_column).combine_chunks(), _combined(lic), rows=True)
+        assert found.host is not None
+        slot = pc.add(found.license, 1) if found.license is not None else None
+        mask = self.masks(found.host, slot)
+        distinct = pc.unique(mask)
         masks = distinct.to_pylist()
-        at = pc.index_in(found.mask, distinct)
+        at = pc.index_in(mask, distinct)
         verdicts = pa.array([self.verdict(m).value for m in masks], pa.string())
         rules = pa.array([",".join(rules_of(m)) for m in masks], pa.string())
+        platform = pc.take(self._platform_ids, pc.take(self._platform, found.host))
         return (
             table.append_column("auditor_verdict", pc.take(verdicts, at))
-            .append_column("auditor_domain", pc.take(domains, found.group))
-            .append_column("auditor_platform", pc.take(platforms, found.group).cast(pa.string()))
+            .append_column("auditor_domain", pc.take(self._domain, found.host))
+            .append_column("auditor_platform", platform)
             .append_column("auditor_rules", pc.take(rules, at))
         )
 

@@ -29,13 +29,12 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from auditor.errors import InputError
 from auditor.policy import Severity
-from auditor.scan.classify import Classifier, Verdict
+from auditor.scan.classify import Classifier, Verdict, bit
 from auditor.scan.engine import ScanOptions, classifier_for, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
 from auditor.scan.sinks import Sink
 from auditor.scan.sources import Chunk, Source
-from auditor.scan.tally import Counts, counts_of_annotated
 
 if TYPE_CHECKING:
     import ray.data
@@ -81,30 +80,79 @@ def annotate(ds: ray.data.Dataset, annotator: BatchAnnotator | None = None) -> r
     return ds.map_batches(annotator or BatchAnnotator(), batch_format="pyarrow")
 
 
-def _counts_table(counts: Counts, licenses: Counter[str | None]) -> pa.Table:
-    """Counts as one small table: rows keyed by group and mask, then rows keyed by license."""
-    keys = list(counts)
-    return pa.table(
-        {
-            "domain": pa.array([k[0] for k in keys] + [None] * len(licenses), pa.string()),
-            "platform": pa.array([k[1] for k in keys] + [None] * len(licenses), pa.string()),
-            "mask": pa.array([k[2] for k in keys] + [None] * len(licenses), pa.int64()),
-            "license": pa.array([None] * len(keys) + list(licenses), pa.string()),
-            "rows": pa.array(list(counts.values()) + list(licenses.values()), pa.int64()),
-            "is_license": pa.array([False] * len(keys) + [True] * len(licenses)),
-        }
+_COUNTS_SCHEMA = pa.schema(
+    [
+        ("domain", pa.string()),
+        ("platform", pa.string()),
+        ("mask", pa.int64()),
+        ("license", pa.string()),
+        ("rows", pa.int64()),
+        ("is_license", pa.bool_()),
+    ]
+)
+
+_COUNT_COLUMNS = ["domain", "platform", "mask", "rows"]
+_COUNTS = pa.schema([_COUNTS_SCHEMA.field(name) for name in _COUNT_COLUMNS])
+
+
+def counts_of_annotated(
+    table: pa.Table, license_column: str | None
+) -> tuple[pa.Table, Counter[str | None]]:
+    """Row counts of a table annotated by :meth:`Classifier.annotate` (e.g. on Ray workers): by
+    ``domain``, ``platform``, ``mask`` (``rows``), and by license value."""
+    keys = ["auditor_domain", "auditor_platform", "auditor_rules"]
+    grouped = table.group_by(keys).aggregate([([], "count_all")])
+    rules = pc.dictionary_encode(grouped.column("auditor_rules").combine_chunks())
+    masks = [sum(bit(n) for n in r.split(",")) if r else 0 for r in rules.dictionary.to_pylist()]
+    counts = pa.table(
+        [
+            grouped.column("auditor_domain"),
+            grouped.column("auditor_platform"),
+            pc.take(pa.array(masks, pa.int64()), rules.indices),
+            grouped.column("count_all"),
+        ],
+        names=_COUNT_COLUMNS,
+    ).cast(_COUNTS)
+    licenses: Counter[str | None] = Counter()
+    if license_column is not None:
+        by_license = table.group_by(license_column).aggregate([([], "count_all")])
+        for row in by_license.to_pylist():
+            licenses[row[license_column]] += row["count_all"]
+    return counts, licenses
+
+
+def _counts_table(counts: pa.Table, licenses: Counter[str | None]) -> pa.Table:
+    """Counts as one small table: rows keyed by domain, platform and mask, then rows keyed by
+    license."""
+    keyed = [None] * len(licenses)
+    return pa.concat_tables(
+        [
+            counts.append_column("license", pa.nulls(len(counts), pa.string()))
+            .append_column("is_license", pa.nulls(len(counts), pa.bool_()).fill_null(False))
+            .select(_COUNTS_SCHEMA.names)
+            .cast(_COUNTS_SCHEMA),
+            pa.table(
+                {
+                    "domain": pa.array(keyed, pa.string()),
+                    "platform": pa.array(keyed, pa.string()),
+                    "mask": pa.array(keyed, pa.int64()),
+                    "license": pa.array(list(licenses), pa.string()),
+                    "rows": pa.array(list(licenses.values()), pa.int64()),
+                    "is_license": pa.array([True] * len(licenses), pa.bool_()),
+                },
+                schema=_COUNTS_SCHEMA,
+            ),
+        ]
     )
 
 
-def merge_counts(tables: Iterable[pa.Table]) -> tuple[Counts, Counter[str | None]]:
-    counts: Counts = Counter()
+def merge_counts(tables: Iterable[pa.Table]) -> tuple[pa.Table, Counter[str | None]]:
+    merged = pa.concat_tables([_COUNTS_SCHEMA.empty_table(), *tables])
+    is_license = merged.column("is_license")
+    counts = merged.filter(pc.invert(is_license)).select(_COUNT_COLUMNS)
     licenses: Counter[str | None] = Counter()
-    for table in tables:
-        for row in table.to_pylist():
-            if row["is_license"]:
-                licenses[row["license"]] += row["rows"]
-            else:
-                counts[(row["domain"], row["platform"], row["mask"])] += row["rows"]
+    for row in merged.filter(is_license).to_pylist():
+        licenses[row["license"]] += row["rows"]
     return counts, licenses
 
 
@@ -188,13 +236,13 @@ def scan_on_ray(
         for target, allowed in ((options.write_allowed, True), (options.write_blocked, False))
         if target is not None
     ]
-    counts: Counts = Counter()
+    counts: list[pa.Table] = [_COUNTS.empty_table()]
     licenses: Counter[str | None] = Counter()
     try:
         for item in annotate(ds, annotator).iter_batches(batch_format="pyarrow"):
             batch: pa.Table = item
             found, found_licenses = counts_of_annotated(batch, source.license_column)
-            counts.update(found)
+            counts.append(found)
             licenses.update(found_licenses)
             if sinks:
                 blocked = pc.is_in(batch.column("auditor_verdict"), pa.array(excluded))
@@ -212,4 +260,10 @@ def scan_on_ray(
         sink.commit()
     classifier = classifier_for(options, method, path)
     settings = settings_for(options, source, method)
-    return build_report(counts, licenses, classifier, settings, classifier.snapshots)
+    return build_report(
+        pa.concat_tables(counts),
+        licenses,
+        classifier,
+        settings,
+        classifier.snapshots,
+    )

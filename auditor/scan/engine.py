@@ -1,8 +1,10 @@
 """The local engine: stream a manifest through the classifier, tally it, split it, report.
 
 Batches are read one at a time; the vectorized half of classification (cutting out authorities,
-dictionary encoding) runs in worker threads, ahead of the Python half on the calling thread, with
-at most a few batches in flight, so peak memory does not grow with the number of rows.
+dictionary encoding, counting rows per distinct value) runs in worker threads, ahead of the half
+that judges distinct values on the calling thread, with at most a few batches in flight, so peak
+memory does not grow with the number of rows. The knowledge base loads while the first batches
+are read.
 """
 
 from __future__ import annotations
@@ -72,9 +74,13 @@ def scan(
     source: Source, options: ScanOptions, progress: Callable[[int], None] | None = None
 ) -> ScanReport:
     """Scan ``source``; write the allowed and blocked rows if asked; return the report."""
+    return _scan(source, options, progress)
+
+
+def _scan(
+    source: Source, options: ScanOptions, progress: Callable[[int], None] | None
+) -> ScanReport:
     method = options.method or source.default_method
-    classifier = classifier_for(options, method, str(source.path))
-    excluded = classifier.excluded_bits(options.fail_on)
     tally = Tally()
     sinks = [
         (Sink(path, source), allowed)
@@ -83,11 +89,15 @@ def scan(
     ]
     pending: deque[tuple[Chunk, Future[Prepared]]] = deque()
 
-    def handle(chunk: Chunk, prepared: Future[Prepared]) -> None:
-        found = classifier.finish(prepared.result(), chunk.invalid)
+    def handle(classifier: Classifier, chunk: Chunk, prepared: Future[Prepared]) -> None:
+        found = classifier.finish(prepared.result(), rows=bool(sinks))
         tally.add(found)
         if sinks:
-            blocked = pc.not_equal(pc.bit_wise_and(found.mask, excluded), 0)
+            assert found.host is not None
+            slot = pc.add(found.license, 1) if found.license is not None else None
+            excluded = classifier.excluded_bits(options.fail_on)
+            mask = classifier.masks(found.host, slot)
+            blocked = pc.not_equal(pc.bit_wise_and(mask, excluded), 0)
             for sink, allowed in sinks:
                 sink.write(chunk, pc.invert(blocked) if allowed else blocked)
         if progress is not None:
@@ -95,12 +105,18 @@ def scan(
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.threads)) as pool:
-            for chunk in source.chunks(full=bool(sinks)):
-                pending.append((chunk, pool.submit(prepare, chunk.urls, chunk.licenses)))
-                if len(pending) > _IN_FLIGHT:
-                    handle(*pending.popleft())
+            # The knowledge base loads while the first batches are read and prepared.
+            with ThreadPoolExecutor(max_workers=1) as setup:
+                building = setup.submit(classifier_for, options, method, str(source.path))
+                for chunk in source.chunks(full=bool(sinks)):
+                    pending.append(
+                        (chunk, pool.submit(prepare, chunk.urls, chunk.licenses, chunk.invalid))
+                    )
+                    if len(pending) > _IN_FLIGHT:
+                        handle(building.result(), *pending.popleft())
+                classifier = building.result()
             while pending:
-                handle(*pending.popleft())
+                handle(classifier, *pending.popleft())
     except BaseException:
         for sink, _ in sinks:
             sink.abort()

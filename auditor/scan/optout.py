@@ -23,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyarrow as pa  # type: ignore[import-untyped]
 from protego import Protego
 
 _PATH_RULE = re.compile(r"^\s*(?:allow|disallow)\s*:\s*([^#\s]*)", re.IGNORECASE | re.MULTILINE)
@@ -139,6 +140,15 @@ class Snapshots:
         self.root = root
         self.tokens = tokens
         self._hosts: dict[str, HostSignals | None] = {}
+        self._folders: pa.Array | None = None
+
+    def folders(self) -> pa.Array:
+        """The folder names in the directory, lowercase: every host with a folder is among them
+        (a superset on a case-insensitive file system), so other hosts need no look-up."""
+        if self._folders is None:
+            names = (p.name.lower() for p in self.root.iterdir()) if self.root.is_dir() else ()
+            self._folders = pa.array(sorted(set(names)), pa.string())
+        return self._folders
 
     def for_host(self, host: str) -> HostSignals | None:
         if host in self._hosts:

@@ -8,14 +8,22 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditor.policy import Severity
-from auditor.scan.classify import INVALID_BITS, Classifier, Invalid, Verdict, bit, rules_of
+from auditor.scan.classify import (
+    INVALID_BITS,
+    Classifier,
+    Invalid,
+    Verdict,
+    bit,
+    rules_of,
+)
 from auditor.scan.optout import Snapshots
-from auditor.scan.tally import Counts
 from auditor.version import __version__
 
 _SHARE_DIGITS = 6
@@ -136,20 +144,26 @@ class Settings(Frozen):
 
 
 def build_report(
-    counts: Counts,
+    counts: pa.Table,
     license_rows: Mapping[str | None, int],
     classifier: Classifier,
     settings: Settings,
     snapshots: Snapshots | None = None,
 ) -> ScanReport:
-    rows = sum(counts.values())
+    """The report of row counts by ``domain``, ``platform`` (id or null), ``mask`` and ``rows``
+    (a key may come more than once: its rows add up). The domain and platform columns may be
+    dictionary-encoded, with each value once in the dictionary.
+
+    The counts are aggregated with Arrow; only the distinct masks, the listed domains and the
+    platforms are turned into Python values.
+    """
+    rows = pc.sum(counts.column("rows")).as_py() or 0
     excluded = classifier.excluded_bits(settings.fail_on)
     invalid: Counter[str] = Counter()
     verdicts: Counter[Verdict] = Counter()
     rules: Counter[str] = Counter()
     blocked = 0
-    per_group: dict[tuple[str, str | None], Counter[int]] = {}
-    for (domain, platform, mask), n in counts.items():
+    for mask, n in _pairs(counts.group_by("mask").aggregate([("rows", "sum")]), "mask"):
         verdicts[classifier.verdict(mask)] += n
         for rule in rules_of(mask):
             if rule.startswith("invalid-"):
@@ -158,8 +172,8 @@ def build_report(
                 rules[rule] += n
         if mask & excluded:
             blocked += n
-        if not mask & INVALID_BITS:
-            per_group.setdefault((domain, platform), Counter())[mask] += n
+    valid = _Keyed(counts.filter(pc.equal(pc.bit_wise_and(counts.column("mask"), INVALID_BITS), 0)))
+    by_domain = valid.by_domain()
     share = _share(blocked, rows)
     notes = [
         "Opt-out signals were read from local snapshots only."
@@ -189,11 +203,11 @@ def build_report(
         blocked_share=share,
         max_blocked_share=settings.max_blocked_share,
         gate="fail" if blocked and share > settings.max_blocked_share else "pass",
-        domains_total=len({domain for domain, _ in per_group}),
-        domains=_domains(per_group, classifier, rows, settings.max_domains),
+        domains_total=len(by_domain),
+        domains=_domains(valid, classifier, rows, settings.max_domains),
         top_domains_fraction=settings.top_fraction,
-        top_domains=_top_domains(per_group, rows, settings.top_fraction),
-        platforms=_platforms(per_group, classifier, rows),
+        top_domains=_top_domains(by_domain, rows, settings.top_fraction),
+        platforms=_platforms(valid, classifier, rows),
         licenses=_licenses(license_rows, classifier),
         optout_snapshots=tuple(
             SnapshotEvidence(
@@ -206,6 +220,101 @@ def build_report(
             for file in host.files
         ),
     )
+
+
+def _pairs(table: pa.Table, key: str) -> list[tuple[Any, int]]:
+    """The (key, rows) pairs of a table aggregated by ``key``."""
+    keys = table.column(key).to_pylist()
+    return list(zip(keys, table.column("rows_sum").to_pylist(), strict=True))
+
+
+class _Keyed:
+    """Counts with the domain and platform of each row as an index into their distinct values,
+    and a ``group`` key for the pair, so that they are aggregated by integer keys; names are
+    taken for ranking only."""
+
+    def __init__(self, counts: pa.Table) -> None:
+        domain, self.domains = _codes(counts.column("domain"))
+        platform, self.platforms = _codes(counts.column("platform"))
+        self._width = len(self.platforms) + 1
+        group = pc.add(
+            pc.multiply(domain.cast(pa.int64()), self._width),
+            pc.fill_null(pc.add(platform.cast(pa.int64()), 1), 0),
+        )
+        self.table = pa.table(
+            {
+                "domain": domain,
+                "platform": platform,  # null for none
+                "group": group,
+                "mask": counts.column("mask"),
+                "rows": counts.column("rows"),
+            }
+        )
+
+    def by_domain(self) -> pa.Table:
+        """Rows by domain (``domain``: the name), in no particular order."""
+        summed = self.table.group_by("domain").aggregate([("rows", "sum")])
+        return _named(summed, "domain", self.domains)
+
+    def by_platform(self) -> pa.Table:
+        """Rows by platform (``platform``: the id; none left out), in no particular order."""
+        seen = self.table.filter(pc.is_valid(self.table.column("platform")))
+        summed = seen.group_by("platform").aggregate([("rows", "sum")])
+        return _named(summed, "platform", self.platforms)
+
+    def by_group(self) -> pa.Table:
+        """Rows by (domain, platform): the ``group`` key and the names, in no particular order."""
+        summed = self.table.group_by("group").aggregate([("rows", "sum")])
+        group = summed.column("group")
+        domain = pc.divide(group, self._width)
+        platform = pc.subtract(pc.subtract(group, pc.multiply(domain, self._width)), 1)
+        platform = pc.if_else(pc.less(platform, 0), None, platform)
+        return summed.append_column("domain", pc.take(self.domains, domain)).append_column(
+            "platform", pc.take(self.platforms, platform)
+        )
+
+    def masks_of(self, groups: pa.Array) -> dict[int, list[tuple[int, int]]]:
+        """The (mask, rows) pairs of each of ``groups``."""
+        picked = self.table.filter(pc.is_in(self.table.column("group"), groups))
+        out: dict[int, list[tuple[int, int]]] = {}
+        for group, mask, n in zip(
+            picked.column("group").to_pylist(),
+            picked.column("mask").to_pylist(),
+            picked.column("rows").to_pylist(),
+            strict=True,
+        ):
+            out.setdefault(group, []).append((mask, n))
+        return out
+
+
+def _named(table: pa.Table, column: str, names: pa.Array) -> pa.Table:
+    """``table`` with the indices in ``column`` replaced by the names they stand for."""
+    at = table.schema.get_field_index(column)
+    return table.set_column(at, column, pc.take(names, table.column(column)))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """Each value's index (int32; null for null) into the distinct values (a dictionary-encoded
+    column is taken as it is: its dictionary must hold each value once)."""
+    array = column.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    return array.indices.cast(pa.int32()), array.dictionary
+
+
+def _ranked(table: pa.Table, names: list[str], limit: int | None) -> pa.Table:
+    """The ``limit`` largest rows (all when None) by ``rows_sum``, then by ``names`` (a null name
+    as an empty one), for a deterministic order."""
+    if limit is not None and limit < len(table):
+        # Only rows with at least as many rows as the limit-th largest can be among them.
+        sizes = table.column("rows_sum")
+        top = pc.take(sizes, pc.select_k_unstable(sizes, limit, [("rows_sum", "descending")]))
+        table = table.filter(pc.greater_equal(sizes, pc.min(top)))
+    keys = [pc.fill_null(table.column(name), "") for name in names]
+    order = pa.table([table.column("rows_sum"), *keys], names=["rows_sum", *names])
+    sort_keys = [("rows_sum", "descending"), *((name, "ascending") for name in names)]
+    ranked = table.take(pc.sort_indices(order, sort_keys))
+    return ranked if limit is None else ranked.slice(0, limit)
 
 
 def _share(part: int, whole: int) -> float:
@@ -224,28 +333,24 @@ _VERDICT_RANK = {Verdict.ALLOWED: 0, Verdict.REVIEW: 1, Verdict.BLOCKED: 2, Verd
 
 
 def _domains(
-    per_group: Mapping[tuple[str, str | None], Counter[int]],
-    classifier: Classifier,
-    rows: int,
-    limit: int,
+    valid: _Keyed, classifier: Classifier, rows: int, limit: int
 ) -> tuple[DomainRows, ...]:
     """The ``limit`` largest (domain, platform) aggregates (all when 0), by rows then name."""
-    sizes = sorted(
-        ((sum(masks.values()), key) for key, masks in per_group.items()),
-        key=lambda item: (-item[0], item[1][0], item[1][1] or ""),
-    )
+    ranked = _ranked(valid.by_group(), ["domain", "platform"], limit or None)
+    masks = valid.masks_of(ranked.column("group"))
     out = []
-    for total, (domain, platform) in sizes[: limit or None]:
+    for group in ranked.to_pylist():
         verdicts: Counter[Verdict] = Counter()
         reasons: Counter[str] = Counter()
-        for mask, n in per_group[(domain, platform)].items():
+        for mask, n in masks[group["group"]]:
             verdicts[classifier.verdict(mask)] += n
             for rule in rules_of(mask):
                 reasons[rule] += n
+        total = group["rows_sum"]
         out.append(
             DomainRows(
-                domain=domain,
-                platform=platform,
+                domain=group["domain"],
+                platform=group["platform"],
                 rows=total,
                 share=_share(total, rows),
                 verdict=max(verdicts, key=_VERDICT_RANK.__getitem__),
@@ -259,32 +364,22 @@ def _domains(
     return tuple(out)
 
 
-def _top_domains(
-    per_group: Mapping[tuple[str, str | None], Counter[int]], rows: int, fraction: float
-) -> tuple[TopDomain, ...]:
+def _top_domains(by_domain: pa.Table, rows: int, fraction: float) -> tuple[TopDomain, ...]:
     """The top ``fraction`` of registered domains by rows (at least one), as the EU template's
     "top 10% of all domain names by size of content scraped", with rows standing for size."""
-    by_domain: Counter[str] = Counter()
-    for (domain, _), masks in per_group.items():
-        by_domain[domain] += sum(masks.values())
-    ranked = sorted(by_domain.items(), key=lambda item: (-item[1], item[0]))
-    keep = math.ceil(len(ranked) * fraction) if ranked else 0
+    keep = math.ceil(len(by_domain) * fraction) if len(by_domain) else 0
+    ranked = _pairs(_ranked(by_domain, ["domain"], keep), "domain")
     return tuple(
         TopDomain(rank=i + 1, domain=domain, rows=n, share=_share(n, rows))
-        for i, (domain, n) in enumerate(ranked[:keep])
+        for i, (domain, n) in enumerate(ranked)
     )
 
 
-def _platforms(
-    per_group: Mapping[tuple[str, str | None], Counter[int]], classifier: Classifier, rows: int
-) -> tuple[PlatformRows, ...]:
-    by_platform: Counter[str] = Counter()
-    for (_, platform), masks in per_group.items():
-        if platform is not None:
-            by_platform[platform] += sum(masks.values())
+def _platforms(valid: _Keyed, classifier: Classifier, rows: int) -> tuple[PlatformRows, ...]:
+    by_platform = valid.by_platform()
     known = {p.id: p for p in classifier.kb.platforms}
     out = []
-    for platform_id, n in sorted(by_platform.items(), key=lambda item: (-item[1], item[0])):
+    for platform_id, n in _pairs(_ranked(by_platform, ["platform"], None), "platform"):
         terms = known[platform_id]
         findings = classifier.platform_terms(terms)
         out.append(

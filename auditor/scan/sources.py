@@ -26,7 +26,10 @@ from auditor.errors import InputError
 from auditor.scan.classify import Invalid, invalid_bit
 from auditor.scan.formats import InputFormat
 
-BATCH_ROWS = 1 << 20
+# Rows per batch. Measured with benchmarks/bench_scan.py: a million spent much of its time on
+# fresh memory (every batch allocates its arrays again), smaller batches repeat the per-batch
+# work (looking the batch's distinct hosts up among those already judged) too often.
+BATCH_ROWS = 1 << 19
 _JSONL_BLOCK = 1 << 24  # bytes of JSON lines parsed at once
 _INFO_FILES_PER_BATCH = 4096
 
@@ -171,14 +174,33 @@ class Source:
     # --- Parquet --------------------------------------------------------------------------
 
     def _parquet_chunks(self, full: bool) -> Iterator[Chunk]:
+        """Whole row groups (a few small ones together), or slices of a large one, so that no
+        batch is stitched from pieces. Only the URL and license columns are read unless
+        ``full``; the license column then stays dictionary-encoded, as it is stored."""
         columns = None if full else self._wanted()
+        reader = self._parquet if full else self._narrow_parquet()
+        metadata = self._parquet.metadata
         try:
-            for batch in self._parquet.iter_batches(
-                batch_size=self.batch_rows, columns=columns, use_threads=True
+            for groups in _row_group_batches(
+                [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)],
+                self.batch_rows,
             ):
-                yield self._chunk(pa.Table.from_batches([batch]))
+                if len(groups) > 1 or metadata.row_group(groups[0]).num_rows <= self.batch_rows:
+                    yield self._chunk(reader.read_row_groups(groups, columns=columns))
+                    continue
+                for batch in reader.iter_batches(
+                    batch_size=self.batch_rows, row_groups=groups, columns=columns
+                ):
+                    yield self._chunk(pa.Table.from_batches([batch]))
         except pa.ArrowException as exc:
             raise InputError(self.path, f"cannot read the Parquet data: {exc}") from exc
+
+    def _narrow_parquet(self) -> pq.ParquetFile:
+        schema = self._parquet.schema_arrow
+        name = self.license_column
+        if name is None or not pa.types.is_string(schema.field(name).type):
+            return self._parquet
+        return pq.ParquetFile(self.path, read_dictionary=[name])
 
     def _wanted(self) -> list[str]:
         return [self.url_column, *([self.license_column] if self.license_column else [])]
@@ -386,6 +408,20 @@ def _archive_chunk(lines: list[bytes]) -> Chunk:
     )
 
 
+def _row_group_batches(sizes: list[int], batch_rows: int) -> Iterator[list[int]]:
+    """Consecutive row groups with at most ``batch_rows`` rows together (or one larger group)."""
+    group: list[int] = []
+    rows = 0
+    for index, size in enumerate(sizes):
+        if group and rows + size > batch_rows:
+            yield group
+            group, rows = [], 0
+        group.append(index)
+        rows += size
+    if group:
+        yield group
+
+
 def _bad_lines(lines: list[str]) -> Chunk:
     """CSV records the parser could not split into the header's columns (kept as raw text)."""
     urls = pa.nulls(len(lines), pa.string())
@@ -420,8 +456,11 @@ def _columns(table: pa.Table, names: list[str]) -> tuple[pa.Array, pa.Array | No
 
 
 def _text(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array | None]:
-    """A column as UTF-8 strings, and which rows were not valid UTF-8 (None: all were)."""
+    """A column as UTF-8 strings, and which rows were not valid UTF-8 (None: all were).
+    Dictionary-encoded strings stay encoded."""
     array = column.combine_chunks()
+    if pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type):
+        return array, None
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         return array.cast(pa.string()), None
     if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
