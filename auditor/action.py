@@ -25,7 +25,6 @@ from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict
 
-from auditor.cli import EXIT_FAIL, EXIT_INPUT, EXIT_PASS
 from auditor.engine import audit
 from auditor.errors import AuditorError, InputError
 from auditor.output import write_atomically
@@ -34,7 +33,7 @@ from auditor.render.json import render_json
 from auditor.render.markdown import render_input_error, render_markdown
 from auditor.render.sarif import locate, render_sarif, repository_path
 from auditor.render.table import summary_line
-from auditor.report import Report
+from auditor.report import ExitCode, Report
 
 # GitHub shows at most this many annotations of each kind per step.
 ANNOTATION_LIMIT = 10
@@ -191,7 +190,7 @@ def run(env: Mapping[str, str], out: TextIO) -> int:
     for line in finding_annotations(report, root):
         out.write(line + "\n")
     out.write(_one_line(summary_line(report)) + "\n")
-    return EXIT_PASS if report.passed else EXIT_FAIL
+    return ExitCode.PASS if report.passed else ExitCode.FAIL
 
 
 def _write(path: Path, text: str) -> None:
@@ -206,7 +205,7 @@ def _input_failure(
         _append(summary_file, render_input_error(message))
     if output_file:
         _append(output_file, outputs({"verdict": "error", "sarif": "", "markdown": "", "json": ""}))
-    return EXIT_INPUT
+    return ExitCode.INPUT
 
 
 def finding_annotations(report: Report, root: Path) -> list[str]:

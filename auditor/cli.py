@@ -6,7 +6,6 @@ error. The report goes to stdout (or --output); the one-line summary and all mes
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 import traceback
@@ -24,19 +23,19 @@ from auditor.engine import audit
 from auditor.errors import AuditorError
 from auditor.manifest import json_schema
 from auditor.output import write_atomically
-from auditor.policy import Severity, builtin_policies
+from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
-from auditor.render import OutputFormat
+from auditor.render import OutputFormat, table_text
 from auditor.render.json import render_json
 from auditor.render.markdown import render_markdown
 from auditor.render.sarif import render_sarif
 from auditor.render.table import render_table, summary_line
-from auditor.report import Report
+from auditor.report import ExitCode, Report
 from auditor.rulebook import load_rulebook
 from auditor.scan.command import scan as scan_command
 from auditor.version import __version__
 
-EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+EXIT_PASS, EXIT_FAIL, EXIT_INPUT = ExitCode.PASS, ExitCode.FAIL, ExitCode.INPUT
 EXPLAIN_ROWS = 12
 
 EXIT_CODES_HELP = (
@@ -62,11 +61,6 @@ class ExplainFormat(StrEnum):
     JSON = "json"
 
 
-class FailOn(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
@@ -89,9 +83,7 @@ def _render(report: Report, fmt: OutputFormat, *, to_file: bool) -> str | None:
             return render_markdown(report)
         case OutputFormat.TABLE:
             if to_file:
-                buffer = io.StringIO()
-                render_table(report, Console(file=buffer, width=120, no_color=True, markup=False))
-                return buffer.getvalue()
+                return table_text(lambda console: render_table(report, console))
             render_table(report, Console(highlight=False, markup=False))
             return None
 

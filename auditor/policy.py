@@ -27,6 +27,13 @@ class Severity(StrEnum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
+class FailOn(StrEnum):
+    """The lowest severity that fails the gate (a command-line choice)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
 class Level(StrEnum):
     """A severity as a policy sets it: one of the severities, or ``off``."""
 

@@ -9,7 +9,7 @@ is renamed or removed without a major one.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,14 @@ SCHEMA_VERSION = "1.0"
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ExitCode(IntEnum):
+    """The gate's exit codes, the same for every command: 0 pass, 1 findings, 2 input error."""
+
+    PASS = 0
+    FAIL = 1
+    INPUT = 2
 
 
 class Verdict(StrEnum):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from enum import StrEnum
+
+from rich.console import Console
 
 
 class OutputFormat(StrEnum):
@@ -10,3 +14,10 @@ class OutputFormat(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+
+
+def table_text(draw: Callable[[Console], None]) -> str:
+    """What ``draw`` prints on a console, as plain text for a file (no colour, 120 columns)."""
+    buffer = io.StringIO()
+    draw(Console(file=buffer, width=120, no_color=True, markup=False))
+    return buffer.getvalue()

@@ -6,7 +6,6 @@ blocked rows exceed ``--max-blocked-share``, 2 usage or input error.
 
 from __future__ import annotations
 
-import io
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -27,7 +26,9 @@ from rich.progress import (
 )
 
 from auditor.errors import AuditorError, InputError
-from auditor.policy import Severity, builtin_policies
+from auditor.policy import FailOn, Severity, builtin_policies
+from auditor.render import table_text
+from auditor.report import ExitCode
 from auditor.scan.formats import InputFormat
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from auditor.scan.report import ScanReport
     from auditor.scan.sources import Source
 
-EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+EXIT_PASS, EXIT_FAIL, EXIT_INPUT = ExitCode.PASS, ExitCode.FAIL, ExitCode.INPUT
 
 
 class ScanFormat(StrEnum):
@@ -46,11 +47,6 @@ class ScanFormat(StrEnum):
 class Engine(StrEnum):
     LOCAL = "local"
     RAY = "ray"
-
-
-class FailOn(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
 
 
 def scan(
@@ -224,9 +220,7 @@ def _render(report: ScanReport, fmt: ScanFormat, *, to_file: bool) -> str | None
             return render_json(report)
         case ScanFormat.TABLE:
             if to_file:
-                buffer = io.StringIO()
-                render_table(report, Console(file=buffer, width=120, no_color=True, markup=False))
-                return buffer.getvalue()
+                return table_text(lambda console: render_table(report, console))
             render_table(report, Console(highlight=False, markup=False))
             return None
 
