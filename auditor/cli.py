@@ -22,6 +22,7 @@ from rich.text import Text
 from auditor.engine import audit
 from auditor.errors import AuditorError
 from auditor.manifest import json_schema
+from auditor.options import DebugOption, OutputOption, PolicyOption
 from auditor.output import write_atomically
 from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
@@ -94,24 +95,14 @@ def check(
         list[Path],
         typer.Argument(help="Manifest files to audit (YAML or JSON).", show_default=False),
     ],
-    policy: Annotated[
-        str,
-        typer.Option(
-            "--policy",
-            "-p",
-            help=f"Built-in policy ({', '.join(builtin_policies())}) or a policy YAML file.",
-        ),
-    ] = "commercial",
+    policy: PolicyOption = "commercial",
     waivers: Annotated[
         Path | None, typer.Option("--waivers", "-w", help="YAML file of accepted exceptions.")
     ] = None,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Report format.")
     ] = OutputFormat.TABLE,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the report to this file (atomically)."),
-    ] = None,
+    output: OutputOption = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Lowest severity that fails the gate.")
     ] = FailOn.ERROR,
@@ -141,7 +132,7 @@ def check(
             help="Let local dataset references point outside the manifest's folder.",
         ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Audit manifests and gate on the findings.
 

@@ -28,6 +28,7 @@ from auditor.model import Dataset, Fact, Location
 
 if TYPE_CHECKING:
     from spdx_tools.spdx.model.document import Document as SpdxDocument
+    from spdx_tools.spdx.model.package import Package as SpdxPackage
 
 FORMAT = "spdx2"
 
@@ -160,20 +161,22 @@ Relationship = tuple[str, str, str, PathKey]
 Extracted = dict[str, list[tuple[str, str, PathKey]]]  # LicenseRef -> (origin, text, key)
 
 
+def _package(p: SpdxPackage) -> _Package:
+    """The facts the reader keeps of an spdx-tools package."""
+    return _Package(
+        spdx_id=p.spdx_id,
+        name=p.name,
+        declared=_rendered(p.license_declared),
+        concluded=_rendered(p.license_concluded),
+        comment=p.license_comment,
+        source=_location(p.download_location, p.homepage),
+    )
+
+
 def _from_model(
     parsed: SpdxDocument,
 ) -> tuple[str | None, list[_Package], list[Relationship], Extracted]:
-    packages = [
-        _Package(
-            spdx_id=p.spdx_id,
-            name=p.name,
-            declared=_rendered(p.license_declared),
-            concluded=_rendered(p.license_concluded),
-            comment=p.license_comment,
-            source=_location(p.download_location, p.homepage),
-        )
-        for p in parsed.packages
-    ]
+    packages = [_package(p) for p in parsed.packages]
     relationships: list[Relationship] = [
         (element, kind, related, ("relationships", f"{element} {kind} {related}"))
         for r in parsed.relationships
@@ -221,16 +224,7 @@ def _from_dict(
                 )
             )
             continue
-        packages.append(
-            _Package(
-                spdx_id=p.spdx_id,
-                name=p.name,
-                declared=_rendered(p.license_declared),
-                concluded=_rendered(p.license_concluded),
-                comment=p.license_comment,
-                source=_location(p.download_location, p.homepage),
-            )
-        )
+        packages.append(_package(p))
     relationships: list[Relationship] = [
         (
             str(r.get("spdxElementId")),

@@ -26,7 +26,8 @@ from rich.progress import (
 )
 
 from auditor.errors import AuditorError, InputError
-from auditor.policy import FailOn, Severity, builtin_policies
+from auditor.options import DebugOption, OutputOption, PolicyOption
+from auditor.policy import FailOn, Severity
 from auditor.render import table_text
 from auditor.report import ExitCode
 from auditor.scan.formats import InputFormat
@@ -71,14 +72,7 @@ def scan(
             show_default=False,
         ),
     ] = None,
-    policy: Annotated[
-        str,
-        typer.Option(
-            "--policy",
-            "-p",
-            help=f"Built-in policy ({', '.join(builtin_policies())}) or a policy YAML file.",
-        ),
-    ] = "commercial",
+    policy: PolicyOption = "commercial",
     method: Annotated[
         str | None,
         typer.Option(
@@ -106,10 +100,7 @@ def scan(
     fmt: Annotated[
         ScanFormat, typer.Option("--format", "-f", help="Report format.")
     ] = ScanFormat.TABLE,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the report to this file (atomically)."),
-    ] = None,
+    output: OutputOption = None,
     write_allowed: Annotated[
         Path | None,
         typer.Option("--write-allowed", help="Write the allowed rows here, in the input's format."),
@@ -146,7 +137,7 @@ def scan(
     engine: Annotated[
         Engine, typer.Option("--engine", help="Run locally, or on Ray Data (pip install ray).")
     ] = Engine.LOCAL,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Audit every row of a record-level manifest (URLs, per-row licenses) and split it."""
     # pyarrow and the scan engine load here, not when the CLI starts.
