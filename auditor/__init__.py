@@ -10,9 +10,29 @@ The result informs legal review; it is not legal advice.
 
 from __future__ import annotations
 
-from auditor.api import GateFailed, audit, gate
+from typing import TYPE_CHECKING, Any
+
 from auditor.errors import AuditorError, InputError
-from auditor.report import Report
 from auditor.version import __version__
 
+if TYPE_CHECKING:
+    from auditor.api import GateFailed, audit, gate
+    from auditor.report import Report
+
 __all__ = ["AuditorError", "GateFailed", "InputError", "Report", "__version__", "audit", "gate"]
+
+# The API loads on first use, so that `auditor scan` and other subpackages do not pay for the
+# manifest readers they never call.
+_LAZY = {"GateFailed": "auditor.api", "audit": "auditor.api", "gate": "auditor.api"}
+_LAZY["Report"] = "auditor.report"
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'auditor' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

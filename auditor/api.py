@@ -52,6 +52,7 @@ def _gating(run: Callable[P, Report]) -> Callable[P, Report]:
         "Audit like :func:`audit`; return the report if the gate passes, raise "
         ":class:`GateFailed` carrying it otherwise."
     )
+    gate.__name__ = gate.__qualname__ = "gate"  # wraps() copied the audit's name
     return gate
 
 

@@ -83,6 +83,21 @@ def test_gate_raises_with_the_report() -> None:
     assert "gate failed under policy 'commercial'" in str(caught.value)
 
 
+def test_package_api_loads_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, auditor.scan.engine; lazy = 'auditor.readers' not in sys.modules; "
+        "g = auditor.gate; print(lazy, 'auditor.readers' in sys.modules, g.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "gate"]
+    assert auditor.Report is Report
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        auditor.nope  # noqa: B018
+
+
 def test_gate_raises_input_error_on_bad_manifest() -> None:
     with pytest.raises(auditor.InputError) as caught:
         auditor.gate(fixture_path("manifest.unknown-key.yaml"))

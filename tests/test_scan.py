@@ -344,6 +344,17 @@ def test_hosts_and_registered_domains() -> None:
         assert parse_authority(bad) is None
 
 
+def test_suffix_rules_are_the_ascii_rules_of_the_bundled_list() -> None:
+    from publicsuffixlist import PublicSuffixList
+
+    from auditor.scan.hosts import _psl_rules
+
+    rules = list(_psl_rules())
+    assert len(rules) > 5000 and all(rule.isascii() for rule in rules)
+    listed = PublicSuffixList()._publicsuffix
+    assert set(rules) == {rule for rule in listed if rule.isascii()}
+
+
 WEIRD_URLS = [
     "https://www.example.com/a",
     "http://a.example.org",
@@ -540,3 +551,44 @@ def test_annotate_adds_readable_columns() -> None:
     assert out.column("auditor_platform").to_pylist() == ["youtube", None]
     assert out.column("auditor_rules").to_pylist()[1] == "invalid-no-url"
     assert rules_of(0) == ()
+
+
+def test_hosts_ending_at_a_query_fragment_or_backslash_are_judged_as_the_host() -> None:
+    from auditor.policy import load_policy
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    urls = [
+        "https://www.youtube.com?v=x",
+        "https://www.youtube.com/watch",
+        "https://cdn.example.com#top/x",
+        "http://a.example.org\\p/q",
+        "https://cdn.example.com/?q",
+    ]
+    # Two batches: the second meets the authorities of the first, cut or not, again.
+    for batch in (urls, list(reversed(urls))):
+        out = classifier.annotate(pa.table({"url": batch}))
+        domains = dict(zip(batch, out.column("auditor_domain").to_pylist(), strict=True))
+        platforms = dict(zip(batch, out.column("auditor_platform").to_pylist(), strict=True))
+        assert domains == {
+            urls[0]: "youtube.com",
+            urls[1]: "youtube.com",
+            urls[2]: "example.com",
+            urls[3]: "example.org",
+            urls[4]: "example.com",
+        }
+        assert [platforms[u] for u in urls] == ["youtube", "youtube", None, None, None]
+
+
+def test_scan_leaves_the_garbage_collector_as_it_found_it(mixed: Path) -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    report = scan(Source(mixed, InputFormat.PARQUET), ScanOptions())
+    assert report.rows and gc.get_freeze_count() == 0
+    gc.freeze()  # a caller's own frozen objects stay frozen
+    try:
+        frozen = gc.get_freeze_count()
+        assert scan(Source(mixed, InputFormat.PARQUET), ScanOptions()) == report
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

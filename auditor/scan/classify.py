@@ -20,6 +20,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
@@ -31,6 +32,7 @@ from auditor.policy import Policy, Severity
 from auditor.report import Finding
 from auditor.resolver import resolver_for
 from auditor.rulebook import Rule
+from auditor.scan.arrays import contiguous
 from auditor.scan.hosts import PlatformIndex, cut_authorities, judge_hosts, warm_up
 from auditor.scan.optout import HostSignals, Signal, Snapshots
 
@@ -115,7 +117,7 @@ class Prepared:
     """
 
     urls: pa.Array
-    authorities: pa.Array  # string: the entries' distinct authorities (null: none)
+    authorities: pa.Array  # string: the entries' distinct authorities, uncut (null: none)
     bad: tuple[int, ...]  # invalid bits of the entries after the authorities
     entries: pa.Array  # int32 per row: an index into authorities, then bad
     licenses: pa.Array | None  # string: the distinct license values; None without a column
@@ -129,7 +131,7 @@ def prepare(
 ) -> Prepared:
     """``invalid`` (int64 bits, 0 for a good row) comes from the reader."""
     urls = _string(urls)
-    found, web = cut_authorities(urls)
+    found, web = cut_authorities(urls, exact=False)  # judge_hosts cuts new ones exactly
     entries = found.indices
     bad: tuple[int, ...] = ()
     bits = _bad_bits(urls, invalid, empty=not web)
@@ -140,29 +142,33 @@ def prepare(
         entries = pc.if_else(is_bad, at, entries).cast(pa.int32())
     values = license_rows = None
     pairs = entries
+    width = len(found.dictionary) + len(bad)
     if licenses is not None:
         values, license_rows = _distinct_values(licenses)
-        width = (len(found.dictionary) + len(bad)) * len(values)
+        width *= len(values)
         kind = pa.int32() if width < 1 << 31 else pa.int64()
         wide = pc.multiply(entries.cast(kind), pa.scalar(len(values), kind))
         pairs = pc.add(wide, license_rows.cast(kind))
-    counted = pc.value_counts(pairs)
     return Prepared(
-        urls,
-        found.dictionary,
-        bad,
-        entries,
-        values,
-        license_rows,
-        counted.field("values").cast(pa.int64()),
-        counted.field("counts"),
+        urls, found.dictionary, bad, entries, values, license_rows, *_counted(pairs, width)
     )
+
+
+def _counted(keys: pa.Array, width: int) -> tuple[pa.Array, pa.Array]:
+    """The distinct values of ``keys`` (integers in ``[0, width)``, no nulls) as int64, and the
+    number of times each occurs. A table of counts over the whole range is a single pass with no
+    hashing; for a range much wider than the keys, a hash table is smaller."""
+    if width <= max(4 * len(keys), 1 << 16):
+        tally = np.bincount(keys.to_numpy(), minlength=width)
+        seen = np.flatnonzero(tally)
+        return pa.array(seen, pa.int64()), pa.array(tally[seen], pa.int64())
+    counted = pc.value_counts(keys)
+    return counted.field("values").cast(pa.int64()), counted.field("counts")
 
 
 def _distinct_values(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
     """The distinct values (null among them) and each row's index into them (int32)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = contiguous(values)
     if not pa.types.is_dictionary(values.type):
         encoded = pc.dictionary_encode(_string(values), null_encoding="encode")
         return encoded.dictionary, encoded.indices
@@ -549,7 +555,7 @@ class Classifier:
         """
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         lic = table.column(license_column) if license_column else None
-        found = self.classify(table.column(url_column).combine_chunks(), _combined(lic), rows=True)
+        found = self.classify(contiguous(table.column(url_column)), _combined(lic), rows=True)
         assert found.host is not None
         slot = pc.add(found.license, 1) if found.license is not None else None
         mask = self.masks(found.host, slot)
@@ -573,12 +579,12 @@ def _optout_mask(signals: Iterable[Signal]) -> int:
 
 def _string(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Any string-like column as a plain ``string`` array (readers have checked the encoding)."""
-    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    array = contiguous(values)
     return array if pa.types.is_string(array.type) else array.cast(pa.string())
 
 
 def _combined(values: pa.ChunkedArray | None) -> pa.Array | None:
-    return values.combine_chunks() if values is not None else None
+    return contiguous(values) if values is not None else None
 
 
 def snapshots_for(root: Path | None, tokens: tuple[str, ...]) -> Snapshots | None:

@@ -29,6 +29,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from auditor.errors import InputError
 from auditor.policy import Severity
+from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Classifier, Verdict, bit
 from auditor.scan.engine import ScanOptions, classifier_for, settings_for
 from auditor.scan.formats import InputFormat
@@ -102,7 +103,7 @@ def counts_of_annotated(
     ``domain``, ``platform``, ``mask`` (``rows``), and by license value."""
     keys = ["auditor_domain", "auditor_platform", "auditor_rules"]
     grouped = table.group_by(keys).aggregate([([], "count_all")])
-    rules = pc.dictionary_encode(grouped.column("auditor_rules").combine_chunks())
+    rules = pc.dictionary_encode(contiguous(grouped.column("auditor_rules")))
     masks = [sum(bit(n) for n in r.split(",")) if r else 0 for r in rules.dictionary.to_pylist()]
     counts = pa.table(
         [
@@ -247,7 +248,7 @@ def scan_on_ray(
             if sinks:
                 blocked = pc.is_in(batch.column("auditor_verdict"), pa.array(excluded))
                 rows = batch.drop_columns(list(ANNOTATION_COLUMNS))
-                chunk = Chunk(rows, rows.column(source.url_column).combine_chunks(), None, None)
+                chunk = Chunk(rows, contiguous(rows.column(source.url_column)), None, None)
                 for sink, allowed in sinks:
                     sink.write(chunk, pc.invert(blocked) if allowed else blocked)
             if progress is not None:

@@ -9,9 +9,11 @@ are read.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,14 @@ def classifier_for(options: ScanOptions, method: str | None, source: str) -> Cla
     return Classifier(load_knowledge(), policy, method=method, snapshots=snapshots, source=source)
 
 
+def _settled(
+    settled: Callable[[], None], options: ScanOptions, method: str | None, source: str
+) -> Classifier:
+    classifier = classifier_for(options, method, source)
+    settled()
+    return classifier
+
+
 def settings_for(options: ScanOptions, source: Source, method: str | None) -> Settings:
     return Settings(
         input=str(source.path),
@@ -74,11 +84,32 @@ def scan(
     source: Source, options: ScanOptions, progress: Callable[[int], None] | None = None
 ) -> ScanReport:
     """Scan ``source``; write the allowed and blocked rows if asked; return the report."""
-    return _scan(source, options, progress)
+    with _long_lived_heap() as settled:
+        return _scan(source, options, progress, settled)
+
+
+@contextmanager
+def _long_lived_heap() -> Iterator[Callable[[], None]]:
+    """Leave the objects alive when the scan starts (modules, caches), and those alive when the
+    function it gives is called (the classifier, once built), out of the garbage collector's
+    full passes until the scan ends: each full pass would otherwise walk all of them again while
+    the scan allocates in bursts (batches, the report's entries). A caller's own frozen objects
+    stay frozen."""
+    if gc.get_freeze_count():
+        yield lambda: None
+        return
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
 
 
 def _scan(
-    source: Source, options: ScanOptions, progress: Callable[[int], None] | None
+    source: Source,
+    options: ScanOptions,
+    progress: Callable[[int], None] | None,
+    settled: Callable[[], None],
 ) -> ScanReport:
     method = options.method or source.default_method
     tally = Tally()
@@ -107,7 +138,7 @@ def _scan(
         with ThreadPoolExecutor(max_workers=max(1, options.threads)) as pool:
             # The knowledge base loads while the first batches are read and prepared.
             with ThreadPoolExecutor(max_workers=1) as setup:
-                building = setup.submit(classifier_for, options, method, str(source.path))
+                building = setup.submit(_settled, settled, options, method, str(source.path))
                 for chunk in source.chunks(full=bool(sinks)):
                     pending.append(
                         (chunk, pool.submit(prepare, chunk.urls, chunk.licenses, chunk.invalid))

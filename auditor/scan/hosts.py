@@ -15,13 +15,14 @@ import ipaddress
 import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-from publicsuffixlist import PublicSuffixList
+from publicsuffixlist import PSLFILE, PublicSuffixList
 
 from auditor.knowledge import KnowledgeBase, Platform
 
@@ -46,12 +47,16 @@ def authorities(urls: pa.Array) -> pa.DictionaryArray:
     return cut_authorities(urls).encoded
 
 
-def cut_authorities(urls: pa.Array) -> Authorities:
+def cut_authorities(urls: pa.Array, *, exact: bool = True) -> Authorities:
     """:func:`authorities`, and whether every URL is an ``https://`` or ``http://`` one.
 
     In those, nearly all URLs, the authority ends at the first ``/`` after the scheme, found in
     place (a third of the cost of matching ``AUTHORITY``, which the others go through); it is
     cut at ``?``, ``#`` or ``\\`` in the dictionary, once per distinct value.
+
+    ``cut_authorities(urls, exact=False)`` leaves that cut to :func:`judge_hosts`, which makes it
+    once per new authority, not once per batch: the dictionary then holds what follows the scheme
+    up to the first ``/``, and a ``?``, ``#`` or ``\\`` may still be in it.
     """
     https = pc.starts_with(urls, "https://")
     if urls.null_count:
@@ -63,11 +68,11 @@ def cut_authorities(urls: pa.Array) -> Authorities:
         if urls.null_count:
             http = pc.fill_null(http, False)
         plain = pc.sum(http).as_py() or 0
-    found, repeats = _encoded(_after_scheme(urls, https, http, secure, plain))
+    found, repeats = _encoded(_after_scheme(urls, https, http, secure, plain), exact=exact)
     if secure + plain == len(urls):
         return Authorities(_distinct(found) if repeats else found, True)
     web = pc.or_(https, http)
-    other, _ = _encoded(_matched(pc.filter(urls, pc.invert(web))))
+    other, _ = _encoded(_matched(pc.filter(urls, pc.invert(web))), exact=False)
     shifted = pc.add(other.indices, pa.scalar(len(found.dictionary), pa.int32()))
     merged = pa.DictionaryArray.from_arrays(
         pc.replace_with_mask(found.indices, pc.invert(web), shifted),
@@ -164,15 +169,21 @@ def _matched(urls: pa.Array) -> pa.Array:
     return pc.struct_field(found, [0])
 
 
-def _encoded(found: pa.Array) -> tuple[pa.DictionaryArray, bool]:
-    """``found`` dictionary-encoded, each value cut at ``?``, ``#`` or ``\\``, and whether any
-    was (values may then repeat)."""
+def _encoded(found: pa.Array, *, exact: bool) -> tuple[pa.DictionaryArray, bool]:
+    """``found`` dictionary-encoded, each value cut at ``?``, ``#`` or ``\\`` when ``exact``,
+    and whether any was (values may then repeat)."""
     encoded = pc.dictionary_encode(found, null_encoding="encode")
-    values = encoded.dictionary
-    if not any(pc.any(pc.match_substring(values, end)).as_py() for end in "?#\\"):
+    if not exact:
         return encoded, False
-    cut = pc.struct_field(pc.extract_regex(values, _BEFORE_QUERY), [0])
-    return pa.DictionaryArray.from_arrays(encoded.indices, cut), True
+    cut = cut_at_query(encoded.dictionary)
+    return pa.DictionaryArray.from_arrays(encoded.indices, cut), cut is not encoded.dictionary
+
+
+def cut_at_query(values: pa.Array) -> pa.Array:
+    """Each value cut at its first ``?``, ``#`` or ``\\`` (``values`` itself when none has one)."""
+    if not any(pc.any(pc.match_substring(values, end)).as_py() for end in "?#\\"):
+        return values
+    return pc.struct_field(pc.extract_regex(values, _BEFORE_QUERY), [0])
 
 
 class Host(NamedTuple):
@@ -225,8 +236,10 @@ def judge_hosts(authorities: pa.Array, platforms: PlatformIndex) -> Hosts:
     """Host name, registered domain and platform of each authority (non-null strings).
 
     Plain names are judged with Arrow kernels; the others (upper case, a user or port, address
-    literals, IDNs) one by one with :func:`parse_authority`, then merged back in place.
+    literals, IDNs) one by one with :func:`parse_authority`, then merged back in place. An
+    authority is first cut at ``?``, ``#`` or ``\\`` (see :func:`cut_authorities`).
     """
+    authorities = cut_at_query(authorities)
     plain = pc.fill_null(pc.match_substring_regex(authorities, _PLAIN.pattern), False)
     dotted = DottedNames(pc.if_else(plain, authorities, None))
     names = dotted.names
@@ -332,10 +345,11 @@ _EXACT, _WILDCARD, _EXCEPTION = 1, 2, 3
 
 @cache
 def _suffix_table() -> SuffixTable:
-    """The bundled list's rules (with their punycode forms) as a table of rule kinds, read from the
-    very set ``PublicSuffixList`` matches against, so both paths agree."""
+    """The rules of the list bundled with ``publicsuffixlist`` (the file its own lookups read), as
+    a table of rule kinds. Plain names are ASCII, so of an internationalized rule only its
+    punycode form can match one. (A test checks that both paths agree on every kind of rule.)"""
     codes: dict[str, int] = {}
-    for rule in _suffixes()._publicsuffix:
+    for rule in _psl_rules():
         if rule.startswith("!"):
             key, kind = rule[1:], _EXCEPTION
         elif rule.startswith("*."):
@@ -344,6 +358,20 @@ def _suffix_table() -> SuffixTable:
             key, kind = rule, _EXACT
         codes[key] = max(kind, codes.get(key, 0))
     return SuffixTable(codes)
+
+
+def _psl_rules() -> Iterator[str]:
+    """The rules of the bundled list, each in lower case (list format: one rule per line, up to
+    the first space; ``//`` starts a comment), with internationalized ones in punycode."""
+    with Path(PSLFILE).open(encoding="utf-8") as lines:
+        for line in lines:
+            rule = line.lower().split(" ", 1)[0].strip()
+            if not rule or rule.startswith("//"):
+                continue
+            if not rule.isascii():
+                bang = "!" if rule.startswith("!") else ""
+                rule = bang + rule.removeprefix("!").encode("idna").decode("ascii")
+            yield rule
 
 
 def warm_up() -> None:

@@ -18,6 +18,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from auditor.scan.arrays import contiguous
 from auditor.scan.formats import InputFormat
 from auditor.scan.sources import Chunk, Source, compression_of
 
@@ -95,7 +96,6 @@ class Sink:
 def _as_text(table: pa.Table) -> pa.Table:
     """Binary columns (read so that bad UTF-8 is caught) viewed as strings, bytes unchanged."""
     columns = [
-        c.combine_chunks().view(pa.string()) if pa.types.is_binary(c.type) else c
-        for c in table.columns
+        contiguous(c).view(pa.string()) if pa.types.is_binary(c.type) else c for c in table.columns
     ]
     return pa.table(columns, names=table.column_names)

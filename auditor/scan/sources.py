@@ -23,6 +23,7 @@ import pyarrow.json as pjson  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from auditor.errors import InputError
+from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Invalid, invalid_bit
 from auditor.scan.formats import InputFormat
 
@@ -401,7 +402,7 @@ def _archive_chunk(lines: list[bytes]) -> Chunk:
     )
     return Chunk(
         table,
-        table.column("url").combine_chunks(),
+        contiguous(table.column("url")),
         None,
         pa.array(invalid, pa.int64()),
         pa.array(lines, pa.binary()),
@@ -450,18 +451,20 @@ def _field(value: object) -> str | None:
 
 
 def _columns(table: pa.Table, names: list[str]) -> tuple[pa.Array, pa.Array | None]:
-    urls = table.column(names[0]).combine_chunks()
-    licenses = table.column(names[1]).combine_chunks() if len(names) > 1 else None
+    urls = contiguous(table.column(names[0]))
+    licenses = contiguous(table.column(names[1])) if len(names) > 1 else None
     return urls, licenses
 
 
 def _text(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array | None]:
     """A column as UTF-8 strings, and which rows were not valid UTF-8 (None: all were).
     Dictionary-encoded strings stay encoded."""
-    array = column.combine_chunks()
+    array = contiguous(column)
     if pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type):
         return array, None
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+    if pa.types.is_string(array.type):
+        return array, None
+    if pa.types.is_large_string(array.type):
         return array.cast(pa.string()), None
     if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
         return array.cast(pa.string()), None

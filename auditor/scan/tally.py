@@ -11,6 +11,7 @@ from collections import Counter
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Classified, Classifier
 
 _COMPACT_AT = 1 << 21
@@ -41,8 +42,8 @@ class Tally:
                 }
             )
             merged = table.group_by("key").aggregate([("n", "sum")])
-            self._keys = [merged.column("key").combine_chunks()]
-            self._counts = [merged.column("n_sum").combine_chunks()]
+            self._keys = [contiguous(merged.column("key"))]
+            self._counts = [contiguous(merged.column("n_sum"))]
             self._pending = len(merged)
         return self._keys[0], self._counts[0]
 
