@@ -370,10 +370,8 @@ def _top_domains(by_domain: pa.Table, rows: int, fraction: float) -> tuple[TopDo
     "top 10% of all domain names by size of content scraped", with rows standing for size."""
     keep = math.ceil(len(by_domain) * fraction) if len(by_domain) else 0
     ranked = _pairs(_ranked(by_domain, ["domain"], keep), "domain")
-    # Tens of thousands of entries on a web-scale scan, each built from values of the types
-    # declared: constructed without validating them one by one.
     return tuple(
-        TopDomain.model_construct(rank=i + 1, domain=domain, rows=n, share=_share(n, rows))
+        TopDomain(rank=i + 1, domain=domain, rows=n, share=_share(n, rows))
         for i, (domain, n) in enumerate(ranked)
     )
 
