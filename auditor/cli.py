@@ -257,7 +257,8 @@ def rules() -> None:
     for p in policies:
         table.add_column(p.name, no_wrap=True)
     for doc in book.rules:
-        row = [Text(doc.id.value), Text(f"{doc.summary}\nFix: {doc.how_to_fix}")]
+        scope = "(auditor scan) " if doc.scan_only else ""
+        row = [Text(doc.id.value), Text(f"{scope}{doc.summary}\nFix: {doc.how_to_fix}")]
         row += [Text(p.severities[doc.id].value) for p in policies]
         table.add_row(*row)
     Console(highlight=False, markup=False).print(table)

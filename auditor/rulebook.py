@@ -42,6 +42,10 @@ class Rule(StrEnum):
     REFERENCE_UNRESOLVED = "reference-unresolved"
     REFERENCE_FROM_REGISTRY = "reference-from-registry"
     WAIVER_EXPIRED = "waiver-expired"
+    # Raised by `auditor scan` only: machine-readable opt-outs read from saved snapshots.
+    OPTOUT_ROBOTS_TXT = "optout-robots-txt"
+    OPTOUT_AI_TXT = "optout-ai-txt"
+    OPTOUT_TDMREP = "optout-tdmrep"
 
 
 class Example(BaseModel):
@@ -67,6 +71,10 @@ class RuleDoc(BaseModel):
     )
     offline: bool = Field(
         default=False, description="Examples run with Hub look-ups answered from the cache only"
+    )
+    scan_only: bool = Field(
+        default=False,
+        description="Raised by `auditor scan` on rows, never by `check` (examples in the tests)",
     )
     references: tuple[str, ...] = ()
     triggers: tuple[Example, ...] = ()

@@ -161,6 +161,7 @@ def test_rules_command_lists_every_rule() -> None:
     assert code == 0
     for rule in ("license-unknown", "tos-scraping-prohibited", "model-output-terms"):
         assert rule in out
+    assert "(auditor scan)" in out  # the opt-out rules say where they come from
 
 
 def test_help_documents_exit_codes() -> None:

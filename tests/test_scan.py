@@ -148,6 +148,25 @@ def test_gate_passes_under_the_threshold_and_on_warning_fails(mixed: Path) -> No
     assert code == 1
 
 
+def test_a_policy_sets_the_severity_of_optouts(mixed: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "name: robots-reviewed\ndescription: robots.txt opt-outs are reviewed, not blocked.\n"
+        "extends: commercial\nseverities:\n  optout-robots-txt: warning\n"
+    )
+    reports = {}
+    for name in ("commercial", str(policy)):
+        out = run(mixed, "--optout-snapshots", SNAPSHOTS, "--policy", name, "-f", "json")[1]
+        reports[name] = json.loads(out)
+    rules = {r["rule"]: r for r in reports[str(policy)]["rules"]}
+    assert rules["optout-robots-txt"]["severity"] == "warning"
+    assert rules["optout-tdmrep"]["severity"] == "error"
+    before, after = reports["commercial"]["verdicts"], reports[str(policy)]["verdicts"]
+    # The rows reserved by robots.txt alone move from blocked to review.
+    assert after["blocked"] < before["blocked"]
+    assert after["review"] - before["review"] == before["blocked"] - after["blocked"]
+
+
 def test_clean_file_passes_with_exit_0(tmp_path: Path) -> None:
     path = tmp_path / "clean.parquet"
     pq.write_table(pa.table({"url": ["https://a.example.com/1", "https://b.example.org/2"]}), path)

@@ -37,14 +37,6 @@ from auditor.scan.hosts import PlatformIndex, cut_authorities, judge_hosts, warm
 from auditor.scan.optout import HostSignals, Signal, Snapshots
 
 
-class ScanRule(StrEnum):
-    """Rules of the scan beyond the finding rules of ``check``: machine-readable opt-outs."""
-
-    OPTOUT_ROBOTS_TXT = "optout-robots-txt"
-    OPTOUT_AI_TXT = "optout-ai-txt"
-    OPTOUT_TDMREP = "optout-tdmrep"
-
-
 class Invalid(StrEnum):
     """Why a row could not be judged."""
 
@@ -63,15 +55,15 @@ class Verdict(StrEnum):
 
 
 _OPTOUT_RULES = {
-    Signal.ROBOTS_TXT: ScanRule.OPTOUT_ROBOTS_TXT,
-    Signal.AI_TXT: ScanRule.OPTOUT_AI_TXT,
-    Signal.TDMREP: ScanRule.OPTOUT_TDMREP,
+    Signal.ROBOTS_TXT: Rule.OPTOUT_ROBOTS_TXT,
+    Signal.AI_TXT: Rule.OPTOUT_AI_TXT,
+    Signal.TDMREP: Rule.OPTOUT_TDMREP,
 }
 
-# The meaning of each bit of a row's mask: finding rules, opt-out rules, then invalid reasons.
+# The meaning of each bit of a row's mask: the finding rules (opt-outs among them), then the
+# invalid reasons.
 BITS: tuple[str, ...] = (
     *(rule.value for rule in Rule),
-    *(rule.value for rule in ScanRule),
     *(f"invalid-{reason.value}" for reason in Invalid),
 )
 _BIT = {name: 1 << index for index, name in enumerate(BITS)}
@@ -258,8 +250,7 @@ class Classifier:
     # --- severities -----------------------------------------------------------------------
 
     def _severity_bits(self) -> tuple[int, int]:
-        errors = sum(bit(rule.value) for rule in ScanRule)
-        warnings = 0
+        errors = warnings = 0
         for rule in Rule:
             match self.policy.severity(rule):
                 case Severity.ERROR:
