@@ -118,7 +118,7 @@ class Source:
         match fmt:
             case InputFormat.PARQUET:
                 try:
-                    self._parquet = pq.ParquetFile(path, memory_map=True)
+                    self._parquet = pq.ParquetFile(path)
                 except (pa.ArrowException, OSError) as exc:
                     raise InputError(path, f"not a readable Parquet file: {exc}") from exc
                 columns = tuple(self._parquet.schema_arrow.names)
@@ -177,10 +177,7 @@ class Source:
     def _parquet_chunks(self, full: bool) -> Iterator[Chunk]:
         """Whole row groups (a few small ones together), or slices of a large one, so that no
         batch is stitched from pieces. Only the URL and license columns are read unless
-        ``full``; the license column then stays dictionary-encoded, as it is stored. The file is
-        memory-mapped: pages are decoded from the page cache, not first copied into buffers
-        allocated for each row group (measured: the read's system time fell from 0.3-1.7 s to
-        under 0.1 s on 10 million rows)."""
+        ``full``; the license column then stays dictionary-encoded, as it is stored."""
         columns = None if full else self._wanted()
         reader = self._parquet if full else self._narrow_parquet()
         metadata = self._parquet.metadata
@@ -204,7 +201,7 @@ class Source:
         name = self.license_column
         if name is None or not pa.types.is_string(schema.field(name).type):
             return self._parquet
-        return pq.ParquetFile(self.path, read_dictionary=[name], memory_map=True)
+        return pq.ParquetFile(self.path, read_dictionary=[name])
 
     def _wanted(self) -> list[str]:
         return [self.url_column, *([self.license_column] if self.license_column else [])]
