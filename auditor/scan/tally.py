@@ -1,38 +1,79 @@
 """Running counts of classified rows, kept small whatever the number of rows.
 
-Each batch arrives already counted by (host class, license slot); the partial counts are merged
-with a hash aggregation whenever they pile up, so memory follows the number of distinct hosts
-and licenses, never the number of rows.
+Each batch arrives already counted by (host class, license slot). Both are small dense integers
+(classes are numbered as hosts are first seen, slots as license values are), so the counts are
+added into a table with a cell per (class, slot), grown as new ones appear: memory follows the
+number of distinct hosts and license values, never the number of rows, and adding a batch is a
+single pass over its keys. A table that would exceed ``_DENSE_CELLS`` (a license column with
+very many distinct values) gives way to (key, count) pairs, merged with a hash aggregation
+whenever they pile up.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Classified, Classifier
 
+_DENSE_CELLS = 1 << 24  # 128 MiB of int64 counts at most
 _COMPACT_AT = 1 << 21
 
 
 class Tally:
     def __init__(self) -> None:
+        self.rows = 0
+        self._table: np.ndarray | None = np.zeros((0, 0), np.int64)  # [class, slot]
         self._keys: list[pa.Array] = []
         self._counts: list[pa.Array] = []
         self._pending = 0
-        self.rows = 0
 
     def add(self, found: Classified) -> None:
         self.rows += found.rows
+        if not len(found.keys):
+            return
+        if self._table is not None:
+            keys = found.keys.to_numpy()
+            host, slot = keys >> 32, keys & 0xFFFFFFFF
+            if self._fit(int(host.max()) + 1, int(slot.max()) + 1):
+                np.add.at(self._table, (host, slot), found.counts.to_numpy())
+                return
         self._keys.append(found.keys)
         self._counts.append(found.counts)
         self._pending += len(found.keys)
         if self._pending > _COMPACT_AT:
             self._compact()
 
+    def _fit(self, classes: int, slots: int) -> bool:
+        """Grow the table to hold ``classes`` by ``slots`` cells (doubling, so that growth is
+        rare); False, and the counts so far moved to pairs, if it would be too large."""
+        assert self._table is not None
+        rows, columns = self._table.shape
+        if classes <= rows and slots <= columns:
+            return True
+        size = (max(rows, _grown(classes)), max(columns, _grown(slots)))
+        if size[0] * size[1] > _DENSE_CELLS:
+            keys, counts = self._dense_pairs()
+            self._keys, self._counts, self._pending = [keys], [counts], len(keys)
+            self._table = None
+            return False
+        table = np.zeros(size, np.int64)
+        table[:rows, :columns] = self._table
+        self._table = table
+        return True
+
+    def _dense_pairs(self) -> tuple[pa.Array, pa.Array]:
+        assert self._table is not None
+        host, slot = np.nonzero(self._table)
+        keys = (host.astype(np.int64) << 32) | slot.astype(np.int64)
+        return pa.array(keys, pa.int64()), pa.array(self._table[host, slot], pa.int64())
+
     def _compact(self) -> tuple[pa.Array, pa.Array]:
+        if self._table is not None:
+            return self._dense_pairs()
         if len(self._keys) != 1:
             none = pa.array([], pa.int64())
             table = pa.table(
@@ -53,3 +94,8 @@ class Tally:
 
     def license_rows(self, classifier: Classifier) -> Counter[str | None]:
         return classifier.license_rows(*self._compact())
+
+
+def _grown(size: int) -> int:
+    """The next power of two at or above ``size`` (at least 16)."""
+    return max(16, 1 << (size - 1).bit_length())
