@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import auditor
+import auditor.engine
 from auditor import readers
 from auditor.errors import InputError
 from auditor.hub import Hub
