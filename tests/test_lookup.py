@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import auditor
+import auditor.engine
 from auditor.hub import Hub
 from auditor.knowledge import RegistryEntry, Source, load_knowledge
 from auditor.lookup import Lookups
