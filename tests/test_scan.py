@@ -639,3 +639,11 @@ def test_scan_leaves_the_garbage_collector_as_it_found_it(mixed: Path) -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_summary_counts_one_row_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "one.parquet"
+    pq.write_table(pa.table({"url": ["https://a.example.com/1"]}), path)
+    code, _, err = run(path)
+    assert code == 0
+    assert err.startswith("auditor scan: PASS - 1 row, 1 allowed, 0 blocked")

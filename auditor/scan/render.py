@@ -95,15 +95,19 @@ def render_table(report: ScanReport, console: Console) -> None:
 def _verdict(report: ScanReport) -> str:
     return (
         f"verdict: {'PASS' if report.passed else 'FAIL'} - {report.split.blocked:,} of "
-        f"{report.rows:,} rows blocked ({_percent(report.blocked_share)}; at most "
+        f"{_rows(report.rows)} blocked ({_percent(report.blocked_share)}; at most "
         f"{_percent(report.max_blocked_share)} allowed)"
     )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 def summary_line(report: ScanReport) -> str:
     """The one line the CLI prints on stderr."""
     return (
-        f"auditor scan: {'PASS' if report.passed else 'FAIL'} - {report.rows:,} rows, "
+        f"auditor scan: {'PASS' if report.passed else 'FAIL'} - {_rows(report.rows)}, "
         f"{report.split.allowed:,} allowed, {report.split.blocked:,} blocked "
         f"({_percent(report.blocked_share)}; max {_percent(report.max_blocked_share)}), "
         f"{sum(report.invalid.values()):,} invalid, policy {report.policy}"
