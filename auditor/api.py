@@ -52,7 +52,8 @@ def _gating(run: Callable[P, Report]) -> Callable[P, Report]:
         "Audit like :func:`audit`; return the report if the gate passes, raise "
         ":class:`GateFailed` carrying it otherwise."
     )
-    gate.__name__ = gate.__qualname__ = "gate"  # wraps() copied the audit's name
+    gate.__name__ = gate.__qualname__ = "gate"  # wraps() copied the audit's name and module
+    gate.__module__ = __name__
     return gate
 
 

@@ -1,7 +1,8 @@
 """Policies: which finding rule matters how much for a given use, as data in ``rules/policies``.
 
 A policy maps every rule to a severity (``error``, ``warning``, ``info``) or ``off``. A user policy
-file may ``extends:`` a built-in one and override some rules.
+file may ``extends:`` a built-in one and override some rules. The opt-out rules of ``auditor scan``
+(``rulebook.SCAN_ONLY``) are ``error`` where a policy file does not name them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from auditor import document
 from auditor.errors import InputError
 from auditor.knowledge import rules_dir
-from auditor.rulebook import Rule
+from auditor.rulebook import SCAN_ONLY, Rule
 
 
 class Severity(StrEnum):
@@ -92,6 +93,8 @@ def _load(path: Path, seen: tuple[str, ...]) -> Policy:
         base = _load(rules_dir() / "policies" / f"{spec.extends}.yaml", (*seen, spec.name))
         severities.update(base.severities)
     severities.update(spec.severities)
+    for rule in SCAN_ONLY:
+        severities.setdefault(rule, Level.ERROR)
     missing = [r.value for r in Rule if r not in severities]
     if missing:
         raise doc.error(("severities",), f"policy gives no severity for: {', '.join(missing)}")

@@ -48,6 +48,11 @@ class Rule(StrEnum):
     OPTOUT_TDMREP = "optout-tdmrep"
 
 
+# The rules only `auditor scan` raises. A policy file that leaves them out (one written before they
+# existed) gets them at `error`, as the scan judged opt-outs then.
+SCAN_ONLY = frozenset({Rule.OPTOUT_ROBOTS_TXT, Rule.OPTOUT_AI_TXT, Rule.OPTOUT_TDMREP})
+
+
 class Example(BaseModel):
     """A small manifest (its ``datasets:`` list) and the dataset the rule is checked on."""
 

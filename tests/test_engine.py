@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -94,6 +95,8 @@ def test_package_api_loads_on_first_use() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "gate"]
     assert auditor.Report is Report
+    assert {"audit", "gate", "GateFailed", "Report"} <= set(dir(auditor))
+    assert pickle.loads(pickle.dumps(auditor.gate)) is auditor.gate
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         auditor.nope  # noqa: B018
 

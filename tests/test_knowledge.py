@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from auditor.errors import InputError
 from auditor.knowledge import CommercialUse, load_knowledge, rules_dir
-from auditor.policy import builtin_policies, load_policy
-from auditor.rulebook import Rule
+from auditor.policy import Level, builtin_policies, load_policy
+from auditor.rulebook import SCAN_ONLY, Rule
 
 KB = load_knowledge()
 
@@ -94,6 +95,21 @@ def test_builtin_policies_cover_every_rule() -> None:
     commercial = load_policy("commercial")
     assert commercial.severity(Rule.LICENSE_UNKNOWN) is not None
     assert commercial.severities[Rule.LICENSE_UNKNOWN].value == "error"
+
+
+def test_builtin_policy_files_name_every_rule() -> None:
+    for name in builtin_policies():
+        named = yaml.safe_load((rules_dir() / "policies" / f"{name}.yaml").read_text())
+        assert set(named["severities"]) == {rule.value for rule in Rule}
+
+
+def test_a_policy_file_written_before_the_optout_rules_still_loads(tmp_path: Path) -> None:
+    older = {rule.value: "warning" for rule in Rule if rule not in SCAN_ONLY}
+    path = tmp_path / "older.yaml"
+    path.write_text(yaml.safe_dump({"name": "older", "description": "d", "severities": older}))
+    policy = load_policy(str(path))
+    assert {policy.severities[rule] for rule in SCAN_ONLY} == {Level.ERROR}
+    assert policy.severities[Rule.LICENSE_UNKNOWN] is Level.WARNING
 
 
 def test_rules_dir_is_the_checkout_rules() -> None:

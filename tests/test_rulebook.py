@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import auditor
-from auditor.rulebook import Example, Rule, load_rulebook
+from auditor.rulebook import SCAN_ONLY, Example, Rule, load_rulebook
 
 BOOK = load_rulebook()
 CASES = [
@@ -41,11 +41,15 @@ def test_rules_that_can_trigger_have_a_triggering_example() -> None:
 
 def test_scan_only_rules_are_the_optouts() -> None:
     # `check` never raises them; tests/test_scan.py runs them on rows.
-    assert {doc.id for doc in BOOK.rules if doc.scan_only} == {
-        Rule.OPTOUT_ROBOTS_TXT,
-        Rule.OPTOUT_AI_TXT,
-        Rule.OPTOUT_TDMREP,
-    }
+    assert (
+        {doc.id for doc in BOOK.rules if doc.scan_only}
+        == SCAN_ONLY
+        == {
+            Rule.OPTOUT_ROBOTS_TXT,
+            Rule.OPTOUT_AI_TXT,
+            Rule.OPTOUT_TDMREP,
+        }
+    )
 
 
 @pytest.mark.parametrize(("rule", "example", "expected"), CASES)

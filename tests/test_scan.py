@@ -588,6 +588,15 @@ def test_tally_counts_every_key(monkeypatch: pytest.MonkeyPatch, cells: int) -> 
     assert (running._table is None) is (cells < 1 << 24)
 
 
+def test_tally_without_a_license_column_has_one_slot() -> None:
+    from auditor.scan.classify import Classified
+
+    running = tally.Tally()
+    keys = pa.array([c << 32 for c in range(1000)], pa.int64())
+    running.add(Classified(1000, keys, pa.array([1] * 1000, pa.int64())))
+    assert running._table is not None and running._table.shape == (1024, 1)
+
+
 def test_annotate_adds_readable_columns() -> None:
     from auditor.policy import load_policy
 
@@ -647,3 +656,15 @@ def test_summary_counts_one_row_in_the_singular(tmp_path: Path) -> None:
     code, _, err = run(path)
     assert code == 0
     assert err.startswith("auditor scan: PASS - 1 row, 1 allowed, 0 blocked")
+
+
+def test_query_strings_after_a_host_do_not_make_new_host_classes() -> None:
+    from auditor.policy import load_policy
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    for batch in range(3):
+        urls = pa.array([f"https://www.example.com?id={batch}-{i}" for i in range(1000)])
+        found = classifier.classify(urls)
+        assert found.rows == 1000 and len(set(found.keys.to_pylist())) == 1
+    # Only cut authorities are remembered: one host, whatever the number of query strings.
+    assert classifier._known.to_pylist() == ["www.example.com"]

@@ -33,7 +33,13 @@ from auditor.report import Finding
 from auditor.resolver import resolver_for
 from auditor.rulebook import Rule
 from auditor.scan.arrays import contiguous
-from auditor.scan.hosts import PlatformIndex, cut_authorities, judge_hosts, warm_up
+from auditor.scan.hosts import (
+    PlatformIndex,
+    cut_at_query,
+    cut_authorities,
+    judge_hosts,
+    warm_up,
+)
 from auditor.scan.optout import HostSignals, Signal, Snapshots
 
 
@@ -344,30 +350,51 @@ class Classifier:
         )
 
     def _entry_classes(self, found: pa.Array, bad: tuple[int, ...]) -> pa.Array:
-        """The host class of each entry of a batch; new authorities are judged (once) here."""
-        # Look the known authorities up among the batch's (fewer, and distinct) ones.
-        at = pc.index_in(self._known, found)
-        hit = pc.is_valid(at)
-        picked = pc.filter(self._known_class, hit)
-        classes = pc.scatter(picked, pc.filter(at, hit), max_index=len(found) - 1)
-        new = pc.and_(pc.is_null(classes), pc.is_valid(found))
-        if pc.any(new).as_py():
-            fresh = pc.unique(pc.filter(found, new))
-            first = self._add_hosts(fresh)
-            added = pc.add(pc.index_in(found, fresh), first).cast(pa.int32())
-            classes = pc.coalesce(classes, added)
-            self._known = pa.concat_arrays([self._known, fresh])
-            self._known_class = pa.concat_arrays(
-                [
-                    self._known_class,
-                    pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(fresh)), first - 1),
-                ]
-            )
+        """The host class of each entry of a batch; new authorities are judged (once) here.
+
+        ``found`` holds each authority as cut at the first ``/`` (distinct values). Those not
+        known yet are cut at ``?``, ``#`` or ``\\`` too: one that changes (``host?id=1``) takes
+        the class of what remains, and only cut authorities are remembered, so a million query
+        strings after one host make one class, not a million."""
+        classes = self._known_classes(found)
+        missing = pc.and_(pc.is_null(classes), pc.is_valid(found))
+        if pc.any(missing).as_py():
+            where = pc.indices_nonzero(missing)
+            unknown = pc.take(found, where)
+            cut = cut_at_query(unknown)
+            if cut is unknown:  # nothing cut: all are new, and distinct
+                judged = self._judge_new(unknown)
+            else:
+                distinct = pc.unique(cut)
+                known = self._known_classes(distinct)
+                new = pc.is_null(known)
+                if pc.any(new).as_py():
+                    fresh = pc.filter(distinct, new)
+                    added = self._judge_new(fresh)
+                    known = pc.coalesce(known, pc.take(added, pc.index_in(distinct, fresh)))
+                judged = pc.take(known, pc.index_in(cut, distinct))
+            classes = pc.replace_with_mask(classes, missing, judged)
         classes = pc.fill_null(classes, UNPARSABLE)
         if bad:
             extra = pa.array([self._bad_class(bits) for bits in bad], pa.int32())
             classes = pa.concat_arrays([classes, extra])
         return classes
+
+    def _known_classes(self, values: pa.Array) -> pa.Array:
+        """The host class of each of ``values`` (distinct) already judged, null for the others."""
+        # Look the known authorities up among the values (fewer, and distinct).
+        at = pc.index_in(self._known, values)
+        hit = pc.is_valid(at)
+        picked = pc.filter(self._known_class, hit)
+        return pc.scatter(picked, pc.filter(at, hit), max_index=len(values) - 1)
+
+    def _judge_new(self, fresh: pa.Array) -> pa.Array:
+        """Judge ``fresh`` authorities (distinct, cut, none known); their new host classes."""
+        first = self._add_hosts(fresh)
+        added = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(fresh)), first - 1)
+        self._known = pa.concat_arrays([self._known, fresh])
+        self._known_class = pa.concat_arrays([self._known_class, added])
+        return added
 
     def _add_hosts(self, fresh: pa.Array) -> int:
         """Judge new authorities in bulk; the index of the first of their new host classes."""

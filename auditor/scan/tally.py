@@ -19,7 +19,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Classified, Classifier
 
-_DENSE_CELLS = 1 << 24  # 128 MiB of int64 counts at most
+_DENSE_CELLS = 1 << 24  # a table of 128 MiB at most (briefly twice that while it grows)
 _COMPACT_AT = 1 << 21
 
 
@@ -54,7 +54,7 @@ class Tally:
         rows, columns = self._table.shape
         if classes <= rows and slots <= columns:
             return True
-        size = (max(rows, _grown(classes)), max(columns, _grown(slots)))
+        size = (max(rows, _grown(classes, 16)), max(columns, _grown(slots, 1)))
         if size[0] * size[1] > _DENSE_CELLS:
             keys, counts = self._dense_pairs()
             self._keys, self._counts, self._pending = [keys], [counts], len(keys)
@@ -96,6 +96,6 @@ class Tally:
         return classifier.license_rows(*self._compact())
 
 
-def _grown(size: int) -> int:
-    """The next power of two at or above ``size`` (at least 16)."""
-    return max(16, 1 << (size - 1).bit_length())
+def _grown(size: int, least: int) -> int:
+    """The next power of two at or above ``size``, and at least ``least``."""
+    return max(least, 1 << (size - 1).bit_length())
