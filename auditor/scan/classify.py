@@ -129,7 +129,7 @@ def prepare(
 ) -> Prepared:
     """``invalid`` (int64 bits, 0 for a good row) comes from the reader."""
     urls = _string(urls)
-    found, web = cut_authorities(urls, exact=False)  # judge_hosts cuts new ones exactly
+    found, web = cut_authorities(urls, exact=False)  # new ones are cut in _entry_classes
     entries = found.indices
     bad: tuple[int, ...] = ()
     bits = _bad_bits(urls, invalid, empty=not web)

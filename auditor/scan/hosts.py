@@ -54,9 +54,9 @@ def cut_authorities(urls: pa.Array, *, exact: bool = True) -> Authorities:
     place (a third of the cost of matching ``AUTHORITY``, which the others go through); it is
     cut at ``?``, ``#`` or ``\\`` in the dictionary, once per distinct value.
 
-    ``cut_authorities(urls, exact=False)`` leaves that cut to :func:`judge_hosts`, which makes it
-    once per new authority, not once per batch: the dictionary then holds what follows the scheme
-    up to the first ``/``, and a ``?``, ``#`` or ``\\`` may still be in it.
+    ``cut_authorities(urls, exact=False)`` leaves that cut to the caller (the classifier makes it
+    on the authorities it has not seen, not on every batch's): the dictionary then holds what
+    follows the scheme up to the first ``/``, and a ``?``, ``#`` or ``\\`` may still be in it.
     """
     https = pc.starts_with(urls, "https://")
     if urls.null_count:
@@ -236,10 +236,9 @@ def judge_hosts(authorities: pa.Array, platforms: PlatformIndex) -> Hosts:
     """Host name, registered domain and platform of each authority (non-null strings).
 
     Plain names are judged with Arrow kernels; the others (upper case, a user or port, address
-    literals, IDNs) one by one with :func:`parse_authority`, then merged back in place. An
-    authority is first cut at ``?``, ``#`` or ``\\`` (see :func:`cut_authorities`).
+    literals, IDNs) one by one with :func:`parse_authority`, then merged back in place. The
+    authorities are cut as :func:`cut_authorities` cuts them by default (see :func:`cut_at_query`).
     """
-    authorities = cut_at_query(authorities)
     plain = pc.fill_null(pc.match_substring_regex(authorities, _PLAIN.pattern), False)
     dotted = DottedNames(pc.if_else(plain, authorities, None))
     names = dotted.names
