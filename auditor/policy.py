@@ -97,5 +97,12 @@ def _load(path: Path, seen: tuple[str, ...]) -> Policy:
         severities.setdefault(rule, Level.ERROR)
     missing = [r.value for r in Rule if r not in severities]
     if missing:
-        raise doc.error(("severities",), f"policy gives no severity for: {', '.join(missing)}")
+        hint = (
+            ""
+            if spec.extends
+            else f" (or add 'extends: {builtin_policies()[0]}' to inherit the rest)"
+        )
+        raise doc.error(
+            ("severities",), f"policy gives no severity for: {', '.join(missing)}{hint}"
+        )
     return Policy(name=spec.name, description=spec.description, severities=severities)

@@ -79,6 +79,7 @@ def test_bad_policy_and_waivers_exit_2() -> None:
     code, _, err = run("check", manifest, "--policy", str(fixture_path("policy.incomplete.yaml")))
     assert code == 2
     assert "policy gives no severity for" in err
+    assert "(or add 'extends: commercial' to inherit the rest)" in err
     code, _, err = run("check", manifest, "--waivers", str(fixture_path("waivers.bad-rule.yaml")))
     assert code == 2
     assert "waivers.bad-rule.yaml:3: waivers: waivers.0.rule" in err
