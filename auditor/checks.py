@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from auditor.evidence import Claim, weigh
 from auditor.knowledge import (
     Clause,
     CommercialUse,
@@ -32,6 +33,7 @@ from auditor.licensing import (
 from auditor.model import Collection, Dataset, Fact, Location
 from auditor.policy import Policy, Severity
 from auditor.report import Evidence, Finding
+from auditor.resolver import Resolver
 from auditor.rulebook import Rule, Rulebook
 
 # Acquisition methods that are a platform's own sanctioned channels. Anything else, including a
@@ -41,8 +43,10 @@ SANCTIONED_METHODS = frozenset({"api", "licensed", "license", "partnership", "of
 
 @dataclass(frozen=True)
 class Judged:
-    """A dataset with its license resolved and every OR decided under the policy.
+    """A dataset with its license evidence weighed and every OR decided under the policy.
 
+    ``resolution`` is the license that applies over every claim (see :mod:`auditor.evidence`);
+    ``claims`` are the claims themselves and ``conflict`` the applied pair that disagrees most.
     ``terms`` are the dataset's access or usage terms beyond the license (a gate's click-through
     text, Croissant ``usageInfo``), each with how it resolved.
     """
@@ -51,6 +55,8 @@ class Judged:
     resolution: Resolution
     choice: Choice | None
     terms: tuple[tuple[Fact, Resolution], ...] = ()
+    claims: tuple[Claim, ...] = ()
+    conflict: tuple[Claim, Claim] | None = None
 
     @property
     def term_leaves(self) -> tuple[Leaf, ...]:
@@ -148,6 +154,14 @@ def judge(
     return Judged(dataset, resolution, judge_resolution(resolution, policy), terms)
 
 
+def judge_dataset(dataset: Dataset, resolver: Resolver, policy: Policy) -> Judged:
+    """Weigh every license claim of ``dataset``, resolve its terms, decide its ORs."""
+    weighed = weigh(dataset, resolver)
+    terms = tuple((fact, resolver.resolve(fact.value)) for fact in dataset.terms)
+    choice = judge_resolution(weighed.resolution, policy)
+    return Judged(dataset, weighed.resolution, choice, terms, weighed.claims, weighed.conflict)
+
+
 _MESSAGES = {
     Rule.LICENSE_NONCOMMERCIAL: "{ids} prohibit{s} commercial use",
     Rule.LICENSE_RESEARCH_ONLY: "{ids} limit{s} use to research or academic purposes",
@@ -239,6 +253,17 @@ def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
     for fact, resolved in item.terms:
         if resolved.tree is None or resolved.status is Status.UNKNOWN:
+            # Terms nobody can read mechanically still bind: a person must read them.
+            message = (
+                f"the access terms ({fact.origin or 'terms'}) could not be read as known terms; "
+                "a reviewer must read them, since they may restrict use beyond the license"
+            )
+            evidence = Evidence(quote=_excerpt(fact.value), trigger=f"{fact.origin or 'terms'}")
+            out.extend(
+                _finding(
+                    policy, Rule.TERMS_UNRESOLVED, item.dataset.id, message, fact.location, evidence
+                )
+            )
             continue
         extra = [r for r in _TERMS_RULES if r in _license_rules(leaves(resolved.tree))]
         extra = [r for r in extra if r not in declared]
@@ -259,6 +284,26 @@ def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
             )
         )
     return out
+
+
+def _conflict_findings(item: Judged, policy: Policy) -> list[Finding]:
+    """Two claims about the license that disagree: the most restrictive applies, and it is said."""
+    if item.conflict is None:
+        return []
+    loose, strict = item.conflict
+
+    def said(claim: Claim) -> str:
+        where = claim.location.path + (f":{claim.location.line}" if claim.location.line else "")
+        return f"{claim.origin} says {claim.expression or claim.value!r} ({where})"
+
+    message = (
+        f"the license claims disagree: {said(loose)}; {said(strict)}. The most restrictive "
+        "reading applies; correct the claim that is wrong"
+    )
+    evidence = Evidence(trigger=f"{loose.origin}: {loose.value}; {strict.origin}: {strict.value}")
+    return _finding(
+        policy, Rule.LICENSE_CONFLICT, item.dataset.id, message, loose.location, evidence
+    )
 
 
 def _excerpt(text: str, limit: int = 200) -> str:
@@ -447,6 +492,7 @@ def evaluate(
         ds = item.dataset
         own[ds.id] = [
             *_license_findings(item, policy),
+            *_conflict_findings(item, policy),
             *_gated_findings(item, policy),
             *_platform_findings(ds, kb, policy),
             *_pointer_findings(ds, policy),
@@ -466,39 +512,54 @@ def _with_lineage(
     policy: Policy,
     failed_upstreams: Mapping[str, str],
 ) -> list[Finding]:
-    """Add to each dataset the findings of its ancestors, and report derivation cycles."""
-    # For each dataset: (via chain, the origin's own finding), shortest chain per origin finding.
-    total: dict[str, dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]]] = {}
-    in_cycle: set[str] = set()
+    """Add to each dataset the findings of its ancestors, and report derivation problems.
 
-    def visit(
-        node: str, stack: tuple[str, ...]
-    ) -> dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]]:
-        if node in total:
-            return total[node]
-        if node in stack:
-            in_cycle.update(stack[stack.index(node) :])
-            return {}
-        found: dict[tuple[Rule, str, str], tuple[tuple[str, ...], Finding]] = {}
-        for fact in parents.get(node, ()):
-            parent = fact.value
-            chains: list[tuple[tuple[str, ...], Finding]] = [
-                ((parent,), f) for f in own.get(parent, []) if f.rule in inheritable
-            ]
-            chains += [((parent, *via), f) for via, f in visit(parent, (*stack, node)).values()]
-            for via, origin in chains:
-                key = (origin.rule, origin.dataset, origin.message)
-                current = found.get(key)
-                if current is None or len(via) < len(current[0]):
-                    found[key] = (via, origin)
-        total[node] = found
-        return found
-
-    for node in own:
-        visit(node, ())
+    Lineage problems (an upstream that cannot be resolved, a cycle) are findings of the dataset
+    where they arise. Then every dataset inherits, from each ancestor it reaches, that ancestor's
+    own findings that pass down: those of inheritable rules and every blocking one, whatever its
+    rule (a child of a dataset blocked for an unresolved reference is blocked too). Ancestors are
+    found by a breadth-first walk from each dataset, so the chain named in ``via`` is a shortest
+    one and nothing depends on the order of the manifest; a cycle only means an ancestor is
+    reached again, and is reported, never cut.
+    """
+    own = {node: list(found) for node, found in own.items()}
+    walks = {node: _ancestors(node, parents, own) for node in own}
+    for node, facts in parents.items():
+        for fact in facts:
+            if fact.value not in own:
+                reason = failed_upstreams.get(fact.value)
+                why = f" ({reason})" if reason else ""
+                own[node].extend(
+                    _finding(
+                        policy,
+                        Rule.LINEAGE_UNRESOLVED,
+                        node,
+                        f"derived from {fact.value}, whose metadata could not be "
+                        f"resolved{why}: its restrictions cannot be checked",
+                        fact.location,
+                        Evidence(trigger=f"derived_from: {fact.value}"),
+                    )
+                )
+    for node in sorted(own):
+        if node in walks[node]:
+            location = parents[node][0].location if parents.get(node) else None
+            own[node].extend(
+                _finding(
+                    policy,
+                    Rule.LINEAGE_CYCLE,
+                    node,
+                    f"dataset {node} is part of a derived_from cycle "
+                    f"({' -> '.join((node, *walks[node][node]))}); lineage cannot be traced",
+                    location,
+                )
+            )
     locations = {
         node: {fact.value: fact.location for fact in facts} for node, facts in parents.items()
     }
+
+    def passes_down(finding: Finding) -> bool:
+        return finding.rule in inheritable or finding.severity is Severity.ERROR
+
     inherited = [
         origin.model_copy(
             update={
@@ -510,40 +571,31 @@ def _with_lineage(
                 + f": {origin.message}",
             }
         )
-        for node, chains in total.items()
-        for via, origin in chains.values()
+        for node in sorted(own)
+        for ancestor, via in walks[node].items()
+        if ancestor != node
+        for origin in own[ancestor]
+        if passes_down(origin)
     ]
-    findings = [f for node in own for f in own[node]] + inherited
-    unresolved = policy.severity(Rule.LINEAGE_UNRESOLVED)
-    if unresolved is not None:
-        for node, facts in parents.items():
-            for fact in facts:
-                if fact.value not in own:
-                    reason = failed_upstreams.get(fact.value)
-                    why = f" ({reason})" if reason else ""
-                    findings.append(
-                        Finding(
-                            rule=Rule.LINEAGE_UNRESOLVED,
-                            severity=unresolved,
-                            dataset=node,
-                            message=f"derived from {fact.value}, whose metadata could not be "
-                            f"resolved{why}: its restrictions cannot be checked",
-                            location=fact.location,
-                            evidence=Evidence(trigger=f"derived_from: {fact.value}"),
-                        )
-                    )
-    severity = policy.severity(Rule.LINEAGE_CYCLE)
-    if severity is not None:
-        for node in sorted(in_cycle):
-            location = parents[node][0].location if parents.get(node) else None
-            findings.append(
-                Finding(
-                    rule=Rule.LINEAGE_CYCLE,
-                    severity=severity,
-                    dataset=node,
-                    message=f"dataset {node} is part of a derived_from cycle; "
-                    "lineage cannot be traced",
-                    location=location,
-                )
-            )
-    return findings
+    return [f for node in own for f in own[node]] + inherited
+
+
+def _ancestors(
+    node: str, parents: Mapping[str, tuple[Fact, ...]], known: Mapping[str, object]
+) -> dict[str, tuple[str, ...]]:
+    """Every dataset of the manifest ``node`` derives from, with a shortest chain to it (the
+    chain ends at the ancestor). ``node`` itself is included when a cycle leads back to it."""
+    found: dict[str, tuple[str, ...]] = {}
+    frontier: list[tuple[str, tuple[str, ...]]] = [(node, ())]
+    while frontier:
+        following: list[tuple[str, tuple[str, ...]]] = []
+        for current, chain in frontier:
+            for fact in parents.get(current, ()):
+                parent = fact.value
+                if parent in found or parent not in known:
+                    continue
+                found[parent] = (*chain, parent)
+                if parent != node:
+                    following.append((parent, found[parent]))
+        frontier = following
+    return found

@@ -8,11 +8,12 @@ from datetime import date
 from pathlib import Path
 
 from auditor import readers
-from auditor.checks import Judged, evaluate, judge
+from auditor.checks import Judged, evaluate, judge_dataset
 from auditor.hub import Hub, default_cache_dir
 from auditor.knowledge import load_knowledge
 from auditor.lookup import Lookups
 from auditor.policy import Policy, Severity, load_policy
+from auditor.readers import dpi
 from auditor.report import (
     DatasetReport,
     DatasetVerdict,
@@ -67,16 +68,10 @@ def audit(
     findings: list[Finding] = []
     for path in path_list:
         manifest = readers.read(path, fmt=fmt)
-        expanded = lookups.expand(manifest.path, manifest.datasets)
-        judged = [
-            judge(
-                ds,
-                resolver.resolve_dataset(ds.licenses, ds.license_notes),
-                chosen,
-                tuple((fact, resolver.resolve(fact.value)) for fact in ds.terms),
-            )
-            for ds in expanded
-        ]
+        expanded = lookups.expand(
+            manifest.path, manifest.datasets, follow_sources=manifest.format != dpi.FORMAT
+        )
+        judged = [judge_dataset(ds, resolver, chosen) for ds in expanded]
         findings.extend(evaluate(judged, kb, chosen, book, lookups.failed_upstreams))
         dataset_rows.extend((item, manifest.path) for item in judged)
 
@@ -154,6 +149,7 @@ def _dataset_report(
         license=license_report,
         verdict=verdict,
         lookup=ds.lookup,
+        claims=item.claims,
     )
 
 

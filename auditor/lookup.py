@@ -18,7 +18,7 @@ a failed look-up never passes a gate.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,10 +48,25 @@ class Lookups:
     # Upstream references (derived_from) that could not be looked up, with the reason.
     failed_upstreams: dict[str, str] = field(default_factory=dict)
 
-    def expand(self, manifest_path: str, datasets: tuple[Dataset, ...]) -> tuple[Dataset, ...]:
-        """The manifest's datasets with references looked up, plus resolvable upstreams."""
+    def expand(
+        self, manifest_path: str, datasets: tuple[Dataset, ...], *, follow_sources: bool = True
+    ) -> tuple[Dataset, ...]:
+        """The manifest's datasets with references looked up, plus resolvable upstreams.
+
+        A dataset's ``source`` is looked up whether or not the manifest declares a license: the
+        declared license is a claim to check, not a reason to look no further.
+        ``follow_sources=False`` leaves sources alone (a Data Provenance summary, whose records
+        already carry what the Hub said as inferred metadata); upstreams are still followed.
+        """
         root = Path(manifest_path).resolve().parent
-        out = [self._with_facts(ds, root) if _needs_lookup(ds) else ds for ds in datasets]
+        out = [
+            self._with_facts(ds, root) if follow_sources and _needs_lookup(ds) else ds
+            for ds in datasets
+        ]
+        # An upstream named by the reference another dataset of the manifest has as its source
+        # is that dataset (``derived_from: [hf://tatsu-lab/alpaca]`` beside ``id: alpaca``).
+        by_source = {_reference_key(ds.source): ds.id for ds in out if ds.source}
+        out = [_renamed_upstreams(ds, by_source) for ds in out]
         known = {ds.id for ds in out}
         frontier = list(out)
         for _ in range(MAX_UPSTREAM_DEPTH):
@@ -63,7 +78,7 @@ class Lookups:
                     upstream = self._upstream(parent, root)
                     known.add(parent.value)
                     if upstream is not None:
-                        added.append(upstream)
+                        added.append(_renamed_upstreams(upstream, by_source))
             out.extend(added)
             frontier = added
             if not added:
@@ -81,11 +96,12 @@ class Lookups:
 
     def _with_facts(self, ds: Dataset, root: Path) -> Dataset:
         reference = ds.source or ds.id
+        where = ds.source_location or ds.location
         key = (str(root), reference)
         if key not in self._seen:
-            self._seen[key] = self._find(reference, ds.location, root)
+            self._seen[key] = self._find(reference, where, root)
         found, lookup = self._seen[key]
-        lookup = lookup.model_copy(update={"location": ds.location})
+        lookup = lookup.model_copy(update={"location": where})
         if found is None:
             return ds.model_copy(update={"lookup": lookup})
         return _merge(ds, found, lookup)
@@ -109,6 +125,7 @@ class Lookups:
             )
         repo_id = match["id"]
         failure = "Hub look-ups are disabled"
+        entry = self.kb.known_dataset(repo_id)
         if self.hub is not None:
             try:
                 card = self.hub.card(repo_id)
@@ -116,8 +133,15 @@ class Lookups:
                 failure = f"Hugging Face Hub: {err.detail}"
             else:
                 kind = "cache" if self.hub.offline else "hub"
-                return _read_metadata(card, outcome, kind=kind, label=f"hf://{repo_id}")
-        entry = self.kb.known_dataset(repo_id)
+                found, lookup = _read_metadata(card, outcome, kind=kind, label=f"hf://{repo_id}")
+                if entry is None or found is None:
+                    return found, lookup
+                # The registry's facts (the upstream, the platforms, the true license as its
+                # source states it) are claims too, weighed beside the card's.
+                detail = f"{lookup.detail}; and the bundled registry (source: {entry.source.url})"
+                return _joined(found, _from_registry(entry, location)), lookup.model_copy(
+                    update={"detail": detail}
+                )
         if entry is not None:
             detail = f"{failure}; facts from the bundled registry (source: {entry.source.url})"
             return _from_registry(entry, location), outcome("registry", detail)
@@ -143,11 +167,39 @@ class Lookups:
 
 
 def _needs_lookup(ds: Dataset) -> bool:
-    """A reference-only dataset: it names a source whose metadata can be read (a Hugging Face
-    id or a local path, not an object-store URI) but carries no license facts of its own."""
-    if ds.source is None or ds.licenses or ds.license_notes or ds.lookup is not None:
+    """A dataset that names a source whose metadata can be read: a Hugging Face id or a local
+    path, not an object-store URI. Its own license facts, if any, are kept beside what is found."""
+    if ds.source is None or ds.lookup is not None:
         return False
     return ds.source.startswith(_HUB_PREFIXES) or "://" not in ds.source
+
+
+def _reference_key(reference: str) -> str:
+    """A reference as compared with others: Hub prefixes, case and slashes ignored."""
+    text = reference.strip().lower()
+    for prefix in _HUB_PREFIXES:
+        text = text.removeprefix(prefix)
+    return text.removeprefix("datasets/").strip("/")
+
+
+def _renamed_upstreams(ds: Dataset, by_source: dict[str, str]) -> Dataset:
+    renamed = []
+    for fact in ds.derived_from:
+        target = by_source.get(_reference_key(fact.value))
+        renamed.append(
+            fact.model_copy(update={"value": target})
+            if target is not None and target != ds.id
+            else fact
+        )
+    return ds.model_copy(update={"derived_from": _unique(renamed)})
+
+
+def _unique(facts: Iterable[Fact]) -> tuple[Fact, ...]:
+    """Identical claims are one claim: the first of each value (case and spacing ignored)."""
+    seen: dict[str, Fact] = {}
+    for fact in facts:
+        seen.setdefault(" ".join(fact.value.lower().split()), fact)
+    return tuple(seen.values())
 
 
 def _is_reference(value: str) -> bool:
@@ -194,19 +246,47 @@ def _relocate(facts: tuple[Fact, ...], lookup: Lookup) -> tuple[Fact, ...]:
     )
 
 
+def _joined(card: Dataset, registry: Dataset) -> Dataset:
+    """The facts of a card and of the registry entry for the same dataset, all kept."""
+    return card.model_copy(
+        update={
+            "licenses": card.licenses + registry.licenses,
+            "derived_from": card.derived_from + registry.derived_from,
+            "generated_by": card.generated_by + registry.generated_by,
+            "collected_from": card.collected_from + registry.collected_from,
+            "pointer": card.pointer or registry.pointer,
+        }
+    )
+
+
 def _merge(ds: Dataset, found: Dataset, lookup: Lookup) -> Dataset:
+    """The dataset's own facts and the facts found for its reference, side by side as claims."""
+    link = found.license_url
+    links = (
+        (Fact(value=link, location=found.location, origin="license_link"),)
+        if link and all(n.value != link for n in found.license_notes)
+        else ()
+    )
     return ds.model_copy(
         update={
             "name": ds.name or found.name,
-            "licenses": _relocate(found.licenses, lookup),
-            "license_notes": _relocate(found.license_notes, lookup),
-            "license_url": ds.license_url or found.license_url,
-            "derived_from": ds.derived_from + _relocate(found.derived_from, lookup),
-            "generated_by": ds.generated_by + _relocate(found.generated_by, lookup),
-            "collected_from": ds.collected_from
-            + tuple(
-                c.model_copy(update={"location": lookup.location}) for c in found.collected_from
-            ),
+            "licenses": ds.licenses + _relocate(found.licenses, lookup),
+            "license_notes": ds.license_notes + _relocate(found.license_notes + links, lookup),
+            "license_url": ds.license_url,
+            "derived_from": _unique(ds.derived_from + _relocate(found.derived_from, lookup)),
+            "generated_by": _unique(ds.generated_by + _relocate(found.generated_by, lookup)),
+            "collected_from": tuple(
+                {
+                    c.target.lower(): c
+                    for c in reversed(
+                        ds.collected_from
+                        + tuple(
+                            c.model_copy(update={"location": lookup.location})
+                            for c in found.collected_from
+                        )
+                    )
+                }.values()
+            )[::-1],
             "terms": ds.terms + _relocate(found.terms, lookup),
             "pointer": ds.pointer or found.pointer,
             "machine_generated": ds.machine_generated or found.machine_generated,

@@ -22,6 +22,8 @@ class Fact(Frozen):
     value: str
     location: Location
     origin: str | None = None  # e.g. "license_name", "dataset_infos.json", "registry"
+    # Unaudited evidence inferred by a crawler from another site (a hint, never applied alone).
+    inferred: bool = False
 
 
 class Collection(Frozen):
@@ -64,6 +66,7 @@ class Dataset(Frozen):
     license_notes: tuple[Fact, ...] = ()
     license_url: str | None = None
     source: str | None = None
+    source_location: Location | None = None  # where ``source`` is written, when known
     derived_from: tuple[Fact, ...] = ()
     generated_by: tuple[Fact, ...] = ()
     collected_from: tuple[Collection, ...] = ()

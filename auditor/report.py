@@ -4,6 +4,15 @@ Top level: ``schema_version``, ``tool_version``, ``policy``, ``verdict`` (``pass
 ``datasets`` and ``findings``, plus ``fail_on``, ``waivers`` and ``totals``. Lists are sorted so the
 same input always gives byte-identical output. Fields may be added in a minor schema version; none
 is renamed or removed without a major one.
+
+Schema 1.1 adds ``datasets[].claims``: every statement about the dataset's license, each with its
+``origin`` (the field, and for looked-up facts the document: ``hf://owner/name (README.md:3
+license)``, ``registry (<source url>)``), ``value`` as written, ``location``, ``status`` and
+``expression`` as resolved, and ``role``: ``applied`` (part of the license the verdict uses; the
+most restrictive reading of all applied claims applies), ``hint`` (inferred, unaudited evidence,
+never applied on its own), ``superseded`` (an SPDX declared license that the concluded one
+overrides) or ``silent`` (a placeholder, or a link or prose that names no license). Claims are in
+the order they were found.
 """
 
 from __future__ import annotations
@@ -13,13 +22,14 @@ from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditor.evidence import Claim
 from auditor.knowledge import CommercialUse
 from auditor.licensing import Status
 from auditor.model import Location, Lookup
 from auditor.policy import Severity
 from auditor.rulebook import Rule
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Frozen(BaseModel):
@@ -94,6 +104,14 @@ class DatasetReport(Frozen):
     verdict: DatasetVerdict
     lookup: Lookup | None = Field(
         default=None, description="How a dataset named by reference was looked up"
+    )
+    claims: tuple[Claim, ...] = Field(
+        default=(),
+        description=(
+            "Every statement found about the dataset's license (manifest field, license link, "
+            "card tag or prose, registry, audited or inferred record), where it stands, and how "
+            "it was weighed: applied, hint, superseded or silent (schema 1.1)"
+        ),
     )
 
 

@@ -42,6 +42,8 @@ class Rule(StrEnum):
     REFERENCE_UNRESOLVED = "reference-unresolved"
     REFERENCE_FROM_REGISTRY = "reference-from-registry"
     WAIVER_EXPIRED = "waiver-expired"
+    LICENSE_CONFLICT = "license-conflict"
+    TERMS_UNRESOLVED = "terms-unresolved"
     # Raised by `auditor scan` only: machine-readable opt-outs read from saved snapshots.
     OPTOUT_ROBOTS_TXT = "optout-robots-txt"
     OPTOUT_AI_TXT = "optout-ai-txt"

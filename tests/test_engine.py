@@ -118,12 +118,16 @@ def test_json_report_contract() -> None:
         "verdict",
         "datasets",
     ]
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     assert data["verdict"] in {"pass", "fail"}
     for ds in data["datasets"]:
         assert {"id", "name", "license", "verdict"} <= set(ds)
         assert {"raw", "expression", "status"} <= set(ds["license"])
         assert ds["verdict"] in {"allowed", "review", "blocked"}
+        for claim in ds["claims"]:
+            assert {"origin", "value", "location", "role", "status", "expression"} <= set(claim)
+            assert claim["role"] in {"applied", "hint", "superseded", "silent"}
+    assert any(ds["claims"] for ds in data["datasets"])
     for f in data["findings"]:
         assert {"rule", "severity", "dataset", "message", "location", "via", "waived"} <= set(f)
         assert f["severity"] in {"error", "warning", "info"}

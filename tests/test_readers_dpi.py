@@ -20,8 +20,11 @@ def test_real_record_with_model_generated_content() -> None:
     # "OpenAI" in the license column names OpenAI's terms: it is read as the generator's terms.
     assert facts(ds.licenses) == [("CC BY-NC 4.0", 56, "Licenses")]
     assert ds.license_url == "https://crfm.stanford.edu/2023/03/13/alpaca.html"
-    # Licenses were found, so nothing inferred from elsewhere stands in as a note.
-    assert [f.origin for f in ds.license_notes] == ["License Notes"]
+    # What the crawler inferred from the Hub is kept, marked inferred: a hint, never applied.
+    assert [(f.origin, f.inferred) for f in ds.license_notes] == [
+        ("License Notes", False),
+        ("Inferred Metadata.HF Yaml License", True),
+    ]
     assert facts(ds.generated_by) == [
         ("OpenAI", 52, "Licenses"),
         ("OpenAI GPT-3", 45, "Model Generated"),
@@ -56,7 +59,11 @@ def test_lineage_within_the_file_sources_and_unnamed_generators() -> None:
         ("OpenAI", 31, "Licenses"),
         ("OpenAI GPT-4", 27, "Model Generated"),
     ]
-    assert facts(chat.license_notes) == [("Terms forbid commercial use.", 33, "License Notes")]
+    assert facts(chat.license_notes) == [
+        ("Terms forbid commercial use.", 33, "License Notes"),
+        ("MIT License", 35, "Inferred Metadata.HF Yaml License"),
+    ]
+    assert [f.inferred for f in chat.license_notes] == [False, True]
     assert synthetic.machine_generated  # "Other": a model, not named
     assert synthetic.generated_by == ()
     assert [c.domain for c in synthetic.collected_from] == ["youtube.com", "vimeo.com"]

@@ -9,10 +9,10 @@ content; empty when none did), ``Derived from Datasets`` and the sources of the 
 are not kept.
 
 ``Inferred Metadata`` holds licenses the project's crawler found elsewhere (the Hugging Face card's
-YAML and config, Papers with Code). They become license notes only where the annotators found no
-license at all (``Licenses`` empty or "Unspecified"): where they recorded "Custom" or "No License",
-a license inferred from a re-upload must not stand in for it. The repository's ``GitHub License``
-is never used: it covers the code, not the data.
+YAML and config, Papers with Code). They are kept as *inferred* license notes: hints shown beside
+the audited ``Licenses``, never applied on their own (the project's audit found Hub tags wrong in
+about half the cases it checked), so an audited "Unspecified" stays unknown whatever a re-upload
+says. The repository's ``GitHub License`` is never used: it covers the code, not the data.
 
 The schema's ``_template.json`` has the same shape with type descriptions as values
 (``"string: ..."``); its record is documentation, so a template reads as zero datasets.
@@ -60,8 +60,8 @@ _TEMPLATES = "templates"
 # License values that name a model provider's terms rather than a license.
 _PROVIDER_TERMS = frozenset({"openai", "anthropic"})
 _UNNAMED = "other"
+_CUSTOM = "custom"
 _INFERRED = ("HF Yaml License", "HF Config License", "PwC License Name")
-_UNSPECIFIED = "unspecified"
 _URLS = ("Hugging Face URL", "Dataset URL", "GitHub URL", "Website URL", "Paper URL")
 # The template describes each field by its type: "string: ...", "list[str] (null): ...".
 _TYPE_DESCRIPTION = re.compile(r"^(string|int|bool|list\[[^\]]*\])\b[^:]*:")
@@ -126,17 +126,22 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
     provider_terms: list[Fact] = []
     for index, item in enumerate(record.get("Licenses") or []):
         value = _text(item.get("License")) if isinstance(item, dict) else _text(item)
+        url = _text(item.get("License URL")) if isinstance(item, dict) else None
+        if url:
+            urls.append(url)
         if value and value.lower() in _PROVIDER_TERMS:
             # DPI records "OpenAI" as a license where OpenAI's terms of use govern the data: it is
             # the output terms of the generator, checked as such, not a license.
             where = at("Licenses", index, "License")
             provider_terms.append(Fact(value=value, location=where, origin="Licenses"))
+        elif value and value.lower() == _CUSTOM and url:
+            # A custom license is identified by its URL: the claim is the URL (a known license's
+            # URL resolves; any other is a license whose terms are unknown).
+            where = at("Licenses", index, "License URL")
+            licenses.append(Fact(value=url, location=where, origin="Licenses (Custom)"))
         elif value:
             where = at("Licenses", index, "License")
             licenses.append(Fact(value=value, location=where, origin="Licenses"))
-        url = _text(item.get("License URL")) if isinstance(item, dict) else None
-        if url:
-            urls.append(url)
     notes = []
     license_notes = _text(record.get("License Notes"))
     if license_notes:
@@ -144,8 +149,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
             Fact(value=license_notes, location=at("License Notes"), origin="License Notes")
         )
     inferred = record.get("Inferred Metadata")
-    unspecified = all(fact.value.lower() == _UNSPECIFIED for fact in licenses)
-    if unspecified and isinstance(inferred, dict):
+    if isinstance(inferred, dict):
         for field in _INFERRED:
             value = _text(inferred.get(field))
             if value:
@@ -154,6 +158,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
                         value=value,
                         location=at("Inferred Metadata", field),
                         origin=f"Inferred Metadata.{field}",
+                        inferred=True,
                     )
                 )
     generators = list(provider_terms)

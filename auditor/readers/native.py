@@ -64,8 +64,14 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
         name=entry.name,
         location=at(),
         licenses=licenses,
+        license_notes=(
+            (Fact(value=entry.license_url, location=at("license_url"), origin="license_url"),)
+            if entry.license_url is not None
+            else ()
+        ),
         license_url=entry.license_url,
         source=entry.source,
+        source_location=at("source") if entry.source is not None else None,
         derived_from=tuple(
             Fact(value=p, location=at("derived_from", j)) for j, p in enumerate(entry.derived_from)
         ),

@@ -1,0 +1,312 @@
+"""A dataset's license evidence, weighed: every claim counts, the most restrictive applies.
+
+A dataset's license is stated in many places: a manifest's ``license`` and ``license_url``, a
+Hugging Face card's tags and its Licensing Information prose, ``dataset_infos.json``, SPDX's
+declared and concluded licenses, a Data Provenance Initiative audit, the Hub card or the bundled
+registry entry of a referenced dataset. Each such value is a *claim*: a raw value with its origin
+and place. No single claim may talk the gate into a pass:
+
+* every claim that resolves applies, and the license of the dataset is their conjunction (a card
+  tag ``cc-by-4.0`` and prose saying "non-commercial research purposes only" give both);
+* a license value that does not resolve stays in as an unknown part (all rights reserved); a claim
+  that says nothing (a placeholder such as ``other`` or ``Unspecified``, a link or prose that names
+  no license) is *silent*; when every claim is silent, the license is unknown;
+* an *inferred* claim (a crawler's reading of another site, such as the Data Provenance
+  Initiative's ``Inferred Metadata``) is a *hint*: shown to the reviewer, never applied, so it can
+  never clear a dataset that audited evidence leaves unspecified;
+* where SPDX gives both a declared and a concluded license, the concluded one is the reviewer's
+  conclusion and applies; a declared license that differs is *superseded* and shown;
+* identical claims are one claim; claims whose terms disagree (one permits commercial use, another
+  does not) are a conflict, reported with both places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from auditor.knowledge import CommercialUse
+from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
+from auditor.model import Dataset, Fact, Location
+from auditor.resolver import Resolver
+
+# SPDX fields: the concluded license supersedes the declared one (SPDX 2.3 7.13, SPDX 3 Software
+# profile ``hasConcludedLicense``).
+_DECLARED = frozenset({"licenseDeclared", "hasDeclaredLicense"})
+_CONCLUDED = frozenset({"licenseConcluded", "hasConcludedLicense"})
+LICENSE_URL = "license_url"
+# License values that state nothing about the license: a pointer to another field ("other",
+# "see license"), SPDX's NOASSERTION, an unfilled template. "Custom" is not among them: it says a
+# license exists whose terms are not given. Other placeholders of the
+# resolver ("unknown", "none", "unspecified", "no license") say there is no license: an unknown
+# part, which blocks whatever else is claimed.
+NO_STATEMENT = frozenset(
+    {
+        "",
+        "other",
+        "see license",
+        "see below",
+        "license",
+        "noassertion",
+        "[more information needed]",
+        "more information needed",
+        "[needs more information]",
+        "needs more information",
+        "tbd",
+        "todo",
+        "n/a",
+        "na",
+        "null",
+        "nil",
+        "-",
+        "?",
+    }
+)
+
+
+class ClaimRole(StrEnum):
+    """What a claim does to the verdict."""
+
+    APPLIED = "applied"  # part of the dataset's license: the most restrictive reading applies
+    HINT = "hint"  # inferred, unaudited evidence: shown, never applied
+    SUPERSEDED = "superseded"  # an SPDX declared license where a concluded one differs
+    SILENT = "silent"  # says nothing resolvable: a placeholder, or a link/prose naming no license
+
+
+class Claim(BaseModel):
+    """One statement about a dataset's license, where it stands, and how it was weighed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    origin: str  # the field, and for looked-up facts the document it came from
+    value: str
+    location: Location
+    role: ClaimRole
+    status: Status
+    expression: str | None
+    detail: str  # how the value resolved
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """A dataset's license evidence, weighed: the license that applies, every claim, and the
+    pair of applied claims that disagree most, if any (the most permissive, the most restrictive).
+    """
+
+    resolution: Resolution
+    claims: tuple[Claim, ...]
+    conflict: tuple[Claim, Claim] | None
+
+
+@dataclass(frozen=True)
+class _Part:
+    fact: Fact
+    resolved: Resolution
+    note: bool  # a license note (name, link, prose), not a license value
+
+
+def weigh(ds: Dataset, resolver: Resolver) -> Weighed:
+    """Weigh every license claim of ``ds``; see the module docstring for the rules."""
+    parts = [_Part(f, resolver.resolve(f.value), note=False) for f in ds.licenses]
+    notes = list(ds.license_notes)
+    if ds.license_url and all(n.value != ds.license_url for n in notes):
+        notes.append(Fact(value=ds.license_url, location=ds.location, origin=LICENSE_URL))
+    parts += [_Part(f, resolver.resolve(f.value), note=True) for f in notes]
+    roles = [_role(p) for p in parts]
+    _supersede(parts, roles)
+    applied = [p for p, r in zip(parts, roles, strict=True) if r is ClaimRole.APPLIED]
+    claims = tuple(_claim(p, r) for p, r in zip(parts, roles, strict=True))
+    raw = _raw(ds.licenses)
+    if not applied:
+        return Weighed(_unknown(ds, parts, roles, resolver, raw), claims, None)
+    unique = _dedupe(applied)
+    resolution = _conjunction(unique, raw)
+    return Weighed(resolution, claims, _conflict(unique, claims, parts))
+
+
+def _role(part: _Part) -> ClaimRole:
+    resolved = part.resolved
+    if part.fact.inferred:
+        return ClaimRole.HINT
+    if part.note and resolved.status is Status.UNKNOWN:
+        return ClaimRole.SILENT  # a name, link or prose that names no known license
+    if resolved.tree is None:
+        # A license value that does not resolve is an unknown part (all rights reserved), and so
+        # is one saying there is none ("unknown", "Unspecified", "No License"). One that states
+        # nothing ("other", "NOASSERTION", a template placeholder) says nothing, like a link or
+        # prose that names no license.
+        stated = " ".join(part.fact.value.split()).lower()
+        return ClaimRole.SILENT if part.note or stated in NO_STATEMENT else ClaimRole.APPLIED
+    return ClaimRole.APPLIED
+
+
+def _supersede(parts: Sequence[_Part], roles: list[ClaimRole]) -> None:
+    """A concluded SPDX license that resolves supersedes declared licenses that differ."""
+    concluded = {
+        _key(p.resolved)
+        for p, r in zip(parts, roles, strict=True)
+        if r is ClaimRole.APPLIED and p.fact.origin in _CONCLUDED and p.resolved.tree is not None
+    }
+    if not concluded:
+        return
+    for i, part in enumerate(parts):
+        declared = roles[i] is ClaimRole.APPLIED and part.fact.origin in _DECLARED
+        if declared and _key(part.resolved) not in concluded:
+            roles[i] = ClaimRole.SUPERSEDED
+
+
+def _key(resolved: Resolution) -> str:
+    return render(resolved.tree) if resolved.tree is not None else f"?{resolved.raw}"
+
+
+def _claim(part: _Part, role: ClaimRole) -> Claim:
+    return Claim(
+        origin=part.fact.origin or ("license note" if part.note else "license"),
+        value=part.fact.value,
+        location=part.fact.location,
+        role=role,
+        status=part.resolved.status,
+        expression=part.resolved.expression,
+        detail=part.resolved.evidence,
+    )
+
+
+def _dedupe(parts: Sequence[_Part]) -> list[_Part]:
+    """One part per distinct license; a family named elsewhere by one of its members goes."""
+    seen: dict[str, _Part] = {}
+    for part in parts:
+        seen.setdefault(_key(part.resolved), part)
+    unique = list(seen.values())
+    named = {leaf.key for p in unique if p.resolved.tree is not None for leaf in _plain(p)}
+    return [p for p in unique if not _covered_family(p, named)] or unique
+
+
+def _plain(part: _Part) -> tuple[Leaf, ...]:
+    """The licenses a part names outright (not as candidates of an ambiguous family)."""
+    tree = part.resolved.tree
+    if tree is None or (isinstance(tree, AllOf) and tree.ambiguous):
+        return ()
+    return leaves(tree)
+
+
+def _covered_family(part: _Part, named: set[str]) -> bool:
+    tree = part.resolved.tree
+    return (
+        isinstance(tree, AllOf)
+        and tree.ambiguous
+        and bool(named & {leaf.key for leaf in leaves(tree)})
+    )
+
+
+def _conjunction(parts: Sequence[_Part], raw: str | None) -> Resolution:
+    if len(parts) == 1:
+        only = parts[0].resolved
+        tree = only.tree if only.tree is not None else Leaf(only.raw or "(none)", None)
+        evidence = only.evidence
+        if parts[0].note or parts[0].fact.value != raw:
+            evidence = f"from {_where(parts[0].fact)} {parts[0].fact.value!r}: {evidence}"
+        return Resolution(raw or only.raw, only.status, evidence, tree, only.expression)
+    items = tuple(
+        p.resolved.tree if p.resolved.tree is not None else Leaf(p.resolved.raw or "(none)", None)
+        for p in parts
+    )
+    status = max((p.resolved.status for p in parts), key=lambda s: s.rank)
+    expressions = [p.resolved.expression for p in parts]
+    expression = (
+        " AND ".join(e if " " not in e else f"({e})" for e in expressions if e)
+        if all(expressions)
+        else None
+    )
+    said = "; ".join(f"{_where(p.fact)} {p.fact.value!r}: {p.resolved.evidence}" for p in parts)
+    evidence = f"all of {len(parts)} license claims apply: {said}"
+    return Resolution(
+        raw or _raw([p.fact for p in parts]), status, evidence, AllOf(items), expression
+    )
+
+
+def _where(fact: Fact) -> str:
+    return fact.origin or "license"
+
+
+def _unknown(
+    ds: Dataset,
+    parts: Sequence[_Part],
+    roles: Sequence[ClaimRole],
+    resolver: Resolver,
+    raw: str | None,
+) -> Resolution:
+    """No claim applies: unknown, saying what was found and which hints were not used."""
+    base = resolver.resolve(raw if ds.licenses else None)
+    hints = [
+        p
+        for p, r in zip(parts, roles, strict=True)
+        if r is ClaimRole.HINT and p.resolved.tree is not None
+    ]
+    evidence = base.evidence
+    if hints:
+        said = ", ".join(f"{_where(p.fact)} {p.fact.value!r}" for p in hints)
+        evidence += f"; inferred, unaudited evidence ({said}) cannot clear it on its own"
+    return Resolution(raw, Status.UNKNOWN, evidence, None, None)
+
+
+def _raw(facts: Sequence[Fact]) -> str | None:
+    if not facts:
+        return None
+    if len(facts) == 1:
+        return facts[0].value
+    return "[" + ", ".join(f.value for f in facts) + "]"
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+_Terms = tuple[int, bool, bool, bool, bool]
+
+
+def terms_of(node: Node) -> _Terms:
+    """What a license tree permits, at its best reading: commercial-use rank and the flags
+    (research only, no derivatives, share-alike, use-restricted). ``A OR B`` takes the better."""
+    match node:
+        case Leaf(license=None):
+            return (CommercialUse.UNKNOWN.rank, False, False, False, False)
+        case Leaf(license=lic):
+            assert lic is not None
+            t = lic.terms
+            return (
+                t.commercial_use.rank,
+                t.research_only,
+                t.no_derivatives,
+                t.share_alike,
+                t.use_restricted,
+            )
+        case AllOf(items=items):
+            found = [terms_of(i) for i in items]
+            return (
+                max(f[0] for f in found),
+                any(f[1] for f in found),
+                any(f[2] for f in found),
+                any(f[3] for f in found),
+                any(f[4] for f in found),
+            )
+        case AnyOf(items=items):
+            return min(terms_of(i) for i in items)
+
+
+def _conflict(
+    unique: Sequence[_Part], claims: Sequence[Claim], parts: Sequence[_Part]
+) -> tuple[Claim, Claim] | None:
+    """The most permissive and the most restrictive applied claims, if their terms differ."""
+    if len(unique) < 2:
+        return None
+    scored = [
+        (terms_of(p.resolved.tree if p.resolved.tree is not None else Leaf("?", None)), p)
+        for p in unique
+    ]
+    scored.sort(key=lambda item: (sum(item[0][1:]) + item[0][0] * 10, item[1].fact.origin or ""))
+    (low, best), (high, worst) = scored[0], scored[-1]
+    if low == high:
+        return None
+    by_fact = {id(p.fact): c for p, c in zip(parts, claims, strict=True)}
+    return by_fact[id(best.fact)], by_fact[id(worst.fact)]
