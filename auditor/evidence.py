@@ -120,11 +120,28 @@ def weigh(ds: Dataset, resolver: Resolver) -> Weighed:
     applied = [p for p, r in zip(parts, roles, strict=True) if r is ClaimRole.APPLIED]
     claims = tuple(_claim(p, r) for p, r in zip(parts, roles, strict=True))
     raw = _raw(ds.licenses)
+    hints = [
+        p
+        for p, r in zip(parts, roles, strict=True)
+        if r is ClaimRole.HINT and p.resolved.tree is not None
+    ]
     if not applied:
-        return Weighed(_unknown(ds, parts, roles, resolver, raw), claims, None)
+        return Weighed(_with_hints(_unknown(ds, resolver, raw), hints), claims, None)
     unique = _dedupe(applied)
-    resolution = _conjunction(unique, raw)
+    resolution = _with_hints(_conjunction(unique, raw), hints)
     return Weighed(resolution, claims, _conflict(unique, claims, parts))
+
+
+def _with_hints(resolution: Resolution, hints: Sequence[_Part]) -> Resolution:
+    if not hints:
+        return resolution
+    said = ", ".join(f"{_where(p.fact)} {p.fact.value!r}" for p in hints)
+    evidence = (
+        f"{resolution.evidence}; inferred, unaudited evidence ({said}) is a hint, not applied"
+    )
+    return Resolution(
+        resolution.raw, resolution.status, evidence, resolution.tree, resolution.expression
+    )
 
 
 def _role(part: _Part) -> ClaimRole:
@@ -231,25 +248,10 @@ def _where(fact: Fact) -> str:
     return fact.origin or "license"
 
 
-def _unknown(
-    ds: Dataset,
-    parts: Sequence[_Part],
-    roles: Sequence[ClaimRole],
-    resolver: Resolver,
-    raw: str | None,
-) -> Resolution:
-    """No claim applies: unknown, saying what was found and which hints were not used."""
+def _unknown(ds: Dataset, resolver: Resolver, raw: str | None) -> Resolution:
+    """No claim applies: the license is unknown, with what the license values said."""
     base = resolver.resolve(raw if ds.licenses else None)
-    hints = [
-        p
-        for p, r in zip(parts, roles, strict=True)
-        if r is ClaimRole.HINT and p.resolved.tree is not None
-    ]
-    evidence = base.evidence
-    if hints:
-        said = ", ".join(f"{_where(p.fact)} {p.fact.value!r}" for p in hints)
-        evidence += f"; inferred, unaudited evidence ({said}) cannot clear it on its own"
-    return Resolution(raw, Status.UNKNOWN, evidence, None, None)
+    return Resolution(raw, Status.UNKNOWN, base.evidence, None, None)
 
 
 def _raw(facts: Sequence[Fact]) -> str | None:

@@ -59,10 +59,7 @@ class Lookups:
         already carry what the Hub said as inferred metadata); upstreams are still followed.
         """
         root = Path(manifest_path).resolve().parent
-        out = [
-            self._with_facts(ds, root) if follow_sources and _needs_lookup(ds) else ds
-            for ds in datasets
-        ]
+        out = [self._looked_up(ds, root) if follow_sources else ds for ds in datasets]
         # An upstream named by the reference another dataset of the manifest has as its source
         # is that dataset (``derived_from: [hf://tatsu-lab/alpaca]`` beside ``id: alpaca``).
         by_source = {_reference_key(ds.source): ds.id for ds in out if ds.source}
@@ -84,6 +81,26 @@ class Lookups:
             if not added:
                 break
         return tuple(out)
+
+    def _looked_up(self, ds: Dataset, root: Path) -> Dataset:
+        """``ds`` with the facts its reference names: its ``source``, or else its id or name when
+        the bundled registry knows the dataset by it (offline: the registry is bundled)."""
+        if _needs_lookup(ds):
+            return self._with_facts(ds, root)
+        if ds.source is not None or ds.lookup is not None:
+            return ds
+        for name in (ds.id, ds.name):
+            entry = self.kb.known_dataset(name) if name else None
+            if entry is not None:
+                lookup = Lookup(
+                    reference=name or ds.id,
+                    outcome="registry",
+                    detail=f"the dataset's {'id' if name == ds.id else 'name'} names "
+                    f"{entry.name} in the bundled registry (source: {entry.source.url})",
+                    location=ds.location,
+                )
+                return _merge(ds, _from_registry(entry, ds.location), lookup)
+        return ds
 
     def _upstream(self, parent: Fact, root: Path) -> Dataset | None:
         stub = Dataset(id=parent.value, location=parent.location, source=parent.value)

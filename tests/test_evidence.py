@@ -1,0 +1,415 @@
+"""Every claim about a dataset is weighed: no single field may talk the gate into a pass.
+
+Each test is a way restricted data passed before claims were weighed together (issue: "Weigh all
+the evidence"); the manifests are written the way teams write them.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import auditor
+from auditor.evidence import ClaimRole
+from auditor.report import DatasetReport, DatasetVerdict, Report
+from auditor.rulebook import Rule
+from tests.conftest import TODAY
+
+
+def audit_yaml(tmp_path: Path, body: str, name: str = "mix.yaml", **options: object) -> Report:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return auditor.audit(path, offline=True, today=TODAY, **options)  # type: ignore[arg-type]
+
+
+def dataset(report: Report, ident: str) -> DatasetReport:
+    return next(d for d in report.datasets if d.id == ident)
+
+
+def rules_of(report: Report, ident: str, *, own: bool = False) -> set[Rule]:
+    return {f.rule for f in report.findings_for(ident) if not f.waived and not (own and f.via)}
+
+
+def test_a_declared_license_does_not_switch_the_lookup_off(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: believed
+        datasets:
+          - id: alpaca
+            license: MIT
+            source: hf://tatsu-lab/alpaca
+        """,
+    )
+    alpaca = dataset(report, "alpaca")
+    assert alpaca.verdict is DatasetVerdict.BLOCKED
+    assert {Rule.LICENSE_NONCOMMERCIAL, Rule.MODEL_OUTPUT_TERMS, Rule.LICENSE_CONFLICT} <= (
+        rules_of(report, "alpaca")
+    )
+    (conflict,) = [f for f in report.findings_for("alpaca") if f.rule is Rule.LICENSE_CONFLICT]
+    # Both places are named: the manifest line and the registry entry's source.
+    assert "license says 'MIT'" in conflict.message
+    assert "CC-BY-NC-4.0" in conflict.message and "registry" in conflict.message
+    origins = {(c.origin.split(" ")[0], c.role) for c in alpaca.claims}
+    assert ("license", ClaimRole.APPLIED) in origins
+    assert ("registry", ClaimRole.APPLIED) in origins
+
+
+@pytest.mark.parametrize(
+    ("ident", "declared"),
+    [("howto100m", "Apache-2.0"), ("kinetics", "CC-BY-4.0"), ("youtube-8m", "CC-BY-4.0")],
+)
+def test_youtube_sourced_sets_declared_under_a_permissive_license_stay_blocked(
+    tmp_path: Path, ident: str, declared: str
+) -> None:
+    """A code license or an ids-only license written next to a registry name: the registry
+    says the data points at YouTube videos, whose terms forbid downloading them."""
+    report = audit_yaml(
+        tmp_path,
+        f"""
+        version: 1
+        name: video
+        datasets:
+          - id: {ident}
+            license: {declared}
+        """,
+    )
+    assert dataset(report, ident).verdict is DatasetVerdict.BLOCKED
+    assert Rule.TOS_SCRAPING_PROHIBITED in rules_of(report, ident)
+    assert dataset(report, ident).lookup is not None
+
+
+def test_a_license_link_is_a_claim_too(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: links
+        datasets:
+          - id: both
+            license: MIT
+            license_url: https://creativecommons.org/licenses/by-nc-sa/4.0/
+          - id: link-only
+            license_url: https://creativecommons.org/licenses/by-nc-sa/4.0/legalcode
+          - id: link-to-a-file
+            license: MIT
+            license_url: https://github.com/example/data/blob/main/LICENSE
+        """,
+    )
+    assert dataset(report, "both").verdict is DatasetVerdict.BLOCKED
+    assert {Rule.LICENSE_NONCOMMERCIAL, Rule.LICENSE_CONFLICT} <= rules_of(report, "both")
+    assert dataset(report, "link-only").license.expression == "CC-BY-NC-SA-4.0"
+    assert Rule.LICENSE_UNKNOWN not in rules_of(report, "link-only")
+    # A link that names no license says nothing: the declared license stands, unchallenged.
+    linked = dataset(report, "link-to-a-file")
+    assert linked.license.expression == "MIT"
+    assert [c.role for c in linked.claims] == [ClaimRole.APPLIED, ClaimRole.SILENT]
+
+
+def test_card_prose_applies_beside_the_card_tag(tmp_path: Path) -> None:
+    folder = tmp_path / "card"
+    folder.mkdir()
+    (folder / "README.md").write_text(
+        textwrap.dedent(
+            """\
+            ---
+            license: cc-by-4.0
+            ---
+            # A dataset
+
+            ## Licensing Information
+
+            The annotations may be used for non-commercial research purposes only.
+            """
+        ),
+        encoding="utf-8",
+    )
+    report = auditor.audit(folder / "README.md", offline=True, today=TODAY)
+    (ds,) = report.datasets
+    assert ds.verdict is DatasetVerdict.BLOCKED
+    assert Rule.LICENSE_RESEARCH_ONLY in rules_of(report, ds.id)
+    assert Rule.LICENSE_CONFLICT in rules_of(report, ds.id)
+    assert "CC-BY-4.0" in (ds.license.expression or "")
+
+
+def test_access_terms_nobody_can_read_are_never_dropped(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: gated
+        datasets:
+          - id: gated
+            license: CC0-1.0
+            terms: ["Access is granted to members of the consortium under its data agreement."]
+        """,
+    )
+    assert dataset(report, "gated").verdict is not DatasetVerdict.ALLOWED
+    (finding,) = [f for f in report.findings_for("gated") if f.rule is Rule.TERMS_UNRESOLVED]
+    assert finding.evidence is not None and "consortium" in (finding.evidence.quote or "")
+
+
+def dpi_file(tmp_path: Path, records: dict[str, dict[str, object]]) -> Path:
+    path = tmp_path / "collection.json"
+    full = {
+        key: {
+            "Unique Dataset Identifier": key,
+            "Dataset Name": key,
+            "Collection": "Test",
+            "Model Generated": [],
+            "Derived from Datasets": [],
+            "Text Sources": [],
+            **record,
+        }
+        for key, record in records.items()
+    }
+    path.write_text(json.dumps(full, indent=1), encoding="utf-8")
+    return path
+
+
+def test_inferred_metadata_never_clears_an_audited_unspecified(tmp_path: Path) -> None:
+    path = dpi_file(
+        tmp_path,
+        {
+            "unspecified": {
+                "Licenses": [{"License": "Unspecified", "License URL": ""}],
+                "Inferred Metadata": {"HF Yaml License": "MIT", "PwC License Name": "Apache 2.0"},
+            },
+            "twice": {
+                "Licenses": [
+                    {"License": "MIT License", "License URL": ""},
+                    {
+                        "License": "MIT License",
+                        "License URL": "https://opensource.org/licenses/MIT",
+                    },
+                ],
+            },
+            "custom": {
+                "Licenses": [
+                    {"License": "Apache License 2.0", "License URL": ""},
+                    {"License": "Custom", "License URL": "https://example.org/terms"},
+                ],
+            },
+        },
+    )
+    report = auditor.audit(path, offline=True, today=TODAY)
+    unspecified = dataset(report, "unspecified")
+    assert unspecified.verdict is DatasetVerdict.BLOCKED
+    assert Rule.LICENSE_UNKNOWN in rules_of(report, "unspecified")
+    assert "inferred, unaudited evidence" in unspecified.license.evidence
+    hints = [c for c in unspecified.claims if c.role is ClaimRole.HINT]
+    assert {c.expression for c in hints} == {"MIT", "Apache-2.0"}
+    # Identical claims are one claim.
+    assert dataset(report, "twice").license.expression == "MIT"
+    # A custom license is its URL; one that names no known license is unknown, and blocks.
+    assert dataset(report, "custom").verdict is DatasetVerdict.BLOCKED
+
+
+def spdx3_document(declared: str, concluded: str) -> dict[str, object]:
+    def expression(ident: str, text: str) -> dict[str, object]:
+        return {
+            "type": "simplelicensing_LicenseExpression",
+            "spdxId": ident,
+            "simplelicensing_licenseExpression": text,
+            "creationInfo": "_:creationinfo",
+        }
+
+    return {
+        "@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld",
+        "@graph": [
+            {
+                "type": "CreationInfo",
+                "@id": "_:creationinfo",
+                "createdBy": ["https://example.org/agent"],
+                "specVersion": "3.0.1",
+                "created": "2024-01-01T00:00:00Z",
+            },
+            {
+                "type": "dataset_DatasetPackage",
+                "spdxId": "https://example.org/data",
+                "name": "data",
+                "creationInfo": "_:creationinfo",
+                "software_primaryPurpose": "data",
+                "dataset_datasetType": ["text"],
+            },
+            expression("https://example.org/declared", declared),
+            expression("https://example.org/concluded", concluded),
+            {
+                "type": "Relationship",
+                "spdxId": "https://example.org/rel1",
+                "from": "https://example.org/data",
+                "to": ["https://example.org/declared"],
+                "relationshipType": "hasDeclaredLicense",
+                "creationInfo": "_:creationinfo",
+            },
+            {
+                "type": "Relationship",
+                "spdxId": "https://example.org/rel2",
+                "from": "https://example.org/data",
+                "to": ["https://example.org/concluded"],
+                "relationshipType": "hasConcludedLicense",
+                "creationInfo": "_:creationinfo",
+            },
+        ],
+    }
+
+
+def test_spdx_declared_and_concluded(tmp_path: Path) -> None:
+    same = tmp_path / "same.spdx3.json"
+    same.write_text(json.dumps(spdx3_document("CC-BY-NC-ND-4.0", "CC-BY-NC-ND-4.0")))
+    (ds,) = auditor.audit(same, offline=True, today=TODAY).datasets
+    assert ds.license.expression == "CC-BY-NC-ND-4.0"
+
+    differ = tmp_path / "differ.spdx3.json"
+    differ.write_text(json.dumps(spdx3_document("MIT", "CC-BY-NC-4.0")))
+    report = auditor.audit(differ, offline=True, today=TODAY)
+    (ds,) = report.datasets
+    # The concluded license is the reviewer's conclusion: it applies, the declared one is shown.
+    assert ds.license.expression == "CC-BY-NC-4.0"
+    roles = {c.origin: c.role for c in ds.claims}
+    assert roles == {
+        "hasDeclaredLicense": ClaimRole.SUPERSEDED,
+        "hasConcludedLicense": ClaimRole.APPLIED,
+    }
+
+
+CYCLE = """
+version: 1
+name: cycle
+datasets:
+{entries}
+"""
+ENTRIES = {
+    "a": "  - {id: a, license: MIT, derived_from: [b, nc]}",
+    "b": "  - {id: b, license: MIT, derived_from: [a]}",
+    "nc": "  - {id: nc, license: CC-BY-NC-4.0}",
+    "child": "  - {id: child, license: MIT, derived_from: [b]}",
+}
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("a", "b", "nc", "child"), ("child", "b", "a", "nc"), ("nc", "child", "a", "b")],
+)
+def test_lineage_through_a_cycle_does_not_depend_on_manifest_order(
+    tmp_path: Path, order: tuple[str, ...]
+) -> None:
+    body = CYCLE.format(entries="\n".join(ENTRIES[k] for k in order))
+    report = audit_yaml(tmp_path, body)
+    child = dataset(report, "child")
+    assert child.verdict is DatasetVerdict.BLOCKED
+    inherited = {(f.rule, f.via) for f in report.findings_for("child") if f.via}
+    assert (Rule.LICENSE_NONCOMMERCIAL, ("b", "a", "nc")) in inherited
+    assert {Rule.LINEAGE_CYCLE} <= {f.rule for f in report.findings_for("a") if not f.via}
+
+
+def test_a_child_of_a_blocked_dataset_is_blocked_whatever_the_reason(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: chain
+        datasets:
+          - id: parent
+            license: MIT
+            source: hf://example-org/not-in-any-cache
+          - id: orphan
+            license: MIT
+            derived_from: [hf://example-org/also-missing]
+          - id: child
+            license: MIT
+            derived_from: [parent]
+          - id: grandchild
+            license: MIT
+            derived_from: [orphan]
+        """,
+    )
+    assert dataset(report, "child").verdict is DatasetVerdict.BLOCKED
+    assert Rule.REFERENCE_UNRESOLVED in rules_of(report, "child")
+    assert dataset(report, "grandchild").verdict is DatasetVerdict.BLOCKED
+    assert Rule.LINEAGE_UNRESOLVED in rules_of(report, "grandchild")
+
+
+# --- the property: no restrictive, unknown or conflicting claim is ever allowed --------------
+
+PERMISSIVE_VALUES = ("MIT", "apache-2.0", "CC0-1.0", "cc-by-4.0", "BSD-3-Clause", "Unlicense")
+RESTRICTIVE_VALUES = (
+    "cc-by-nc-4.0",
+    "CC BY-NC-SA 3.0",
+    "cc-by-nc-nd-4.0",
+    "Research use only",
+    "LicenseRef-Research-Only-Terms",
+    "unknown",
+    "Unspecified",
+    "no license",
+    "Foo Community Data License 2.1",
+    "LicenseRef-our-own-terms",
+    "https://creativecommons.org/licenses/by-nc/4.0/",
+)
+PERMISSIVE_LINKS = (
+    "https://creativecommons.org/licenses/by/4.0/",
+    "https://opensource.org/licenses/MIT",
+)
+RESTRICTIVE_LINKS = (
+    "https://creativecommons.org/licenses/by-nc-sa/4.0/legalcode",
+    "https://creativecommons.org/licenses/by-nc-nd/3.0/",
+)
+RESTRICTIVE_PROSE = (
+    "The data may be used for non-commercial research purposes only.",
+    "Released under CC BY-NC 4.0.",
+    "Not for commercial use.",
+)
+RESTRICTIVE_TERMS = (
+    "You agree to use this dataset for non-commercial research purposes only.",
+    "Access is granted only under the consortium's data use agreement.",
+)
+
+
+@st.composite
+def claim_sets(draw: st.DrawFn) -> tuple[dict[str, object], bool]:
+    """A card's metadata with a random set of claims, and whether any claim restricts."""
+    values = draw(
+        st.lists(st.sampled_from(PERMISSIVE_VALUES + RESTRICTIVE_VALUES), min_size=0, max_size=3)
+    )
+    link = draw(st.none() | st.sampled_from(PERMISSIVE_LINKS + RESTRICTIVE_LINKS))
+    prose = draw(st.none() | st.sampled_from(RESTRICTIVE_PROSE))
+    terms = draw(st.none() | st.sampled_from(RESTRICTIVE_TERMS))
+    restrictive = (
+        (not values and link is None)  # no license at all: all rights reserved
+        or any(v in RESTRICTIVE_VALUES for v in values)
+        or link in RESTRICTIVE_LINKS
+        or prose is not None
+        or terms is not None
+    )
+    meta: dict[str, object] = {"license": values} if values else {}
+    if link is not None:
+        meta["license_link"] = link
+    if terms is not None:
+        meta["extra_gated_prompt"] = terms
+    meta["_prose"] = prose
+    return meta, restrictive
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=claim_sets())
+def test_no_restrictive_or_unknown_claim_is_ever_allowed(
+    case: tuple[dict[str, object], bool], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    meta, restrictive = case
+    prose = meta.pop("_prose")
+    folder = tmp_path_factory.mktemp("card")
+    body = "# A dataset\n"
+    if prose is not None:
+        body += f"\n## Licensing Information\n\n{prose}\n"
+    front = json.dumps(meta) if meta else "{pretty_name: x}"
+    (folder / "README.md").write_text(f"---\n{front}\n---\n{body}", encoding="utf-8")
+    report = auditor.audit(folder / "README.md", offline=True, today=TODAY)
+    (ds,) = report.datasets
+    if restrictive:
+        assert ds.verdict is not DatasetVerdict.ALLOWED, (meta, prose)
