@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from auditor import document
 from auditor.model import Location
@@ -20,13 +20,23 @@ from auditor.report import Finding, WaiverRef, WaiverReport, WaiverStatus
 from auditor.rulebook import Rule
 
 
+def _has_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain text, not only whitespace")
+    return value
+
+
+# A value someone must actually write: "" and " " are refused, the text is kept as written.
+Written = Annotated[str, AfterValidator(_has_text)]
+
+
 class Waiver(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: Rule
-    dataset: Annotated[str, Field(min_length=1)]
-    reason: Annotated[str, Field(min_length=1)]
-    approved_by: Annotated[str, Field(min_length=1)]
+    dataset: Written
+    reason: Written
+    approved_by: Written
     expires: date
 
 

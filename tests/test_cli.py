@@ -88,6 +88,26 @@ def test_bad_policy_and_waivers_exit_2() -> None:
     assert "no such policy file or built-in policy" in err
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "waivers.blank-approver.yaml",
+            "waivers.blank-approver.yaml:7: waivers: waivers.0.approved_by",
+        ),
+        ("waivers.blank-reason.yaml", "waivers.blank-reason.yaml:6: waivers: waivers.0.reason"),
+    ],
+)
+def test_a_waiver_needs_a_reason_and_an_approver_in_words(name: str, expected: str) -> None:
+    code, out, err = run(
+        "check", str(EXAMPLES / "clean-commercial.yaml"), "--waivers", str(fixture_path(name))
+    )
+    assert code == 2
+    assert out == ""
+    assert expected in err
+    assert "not only whitespace" in err
+
+
 def test_usage_errors_exit_2() -> None:
     code, _, _ = run("check")
     assert code == 2
