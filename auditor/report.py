@@ -106,6 +106,10 @@ class WaiverStatus(StrEnum):
 class WaiverReport(Frozen):
     rule: Rule
     dataset: str
+    upstream: str | None = Field(
+        default=None,
+        description="The upstream whose inherited findings it covers ('*': any); none: its own",
+    )
     reason: str
     approved_by: str
     expires: date

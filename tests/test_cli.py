@@ -89,23 +89,25 @@ def test_bad_policy_and_waivers_exit_2() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("name", "where", "why"),
     [
         (
             "waivers.blank-approver.yaml",
-            "waivers.blank-approver.yaml:7: waivers: waivers.0.approved_by",
+            ":7: waivers: waivers.0.approved_by",
+            "not only whitespace",
         ),
-        ("waivers.blank-reason.yaml", "waivers.blank-reason.yaml:6: waivers: waivers.0.reason"),
+        ("waivers.blank-reason.yaml", ":6: waivers: waivers.0.reason", "not only whitespace"),
+        ("waivers.upstream-self.yaml", ":6: waivers: waivers.0.upstream", "without 'upstream'"),
     ],
 )
-def test_a_waiver_needs_a_reason_and_an_approver_in_words(name: str, expected: str) -> None:
+def test_a_waiver_must_say_who_why_and_what(name: str, where: str, why: str) -> None:
     code, out, err = run(
         "check", str(EXAMPLES / "clean-commercial.yaml"), "--waivers", str(fixture_path(name))
     )
     assert code == 2
     assert out == ""
-    assert expected in err
-    assert "not only whitespace" in err
+    assert f"{name}{where}" in err
+    assert why in err
 
 
 def test_usage_errors_exit_2() -> None:

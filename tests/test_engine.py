@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from datetime import date
 
 import pytest
 
@@ -194,6 +195,43 @@ def test_a_waiver_can_pass_the_gate() -> None:
         today=TODAY,
     )
     assert with_waiver.verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize(
+    ("waivers", "waived"),
+    [
+        # No upstream: the mix's own finding only, not what two other licensors' terms impose.
+        ("waivers.lineage-own.yaml", {("mix", ())}),
+        # One upstream: that licensor's finding only.
+        ("waivers.lineage-captions.yaml", {("mix", ("captions",))}),
+        # "*": every inherited finding, written out; still not the mix's own.
+        ("waivers.lineage-any.yaml", {("mix", ("captions",)), ("mix", ("images",))}),
+        # On the upstream itself: its own finding, not the copies its descendants inherit.
+        ("waivers.lineage-origin.yaml", {("captions", ())}),
+    ],
+)
+def test_a_waiver_covers_only_the_lineage_it_names(
+    waivers: str, waived: set[tuple[str, tuple[str, ...]]]
+) -> None:
+    report = auditor.audit(
+        fixture_path("manifest.two-licensors.yaml"), waivers=fixture_path(waivers), today=TODAY
+    )
+    assert {(f.dataset, f.via) for f in report.findings if f.waived} == waived
+    assert report.verdict is Verdict.FAIL
+    assert [w.status.value for w in report.waivers] == ["applied"]
+
+
+def test_an_expired_upstream_waiver_says_which_upstream() -> None:
+    report = auditor.audit(
+        fixture_path("manifest.two-licensors.yaml"),
+        waivers=fixture_path("waivers.lineage-captions.yaml"),
+        today=date(2100, 1, 1),
+    )
+    expired = [f for f in report.findings if f.rule is Rule.WAIVER_EXPIRED]
+    assert [(f.dataset, f.message.split(" expired")[0]) for f in expired] == [
+        ("mix", "waiver for license-noncommercial (inherited from captions)")
+    ]
+    assert not [f for f in report.findings if f.waived]
 
 
 def test_custom_policy_extends_a_builtin() -> None:

@@ -98,7 +98,11 @@ def _waived(report: Report) -> str:
     if unused:
         items.append(
             f"- {len(unused)} waiver(s) matched no finding: "
-            + ", ".join(f"{_code(w.rule.value)} for {_code(w.dataset)}" for w in unused)
+            + ", ".join(
+                f"{_code(w.rule.value)} for {_code(w.dataset)}"
+                + (f" inherited from {_code(w.upstream)}" if w.upstream else "")
+                for w in unused
+            )
         )
     return "### Waived\n\n" + "\n".join(items) if items else ""
 
