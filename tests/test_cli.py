@@ -91,6 +91,51 @@ def test_bad_policy_and_waivers_exit_2() -> None:
 @pytest.mark.parametrize(
     ("name", "where", "why"),
     [
+        ("policy.named-commercial.yaml", ":3: '", "'commercial' is the name of a built-in policy"),
+        (
+            "policy.named-research-capitalised.yaml",
+            ":2: '",
+            "' Research' is the name of a built-in policy; a policy file needs a name of its own",
+        ),
+        (
+            "policy.relaxes-undeclared.yaml",
+            ":7: fail-closed rule",
+            "not declared: license-unknown (off); a policy that lets what the gate cannot check "
+            "pass must say so: 'relaxes: [license-unknown]'",
+        ),
+        (
+            "policy.relaxes-inherited-undeclared.yaml",
+            ":4: fail-closed rule",
+            "not declared: lineage-unresolved (warning, inherited from 'research')",
+        ),
+        (
+            "policy.relaxes-not-lowered.yaml",
+            ":7: relaxes",
+            "relaxes: 'reference-unresolved' is at error in this policy",
+        ),
+        (
+            "policy.relaxes-not-fail-closed.yaml",
+            ":5: relaxes",
+            "relaxes: 'license-noncommercial' is not a fail-closed rule",
+        ),
+    ],
+)
+def test_a_policy_cannot_pass_for_what_it_is_not(name: str, where: str, why: str) -> None:
+    code, out, err = run(
+        "check",
+        str(fixture_path("manifest.unknown-license.yaml")),
+        "--policy",
+        str(fixture_path(name)),
+    )
+    assert code == 2
+    assert out == ""
+    assert f"{name}{where}" in err
+    assert why in err
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "why"),
+    [
         (
             "waivers.blank-approver.yaml",
             ":7: waivers: waivers.0.approved_by",

@@ -7,8 +7,11 @@ import pickle
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 import auditor
+from auditor.errors import InputError
+from auditor.policy import Level, Policy, load_policy
 from auditor.render.json import render_json
 from auditor.report import DatasetVerdict, Report, Verdict
 from auditor.rulebook import Rule
@@ -241,3 +244,20 @@ def test_custom_policy_extends_a_builtin() -> None:
     assert report.policy == "strict-share-alike"
     assert report.verdict is Verdict.FAIL
     assert Rule.LICENSE_ATTRIBUTION not in {f.rule for f in report.findings}
+
+
+def test_a_policy_object_cannot_take_a_builtin_name_or_hide_a_relaxation() -> None:
+    commercial = load_policy("commercial")
+    manifest = fixture_path("manifest.unknown-license.yaml")
+    assert auditor.audit(manifest, policy=commercial).policy == "commercial"
+    severities = {**commercial.severities, Rule.LICENSE_NONCOMMERCIAL: Level.OFF}
+    lookalike = Policy(name="Commercial", description="d", severities=severities)
+    with pytest.raises(InputError, match="differs from the built-in policy 'commercial'"):
+        auditor.audit(manifest, policy=lookalike)
+    lenient = {**commercial.severities, Rule.LICENSE_UNKNOWN: Level.WARNING}
+    with pytest.raises(ValidationError, match=r"must declare relaxes=\['license-unknown'\]"):
+        Policy(name="mine", description="d", severities=lenient)
+    declared = Policy(
+        name="mine", description="d", severities=lenient, relaxes=(Rule.LICENSE_UNKNOWN,)
+    )
+    assert auditor.audit(manifest, policy=declared).verdict is Verdict.PASS
