@@ -97,6 +97,7 @@ def audit(
     return Report(
         tool_version=__version__,
         policy=chosen.name,
+        policy_relaxes=chosen.relaxes,
         fail_on=threshold,
         verdict=Verdict.FAIL if failing else Verdict.PASS,
         datasets=tuple(datasets),

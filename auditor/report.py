@@ -1,9 +1,11 @@
 """The report: a versioned JSON contract shared by every output format and the Python API.
 
 Top level: ``schema_version``, ``tool_version``, ``policy``, ``verdict`` (``pass`` | ``fail``),
-``datasets`` and ``findings``, plus ``fail_on``, ``waivers`` and ``totals``. Lists are sorted so the
-same input always gives byte-identical output. Fields may be added in a minor schema version; none
-is renamed or removed without a major one.
+``datasets`` and ``findings``, plus ``fail_on``, ``waivers``, ``totals`` and ``policy_relaxes``.
+``policy_relaxes`` lists, sorted, the fail-closed rules (``policy.FAIL_CLOSED``) the policy sets
+below ``error``, as it declares them; it is empty under a policy that fails closed. Lists are
+sorted so the same input always gives byte-identical output. Fields may be added in a minor
+schema version; none is renamed or removed without a major one.
 """
 
 from __future__ import annotations
@@ -138,6 +140,9 @@ class Report(Frozen):
     findings: tuple[Finding, ...]
     waivers: tuple[WaiverReport, ...] = ()
     totals: Totals
+    policy_relaxes: tuple[Rule, ...] = Field(
+        default=(), description="The fail-closed rules the policy sets below error, sorted"
+    )
 
     @property
     def passed(self) -> bool:

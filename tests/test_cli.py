@@ -133,6 +133,27 @@ def test_a_policy_cannot_pass_for_what_it_is_not(name: str, where: str, why: str
     assert why in err
 
 
+def test_a_relaxing_policy_says_so_in_every_format() -> None:
+    manifest = str(fixture_path("manifest.unknown-license.yaml"))
+    policy = str(fixture_path("policy.relaxes-license-unknown.yaml"))
+    note = "policy 'lenient-unknown' relaxes fail-closed rules: license-unknown"
+    code, out, err = run("check", manifest, "--policy", policy)
+    assert code == 0
+    assert err == (
+        "auditor: PASS under policy 'lenient-unknown': 1 datasets (0 allowed, 1 review, "
+        f"0 blocked), 0 errors, 1 warnings, 0 waived; {note}\n"
+    )
+    assert out.endswith(f"\n{note}\n")
+    code, out, _ = run("check", manifest, "--policy", policy, "--format", "json")
+    assert json.loads(out)["policy_relaxes"] == ["license-unknown"]
+    code, out, _ = run("check", manifest, "--policy", policy, "--format", "markdown")
+    assert "> ⚠️ Policy `lenient-unknown` relaxes fail-closed rules (sets them below error): " in out
+    _, _, err = run("check", manifest, "--policy", "research")
+    assert err.endswith("; policy 'research' relaxes fail-closed rules: lineage-unresolved\n")
+    _, out, err = run("check", manifest)
+    assert "relaxes" not in out + err
+
+
 @pytest.mark.parametrize(
     ("name", "where", "why"),
     [

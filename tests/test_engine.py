@@ -124,6 +124,7 @@ def test_json_report_contract() -> None:
     ]
     assert data["schema_version"] == "1.0"
     assert data["verdict"] in {"pass", "fail"}
+    assert data["policy_relaxes"] == []
     for ds in data["datasets"]:
         assert {"id", "name", "license", "verdict"} <= set(ds)
         assert {"raw", "expression", "status"} <= set(ds["license"])
@@ -260,4 +261,6 @@ def test_a_policy_object_cannot_take_a_builtin_name_or_hide_a_relaxation() -> No
     declared = Policy(
         name="mine", description="d", severities=lenient, relaxes=(Rule.LICENSE_UNKNOWN,)
     )
-    assert auditor.audit(manifest, policy=declared).verdict is Verdict.PASS
+    report = auditor.audit(manifest, policy=declared)
+    assert report.verdict is Verdict.PASS
+    assert report.policy_relaxes == (Rule.LICENSE_UNKNOWN,)
