@@ -7,9 +7,10 @@ reaches a shell or an argument list, and a value that looks like an option is re
 
 In order: the SARIF, Markdown and JSON reports are written atomically; the Markdown summary is
 appended to ``$GITHUB_STEP_SUMMARY``; ``verdict`` and the report paths are set in
-``$GITHUB_OUTPUT``; error and warning findings are printed as workflow-command annotations, most
-severe first. The exit code comes last: 0 the gate passes, 1 it fails, 2 an input error (also
-annotated at its file and line).
+``$GITHUB_OUTPUT``; a policy that relaxes fail-closed rules is announced in a notice, and error
+and warning findings are printed as workflow-command annotations, most severe first. The exit
+code comes last: 0 the gate passes, 1 it fails, 2 an input error (also annotated at its file and
+line).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from auditor.engine import audit
 from auditor.errors import AuditorError, InputError
 from auditor.output import write_atomically
 from auditor.policy import Severity
+from auditor.render import relaxation_note
 from auditor.render.json import render_json
 from auditor.render.markdown import render_input_error, render_markdown
 from auditor.render.sarif import locate, render_sarif, repository_path
@@ -187,6 +189,11 @@ def run(env: Mapping[str, str], out: TextIO) -> int:
     if output_file:
         paths = {name: target or "" for name, target in targets.items()}
         _append(output_file, outputs({"verdict": report.verdict.value, **paths}))
+    note = relaxation_note(report)
+    if note is not None:
+        out.write(
+            annotation("notice", note, title="auditor: policy relaxes fail-closed rules") + "\n"
+        )
     for line in finding_annotations(report, root):
         out.write(line + "\n")
     out.write(_one_line(summary_line(report)) + "\n")

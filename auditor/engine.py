@@ -12,7 +12,7 @@ from auditor.checks import Judged, evaluate, judge_dataset
 from auditor.hub import Hub, default_cache_dir
 from auditor.knowledge import load_knowledge
 from auditor.lookup import Lookups
-from auditor.policy import Policy, Severity, load_policy
+from auditor.policy import Policy, Severity, as_policy
 from auditor.readers import dpi
 from auditor.report import (
     DatasetReport,
@@ -51,7 +51,7 @@ def audit(
     registry); ``offline`` answers Hub look-ups from the cache only.
     """
     path_list = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
-    chosen = policy if isinstance(policy, Policy) else load_policy(policy)
+    chosen = as_policy(policy)
     threshold = Severity(fail_on)
     kb = load_knowledge()
     book = load_rulebook()
@@ -92,6 +92,7 @@ def audit(
     return Report(
         tool_version=__version__,
         policy=chosen.name,
+        policy_relaxes=chosen.relaxes,
         fail_on=threshold,
         verdict=Verdict.FAIL if failing else Verdict.PASS,
         datasets=tuple(datasets),

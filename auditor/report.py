@@ -1,18 +1,20 @@
 """The report: a versioned JSON contract shared by every output format and the Python API.
 
 Top level: ``schema_version``, ``tool_version``, ``policy``, ``verdict`` (``pass`` | ``fail``),
-``datasets`` and ``findings``, plus ``fail_on``, ``waivers`` and ``totals``. Lists are sorted so the
-same input always gives byte-identical output. Fields may be added in a minor schema version; none
-is renamed or removed without a major one.
+``datasets`` and ``findings``, plus ``fail_on``, ``waivers``, ``totals`` and ``policy_relaxes``.
+``policy_relaxes`` lists, sorted, the fail-closed rules (``policy.FAIL_CLOSED``) the policy sets
+below ``error``, as it declares them; it is empty under a policy that fails closed. Lists are
+sorted so the same input always gives byte-identical output. Fields may be added in a minor
+schema version; none is renamed or removed without a major one.
 
-Schema 1.1 adds ``datasets[].claims``: every statement about the dataset's license, each with its
-``origin`` (the field, and for looked-up facts the document: ``hf://owner/name (README.md:3
-license)``, ``registry (<source url>)``), ``value`` as written, ``location``, ``status`` and
-``expression`` as resolved, and ``role``: ``applied`` (part of the license the verdict uses; the
-most restrictive reading of all applied claims applies), ``hint`` (inferred, unaudited evidence,
-never applied on its own), ``superseded`` (an SPDX declared license that the concluded one
-overrides) or ``silent`` (a placeholder, or a link or prose that names no license). Claims are in
-the order they were found.
+Schema 1.1 adds ``policy_relaxes`` and ``datasets[].claims``: every statement about the dataset's
+license, each with its ``origin`` (the field, and for looked-up facts the document:
+``hf://owner/name (README.md:3 license)``, ``registry (<source url>)``), ``value`` as written,
+``location``, ``status`` and ``expression`` as resolved, and ``role``: ``applied`` (part of the
+license the verdict uses; the most restrictive reading of all applied claims applies), ``hint``
+(inferred, unaudited evidence, never applied on its own), ``superseded`` (an SPDX declared license
+that the concluded one overrides) or ``silent`` (a placeholder, or a link or prose that names no
+license). Claims are in the order they were found.
 """
 
 from __future__ import annotations
@@ -124,6 +126,10 @@ class WaiverStatus(StrEnum):
 class WaiverReport(Frozen):
     rule: Rule
     dataset: str
+    upstream: str | None = Field(
+        default=None,
+        description="The upstream whose inherited findings it covers ('*': any); none: its own",
+    )
     reason: str
     approved_by: str
     expires: date
@@ -152,6 +158,9 @@ class Report(Frozen):
     findings: tuple[Finding, ...]
     waivers: tuple[WaiverReport, ...] = ()
     totals: Totals
+    policy_relaxes: tuple[Rule, ...] = Field(
+        default=(), description="The fail-closed rules the policy sets below error, sorted"
+    )
 
     @property
     def passed(self) -> bool:

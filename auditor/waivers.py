@@ -1,6 +1,12 @@
 """Waivers: accepted exceptions, each naming the rule and dataset it covers, a reason, who
 approved it and when it expires. A waived finding stays in every report, marked waived; an expired
 waiver stops applying and says so.
+
+A waiver covers exactly the (dataset, rule, origin) it names. Without ``upstream`` it covers the
+dataset's own findings (``via`` empty), never what the dataset inherits from another licensor;
+``upstream: <id>`` covers the findings it inherits from that dataset (``via[-1]``), and
+``upstream: "*"`` those it inherits from any upstream. A waiver on the upstream dataset itself
+covers the upstream's own finding, not the copies on its descendants.
 """
 
 from __future__ import annotations
@@ -11,7 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from auditor import document
 from auditor.model import Location
@@ -20,14 +33,47 @@ from auditor.report import Finding, WaiverRef, WaiverReport, WaiverStatus
 from auditor.rulebook import Rule
 
 
+def _has_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain text, not only whitespace")
+    return value
+
+
+# A value someone must actually write: "" and " " are refused, the text is kept as written.
+Written = Annotated[str, AfterValidator(_has_text)]
+
+
+# ``upstream: "*"``: the findings a dataset inherits from any upstream, written out on purpose.
+ANY_UPSTREAM = "*"
+
+
 class Waiver(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: Rule
-    dataset: Annotated[str, Field(min_length=1)]
-    reason: Annotated[str, Field(min_length=1)]
-    approved_by: Annotated[str, Field(min_length=1)]
+    dataset: Written
+    upstream: Written | None = None
+    reason: Written
+    approved_by: Written
     expires: date
+
+    @field_validator("upstream")
+    @classmethod
+    def _not_itself(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("dataset"):
+            raise ValueError(
+                f"'{value}' is the waiver's own dataset; its own findings are waived "
+                "without 'upstream'"
+            )
+        return value
+
+    def covers(self, finding: Finding) -> bool:
+        """Whether this waiver names the finding's dataset, rule and origin."""
+        if finding.rule != self.rule or finding.dataset != self.dataset:
+            return False
+        if not finding.via:
+            return self.upstream is None
+        return self.upstream in (ANY_UPSTREAM, finding.via[-1])
 
 
 class WaiverFile(BaseModel):
@@ -69,7 +115,7 @@ def apply_waivers(
         match = None
         for index, placed in enumerate(waivers):
             w = placed.waiver
-            if w.rule != finding.rule or w.dataset != finding.dataset:
+            if not w.covers(finding):
                 continue
             if w.expires < today:
                 expired_hits.setdefault(index, finding)
@@ -105,7 +151,8 @@ def apply_waivers(
                     severity=severity,
                     dataset=w.dataset,
                     message=(
-                        f"waiver for {w.rule.value} expired on {w.expires.isoformat()} "
+                        f"waiver for {w.rule.value}{_inherited(w)} expired on "
+                        f"{w.expires.isoformat()} "
                         f"(approved by {w.approved_by}); the finding applies again"
                     ),
                     location=placed.location,
@@ -115,6 +162,7 @@ def apply_waivers(
             WaiverReport(
                 rule=w.rule,
                 dataset=w.dataset,
+                upstream=w.upstream,
                 reason=w.reason,
                 approved_by=w.approved_by,
                 expires=w.expires,
@@ -123,3 +171,11 @@ def apply_waivers(
             )
         )
     return result, statuses
+
+
+def _inherited(waiver: Waiver) -> str:
+    """How an expiry message names a waiver's upstream, if it has one."""
+    if waiver.upstream is None:
+        return ""
+    source = "any upstream" if waiver.upstream == ANY_UPSTREAM else waiver.upstream
+    return f" (inherited from {source})"

@@ -415,6 +415,21 @@ def test_in_process_run_writes_every_report(
     assert len(result.annotations("error")) == ANNOTATION_LIMIT
 
 
+def test_a_relaxing_policy_is_announced_in_a_notice_and_the_summary(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(fixture_path("manifest.unknown-license.yaml"), workspace / "mix.yaml")
+    shutil.copy(fixture_path("policy.relaxes-license-unknown.yaml"), workspace / "policy.yaml")
+    result = run_here(workspace, monkeypatch, manifests="mix.yaml", policy="policy.yaml")
+    assert result.code == 0
+    note = "policy 'lenient-unknown' relaxes fail-closed rules: license-unknown"
+    assert result.lines[0] == (
+        f"::notice title=auditor%3A policy relaxes fail-closed rules::{note}"
+    )
+    assert result.lines[-1].endswith(f"; {note}")
+    assert "relaxes fail-closed rules (sets them below error): `license-unknown`" in result.summary
+
+
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [

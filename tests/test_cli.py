@@ -88,6 +88,94 @@ def test_bad_policy_and_waivers_exit_2() -> None:
     assert "no such policy file or built-in policy" in err
 
 
+@pytest.mark.parametrize(
+    ("name", "where", "why"),
+    [
+        ("policy.named-commercial.yaml", ":3: '", "'commercial' is the name of a built-in policy"),
+        (
+            "policy.named-research-capitalised.yaml",
+            ":2: '",
+            "' Research' is the name of a built-in policy; a policy file needs a name of its own",
+        ),
+        (
+            "policy.relaxes-undeclared.yaml",
+            ":7: fail-closed rule",
+            "not declared: license-unknown (off); a policy that lets what the gate cannot check "
+            "pass must say so: 'relaxes: [license-unknown]'",
+        ),
+        (
+            "policy.relaxes-inherited-undeclared.yaml",
+            ":4: fail-closed rule",
+            "not declared: lineage-unresolved (warning, inherited from 'research')",
+        ),
+        (
+            "policy.relaxes-not-lowered.yaml",
+            ":7: relaxes",
+            "relaxes: 'reference-unresolved' is at error in this policy",
+        ),
+        (
+            "policy.relaxes-not-fail-closed.yaml",
+            ":5: relaxes",
+            "relaxes: 'license-noncommercial' is not a fail-closed rule",
+        ),
+    ],
+)
+def test_a_policy_cannot_pass_for_what_it_is_not(name: str, where: str, why: str) -> None:
+    code, out, err = run(
+        "check",
+        str(fixture_path("manifest.unknown-license.yaml")),
+        "--policy",
+        str(fixture_path(name)),
+    )
+    assert code == 2
+    assert out == ""
+    assert f"{name}{where}" in err
+    assert why in err
+
+
+def test_a_relaxing_policy_says_so_in_every_format() -> None:
+    manifest = str(fixture_path("manifest.unknown-license.yaml"))
+    policy = str(fixture_path("policy.relaxes-license-unknown.yaml"))
+    note = "policy 'lenient-unknown' relaxes fail-closed rules: license-unknown"
+    code, out, err = run("check", manifest, "--policy", policy)
+    assert code == 0
+    assert err == (
+        "auditor: PASS under policy 'lenient-unknown': 1 datasets (0 allowed, 1 review, "
+        f"0 blocked), 0 errors, 1 warnings, 0 waived; {note}\n"
+    )
+    assert out.endswith(f"\n{note}\n")
+    code, out, _ = run("check", manifest, "--policy", policy, "--format", "json")
+    assert json.loads(out)["policy_relaxes"] == ["license-unknown"]
+    code, out, _ = run("check", manifest, "--policy", policy, "--format", "markdown")
+    assert "> ⚠️ Policy `lenient-unknown` relaxes fail-closed rules (sets them below error): " in out
+    _, _, err = run("check", manifest, "--policy", "research")
+    assert err.endswith("; policy 'research' relaxes fail-closed rules: lineage-unresolved\n")
+    _, out, err = run("check", manifest)
+    assert "relaxes" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "why"),
+    [
+        (
+            "waivers.blank-approver.yaml",
+            ":7: waivers: waivers.0.approved_by",
+            "not only whitespace",
+        ),
+        ("waivers.blank-reason.yaml", ":6: waivers: waivers.0.reason", "not only whitespace"),
+        ("waivers.upstream-self.yaml", ":6: waivers: waivers.0.upstream", "without 'upstream'"),
+    ],
+)
+def test_a_waiver_must_say_who_why_and_what(name: str, where: str, why: str) -> None:
+    code, out, err = run(
+        "check", str(EXAMPLES / "clean-commercial.yaml"), "--waivers", str(fixture_path(name))
+    )
+    assert code == 2
+    assert out == ""
+    assert f"{name}{where}" in err
+    assert why in err
+
+
 def test_usage_errors_exit_2() -> None:
     code, _, _ = run("check")
     assert code == 2

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import pickle
+from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 import auditor
+from auditor.errors import InputError
+from auditor.policy import Level, Policy, load_policy
 from auditor.render.json import render_json
 from auditor.report import DatasetVerdict, Report, Verdict
 from auditor.rulebook import Rule
@@ -120,6 +124,7 @@ def test_json_report_contract() -> None:
     ]
     assert data["schema_version"] == "1.1"
     assert data["verdict"] in {"pass", "fail"}
+    assert data["policy_relaxes"] == []
     for ds in data["datasets"]:
         assert {"id", "name", "license", "verdict"} <= set(ds)
         assert {"raw", "expression", "status"} <= set(ds["license"])
@@ -200,6 +205,43 @@ def test_a_waiver_can_pass_the_gate() -> None:
     assert with_waiver.verdict is Verdict.PASS
 
 
+@pytest.mark.parametrize(
+    ("waivers", "waived"),
+    [
+        # No upstream: the mix's own finding only, not what two other licensors' terms impose.
+        ("waivers.lineage-own.yaml", {("mix", ())}),
+        # One upstream: that licensor's finding only.
+        ("waivers.lineage-captions.yaml", {("mix", ("captions",))}),
+        # "*": every inherited finding, written out; still not the mix's own.
+        ("waivers.lineage-any.yaml", {("mix", ("captions",)), ("mix", ("images",))}),
+        # On the upstream itself: its own finding, not the copies its descendants inherit.
+        ("waivers.lineage-origin.yaml", {("captions", ())}),
+    ],
+)
+def test_a_waiver_covers_only_the_lineage_it_names(
+    waivers: str, waived: set[tuple[str, tuple[str, ...]]]
+) -> None:
+    report = auditor.audit(
+        fixture_path("manifest.two-licensors.yaml"), waivers=fixture_path(waivers), today=TODAY
+    )
+    assert {(f.dataset, f.via) for f in report.findings if f.waived} == waived
+    assert report.verdict is Verdict.FAIL
+    assert [w.status.value for w in report.waivers] == ["applied"]
+
+
+def test_an_expired_upstream_waiver_says_which_upstream() -> None:
+    report = auditor.audit(
+        fixture_path("manifest.two-licensors.yaml"),
+        waivers=fixture_path("waivers.lineage-captions.yaml"),
+        today=date(2100, 1, 1),
+    )
+    expired = [f for f in report.findings if f.rule is Rule.WAIVER_EXPIRED]
+    assert [(f.dataset, f.message.split(" expired")[0]) for f in expired] == [
+        ("mix", "waiver for license-noncommercial (inherited from captions)")
+    ]
+    assert not [f for f in report.findings if f.waived]
+
+
 def test_custom_policy_extends_a_builtin() -> None:
     report = auditor.audit(
         EXAMPLES / "clean-commercial.yaml", policy=str(fixture_path("policy.custom.yaml"))
@@ -207,3 +249,22 @@ def test_custom_policy_extends_a_builtin() -> None:
     assert report.policy == "strict-share-alike"
     assert report.verdict is Verdict.FAIL
     assert Rule.LICENSE_ATTRIBUTION not in {f.rule for f in report.findings}
+
+
+def test_a_policy_object_cannot_take_a_builtin_name_or_hide_a_relaxation() -> None:
+    commercial = load_policy("commercial")
+    manifest = fixture_path("manifest.unknown-license.yaml")
+    assert auditor.audit(manifest, policy=commercial).policy == "commercial"
+    severities = {**commercial.severities, Rule.LICENSE_NONCOMMERCIAL: Level.OFF}
+    lookalike = Policy(name="Commercial", description="d", severities=severities)
+    with pytest.raises(InputError, match="differs from the built-in policy 'commercial'"):
+        auditor.audit(manifest, policy=lookalike)
+    lenient = {**commercial.severities, Rule.LICENSE_UNKNOWN: Level.WARNING}
+    with pytest.raises(ValidationError, match=r"must declare relaxes=\['license-unknown'\]"):
+        Policy(name="mine", description="d", severities=lenient)
+    declared = Policy(
+        name="mine", description="d", severities=lenient, relaxes=(Rule.LICENSE_UNKNOWN,)
+    )
+    report = auditor.audit(manifest, policy=declared)
+    assert report.verdict is Verdict.PASS
+    assert report.policy_relaxes == (Rule.LICENSE_UNKNOWN,)

@@ -9,7 +9,7 @@ import yaml
 
 from auditor.errors import InputError
 from auditor.knowledge import CommercialUse, load_knowledge, rules_dir
-from auditor.policy import Level, builtin_policies, load_policy
+from auditor.policy import FAIL_CLOSED, Level, builtin_policies, load_policy
 from auditor.rulebook import SCAN_ONLY, Rule
 
 KB = load_knowledge()
@@ -97,6 +97,17 @@ def test_builtin_policies_cover_every_rule() -> None:
     assert commercial.severities[Rule.LICENSE_UNKNOWN].value == "error"
 
 
+def test_builtin_policies_declare_the_fail_closed_rules_they_relax() -> None:
+    assert {
+        Rule.LICENSE_UNKNOWN,
+        Rule.REFERENCE_UNRESOLVED,
+        Rule.LINEAGE_UNRESOLVED,
+        Rule.LINEAGE_CYCLE,
+    } == FAIL_CLOSED
+    assert load_policy("commercial").relaxes == ()
+    assert load_policy("research").relaxes == (Rule.LINEAGE_UNRESOLVED,)
+
+
 def test_builtin_policy_files_name_every_rule() -> None:
     for name in builtin_policies():
         named = yaml.safe_load((rules_dir() / "policies" / f"{name}.yaml").read_text())
@@ -105,8 +116,13 @@ def test_builtin_policy_files_name_every_rule() -> None:
 
 def test_a_policy_file_written_before_the_optout_rules_still_loads(tmp_path: Path) -> None:
     older = {rule.value: "warning" for rule in Rule if rule not in SCAN_ONLY}
+    relaxes = sorted(rule.value for rule in FAIL_CLOSED)  # now declared where they are lowered
     path = tmp_path / "older.yaml"
-    path.write_text(yaml.safe_dump({"name": "older", "description": "d", "severities": older}))
+    path.write_text(
+        yaml.safe_dump(
+            {"name": "older", "description": "d", "relaxes": relaxes, "severities": older}
+        )
+    )
     policy = load_policy(str(path))
     assert {policy.severities[rule] for rule in SCAN_ONLY} == {Level.ERROR}
     assert policy.severities[Rule.LICENSE_UNKNOWN] is Level.WARNING

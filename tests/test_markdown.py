@@ -99,6 +99,16 @@ def test_waived_findings_and_unused_waivers_are_listed() -> None:
     )
 
 
+def test_an_unused_waiver_names_the_upstream_it_was_for() -> None:
+    report = report_for(
+        EXAMPLES / "clean-commercial.yaml", waivers=fixture_path("waivers.lineage-captions.yaml")
+    )
+    assert (
+        "- 1 waiver(s) matched no finding: `license-noncommercial` for `mix` inherited from "
+        "`captions`\n" in render_markdown(report)
+    )
+
+
 def test_user_data_cannot_break_the_table_or_add_formatting() -> None:
     text = render_markdown(report_for(fixture_path("action/manifest.escaping.yaml")))
     rows = [cells(r) for r in table_rows(text, "Blocked and review datasets")]

@@ -141,9 +141,35 @@ def test_version_comes_from_the_report_and_output_is_deterministic() -> None:
     assert log["runs"][0]["tool"]["driver"]["version"] == report.tool_version
     assert log["runs"][0]["properties"] == {
         "policy": "commercial",
+        "policyRelaxes": [],
         "failOn": "error",
         "verdict": "fail",
     }
+
+
+def test_a_relaxing_policy_is_a_run_property_and_a_warning_notification() -> None:
+    report = report_for(
+        fixture_path("manifest.unknown-license.yaml"),
+        policy=str(fixture_path("policy.relaxes-license-unknown.yaml")),
+    )
+    run = assert_valid_sarif(render_sarif(report, root=REPO))["runs"][0]
+    assert run["properties"]["policyRelaxes"] == ["license-unknown"]
+    assert run["invocations"] == [
+        {
+            "executionSuccessful": True,
+            "toolConfigurationNotifications": [
+                {
+                    "level": "warning",
+                    "message": {
+                        "text": "policy 'lenient-unknown' relaxes fail-closed rules: "
+                        "license-unknown"
+                    },
+                }
+            ],
+        }
+    ]
+    strict = assert_valid_sarif(render_sarif(report_for(EXAMPLES / "video-mix.yaml"), root=REPO))
+    assert "invocations" not in strict["runs"][0]
 
 
 def test_paths_outside_the_root_stay_as_given(tmp_path: Path) -> None:

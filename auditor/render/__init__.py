@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from rich.console import Console
 
+from auditor.report import Report
+
 
 class OutputFormat(StrEnum):
     TABLE = "table"
@@ -21,3 +23,11 @@ def table_text(draw: Callable[[Console], None]) -> str:
     buffer = io.StringIO()
     draw(Console(file=buffer, width=120, no_color=True, markup=False))
     return buffer.getvalue()
+
+
+def relaxation_note(report: Report) -> str | None:
+    """The sentence every format carries when the policy lowers fail-closed rules, else None."""
+    if not report.policy_relaxes:
+        return None
+    rules = ", ".join(rule.value for rule in report.policy_relaxes)
+    return f"policy '{report.policy}' relaxes fail-closed rules: {rules}"

@@ -35,11 +35,18 @@ def _headline(report: Report) -> str:
     t = report.totals
     passed = report.verdict is Verdict.PASS
     icon, word = ("✅", "passes") if passed else ("❌", "fails")
+    relaxes = ", ".join(_code(rule.value) for rule in report.policy_relaxes)
     return (
         f"## {icon} auditor: {report.verdict.value.upper()}\n\n"
         f"The training-data gate {word} under policy {_code(report.policy)} "
         f"(fail on {report.fail_on.value}): {t.blocked} of {t.datasets} datasets blocked, "
         f"{t.review} for review."
+        + (
+            f"\n\n> ⚠️ Policy {_code(report.policy)} relaxes fail-closed rules (sets them below "
+            f"error): {relaxes}."
+            if relaxes
+            else ""
+        )
     )
 
 
@@ -98,7 +105,11 @@ def _waived(report: Report) -> str:
     if unused:
         items.append(
             f"- {len(unused)} waiver(s) matched no finding: "
-            + ", ".join(f"{_code(w.rule.value)} for {_code(w.dataset)}" for w in unused)
+            + ", ".join(
+                f"{_code(w.rule.value)} for {_code(w.dataset)}"
+                + (f" inherited from {_code(w.upstream)}" if w.upstream else "")
+                for w in unused
+            )
         )
     return "### Waived\n\n" + "\n".join(items) if items else ""
 

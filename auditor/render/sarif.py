@@ -4,6 +4,8 @@ Results point at the manifest line that triggered them, with the path relative t
 root. Each carries a ``partialFingerprints`` hash of what the finding is about (rule, dataset,
 lineage, manifest, trigger) but not of its line, so a finding keeps its identity when lines move.
 Waived findings are results with an accepted external suppression giving the waiver's reason.
+The run's properties name the policy and the fail-closed rules it relaxes (``policyRelaxes``); a
+relaxing policy also adds a warning configuration notification to the run's invocation.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import quote
 
 from auditor.model import Location
 from auditor.policy import Severity
+from auditor.render import relaxation_note
 from auditor.report import Finding, Report
 from auditor.rulebook import Rulebook, RuleDoc, load_rulebook
 
@@ -51,10 +54,19 @@ def render_sarif(
         "results": [_result(report, f, index[f.rule], base) for f in report.findings],
         "properties": {
             "policy": report.policy,
+            "policyRelaxes": [rule.value for rule in report.policy_relaxes],
             "failOn": report.fail_on.value,
             "verdict": report.verdict.value,
         },
     }
+    note = relaxation_note(report)
+    if note is not None:
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolConfigurationNotifications": [{"level": "warning", "message": {"text": note}}],
+            }
+        ]
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.model import Location
+from auditor.render import relaxation_note
 from auditor.report import DatasetReport, DatasetVerdict, Finding, Report, Verdict
 
 _VERDICT_STYLE = {
@@ -107,19 +108,25 @@ def _findings_text(findings: Iterable[Finding]) -> Text:
 def _verdict_line(report: Report) -> Text:
     t = report.totals
     style = "bold green" if report.verdict is Verdict.PASS else "bold red"
-    return Text.assemble(
+    line = Text.assemble(
         (f"verdict: {report.verdict.value.upper()}", style),
         f" (policy {report.policy}, fail on {report.fail_on.value}): "
         f"{t.datasets} datasets: {t.allowed} allowed, {t.review} review, {t.blocked} blocked; "
         f"{t.errors} errors, {t.warnings} warnings, {t.infos} info, {t.waived} waived",
     )
+    note = relaxation_note(report)
+    if note is not None:
+        line.append(f"\n{note}", style="bold yellow")
+    return line
 
 
 def summary_line(report: Report) -> str:
     """One plain line for stderr."""
     t = report.totals
+    note = relaxation_note(report)
     return (
         f"auditor: {report.verdict.value.upper()} under policy '{report.policy}': "
         f"{t.datasets} datasets ({t.allowed} allowed, {t.review} review, {t.blocked} blocked), "
         f"{t.errors} errors, {t.warnings} warnings, {t.waived} waived"
+        + (f"; {note}" if note else "")
     )
