@@ -74,7 +74,11 @@ class RuleDoc(BaseModel):
     rationale: str
     how_to_fix: str
     inherited: bool = Field(
-        default=True, description="Whether the finding passes down to derived datasets"
+        default=True,
+        description=(
+            "Whether the finding passes down to derived datasets at any severity; a finding at "
+            "error passes down whatever this says (a child of a blocked dataset is blocked)"
+        ),
     )
     offline: bool = Field(
         default=False, description="Examples run with Hub look-ups answered from the cache only"
