@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_resolve.py
 	$(BIN)/python benchmarks/bench_corpus.py
+	$(BIN)/python benchmarks/score_dpi.py
 
 bench-scan: $(STAMP)
 	$(BIN)/python benchmarks/bench_scan.py

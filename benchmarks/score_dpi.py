@@ -49,8 +49,10 @@ def dpi_class(record: dict[str, Any]) -> str:
         name, url = item.get("License"), item.get("License URL")
         if name == "Custom":
             uses.append(custom.get(url, ["?"])[0])
+        elif name in named:
+            uses.append(named[name][0])
         else:
-            uses.append(named.get(name, ["?"])[0])
+            return ""  # a name DPI's own classes do not list (its code raises KeyError): no class
     if not uses:
         return ""
     if "?" in uses or "Acad" in uses:
@@ -113,6 +115,10 @@ def main() -> None:
         sys.exit(f"corpus not found at {CORPUS}")
     rows = score()
     agree = sum(r.agrees for r in rows)
+    print(
+        f"datasets with a DPI class: {len(rows)} (records whose license names DPI does not class "
+        "are left out)"
+    )
     print(f"DPI license-layer agreement: {agree}/{len(rows)} = {agree / len(rows):.1%}")
     by_class = Counter((r.dpi, r.blocked) for r in rows)
     for (cls, blocked), n in sorted(by_class.items()):

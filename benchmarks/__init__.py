@@ -1,0 +1,1 @@
+"""Benchmarks and measurements; run each as a script (see the Makefile)."""

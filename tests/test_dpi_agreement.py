@@ -1,0 +1,29 @@
+"""The license layer against the Data Provenance Initiative's own classes, on the shared corpus.
+
+DPI's experts audited each dataset's licenses; ``benchmarks/score_dpi.py`` classes each dataset
+as DPI's code does and asks whether our commercial gate blocks it by its license. Nothing DPI
+classes as non-commercial, academic-only or unspecified may pass the whole gate, and agreement may
+only go up (the floor is the figure measured when it was last raised).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.report import DatasetVerdict
+from benchmarks.score_dpi import COMMERCIAL, score
+
+AGREEMENT_FLOOR = 0.92
+
+
+def test_no_restricted_dpi_dataset_passes_and_agreement_holds(corpus: Path) -> None:
+    rows = score(corpus)
+    assert len(rows) > 1000, "the DPI collections are missing from the corpus"
+    leaked = [
+        (r.modality, r.dataset, r.dpi, r.verdict.value)
+        for r in rows
+        if r.dpi != COMMERCIAL and r.verdict is not DatasetVerdict.BLOCKED
+    ]
+    assert leaked == []
+    agreement = sum(r.agrees for r in rows) / len(rows)
+    assert agreement >= AGREEMENT_FLOOR, f"agreement {agreement:.1%}"
