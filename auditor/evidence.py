@@ -38,18 +38,16 @@ from auditor.resolver import Resolver
 _DECLARED = frozenset({"licenseDeclared", "hasDeclaredLicense"})
 _CONCLUDED = frozenset({"licenseConcluded", "hasConcludedLicense"})
 LICENSE_URL = "license_url"
-# License values that state nothing about the license: a pointer to another field ("other",
-# "see license"), SPDX's NOASSERTION, an unfilled template. "Custom" is not among them: it says a
-# license exists whose terms are not given. Other placeholders of the
-# resolver ("unknown", "none", "unspecified", "no license") say there is no license: an unknown
-# part, which blocks whatever else is claimed.
-NO_STATEMENT = frozenset(
+# License values that point at another field for the license: silent when a license name, link
+# or prose resolves, else a license whose terms are not given (unknown). "Custom" is not among
+# them: it says a license exists and names none.
+POINTERS = frozenset({"other", "see license", "see below", "license"})
+# License values that state nothing about the license: SPDX's NOASSERTION, an unfilled template,
+# and the pointers above. Other placeholders of the resolver ("unknown", "none", "unspecified",
+# "no license") say there is no license: an unknown part, which blocks whatever else is claimed.
+NO_STATEMENT = POINTERS | frozenset(
     {
         "",
-        "other",
-        "see license",
-        "see below",
-        "license",
         "noassertion",
         "[more information needed]",
         "more information needed",
@@ -117,6 +115,7 @@ def weigh(ds: Dataset, resolver: Resolver) -> Weighed:
     parts += [_Part(f, resolver.resolve(f.value), note=True) for f in notes]
     roles = [_role(p) for p in parts]
     _supersede(parts, roles)
+    _pointers(parts, roles)
     applied = [p for p, r in zip(parts, roles, strict=True) if r is ClaimRole.APPLIED]
     claims = tuple(_claim(p, r) for p, r in zip(parts, roles, strict=True))
     raw = _raw(ds.licenses)
@@ -158,6 +157,17 @@ def _role(part: _Part) -> ClaimRole:
         stated = " ".join(part.fact.value.split()).lower()
         return ClaimRole.SILENT if part.note or stated in NO_STATEMENT else ClaimRole.APPLIED
     return ClaimRole.APPLIED
+
+
+def _pointers(parts: Sequence[_Part], roles: list[ClaimRole]) -> None:
+    """A value that points elsewhere ("other", "see license") is explained by a license name,
+    link or prose that resolves; with nothing to point at, it is a license whose terms are not
+    given: an unknown part."""
+    explained = any(p.note and r is ClaimRole.APPLIED for p, r in zip(parts, roles, strict=True))
+    for i, part in enumerate(parts):
+        stated = " ".join(part.fact.value.split()).lower()
+        if not part.note and stated in POINTERS and not explained:
+            roles[i] = ClaimRole.APPLIED
 
 
 def _supersede(parts: Sequence[_Part], roles: list[ClaimRole]) -> None:
@@ -221,20 +231,23 @@ def _covered_family(part: _Part, named: set[str]) -> bool:
 def _conjunction(parts: Sequence[_Part], raw: str | None) -> Resolution:
     if len(parts) == 1:
         only = parts[0].resolved
-        tree = only.tree if only.tree is not None else Leaf(only.raw or "(none)", None)
+        tree = only.tree  # None: the one claim is unknown, reported as such
         evidence = only.evidence
         if parts[0].note or parts[0].fact.value != raw:
             evidence = f"from {_where(parts[0].fact)} {parts[0].fact.value!r}: {evidence}"
         return Resolution(raw or only.raw, only.status, evidence, tree, only.expression)
-    items = tuple(
-        p.resolved.tree if p.resolved.tree is not None else Leaf(p.resolved.raw or "(none)", None)
-        for p in parts
-    )
+    # One conjunction of every distinct part: written ANDs are flattened, repeats dropped.
+    flat: dict[str, Node] = {}
+    for p in parts:
+        tree = p.resolved.tree if p.resolved.tree is not None else Leaf(p.resolved.raw or "?", None)
+        written_and = isinstance(tree, AllOf) and not tree.ambiguous
+        for item in tree.items if isinstance(tree, AllOf) and written_and else (tree,):
+            flat.setdefault(render(item), item)
+    items = tuple(flat.values())
     status = max((p.resolved.status for p in parts), key=lambda s: s.rank)
-    expressions = [p.resolved.expression for p in parts]
     expression = (
-        " AND ".join(e if " " not in e else f"({e})" for e in expressions if e)
-        if all(expressions)
+        " AND ".join(k if " " not in k else f"({k})" for k in flat)
+        if all(p.resolved.expression for p in parts)
         else None
     )
     said = "; ".join(f"{_where(p.fact)} {p.fact.value!r}: {p.resolved.evidence}" for p in parts)

@@ -413,3 +413,26 @@ def test_no_restrictive_or_unknown_claim_is_ever_allowed(
     (ds,) = report.datasets
     if restrictive:
         assert ds.verdict is not DatasetVerdict.ALLOWED, (meta, prose)
+
+
+@pytest.mark.parametrize(
+    ("front", "expected", "verdict"),
+    [
+        # "other" points at license_name, which resolves: the named license applies.
+        ("license: other\nlicense_name: CC BY-NC 4.0", "CC-BY-NC-4.0", DatasetVerdict.BLOCKED),
+        ("license: other\nlicense_name: Apache License 2.0", "Apache-2.0", DatasetVerdict.ALLOWED),
+        # "other" beside known tags, with nothing to point at: a license not given, unknown.
+        ("license: [cc-by-4.0, other]", None, DatasetVerdict.BLOCKED),
+        # The author says the license is unknown; prose saying MIT does not overrule that.
+        ("license: unknown\nlicense_name: MIT", None, DatasetVerdict.BLOCKED),
+        # Repeats are one claim, and written ANDs are flattened.
+        ("license: [mit, MIT, Mit]", "MIT", DatasetVerdict.ALLOWED),
+    ],
+)
+def test_placeholders_pointers_and_repeats(
+    tmp_path: Path, front: str, expected: str | None, verdict: DatasetVerdict
+) -> None:
+    (tmp_path / "README.md").write_text(f"---\n{front}\n---\n# data\n", encoding="utf-8")
+    (ds,) = auditor.audit(tmp_path / "README.md", offline=True, today=TODAY).datasets
+    assert ds.license.expression == expected
+    assert ds.verdict is verdict
