@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from auditor.explanation import explain
 from auditor.knowledge import CommercialUse, load_knowledge
 from auditor.licensing import Status, commercial_use, leaves
 from auditor.resolver import Resolver, normalize_name, normalize_url, resolver_for
@@ -164,3 +165,28 @@ def test_prose_mentions_are_heuristic_never_exact(resolver: Resolver) -> None:
     assert permissive.expression == "CC-BY-4.0"
     # "MIT" the institute is not the MIT License in prose that speaks of no license.
     assert resolver.resolve("Collected by researchers at MIT and Stanford in 2019.").tree is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        ("PolyForm-Noncommercial-1.0.0", Status.EXACT),
+        ("PolyForm Noncommercial License 1.0.0", Status.ALIAS),
+        ("https://polyformproject.org/licenses/noncommercial/1.0.0/", Status.URL),
+    ],
+)
+def test_polyform_noncommercial_is_known_and_prohibits_commercial_use(
+    resolver: Resolver, raw: str, status: Status
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is status, result.evidence
+    assert result.expression == "PolyForm-Noncommercial-1.0.0"
+    assert explain(raw).commercial_use is CommercialUse.PROHIBITED
+
+
+def test_every_license_named_in_prose_applies(resolver: Resolver) -> None:
+    result = resolver.resolve("changed license from LGPL to PolyForm Noncommercial")
+    assert result.status is Status.TEXT
+    assert result.tree is not None
+    assert "PolyForm-Noncommercial-1.0.0" in {leaf.key for leaf in leaves(result.tree)}
+    assert explain(result.raw or "").commercial_use is CommercialUse.PROHIBITED
