@@ -104,6 +104,12 @@ _SPELLINGS = (
 )
 
 
+# Creative Commons elements in their long and short spellings, and the words that name the
+# unported edition of a version: a Creative Commons name is read in any word order (below).
+_ELEMENTS = {"attribution": "by", "noncommercial": "nc", "noderivatives": "nd", "sharealike": "sa"}
+_EDITIONS = frozenset({"international", "unported", "generic"})
+
+
 def normalize_name(text: str) -> str:
     """A key for name matching: case, punctuation, spelling variants and filler words ignored."""
     lowered = text.lower()
@@ -112,6 +118,21 @@ def normalize_name(text: str) -> str:
     lowered = _SPLIT_ALNUM.sub(" ", lowered)
     tokens = [t for t in _TOKENS.findall(lowered) if t not in _FILLER]
     return _DOT_ZERO.sub("", " ".join(tokens))
+
+
+def word_order_key(key: str) -> str | None:
+    """A key for a Creative Commons name whose elements come in any order and spelling.
+
+    "CC Attribution-NoDerivs-NonCommercial 1.0" and "CC BY-NC-ND 1.0" share a key: from a
+    :func:`normalize_name` key, the words are sorted, elements take their short form and edition
+    words are dropped; version numbers keep their order. Other names (None) are read as written:
+    without "cc", short keys such as "by 4" would match prose ("multiplied by 4").
+    """
+    tokens = key.split()
+    if "cc" not in tokens:
+        return None
+    words = sorted(_ELEMENTS.get(t, t) for t in tokens if not t.isdigit() and t not in _EDITIONS)
+    return " ".join(words) + " /" + "".join(f" {t}" for t in tokens if t.isdigit())
 
 
 def normalize_url(url: str) -> str:
@@ -141,6 +162,8 @@ class Resolver:
         self._by_name: dict[str, License] = {}
         self._families: dict[str, Family] = {}
         self._by_url: dict[str, License] = {}
+        # Creative Commons names by their words in any order; a key two entries share is dropped.
+        self._by_words: dict[str, License | Family | None] = {}
         self._memo: dict[str | None, Resolution] = {}
         # One-word names count in prose only when they are a license's own id ("MIT", "ISC"),
         # not a name that lost its filler words ("UIUC License" -> "uiuc").
@@ -167,6 +190,15 @@ class Resolver:
                 if key in self._by_name:
                     raise InputError("rules/licenses", f"family name '{name}' is also a license")
                 self._families[key] = family
+        entries: list[tuple[str, License | Family]] = [
+            *self._by_name.items(),
+            *self._families.items(),
+        ]
+        for key, entry in entries:
+            words = word_order_key(key)
+            if words is not None:
+                seen = self._by_words.setdefault(words, entry)
+                self._by_words[words] = entry if seen is entry else None
 
     @staticmethod
     def _index(table: dict[str, License], key: str, lic: License, shown: str) -> None:
@@ -244,8 +276,11 @@ class Resolver:
         return found
 
     def _named(self, key: str) -> _Partial | None:
-        family = self._families.get(key)
-        if family is not None:
+        entry: License | Family | None = self._families.get(key) or self._by_name.get(key)
+        if entry is None and (words := word_order_key(key)) is not None:
+            entry = self._by_words.get(words)
+        if isinstance(entry, Family):
+            family = entry
             tree = AllOf(
                 tuple(Leaf(c, self.kb.licenses[c]) for c in family.candidates),
                 ambiguous=True,
@@ -253,9 +288,8 @@ class Resolver:
             )
             evidence = f"{family.name}: could be any of {len(family.candidates)} licenses"
             return _Partial(Status.AMBIGUOUS, tree, evidence)
-        lic = self._by_name.get(key)
-        if lic is not None:
-            return _Partial(Status.ALIAS, Leaf(lic.id, lic), f"known name of {lic.id}")
+        if entry is not None:
+            return _Partial(Status.ALIAS, Leaf(entry.id, entry), f"known name of {entry.id}")
         return None
 
     def _resolve_url(self, raw: str, text: str) -> Resolution:

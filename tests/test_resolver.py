@@ -7,7 +7,13 @@ import pytest
 from auditor.explanation import explain
 from auditor.knowledge import CommercialUse, load_knowledge
 from auditor.licensing import Status, commercial_use, leaves
-from auditor.resolver import Resolver, normalize_name, normalize_url, resolver_for
+from auditor.resolver import (
+    Resolver,
+    normalize_name,
+    normalize_url,
+    resolver_for,
+    word_order_key,
+)
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +196,45 @@ def test_every_license_named_in_prose_applies(resolver: Resolver) -> None:
     assert result.tree is not None
     assert "PolyForm-Noncommercial-1.0.0" in {leaf.key for leaf in leaves(result.tree)}
     assert explain(result.raw or "").commercial_use is CommercialUse.PROHIBITED
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression"),
+    [
+        ("Creative Commons Attribution-No Derivatives-NonCommercial 1.0", "CC-BY-NC-ND-1.0"),
+        ("Creative Commons Attribution-NoDerivs-Non-Commercial 1.0 Generic", "CC-BY-NC-ND-1.0"),
+        ("CC BY-NoDerivatives-NC 4.0", "CC-BY-NC-ND-4.0"),
+        (
+            "Creative Commons NonCommercial-Attribution-Share Alike 4.0 International",
+            "CC-BY-NC-SA-4.0",
+        ),
+        ("Creative Commons 4.0 BY-SA", "CC-BY-SA-4.0"),
+        ("CC ShareAlike-Attribution 3.0 IGO", "CC-BY-SA-3.0-IGO"),
+    ],
+)
+def test_creative_commons_elements_in_any_order_and_spelling(
+    resolver: Resolver, raw: str, expression: str
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.ALIAS, result.evidence
+    assert result.expression == expression
+
+
+def test_creative_commons_elements_without_a_version_name_the_family(resolver: Resolver) -> None:
+    result = resolver.resolve("Creative Commons NoDerivs-NonCommercial-Attribution")
+    assert result.status is Status.AMBIGUOUS
+    assert len(result.candidates) >= 2
+    assert all(c.startswith("CC-BY-NC-ND-") for c in result.candidates)
+
+
+def test_word_order_is_read_only_in_creative_commons_names(resolver: Resolver) -> None:
+    assert word_order_key(normalize_name("CC BY-NC-ND 2.5")) == word_order_key(
+        normalize_name("Creative Commons NoDerivs Attribution NonCommercial 2.5")
+    )
+    # Version numbers keep their order; names without "cc" are read as written, so prose such as
+    # "multiplied by 4" is not the Attribution 4.0 license.
+    assert word_order_key(normalize_name("CC BY 2.5")) != word_order_key(
+        normalize_name("CC BY 5.2")
+    )
+    assert word_order_key(normalize_name("Attribution 4.0")) is None
+    assert resolver.resolve("the values were multiplied by 4 under this license").tree is None
