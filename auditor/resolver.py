@@ -27,7 +27,7 @@ from license_expression import (
 )
 
 from auditor.errors import InputError
-from auditor.knowledge import Family, KnowledgeBase, License, Source
+from auditor.knowledge import CommercialUse, Family, KnowledgeBase, License, LicenseTerms, Source
 from auditor.licensing import (
     AllOf,
     AnyOf,
@@ -36,6 +36,7 @@ from auditor.licensing import (
     Resolution,
     Status,
     combine,
+    commercial_use,
     leaves,
     render,
 )
@@ -172,6 +173,8 @@ class Resolver:
             for name in (*(lic.id for lic in kb.licenses.values()), *kb.families)
             if " " not in (key := normalize_name(name))
         }
+        # Knowledge entries with phrases are restrictions stated in prose ("research only").
+        self._restrictions = {lic.id: lic for lic in kb.licenses.values() if lic.phrases}
         self._phrases = [
             (re.compile(pattern, re.IGNORECASE), lic)
             for lic in kb.licenses.values()
@@ -397,6 +400,34 @@ class Resolver:
         "for non-commercial research purposes only". Every mention applies (the worst case); a
         match is always reported with status ``text``, never as exact.
         """
+        found = self._read(text)
+        if not found:
+            return _unknown(raw, "not a recognised license id, name, URL or expression")
+        nodes = [node for _, node in found]
+        tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
+        said = _said(found)
+        if all(self._restriction(node) is not None for node in nodes) and (
+            commercial_use(leaves(tree)) is CommercialUse.ALLOWED
+        ):
+            # "No derivatives" limits a grant that the text does not make: no license is named,
+            # so all rights are reserved, and the restriction is kept beside that.
+            evidence = f"the text states restrictions ({said}) but names no license"
+            return Resolution(
+                raw, Status.UNKNOWN, evidence, AllOf((*nodes, Leaf(text, None))), None
+            )
+        expression = None if _has_family(tree) else render(tree)
+        return Resolution(
+            raw, Status.TEXT, f"heuristic: the text mentions {said}", tree, expression
+        )
+
+    def _read(self, text: str) -> list[tuple[str, Node]]:
+        """What ``text`` says about its license, each with the words that said it: the licenses
+        and license URLs it mentions and the restrictions its phrases state.
+
+        Every mention applies. A family is left out when one of its members is named, and a
+        restriction when a license named beside it carries it already ("CC BY-NC 4.0, for
+        non-commercial use" says no more than CC BY-NC 4.0).
+        """
         found: dict[str, tuple[str, Node]] = {}  # key -> (what the text said, node)
         for match in _URL_IN_TEXT.finditer(text):
             url = match.group(0).rstrip(".,;:")
@@ -409,15 +440,18 @@ class Resolver:
             hit = pattern.search(text)
             if hit is not None:
                 found.setdefault(lic.id, (hit.group(0), Leaf(lic.id, lic)))
-        if not found:
-            return _unknown(raw, "not a recognised license id, name, URL or expression")
-        nodes = _drop_covered([node for _, node in found.values()])
-        tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
-        said = "; ".join(sorted({repr(what) for what, _ in found.values()}))
-        expression = None if _has_family(tree) else render(tree)
-        return Resolution(
-            raw, Status.TEXT, f"heuristic: the text mentions {said}", tree, expression
-        )
+        kept = _drop_covered([node for _, node in found.values()])
+        for node in list(kept):
+            restriction = self._restriction(node)
+            if restriction is not None and any(
+                _carries(other, restriction.terms) for other in kept if other is not node
+            ):
+                kept.remove(node)
+        return [(said, node) for said, node in found.values() if node in kept]
+
+    def _restriction(self, node: Node) -> License | None:
+        """The terms ``node`` stands for if it is a restriction stated in prose, not a license."""
+        return self._restrictions.get(node.key) if isinstance(node, Leaf) else None
 
     def _mentions(self, text: str) -> list[tuple[str, _Partial]]:
         """Known license names in ``text``, longest first, not overlapping.
@@ -492,6 +526,33 @@ def _has_family(node: Node) -> bool:
             return ambiguous or any(_has_family(i) for i in items)
         case AnyOf(items=items):
             return any(_has_family(i) for i in items)
+
+
+def _carries(node: Node, wanted: LicenseTerms) -> bool:
+    """Whether every reading of ``node`` is at least as restrictive as ``wanted``."""
+    match node:
+        case Leaf():
+            return node.license is not None and _at_least(node.license.terms, wanted)
+        case AllOf(items=items, ambiguous=False):
+            return any(_carries(item, wanted) for item in items)
+        case AllOf(items=items) | AnyOf(items=items):
+            return all(_carries(item, wanted) for item in items)
+
+
+_RESTRICTION_FLAGS = tuple(
+    name for name, field in LicenseTerms.model_fields.items() if field.annotation is bool
+)
+
+
+def _at_least(terms: LicenseTerms, wanted: LicenseTerms) -> bool:
+    """``terms`` forbid commercial use at least as much as ``wanted``, and carry its flags."""
+    return terms.commercial_use.rank >= wanted.commercial_use.rank and all(
+        getattr(terms, flag) for flag in _RESTRICTION_FLAGS if getattr(wanted, flag)
+    )
+
+
+def _said(found: Sequence[tuple[str, Node]]) -> str:
+    return "; ".join(sorted({repr(what) for what, _ in found}))
 
 
 def _drop_covered(nodes: list[Node]) -> list[Node]:

@@ -6,7 +6,7 @@ import pytest
 
 from auditor.explanation import explain
 from auditor.knowledge import CommercialUse, load_knowledge
-from auditor.licensing import Status, commercial_use, leaves
+from auditor.licensing import Resolution, Status, commercial_use, leaves
 from auditor.resolver import (
     Resolver,
     normalize_name,
@@ -238,3 +238,86 @@ def test_word_order_is_read_only_in_creative_commons_names(resolver: Resolver) -
     )
     assert word_order_key(normalize_name("Attribution 4.0")) is None
     assert resolver.resolve("the values were multiplied by 4 under this license").tree is None
+
+
+# --- Conservative reading: the words beside a license restrict it ---------------------------------
+
+NONCOMMERCIAL = "LicenseRef-NonCommercial-Terms"
+RESEARCH_ONLY = "LicenseRef-Research-Only-Terms"
+NO_DERIVATIVES = "LicenseRef-NoDerivatives-Terms"
+RESTRICTIONS = {NONCOMMERCIAL, RESEARCH_ONLY, NO_DERIVATIVES}
+
+
+def keys_of(result: Resolution) -> set[str]:
+    return {leaf.key for leaf in leaves(result.tree)} if result.tree is not None else set()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "cc-by-4.0 non-commercial",
+        "CC BY 4.0 Non Commercial",
+        "MIT License, non-commercial",
+        "Apache-2.0 noncommercial",
+    ],
+)
+def test_trailing_non_commercial_wording_applies(resolver: Resolver, raw: str) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is not Status.EXACT
+    assert explain(raw).commercial_use is CommercialUse.PROHIBITED
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Free for commercial and non-commercial use under CC BY 4.0.",
+        "CC BY 4.0, for commercial or non-commercial purposes",
+        "MIT (no restrictions on commercial use)",
+        "Apache-2.0 (commercial/non-commercial use permitted)",
+        "Apache-2.0 (commercial & non-commercial use)",
+        "Non-commercial and commercial use are both permitted under the MIT License",
+        "CC BY 4.0 (commercial, non-commercial and research use)",
+        "Released under CC BY 4.0 for commercial or non commercial use",
+    ],
+)
+def test_permissive_wording_is_not_read_as_a_restriction(resolver: Resolver, raw: str) -> None:
+    assert not keys_of(resolver.resolve(raw)) & RESTRICTIONS
+    assert explain(raw).commercial_use is CommercialUse.ALLOWED
+
+
+@pytest.mark.parametrize(
+    ("text", "restriction"),
+    [
+        ("MIT license; non-commercial", NONCOMMERCIAL),
+        ("released under the MIT license for noncommercial purposes", NONCOMMERCIAL),
+        ("MIT license, not for commercial use", NONCOMMERCIAL),
+        ("MIT license, commercial use is strictly prohibited", NONCOMMERCIAL),
+        ("MIT license, for research purposes only", RESEARCH_ONLY),
+        ("MIT license, solely for academic research", RESEARCH_ONLY),
+        ("MIT license, no derivatives", NO_DERIVATIVES),
+        ("MIT license, NoDerivs", NO_DERIVATIVES),
+        ("MIT license, no derivative works", NO_DERIVATIVES),
+        ("MIT license; modifications are not permitted", NO_DERIVATIVES),
+    ],
+)
+def test_restriction_phrases(resolver: Resolver, text: str, restriction: str) -> None:
+    assert keys_of(resolver.resolve(text)) == {"MIT", restriction}
+
+
+def test_a_restriction_a_named_license_carries_already_is_not_repeated(
+    resolver: Resolver,
+) -> None:
+    result = resolver.resolve("This work is licensed under CC BY-NC 4.0 for non-commercial use.")
+    assert result.expression == "CC-BY-NC-4.0"
+    result = resolver.resolve("CC BY-ND 4.0: no derivatives")
+    assert result.expression == "CC-BY-ND-4.0"
+    # Research-only says more than non-commercial: only the former is kept.
+    result = resolver.resolve("For non-commercial research purposes only.")
+    assert result.expression == RESEARCH_ONLY
+
+
+def test_a_restriction_without_a_license_grants_nothing(resolver: Resolver) -> None:
+    result = resolver.resolve("No derivatives")
+    assert result.status is Status.UNKNOWN
+    assert NO_DERIVATIVES in keys_of(result)
+    assert explain("No derivatives").commercial_use is CommercialUse.UNKNOWN
