@@ -159,6 +159,12 @@ class Resolver:
             for symbol in self._licensing.known_symbols.values()
             for name in (symbol.key, *symbol.aliases)
         }
+        self._spdx_exceptions = {
+            name.lower()
+            for symbol in self._licensing.known_symbols.values()
+            if symbol.is_exception
+            for name in (symbol.key, *symbol.aliases)
+        }
         self._by_id = {key.lower(): lic for key, lic in kb.licenses.items()}
         self._by_name: dict[str, License] = {}
         self._families: dict[str, Family] = {}
@@ -254,9 +260,11 @@ class Resolver:
         if text.lower() in self._spdx_keys:
             # A (possibly deprecated) SPDX id such as GPL-2.0: SPDX says what it means.
             return self._resolve_expression(raw, text)
-        named = self._by_name_or_family(text)
+        named = self._find_name(text)
         if named is not None:
-            return named.with_raw(raw)
+            partial, remarks = named
+            found = partial.with_raw(raw)
+            return self._with_remarks(found, text) if remarks else found
         if text.lower().startswith("other-") and len(text) > 6:
             # Legacy Hugging Face cards: "other-<free text>" (before July 2022).
             inner = self.resolve(text[6:])
@@ -271,12 +279,18 @@ class Resolver:
             return self._resolve_url(raw, text)
         return self._resolve_expression(raw, text)
 
-    def _by_name_or_family(self, text: str) -> _Partial | None:
+    def _find_name(self, text: str) -> tuple[_Partial, bool] | None:
+        """A known name or family, and whether parenthetical remarks were left out to find it."""
         found = self._named(normalize_name(text))
-        if found is None and "(" in text:
-            # "The MIT License (MIT)", "Open Database License (ODbL) v1.0"
+        if found is not None:
+            return found, False
+        if "(" in text:
+            # "The MIT License (MIT)", "Open Database License (ODbL) v1.0", but also
+            # "MIT (non-commercial use only)": the caller reads the remarks.
             found = self._named(normalize_name(_PARENTHESES.sub(" ", text)))
-        return found
+            if found is not None:
+                return found, True
+        return None
 
     def _named(self, key: str) -> _Partial | None:
         entry: License | Family | None = self._families.get(key) or self._by_name.get(key)
@@ -361,9 +375,10 @@ class Resolver:
         if parsed is None:
             return self._resolve_text(raw, text)
         notes: list[str] = []
-        tree = self._convert(parsed, notes, text.lower())
+        exceptions: list[str] = []
+        tree = self._convert(parsed, notes, exceptions, text.lower())
         unknown = [leaf.key for leaf in leaves(tree) if leaf.license is None]
-        expression = render(tree)
+        expression: str | None = render(tree)
         if isinstance(tree, Leaf) and tree.license is None:
             if tree.key.startswith("LicenseRef-") or self._is_spdx_id(tree.key):
                 evidence = f"{tree.key} is a valid id, but its terms are not in the knowledge base"
@@ -376,18 +391,57 @@ class Resolver:
             if as_text.status is not Status.UNKNOWN:
                 return as_text
         if _has_family(tree):
+            status = Status.AMBIGUOUS
             evidence = "; ".join(notes) or "expression naming a license family"
-            return Resolution(raw, Status.AMBIGUOUS, evidence, tree, None)
-        if unknown:
-            status, evidence = (
-                Status.UNKNOWN,
-                f"expression with unknown parts: {', '.join(unknown)}",
-            )
+            expression = None
+        elif unknown:
+            status = Status.UNKNOWN
+            evidence = f"expression with unknown parts: {', '.join(unknown)}"
         elif notes:
             status, evidence = Status.ALIAS, "; ".join(notes)
         else:
             status, evidence = Status.EXACT, "SPDX license expression"
-        return Resolution(raw, status, evidence, tree, expression)
+        found = Resolution(raw, status, evidence, tree, expression)
+        # "MIT with non-commercial use only" parses as MIT WITH an exception that is not one.
+        return self._with_remarks(found, text) if exceptions else found
+
+    def _with_remarks(self, found: Resolution, text: str) -> Resolution:
+        """``found``, recognised in part of ``text``, and whatever the rest of the text adds.
+
+        The words beside a recognised license ("MIT (non-commercial use only)", "CC BY 4.0
+        (except images: CC BY-NC)") may restrict it: the whole text is read as prose, and every
+        license and restriction it mentions that ``found`` does not carry already applies too.
+        The result is then no more certain than a reading of text.
+        """
+        assert found.tree is not None
+        keys = {leaf.key for leaf in leaves(found.tree)}
+        added = [
+            (said, node)
+            for said, node in self._read(text)
+            if not self._carried(node, found.tree, keys)
+        ]
+        if not added:
+            return found
+        tree = found.tree
+        items = tree.items if isinstance(tree, AllOf) and not tree.ambiguous else (tree,)
+        tree = AllOf((*items, *(node for _, node in added)))
+        return Resolution(
+            found.raw,
+            max(found.status, Status.TEXT, key=lambda status: status.rank),
+            f"{found.evidence}; the rest of the text adds {_said(added)}: all apply",
+            tree,
+            None if _has_family(tree) else render(tree),
+        )
+
+    def _carried(self, node: Node, tree: Node, keys: set[str]) -> bool:
+        """Whether ``tree`` (with license ``keys``) already says what ``node`` says."""
+        restriction = self._restriction(node)
+        if restriction is not None:
+            return _carries(tree, restriction.terms)
+        if isinstance(node, AllOf) and node.ambiguous:
+            # A family ("CC BY") beside one of its members ("CC BY 4.0") adds nothing.
+            return any(leaf.key in keys for leaf in leaves(node))
+        return all(leaf.key in keys for leaf in leaves(node))
 
     def _is_spdx_id(self, key: str) -> bool:
         return key.lower() in self._spdx_keys
@@ -477,10 +531,18 @@ class Resolver:
                 out.append((key, partial))
         return out
 
-    def _convert(self, node: Any, notes: list[str], text: str) -> Node:
+    def _convert(self, node: Any, notes: list[str], exceptions: list[str], text: str) -> Node:
+        """The parsed expression ``node`` as a tree; ``exceptions`` collects the exceptions that
+        are not on the SPDX list (prose such as "with non-commercial use only")."""
         if isinstance(node, LicenseWithExceptionSymbol):
             base = self._symbol(node.license_symbol, notes, text)
             exception = str(node.exception_symbol.key)
+            if exception.lower() not in self._spdx_exceptions:
+                exceptions.append(exception)
+                if " " in exception:
+                    # Words, not an exception id: the caller reads them as prose.
+                    notes.append(f"{exception!r} after WITH is not an exception id")
+                    return base
             if isinstance(base, Leaf):
                 return Leaf(base.key, base.license, exception=exception)
             return AllOf(
@@ -490,7 +552,7 @@ class Resolver:
             )
         if isinstance(node, LicenseSymbol):
             return self._symbol(node, notes, text)
-        items = tuple(self._convert(arg, notes, text) for arg in node.args)
+        items = tuple(self._convert(arg, notes, exceptions, text) for arg in node.args)
         if isinstance(node, self._licensing.OR):
             return AnyOf(items)
         return AllOf(items)
@@ -502,7 +564,7 @@ class Resolver:
             if key.lower() not in text:
                 notes.append(f"deprecated SPDX id read as {key}")
             return Leaf(lic.id, lic)
-        named = self._by_name_or_family(key)
+        named = self._named(normalize_name(key))
         if named is not None:
             notes.append(f"{key!r}: {named.evidence}")
             return named.tree

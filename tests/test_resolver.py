@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.explanation import explain
 from auditor.knowledge import CommercialUse, load_knowledge
@@ -253,18 +255,84 @@ def keys_of(result: Resolution) -> set[str]:
 
 
 @pytest.mark.parametrize(
+    ("raw", "license_id", "restriction"),
+    [
+        ("MIT (non-commercial use only)", "MIT", NONCOMMERCIAL),
+        ("Apache 2.0 (for research purposes only)", "Apache-2.0", RESEARCH_ONLY),
+        ("The MIT License (for academic use only)", "MIT", RESEARCH_ONLY),
+        ("CC BY 4.0 (not for commercial use)", "CC-BY-4.0", NONCOMMERCIAL),
+        ("MIT (no derivatives)", "MIT", NO_DERIVATIVES),
+        ("MIT with non-commercial use only", "MIT", NONCOMMERCIAL),
+        ("Apache 2.0 with research only restriction", "Apache-2.0", RESEARCH_ONLY),
+    ],
+)
+def test_a_restriction_beside_a_license_applies(
+    resolver: Resolver, raw: str, license_id: str, restriction: str
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.TEXT, result.evidence
+    assert keys_of(result) == {license_id, restriction}
+    assert result.expression == f"{license_id} AND {restriction}"
+    assert "the rest of the text adds" in result.evidence
+    explained = explain(raw)
+    if restriction == NO_DERIVATIVES:
+        assert any(lic.no_derivatives for lic in explained.licenses)
+    else:
+        assert explained.commercial_use is CommercialUse.PROHIBITED
+
+
+def test_every_license_in_an_except_clause_applies(resolver: Resolver) -> None:
+    result = resolver.resolve("CC BY 4.0 (except images: CC BY-NC)")
+    assert result.status is Status.TEXT
+    assert "CC-BY-4.0" in keys_of(result)
+    assert result.candidates
+    assert all("-NC-" in candidate for candidate in result.candidates)
+    assert explain("CC BY 4.0 (except images: CC BY-NC)").commercial_use is (
+        CommercialUse.PROHIBITED
+    )
+
+
+@pytest.mark.parametrize(
     "raw",
     [
         "cc-by-4.0 non-commercial",
         "CC BY 4.0 Non Commercial",
         "MIT License, non-commercial",
         "Apache-2.0 noncommercial",
+        "MIT OR CC BY 4.0 with non-commercial use",
     ],
 )
 def test_trailing_non_commercial_wording_applies(resolver: Resolver, raw: str) -> None:
     result = resolver.resolve(raw)
     assert result.status is not Status.EXACT
     assert explain(raw).commercial_use is CommercialUse.PROHIBITED
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "expression"),
+    [
+        ("The MIT License (MIT)", Status.ALIAS, "MIT"),
+        ("Open Database License (ODbL) v1.0", Status.ALIAS, "ODbL-1.0"),
+        ("Creative Commons Attribution 4.0 International (CC BY 4.0)", Status.ALIAS, "CC-BY-4.0"),
+        ("[CC BY 4.0](https://creativecommons.org/licenses/by/4.0/)", Status.ALIAS, "CC-BY-4.0"),
+        ("CC BY-NC-SA 4.0", Status.ALIAS, "CC-BY-NC-SA-4.0"),
+        ("Apache License 2.0", Status.ALIAS, "Apache-2.0"),
+        (
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+            Status.EXACT,
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+        ),
+        ("MIT (for commercial or non-commercial purposes)", Status.ALIAS, "MIT"),
+        ("CC BY 4.0 (no restrictions on commercial use)", Status.ALIAS, "CC-BY-4.0"),
+    ],
+)
+def test_remarks_that_add_nothing_leave_a_clean_value_as_it_was(
+    resolver: Resolver, raw: str, status: Status, expression: str
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is status, result.evidence
+    assert result.expression == expression
+    assert "the rest of the text" not in result.evidence
 
 
 @pytest.mark.parametrize(
@@ -321,3 +389,34 @@ def test_a_restriction_without_a_license_grants_nothing(resolver: Resolver) -> N
     assert result.status is Status.UNKNOWN
     assert NO_DERIVATIVES in keys_of(result)
     assert explain("No derivatives").commercial_use is CommercialUse.UNKNOWN
+
+
+PERMISSIVE_IDS = ("MIT", "Apache-2.0", "CC-BY-4.0", "CC0-1.0")
+RESTRICTIVE_WORDING = (
+    "non-commercial use only",
+    "noncommercial",
+    "Non-Commercial",
+    "not for commercial use",
+    "no commercial use",
+    "commercial use is prohibited",
+    "for research purposes only",
+    "research only",
+    "academic use only",
+    "for non-commercial research purposes only",
+    "solely for academic research",
+    "strictly for research",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(PERMISSIVE_IDS),
+    st.text(max_size=40),
+    st.sampled_from(RESTRICTIVE_WORDING),
+    st.text(max_size=40),
+)
+def test_a_restriction_in_remarks_never_passes_as_commercial(
+    license_id: str, before: str, wording: str, after: str
+) -> None:
+    raw = f"{license_id} ({before}; {wording}; {after})"
+    assert explain(raw).commercial_use is not CommercialUse.ALLOWED, raw
