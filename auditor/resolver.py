@@ -7,10 +7,18 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
    resolve to unknown: no license means all rights reserved;
 2. a license id of the knowledge base, in any case (exact);
 3. a family or unversioned name (``cc``, "CC BY-NC") resolves to its candidates (ambiguous);
-4. a known name or alias, such as a Hugging Face id or "Apache License, Version 2.0" (alias);
+4. a known name or alias, such as a Hugging Face id or "Apache License, Version 2.0" (alias); a
+   Creative Commons name in any order of its elements;
 5. a URL of a license (url);
 6. an SPDX expression, each symbol resolved by steps 2 to 4 (exact, or alias for deprecated ids);
-7. anything else is unknown, with the raw text kept.
+   an incomplete one ("MIT AND", "(MIT OR") is unknown, whatever it names;
+7. anything else is read as prose (text): every license, license URL and restriction it mentions
+   applies; when it mentions none, it is unknown, with the raw text kept.
+
+A value is never read as more permissive than its words. When a name or expression was recognised
+with words left beside it ("MIT (non-commercial use only)", "CC BY 4.0 (except images: CC BY-NC)",
+"MIT with research use only"), the whole value is also read as prose and every license or
+restriction that adds applies too (status no better than text).
 """
 
 from __future__ import annotations
@@ -82,6 +90,12 @@ _PARENTHESES = re.compile(r"\([^()]*\)")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
 _LICENSE_WORDS = re.compile(r"licen[cs]|under\b|terms", re.IGNORECASE)
 _MAX_NAME_TOKENS = 12
+# An expression cut short: an operator first or last ("AND MIT", "MIT WITH", "mit and"), or two
+# operators in a row. Lower-case operators count only at the end: prose may begin with "With".
+_INCOMPLETE = re.compile(
+    r"^[\s(]*(AND|OR|WITH)\b|\b(AND|OR|WITH)\s+(AND|OR|WITH)\b|\b(?i:and|or|with)[\s()]*$"
+)
+_OPERATOR = re.compile(r"\b(AND|OR|WITH)\b")
 _PARSER_FAULTS = (AssertionError, AttributeError, TypeError, ValueError, IndexError, KeyError)
 _URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _CC_URL = re.compile(
@@ -371,7 +385,7 @@ class Resolver:
             parsed = self._licensing.parse(text, validate=False, simple=False)
         except (ExpressionError, *_PARSER_FAULTS):
             # The parser also fails with internal errors on some malformed input ("( AND MIT").
-            return self._resolve_text(raw, text)
+            return self._resolve_malformed(raw, text)
         if parsed is None:
             return self._resolve_text(raw, text)
         notes: list[str] = []
@@ -404,6 +418,20 @@ class Resolver:
         found = Resolution(raw, status, evidence, tree, expression)
         # "MIT with non-commercial use only" parses as MIT WITH an exception that is not one.
         return self._with_remarks(found, text) if exceptions else found
+
+    def _resolve_malformed(self, raw: str, text: str) -> Resolution:
+        """Text the expression parser rejects: an incomplete expression ("MIT AND", "(MIT OR")
+        is unknown, whatever it names; anything else is read as prose."""
+        if not _INCOMPLETE.search(text) and not (
+            text.count("(") != text.count(")") and _OPERATOR.search(text)
+        ):
+            return self._resolve_text(raw, text)
+        named = [node for _, node in self._read(text)]
+        evidence = (
+            f"incomplete license expression {text!r}: an operator without its operand or an "
+            "unclosed parenthesis; what is missing is unknown"
+        )
+        return Resolution(raw, Status.UNKNOWN, evidence, AllOf((*named, Leaf(text, None))), None)
 
     def _with_remarks(self, found: Resolution, text: str) -> Resolution:
         """``found``, recognised in part of ``text``, and whatever the rest of the text adds.

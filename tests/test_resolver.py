@@ -391,6 +391,37 @@ def test_a_restriction_without_a_license_grants_nothing(resolver: Resolver) -> N
     assert explain("No derivatives").commercial_use is CommercialUse.UNKNOWN
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "MIT AND",
+        "Apache-2.0 OR",
+        "AND MIT",
+        "(MIT OR",
+        "MIT WITH",
+        "mit and",
+        "MIT AND AND Apache-2.0",
+        "MIT AND (Apache-2.0",
+        "Apache-2.0 OR)",
+    ],
+)
+def test_an_incomplete_expression_is_unknown(resolver: Resolver, raw: str) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.UNKNOWN, result.evidence
+    assert result.expression is None
+    assert "incomplete license expression" in result.evidence
+    assert result.tree is not None
+    assert any(leaf.license is None for leaf in leaves(result.tree))
+    assert explain(raw).commercial_use is CommercialUse.UNKNOWN
+
+
+def test_an_incomplete_expression_keeps_the_restrictions_it_names(resolver: Resolver) -> None:
+    assert "CC-BY-NC-4.0" in keys_of(resolver.resolve("CC-BY-NC-4.0 AND"))
+    assert explain("CC-BY-NC-4.0 AND").commercial_use is CommercialUse.PROHIBITED
+    # Prose may begin with "With"; only an upper-case operator there makes an expression.
+    assert resolver.resolve("With attribution: CC BY 4.0").expression == "CC-BY-4.0"
+
+
 PERMISSIVE_IDS = ("MIT", "Apache-2.0", "CC-BY-4.0", "CC0-1.0")
 RESTRICTIVE_WORDING = (
     "non-commercial use only",
