@@ -308,20 +308,24 @@ class Resolver:
 
     def _named(self, key: str) -> _Partial | None:
         entry: License | Family | None = self._families.get(key) or self._by_name.get(key)
-        if entry is None and (words := word_order_key(key)) is not None:
+        if entry is None:
+            # Called for every window of prose: the substring test first, as most have no "cc".
+            if "cc" not in key or (words := word_order_key(key)) is None:
+                return None
             entry = self._by_words.get(words)
-        if isinstance(entry, Family):
-            family = entry
-            tree = AllOf(
-                tuple(Leaf(c, self.kb.licenses[c]) for c in family.candidates),
-                ambiguous=True,
-                label=family.id,
-            )
-            evidence = f"{family.name}: could be any of {len(family.candidates)} licenses"
-            return _Partial(Status.AMBIGUOUS, tree, evidence)
-        if entry is not None:
-            return _Partial(Status.ALIAS, Leaf(entry.id, entry), f"known name of {entry.id}")
-        return None
+        match entry:
+            case None:
+                return None
+            case Family():
+                tree = AllOf(
+                    tuple(Leaf(c, self.kb.licenses[c]) for c in entry.candidates),
+                    ambiguous=True,
+                    label=entry.id,
+                )
+                evidence = f"{entry.name}: could be any of {len(entry.candidates)} licenses"
+                return _Partial(Status.AMBIGUOUS, tree, evidence)
+            case License():
+                return _Partial(Status.ALIAS, Leaf(entry.id, entry), f"known name of {entry.id}")
 
     def _resolve_url(self, raw: str, text: str) -> Resolution:
         key = normalize_url(text)
