@@ -484,7 +484,8 @@ class Resolver:
         "This work is licensed under a Creative Commons Attribution-NonCommercial 4.0 License",
         "released under the [Apache-2.0 License](http://www.apache.org/licenses/LICENSE-2.0)",
         "for non-commercial research purposes only". Every mention applies (the worst case); a
-        match is always reported with status ``text``, never as exact.
+        match is always reported with status ``text``, never as exact. Text that states only
+        restrictions that still allow commercial use ("no derivatives") names no license: unknown.
         """
         found = self._read(text)
         if not found:
