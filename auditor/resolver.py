@@ -7,10 +7,18 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
    resolve to unknown: no license means all rights reserved;
 2. a license id of the knowledge base, in any case (exact);
 3. a family or unversioned name (``cc``, "CC BY-NC") resolves to its candidates (ambiguous);
-4. a known name or alias, such as a Hugging Face id or "Apache License, Version 2.0" (alias);
+4. a known name or alias, such as a Hugging Face id or "Apache License, Version 2.0" (alias); a
+   Creative Commons name in any order of its elements;
 5. a URL of a license (url);
 6. an SPDX expression, each symbol resolved by steps 2 to 4 (exact, or alias for deprecated ids);
-7. anything else is unknown, with the raw text kept.
+   an incomplete one ("MIT AND", "(MIT OR") is unknown, whatever it names;
+7. anything else is read as prose (text): every license, license URL and restriction it mentions
+   applies; when it mentions none, it is unknown, with the raw text kept.
+
+A value is never read as more permissive than its words. When a name or expression was recognised
+with words left beside it ("MIT (non-commercial use only)", "CC BY 4.0 (except images: CC BY-NC)",
+"MIT with research use only"), the whole value is also read as prose and every license or
+restriction that adds applies too (status no better than text).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from license_expression import (
 )
 
 from auditor.errors import InputError
-from auditor.knowledge import Family, KnowledgeBase, License, Source
+from auditor.knowledge import CommercialUse, Family, KnowledgeBase, License, LicenseTerms, Source
 from auditor.licensing import (
     AllOf,
     AnyOf,
@@ -36,6 +44,7 @@ from auditor.licensing import (
     Resolution,
     Status,
     combine,
+    commercial_use,
     leaves,
     render,
 )
@@ -81,6 +90,12 @@ _PARENTHESES = re.compile(r"\([^()]*\)")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
 _LICENSE_WORDS = re.compile(r"licen[cs]|under\b|terms", re.IGNORECASE)
 _MAX_NAME_TOKENS = 12
+# An expression cut short: an operator first or last ("AND MIT", "MIT WITH", "mit and"), or two
+# operators in a row. Lower-case operators count only at the end: prose may begin with "With".
+_INCOMPLETE = re.compile(
+    r"^[\s(]*(AND|OR|WITH)\b|\b(AND|OR|WITH)\s+(AND|OR|WITH)\b|\b(?i:and|or|with)[\s()]*$"
+)
+_OPERATOR = re.compile(r"\b(AND|OR|WITH)\b")
 _PARSER_FAULTS = (AssertionError, AttributeError, TypeError, ValueError, IndexError, KeyError)
 _URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 _CC_URL = re.compile(
@@ -104,6 +119,12 @@ _SPELLINGS = (
 )
 
 
+# Creative Commons elements in their long and short spellings, and the words that name the
+# unported edition of a version: a Creative Commons name is read in any word order (below).
+_ELEMENTS = {"attribution": "by", "noncommercial": "nc", "noderivatives": "nd", "sharealike": "sa"}
+_EDITIONS = frozenset({"international", "unported", "generic"})
+
+
 def normalize_name(text: str) -> str:
     """A key for name matching: case, punctuation, spelling variants and filler words ignored."""
     lowered = text.lower()
@@ -112,6 +133,21 @@ def normalize_name(text: str) -> str:
     lowered = _SPLIT_ALNUM.sub(" ", lowered)
     tokens = [t for t in _TOKENS.findall(lowered) if t not in _FILLER]
     return _DOT_ZERO.sub("", " ".join(tokens))
+
+
+def word_order_key(key: str) -> str | None:
+    """A key for a Creative Commons name whose elements come in any order and spelling.
+
+    "CC Attribution-NoDerivs-NonCommercial 1.0" and "CC BY-NC-ND 1.0" share a key: from a
+    :func:`normalize_name` key, the words are sorted, elements take their short form and edition
+    words are dropped; version numbers keep their order. Other names (None) are read as written:
+    without "cc", short keys such as "by 4" would match prose ("multiplied by 4").
+    """
+    tokens = key.split()
+    if "cc" not in tokens:
+        return None
+    words = sorted(_ELEMENTS.get(t, t) for t in tokens if not t.isdigit() and t not in _EDITIONS)
+    return " ".join(words) + " /" + "".join(f" {t}" for t in tokens if t.isdigit())
 
 
 def normalize_url(url: str) -> str:
@@ -137,10 +173,18 @@ class Resolver:
             for symbol in self._licensing.known_symbols.values()
             for name in (symbol.key, *symbol.aliases)
         }
+        self._spdx_exceptions = {
+            name.lower()
+            for symbol in self._licensing.known_symbols.values()
+            if symbol.is_exception
+            for name in (symbol.key, *symbol.aliases)
+        }
         self._by_id = {key.lower(): lic for key, lic in kb.licenses.items()}
         self._by_name: dict[str, License] = {}
         self._families: dict[str, Family] = {}
         self._by_url: dict[str, License] = {}
+        # Creative Commons names by their words in any order; a key two entries share is dropped.
+        self._by_words: dict[str, License | Family | None] = {}
         self._memo: dict[str | None, Resolution] = {}
         # One-word names count in prose only when they are a license's own id ("MIT", "ISC"),
         # not a name that lost its filler words ("UIUC License" -> "uiuc").
@@ -149,6 +193,8 @@ class Resolver:
             for name in (*(lic.id for lic in kb.licenses.values()), *kb.families)
             if " " not in (key := normalize_name(name))
         }
+        # Knowledge entries with phrases are restrictions stated in prose ("research only").
+        self._restrictions = {lic.id: lic for lic in kb.licenses.values() if lic.phrases}
         self._phrases = [
             (re.compile(pattern, re.IGNORECASE), lic)
             for lic in kb.licenses.values()
@@ -167,6 +213,15 @@ class Resolver:
                 if key in self._by_name:
                     raise InputError("rules/licenses", f"family name '{name}' is also a license")
                 self._families[key] = family
+        entries: list[tuple[str, License | Family]] = [
+            *self._by_name.items(),
+            *self._families.items(),
+        ]
+        for key, entry in entries:
+            words = word_order_key(key)
+            if words is not None:
+                seen = self._by_words.setdefault(words, entry)
+                self._by_words[words] = entry if seen is entry else None
 
     @staticmethod
     def _index(table: dict[str, License], key: str, lic: License, shown: str) -> None:
@@ -219,9 +274,11 @@ class Resolver:
         if text.lower() in self._spdx_keys:
             # A (possibly deprecated) SPDX id such as GPL-2.0: SPDX says what it means.
             return self._resolve_expression(raw, text)
-        named = self._by_name_or_family(text)
+        named = self._find_name(text)
         if named is not None:
-            return named.with_raw(raw)
+            partial, remarks = named
+            found = partial.with_raw(raw)
+            return self._with_remarks(found, text) if remarks else found
         if text.lower().startswith("other-") and len(text) > 6:
             # Legacy Hugging Face cards: "other-<free text>" (before July 2022).
             inner = self.resolve(text[6:])
@@ -236,27 +293,39 @@ class Resolver:
             return self._resolve_url(raw, text)
         return self._resolve_expression(raw, text)
 
-    def _by_name_or_family(self, text: str) -> _Partial | None:
+    def _find_name(self, text: str) -> tuple[_Partial, bool] | None:
+        """A known name or family, and whether parenthetical remarks were left out to find it."""
         found = self._named(normalize_name(text))
-        if found is None and "(" in text:
-            # "The MIT License (MIT)", "Open Database License (ODbL) v1.0"
+        if found is not None:
+            return found, False
+        if "(" in text:
+            # "The MIT License (MIT)", "Open Database License (ODbL) v1.0", but also
+            # "MIT (non-commercial use only)": the caller reads the remarks.
             found = self._named(normalize_name(_PARENTHESES.sub(" ", text)))
-        return found
+            if found is not None:
+                return found, True
+        return None
 
     def _named(self, key: str) -> _Partial | None:
-        family = self._families.get(key)
-        if family is not None:
-            tree = AllOf(
-                tuple(Leaf(c, self.kb.licenses[c]) for c in family.candidates),
-                ambiguous=True,
-                label=family.id,
-            )
-            evidence = f"{family.name}: could be any of {len(family.candidates)} licenses"
-            return _Partial(Status.AMBIGUOUS, tree, evidence)
-        lic = self._by_name.get(key)
-        if lic is not None:
-            return _Partial(Status.ALIAS, Leaf(lic.id, lic), f"known name of {lic.id}")
-        return None
+        entry: License | Family | None = self._families.get(key) or self._by_name.get(key)
+        if entry is None:
+            # Called for every window of prose: the substring test first, as most have no "cc".
+            if "cc" not in key or (words := word_order_key(key)) is None:
+                return None
+            entry = self._by_words.get(words)
+        match entry:
+            case None:
+                return None
+            case Family():
+                tree = AllOf(
+                    tuple(Leaf(c, self.kb.licenses[c]) for c in entry.candidates),
+                    ambiguous=True,
+                    label=entry.id,
+                )
+                evidence = f"{entry.name}: could be any of {len(entry.candidates)} licenses"
+                return _Partial(Status.AMBIGUOUS, tree, evidence)
+            case License():
+                return _Partial(Status.ALIAS, Leaf(entry.id, entry), f"known name of {entry.id}")
 
     def _resolve_url(self, raw: str, text: str) -> Resolution:
         key = normalize_url(text)
@@ -320,13 +389,14 @@ class Resolver:
             parsed = self._licensing.parse(text, validate=False, simple=False)
         except (ExpressionError, *_PARSER_FAULTS):
             # The parser also fails with internal errors on some malformed input ("( AND MIT").
-            return self._resolve_text(raw, text)
+            return self._resolve_malformed(raw, text)
         if parsed is None:
             return self._resolve_text(raw, text)
         notes: list[str] = []
-        tree = self._convert(parsed, notes, text.lower())
+        exceptions: list[str] = []
+        tree = self._convert(parsed, notes, exceptions, text.lower())
         unknown = [leaf.key for leaf in leaves(tree) if leaf.license is None]
-        expression = render(tree)
+        expression: str | None = render(tree)
         if isinstance(tree, Leaf) and tree.license is None:
             if tree.key.startswith("LicenseRef-") or self._is_spdx_id(tree.key):
                 evidence = f"{tree.key} is a valid id, but its terms are not in the knowledge base"
@@ -339,18 +409,71 @@ class Resolver:
             if as_text.status is not Status.UNKNOWN:
                 return as_text
         if _has_family(tree):
+            status = Status.AMBIGUOUS
             evidence = "; ".join(notes) or "expression naming a license family"
-            return Resolution(raw, Status.AMBIGUOUS, evidence, tree, None)
-        if unknown:
-            status, evidence = (
-                Status.UNKNOWN,
-                f"expression with unknown parts: {', '.join(unknown)}",
-            )
+            expression = None
+        elif unknown:
+            status = Status.UNKNOWN
+            evidence = f"expression with unknown parts: {', '.join(unknown)}"
         elif notes:
             status, evidence = Status.ALIAS, "; ".join(notes)
         else:
             status, evidence = Status.EXACT, "SPDX license expression"
-        return Resolution(raw, status, evidence, tree, expression)
+        found = Resolution(raw, status, evidence, tree, expression)
+        # "MIT with non-commercial use only" parses as MIT WITH an exception that is not one.
+        return self._with_remarks(found, text) if exceptions else found
+
+    def _resolve_malformed(self, raw: str, text: str) -> Resolution:
+        """Text the expression parser rejects: an incomplete expression ("MIT AND", "(MIT OR")
+        is unknown, whatever it names; anything else is read as prose."""
+        if not _INCOMPLETE.search(text) and not (
+            text.count("(") != text.count(")") and _OPERATOR.search(text)
+        ):
+            return self._resolve_text(raw, text)
+        named = [node for _, node in self._read(text)]
+        evidence = (
+            f"incomplete license expression {text!r}: an operator without its operand or an "
+            "unclosed parenthesis; what is missing is unknown"
+        )
+        return Resolution(raw, Status.UNKNOWN, evidence, AllOf((*named, Leaf(text, None))), None)
+
+    def _with_remarks(self, found: Resolution, text: str) -> Resolution:
+        """``found``, recognised in part of ``text``, and whatever the rest of the text adds.
+
+        The words beside a recognised license ("MIT (non-commercial use only)", "CC BY 4.0
+        (except images: CC BY-NC)") may restrict it: the whole text is read as prose, and every
+        license and restriction it mentions that ``found`` does not carry already applies too.
+        The result is then no more certain than a reading of text.
+        """
+        assert found.tree is not None
+        keys = {leaf.key for leaf in leaves(found.tree)}
+        added = [
+            (said, node)
+            for said, node in self._read(text)
+            if not self._carried(node, found.tree, keys)
+        ]
+        if not added:
+            return found
+        tree = found.tree
+        items = tree.items if isinstance(tree, AllOf) and not tree.ambiguous else (tree,)
+        tree = AllOf((*items, *(node for _, node in added)))
+        return Resolution(
+            found.raw,
+            max(found.status, Status.TEXT, key=lambda status: status.rank),
+            f"{found.evidence}; the rest of the text adds {_said(added)}: all apply",
+            tree,
+            None if _has_family(tree) else render(tree),
+        )
+
+    def _carried(self, node: Node, tree: Node, keys: set[str]) -> bool:
+        """Whether ``tree`` (with license ``keys``) already says what ``node`` says."""
+        restriction = self._restriction(node)
+        if restriction is not None:
+            return _carries(tree, restriction.terms)
+        if isinstance(node, AllOf) and node.ambiguous:
+            # A family ("CC BY") beside one of its members ("CC BY 4.0") adds nothing.
+            return any(leaf.key in keys for leaf in leaves(node))
+        return all(leaf.key in keys for leaf in leaves(node))
 
     def _is_spdx_id(self, key: str) -> bool:
         return key.lower() in self._spdx_keys
@@ -361,7 +484,36 @@ class Resolver:
         "This work is licensed under a Creative Commons Attribution-NonCommercial 4.0 License",
         "released under the [Apache-2.0 License](http://www.apache.org/licenses/LICENSE-2.0)",
         "for non-commercial research purposes only". Every mention applies (the worst case); a
-        match is always reported with status ``text``, never as exact.
+        match is always reported with status ``text``, never as exact. Text that states only
+        restrictions that still allow commercial use ("no derivatives") names no license: unknown.
+        """
+        found = self._read(text)
+        if not found:
+            return _unknown(raw, "not a recognised license id, name, URL or expression")
+        nodes = [node for _, node in found]
+        tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
+        said = _said(found)
+        if all(self._restriction(node) is not None for node in nodes) and (
+            commercial_use(leaves(tree)) is CommercialUse.ALLOWED
+        ):
+            # "No derivatives" limits a grant that the text does not make: no license is named,
+            # so all rights are reserved, and the restriction is kept beside that.
+            evidence = f"the text states restrictions ({said}) but names no license"
+            return Resolution(
+                raw, Status.UNKNOWN, evidence, AllOf((*nodes, Leaf(text, None))), None
+            )
+        expression = None if _has_family(tree) else render(tree)
+        return Resolution(
+            raw, Status.TEXT, f"heuristic: the text mentions {said}", tree, expression
+        )
+
+    def _read(self, text: str) -> list[tuple[str, Node]]:
+        """What ``text`` says about its license, each with the words that said it: the licenses
+        and license URLs it mentions and the restrictions its phrases state.
+
+        Every mention applies. A family is left out when one of its members is named, and a
+        restriction when a license named beside it carries it already ("CC BY-NC 4.0, for
+        non-commercial use" says no more than CC BY-NC 4.0).
         """
         found: dict[str, tuple[str, Node]] = {}  # key -> (what the text said, node)
         for match in _URL_IN_TEXT.finditer(text):
@@ -375,15 +527,18 @@ class Resolver:
             hit = pattern.search(text)
             if hit is not None:
                 found.setdefault(lic.id, (hit.group(0), Leaf(lic.id, lic)))
-        if not found:
-            return _unknown(raw, "not a recognised license id, name, URL or expression")
-        nodes = _drop_covered([node for _, node in found.values()])
-        tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
-        said = "; ".join(sorted({repr(what) for what, _ in found.values()}))
-        expression = None if _has_family(tree) else render(tree)
-        return Resolution(
-            raw, Status.TEXT, f"heuristic: the text mentions {said}", tree, expression
-        )
+        kept = _drop_covered([node for _, node in found.values()])
+        for node in list(kept):
+            restriction = self._restriction(node)
+            if restriction is not None and any(
+                _carries(other, restriction.terms) for other in kept if other is not node
+            ):
+                kept.remove(node)
+        return [(said, node) for said, node in found.values() if node in kept]
+
+    def _restriction(self, node: Node) -> License | None:
+        """The terms ``node`` stands for if it is a restriction stated in prose, not a license."""
+        return self._restrictions.get(node.key) if isinstance(node, Leaf) else None
 
     def _mentions(self, text: str) -> list[tuple[str, _Partial]]:
         """Known license names in ``text``, longest first, not overlapping.
@@ -409,10 +564,18 @@ class Resolver:
                 out.append((key, partial))
         return out
 
-    def _convert(self, node: Any, notes: list[str], text: str) -> Node:
+    def _convert(self, node: Any, notes: list[str], exceptions: list[str], text: str) -> Node:
+        """The parsed expression ``node`` as a tree; ``exceptions`` collects the exceptions that
+        are not on the SPDX list (prose such as "with non-commercial use only")."""
         if isinstance(node, LicenseWithExceptionSymbol):
             base = self._symbol(node.license_symbol, notes, text)
             exception = str(node.exception_symbol.key)
+            if exception.lower() not in self._spdx_exceptions:
+                exceptions.append(exception)
+                if " " in exception:
+                    # Words, not an exception id: the caller reads them as prose.
+                    notes.append(f"{exception!r} after WITH is not an exception id")
+                    return base
             if isinstance(base, Leaf):
                 return Leaf(base.key, base.license, exception=exception)
             return AllOf(
@@ -422,7 +585,7 @@ class Resolver:
             )
         if isinstance(node, LicenseSymbol):
             return self._symbol(node, notes, text)
-        items = tuple(self._convert(arg, notes, text) for arg in node.args)
+        items = tuple(self._convert(arg, notes, exceptions, text) for arg in node.args)
         if isinstance(node, self._licensing.OR):
             return AnyOf(items)
         return AllOf(items)
@@ -434,7 +597,7 @@ class Resolver:
             if key.lower() not in text:
                 notes.append(f"deprecated SPDX id read as {key}")
             return Leaf(lic.id, lic)
-        named = self._by_name_or_family(key)
+        named = self._named(normalize_name(key))
         if named is not None:
             notes.append(f"{key!r}: {named.evidence}")
             return named.tree
@@ -458,6 +621,33 @@ def _has_family(node: Node) -> bool:
             return ambiguous or any(_has_family(i) for i in items)
         case AnyOf(items=items):
             return any(_has_family(i) for i in items)
+
+
+def _carries(node: Node, wanted: LicenseTerms) -> bool:
+    """Whether every reading of ``node`` is at least as restrictive as ``wanted``."""
+    match node:
+        case Leaf():
+            return node.license is not None and _at_least(node.license.terms, wanted)
+        case AllOf(items=items, ambiguous=False):
+            return any(_carries(item, wanted) for item in items)
+        case AllOf(items=items) | AnyOf(items=items):
+            return all(_carries(item, wanted) for item in items)
+
+
+_RESTRICTION_FLAGS = tuple(
+    name for name, field in LicenseTerms.model_fields.items() if field.annotation is bool
+)
+
+
+def _at_least(terms: LicenseTerms, wanted: LicenseTerms) -> bool:
+    """``terms`` forbid commercial use at least as much as ``wanted``, and carry its flags."""
+    return terms.commercial_use.rank >= wanted.commercial_use.rank and all(
+        getattr(terms, flag) for flag in _RESTRICTION_FLAGS if getattr(wanted, flag)
+    )
+
+
+def _said(found: Sequence[tuple[str, Node]]) -> str:
+    return "; ".join(sorted({repr(what) for what, _ in found}))
 
 
 def _drop_covered(nodes: list[Node]) -> list[Node]:
