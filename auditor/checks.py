@@ -63,8 +63,9 @@ class Judged:
         return tuple(
             leaf
             for _, resolved in self.terms
-            if resolved.tree is not None and resolved.status is not Status.UNKNOWN
+            if resolved.tree is not None
             for leaf in leaves(resolved.tree)
+            if leaf.license is not None
         )
 
     @property
@@ -253,7 +254,8 @@ def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
     for fact, resolved in item.terms:
         if resolved.tree is None or resolved.status is Status.UNKNOWN:
-            # Terms nobody can read mechanically still bind: a person must read them.
+            # Terms nobody can read mechanically still bind: a person must read them (and what
+            # restrictions could be read in them still apply, below).
             message = (
                 f"the access terms ({fact.origin or 'terms'}) could not be read as known terms; "
                 "a reviewer must read them, since they may restrict use beyond the license"
@@ -264,8 +266,10 @@ def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
                     policy, Rule.TERMS_UNRESOLVED, item.dataset.id, message, fact.location, evidence
                 )
             )
+        if resolved.tree is None:
             continue
-        extra = [r for r in _TERMS_RULES if r in _license_rules(leaves(resolved.tree))]
+        known = [leaf for leaf in leaves(resolved.tree) if leaf.license is not None]
+        extra = [r for r in _TERMS_RULES if r in _license_rules(known)]
         extra = [r for r in extra if r not in declared]
         if not extra:
             continue

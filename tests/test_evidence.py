@@ -436,3 +436,20 @@ def test_placeholders_pointers_and_repeats(
     (ds,) = auditor.audit(tmp_path / "README.md", offline=True, today=TODAY).datasets
     assert ds.license.expression == expected
     assert ds.verdict is verdict
+
+
+def test_restrictions_read_in_partly_unreadable_terms_still_apply(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: gated
+        datasets:
+          - id: gated
+            license: CC-BY-4.0
+            terms: ["CC-BY-NC-4.0 AND"]
+        """,
+    )
+    rules = rules_of(report, "gated")
+    assert {Rule.TERMS_UNRESOLVED, Rule.GATED_TERMS_CONFLICT} <= rules
+    assert dataset(report, "gated").verdict is DatasetVerdict.BLOCKED
