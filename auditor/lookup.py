@@ -34,6 +34,7 @@ _HUB_REF = re.compile(
 )
 _CARD_NAMES = ("README.md", "croissant.json", "metadata.json", "datapackage.json")
 MAX_UPSTREAM_DEPTH = 5
+_HUB_OUTCOMES = ("hub", "cache")
 _HUB_PREFIXES = ("hf://", "https://huggingface.co/datasets/", "http://huggingface.co/datasets/")
 
 
@@ -253,7 +254,13 @@ def _relocate(facts: tuple[Fact, ...], lookup: Lookup) -> tuple[Fact, ...]:
         return facts  # already placed at the reference, with the registry source as origin
 
     def origin(fact: Fact) -> str:
-        where = fact.location.path + (f":{fact.location.line}" if fact.location.line else "")
+        if fact.origin and fact.origin.startswith("registry ("):
+            return fact.origin  # a registry fact joined to a Hub card's: it says where it is from
+        # A card read from the Hub is named by its file in the repository, not the cache path.
+        path = Path(fact.location.path).name if lookup.outcome in _HUB_OUTCOMES else None
+        where = (path or fact.location.path) + (
+            f":{fact.location.line}" if fact.location.line else ""
+        )
         field_name = f" {fact.origin}" if fact.origin else ""
         return f"{lookup.reference} ({where}{field_name})"
 

@@ -97,3 +97,24 @@ def test_local_paths_may_not_leave_the_manifest_folder() -> None:
     report = auditor.audit(fixture_path("lookup/mixes/escape.yaml"), offline=True)
     (finding,) = [f for f in report.findings if f.rule is Rule.REFERENCE_UNRESOLVED]
     assert "outside the manifest's folder" in finding.message
+
+
+def test_a_declared_license_is_checked_against_the_hub_card(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mix = tmp_path / "mix.yaml"
+    mix.write_text(
+        "version: 1\nname: believed\ndatasets:\n"
+        "  - id: nc\n    license: MIT\n    source: hf://example-org/nc-instructions\n",
+        encoding="utf-8",
+    )
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        report = auditor.audit(mix, policy="commercial")
+        assert hub_server.requests, "the declared license must not switch the look-up off"
+    (ds,) = report.datasets
+    assert ds.license.expression == "MIT AND CC-BY-NC-4.0"
+    (conflict,) = [f for f in report.findings_for("nc") if f.rule is Rule.LICENSE_CONFLICT]
+    assert "license says 'MIT'" in conflict.message
+    assert "hf://example-org/nc-instructions (README.md" in conflict.message
+    assert report.verdict is Verdict.FAIL
