@@ -461,6 +461,14 @@ AUTHORITIES = [
     "a..b",
     "",
     "_dmarc.example.com",
+    # look-alikes of a platform's host, and hosts that cannot be read
+    "\uff59\uff4f\uff55\uff54\uff55\uff42\uff45.com",
+    "youtube\u3002com",
+    "you\u00adtube.com",
+    "www.youtube.com.",
+    "you%74ube.com",
+    "www.youtube.com\n",
+    "a\u200d.com",
 ]
 
 
@@ -668,3 +676,62 @@ def test_query_strings_after_a_host_do_not_make_new_host_classes() -> None:
         assert found.rows == 1000 and len(set(found.keys.to_pylist())) == 1
     # Only cut authorities are remembered: one host, whatever the number of query strings.
     assert classifier._known.to_pylist() == ["www.example.com"]
+
+
+LOOK_ALIKES = [
+    "https://\uff59\uff4f\uff55\uff54\uff55\uff42\uff45.com/watch?v=x",  # full width
+    "https://youtube\u3002com/watch?v=x",  # ideographic full stop
+    "https://you\u00adtube.com/watch?v=x",  # soft hyphen
+    "https://you\u200btube.com/watch?v=x",  # zero-width space
+    "https://YouTube.COM./watch?v=x",
+    "https://user:pw@www.youtube.com:443/watch?v=x",
+    "https://you%74ube.com/watch?v=x",
+]
+
+
+def test_look_alike_hosts_are_judged_under_the_platforms_terms() -> None:
+    from auditor.policy import load_policy
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    out = classifier.annotate(pa.table({"url": LOOK_ALIKES}))
+    assert out.column("auditor_platform").to_pylist() == ["youtube"] * len(LOOK_ALIKES)
+    assert set(out.column("auditor_domain").to_pylist()) == {"youtube.com"}
+    assert set(out.column("auditor_verdict").to_pylist()) == {"blocked"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.youtube.com\n",  # read as "www.youtube.com\n", matching nothing, it passed
+        "https://a\u200d.com/x",  # a joiner out of context: invalid IDNA
+        "https://%ff.com/x",
+        "https://youtube.com\uff1a443/x",  # a full-width colon, forbidden once mapped
+    ],
+)
+def test_hosts_that_cannot_be_read_are_invalid_rows(url: str) -> None:
+    from auditor.policy import load_policy
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    out = classifier.annotate(pa.table({"url": [url, "https://a.example.com/"]}))
+    assert out.column("auditor_verdict").to_pylist() == ["invalid", "allowed"]
+    assert out.column("auditor_rules").to_pylist()[0] == "invalid-unparsable-url"
+
+
+def test_snapshot_folders_are_named_by_host_in_any_form(tmp_path: Path) -> None:
+    from auditor.policy import load_policy
+    from auditor.scan.optout import Snapshots
+
+    for folder in ("m\u00fcnchen.de", "xn--mnchen-3ya.de", "M\u00dcNCHEN.de."):
+        root = tmp_path / folder.replace(".", "-")
+        (root / folder).mkdir(parents=True)
+        (root / folder / "robots.txt").write_text("User-agent: GPTBot\nDisallow: /\n")
+        snapshots = Snapshots(root, ("GPTBot",))
+        classifier = Classifier(load_knowledge(), load_policy("commercial"), snapshots=snapshots)
+        urls = [
+            "https://xn--mnchen-3ya.de/a",
+            "https://m\u00fcnchen.de/b",
+            "https://M\u00dcNCHEN.de/c",
+        ]
+        out = classifier.annotate(pa.table({"url": urls}))
+        assert out.column("auditor_rules").to_pylist() == ["optout-robots-txt"] * 3, folder
+        assert [h.host for h in snapshots.seen()] == ["xn--mnchen-3ya.de"]
