@@ -2,7 +2,9 @@
 
 Each ``collected_from`` value is read to a host (:mod:`auditor.hosts`) and looked up among the
 platforms of the knowledge base; the platform's clauses and the collection method decide the
-findings.
+findings. Two more cases are findings rather than silence (``tos-review``): a ``collected_from``
+value from which no host can be read, and a pointer dataset whose content is on a host with no
+entry here.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from auditor.findings import finding
 from auditor.hosts import host_of
 from auditor.knowledge import Clause, KnowledgeBase
-from auditor.model import Dataset
+from auditor.model import Collection, Dataset
 from auditor.policy import Policy
 from auditor.report import Evidence, Finding
 from auditor.rulebook import Rule
@@ -24,15 +26,21 @@ def platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Fi
     """The findings on each of a dataset's ``collected_from`` values."""
     out: list[Finding] = []
     for collection in ds.collected_from:
-        host = host_of(collection)
-        platform = kb.platform_for(host) if host is not None else None
-        if platform is None:
-            continue
-        method = (collection.method or "").strip().lower()
         how = f"method {collection.method}" if collection.method else "method not stated"
         if ds.pointer:
             how += "; pointer dataset: its license covers the references, not the content"
         trigger = f"collected_from: {collection.target} ({how})"
+        host = host_of(collection)
+        platform = kb.platform_for(host) if host is not None else None
+        if host is None or platform is None:
+            message = _unmatched(ds, collection, host)
+            if message is not None:
+                evidence = Evidence(trigger=trigger)
+                out.extend(
+                    finding(policy, Rule.TOS_REVIEW, ds.id, message, collection.location, evidence)
+                )
+            continue
+        method = (collection.method or "").strip().lower()
         candidates: list[tuple[Rule, Clause | None, str]] = []
         automated = method not in SANCTIONED_METHODS
         scraping_clause = platform.clause(Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD)
@@ -85,6 +93,21 @@ def platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Fi
             )
             out.extend(finding(policy, rule, ds.id, message, collection.location, evidence))
     return out
+
+
+def _unmatched(ds: Dataset, collection: Collection, host: str | None) -> str | None:
+    """What to say of a value with no host, or of a pointer dataset's host with no platform."""
+    if host is None:
+        return (
+            f"could not read a host from collected_from value {collection.target!r}: its "
+            "platform terms cannot be checked"
+        )
+    if ds.pointer:
+        return (
+            "pointer dataset: its license covers the references, not the content at "
+            f"{host}; the rights to that content are unknown"
+        )
+    return None
 
 
 def pointer_findings(ds: Dataset, policy: Policy) -> list[Finding]:
