@@ -191,7 +191,8 @@ def test_ytdlp_info_directory_is_flagged_under_youtube_terms(tmp_path: Path) -> 
     assert report["invalid"] == {"bad-record": 1}  # the truncated info file
     (youtube,) = report["platforms"]
     assert youtube["platform"] == "youtube" and youtube["rows"] == 3
-    assert [f["rule"] for f in youtube["findings"]] == ["tos-scraping-prohibited"]
+    rules = [f["rule"] for f in youtube["findings"]]
+    assert rules == ["tos-scraping-prohibited", "tos-review"]  # the API would get tos-review
     assert "yt-dlp" in youtube["findings"][0]["message"]
     assert youtube["findings"][0]["quote"]
     (domain,) = report["domains"]
@@ -735,3 +736,24 @@ def test_snapshot_folders_are_named_by_host_in_any_form(tmp_path: Path) -> None:
         out = classifier.annotate(pa.table({"url": urls}))
         assert out.column("auditor_rules").to_pylist() == ["optout-robots-txt"] * 3, folder
         assert [h.host for h in snapshots.seen()] == ["xn--mnchen-3ya.de"]
+
+
+def test_a_platform_that_licenses_no_content_is_reviewed_whatever_the_method() -> None:
+    from auditor.policy import load_policy
+
+    for method in (None, "api"):
+        classifier = Classifier(load_knowledge(), load_policy("commercial"), method=method)
+        out = classifier.annotate(pa.table({"url": ["https://github.com/o/r"]}))
+        assert out.column("auditor_verdict").to_pylist() == ["review"], method
+        assert out.column("auditor_rules").to_pylist() == ["tos-review"], method
+
+
+def test_rows_fetched_by_the_api_are_never_judged_harsher_than_scraped_ones() -> None:
+    from auditor.policy import load_policy
+
+    kb, policy = load_knowledge(), load_policy("commercial")
+    scraped = Classifier(kb, policy)
+    fetched = Classifier(kb, policy, method="api")
+    for platform in kb.platforms:
+        api = {f.rule for f in fetched.platform_terms(platform)}
+        assert api <= {f.rule for f in scraped.platform_terms(platform)}, platform.id
