@@ -31,6 +31,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _PORT = re.compile(r"\d*(?:[/?#\\]|\Z)")
 _AUTHORITY_END = re.compile(r"[/?#\\]")
 _ASCII_LABEL = re.compile(r"[a-z0-9_-]+")
+_ASCII_HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 _IPV4ISH = re.compile(r"[0-9.]+")
 
 
@@ -80,14 +81,16 @@ def _host(text: str) -> str | None:
             text = idna.uts46_remap(text, std3_rules=False, transitional=False)
         except UnicodeError:  # idna.IDNAError among them
             return None
-    labels = text.removesuffix(".").split(".")
-    if labels[0] in ("*", "") and len(labels) > 1:  # "*.example.com", ".example.com": the domain
-        labels = labels[1:]
-    ascii_labels = [_label(label) for label in labels]
-    if not all(ascii_labels):
-        return None
-    host = ".".join(label for label in ascii_labels if label)
-    if _IPV4ISH.fullmatch(host):
+    text = text.removesuffix(".")
+    if text.startswith(("*.", ".")):  # "*.example.com", ".example.com": the domain
+        text = text.partition(".")[2]
+    if text.isascii():  # one pass over the whole name (mapped names are often ASCII too)
+        host = text if _ASCII_HOST.fullmatch(text) else None
+    else:
+        labels = text.split(".")
+        ascii_labels = [a for a in map(_label, labels) if a is not None]
+        host = ".".join(ascii_labels) if len(ascii_labels) == len(labels) else None
+    if host is not None and _IPV4ISH.fullmatch(host):
         try:
             return str(ipaddress.IPv4Address(host))
         except ValueError:
