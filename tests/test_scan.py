@@ -757,3 +757,22 @@ def test_rows_fetched_by_the_api_are_never_judged_harsher_than_scraped_ones() ->
     for platform in kb.platforms:
         api = {f.rule for f in fetched.platform_terms(platform)}
         assert api <= {f.rule for f in scraped.platform_terms(platform)}, platform.id
+
+
+def test_of_two_folders_naming_one_host_the_one_spelled_as_the_host_is_read(
+    tmp_path: Path,
+) -> None:
+    from auditor.scan.optout import Snapshots
+
+    (tmp_path / "Example.com").mkdir()
+    if (tmp_path / "example.com").exists():
+        pytest.skip("a case-insensitive file system holds one of the two folders only")
+    for name, rules in (("Example.com", "Disallow: /"), ("example.com", "Disallow: /private/")):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "robots.txt").write_text(f"User-agent: *\n{rules}\n")
+    (tmp_path / "notes.txt").write_text("not a host folder\n")
+    snapshots = Snapshots(tmp_path, ("GPTBot",))
+    assert snapshots.folders().to_pylist() == ["example.com"]
+    signals = snapshots.for_host("example.com")
+    assert signals is not None and not signals.reservations("https://example.com/a")
+    assert snapshots.for_host("notes.txt") is None
