@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from auditor.evidence import Claim, weigh
+from auditor.findings import finding as _finding
 from auditor.knowledge import (
-    Clause,
     CommercialUse,
     KnowledgeBase,
     License,
@@ -30,15 +29,12 @@ from auditor.licensing import (
     family_labels,
     leaves,
 )
-from auditor.model import Collection, Dataset, Fact, Location
+from auditor.model import Dataset, Fact
+from auditor.platforms import platform_findings, pointer_findings
 from auditor.policy import Policy, Severity
 from auditor.report import Evidence, Finding
 from auditor.resolver import Resolver
 from auditor.rulebook import Rule, Rulebook
-
-# Acquisition methods that are a platform's own sanctioned channels. Anything else, including a
-# method that is not stated, is treated as automated collection (fail closed).
-SANCTIONED_METHODS = frozenset({"api", "licensed", "license", "partnership", "official-dump"})
 
 
 @dataclass(frozen=True)
@@ -315,30 +311,6 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _finding(
-    policy: Policy,
-    rule: Rule,
-    dataset: str,
-    message: str,
-    location: Location | None,
-    evidence: Evidence | None = None,
-) -> list[Finding]:
-    """One finding at the severity the policy gives ``rule``; none when the policy turns it off."""
-    severity = policy.severity(rule)
-    if severity is None:
-        return []
-    return [
-        Finding(
-            rule=rule,
-            severity=severity,
-            dataset=dataset,
-            message=message,
-            location=location,
-            evidence=evidence,
-        )
-    ]
-
-
 def _generator_findings(ds: Dataset, policy: Policy) -> list[Finding]:
     """Metadata says the content is machine-generated but names no generator."""
     if not ds.machine_generated or ds.generated_by:
@@ -349,95 +321,6 @@ def _generator_findings(ds: Dataset, policy: Policy) -> list[Finding]:
         ds.id,
         "the metadata says the content is machine-generated but names no generator, so its "
         "output terms cannot be checked",
-        ds.location,
-    )
-
-
-def host_of(collection: Collection) -> str:
-    if collection.url is not None:
-        text = collection.url if "//" in collection.url else f"//{collection.url}"
-        try:
-            return (urlsplit(text).hostname or "").lower()
-        except ValueError:
-            return ""
-    return (collection.domain or "").strip().lower().split("/", 1)[0]
-
-
-def _platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
-    out: list[Finding] = []
-    for collection in ds.collected_from:
-        platform = kb.platform_for(host_of(collection))
-        if platform is None:
-            continue
-        method = (collection.method or "").strip().lower()
-        how = f"method {collection.method}" if collection.method else "method not stated"
-        if ds.pointer:
-            how += "; pointer dataset: its license covers the references, not the content"
-        trigger = f"collected_from: {collection.target} ({how})"
-        candidates: list[tuple[Rule, Clause | None, str]] = []
-        automated = method not in SANCTIONED_METHODS
-        scraping_clause = platform.clause(Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD)
-        if automated and scraping_clause is not None:
-            assumed = "" if collection.method else " (no method stated: assumed automated)"
-            if ds.pointer:
-                assumed += (
-                    "; this is a pointer dataset, so using it means fetching the content "
-                    f"from {platform.name}, and its own license covers only the references"
-                )
-            candidates.append(
-                (
-                    Rule.TOS_SCRAPING_PROHIBITED,
-                    scraping_clause.kind,
-                    f"{platform.name}'s terms forbid automated access or downloading, and the "
-                    f"content was collected from {collection.target} by "
-                    f"{collection.method or 'an unstated method'}{assumed}",
-                )
-            )
-        training_clause = platform.clause(Clause.NO_ML_TRAINING)
-        if training_clause is not None:
-            candidates.append(
-                (
-                    Rule.TOS_AI_TRAINING_PROHIBITED,
-                    training_clause.kind,
-                    f"{platform.name}'s terms forbid using its content to train "
-                    "machine-learning models",
-                )
-            )
-        if (
-            not automated
-            and training_clause is None
-            and platform.clause(Clause.OPEN_LICENSE) is None
-        ):
-            candidates.append(
-                (
-                    Rule.TOS_REVIEW,
-                    None,
-                    f"content from {platform.name} obtained by {collection.method}: check that "
-                    "the API or license agreement permits training",
-                )
-            )
-        for rule, kind, message in candidates:
-            clause = platform.clause(kind) if kind is not None else None
-            evidence = Evidence(
-                source_url=platform.source.url,
-                version=platform.source.version,
-                quote=clause.quote if clause else None,
-                trigger=trigger,
-            )
-            out.extend(_finding(policy, rule, ds.id, message, collection.location, evidence))
-    return out
-
-
-def _pointer_findings(ds: Dataset, policy: Policy) -> list[Finding]:
-    """A pointer dataset that does not say which platforms its references point to."""
-    if not ds.pointer or ds.collected_from:
-        return []
-    return _finding(
-        policy,
-        Rule.TOS_REVIEW,
-        ds.id,
-        "pointer dataset: its license covers only the references; name the platforms the "
-        "content is fetched from (collected_from) so their terms are checked",
         ds.location,
     )
 
@@ -498,8 +381,8 @@ def evaluate(
             *_license_findings(item, policy),
             *_conflict_findings(item, policy),
             *_gated_findings(item, policy),
-            *_platform_findings(ds, kb, policy),
-            *_pointer_findings(ds, policy),
+            *platform_findings(ds, kb, policy),
+            *pointer_findings(ds, policy),
             *_model_findings(ds, kb, policy),
             *_generator_findings(ds, policy),
             *_lookup_findings(ds, policy),

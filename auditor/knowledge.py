@@ -122,10 +122,19 @@ class Clause(StrEnum):
     OPEN_LICENSE = "open-license"
 
 
+class Covers(StrEnum):
+    """What of a platform's material a clause speaks of."""
+
+    CONTENT = "content"  # the works themselves: posts, videos, articles, code
+    METADATA = "metadata"  # descriptions of the works (titles, abstracts, crawl records)
+    API_OUTPUT = "api-output"  # what the platform's API returns, under its developer terms
+
+
 class PlatformClause(Frozen):
     kind: Clause
     quote: str
     section: str | None = None
+    covers: Covers = Covers.CONTENT
 
 
 class Platform(Frozen):

@@ -40,7 +40,12 @@ def test_video_mix_fails_with_one_reason_per_problem() -> None:
         "recaptioned-clips": DatasetVerdict.BLOCKED,
         "youtube-bulk": DatasetVerdict.BLOCKED,
     }
-    assert rules_on(report, "youtube-bulk") == {Rule.TOS_SCRAPING_PROHIBITED, Rule.LICENSE_UNKNOWN}
+    # Scraped: what the API would get (tos-review: YouTube licenses no content), and more.
+    assert rules_on(report, "youtube-bulk") == {
+        Rule.TOS_SCRAPING_PROHIBITED,
+        Rule.TOS_REVIEW,
+        Rule.LICENSE_UNKNOWN,
+    }
     assert {Rule.TOS_SCRAPING_PROHIBITED, Rule.TOS_AI_TRAINING_PROHIBITED} <= rules_on(
         report, "netflix-titles"
     )

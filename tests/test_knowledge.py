@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from auditor.errors import InputError
-from auditor.knowledge import CommercialUse, load_knowledge, rules_dir
+from auditor.hosts import normalize
+from auditor.knowledge import Clause, CommercialUse, Covers, load_knowledge, rules_dir
 from auditor.policy import FAIL_CLOSED, Level, builtin_policies, load_policy
 from auditor.rulebook import SCAN_ONLY, Rule
 
@@ -77,6 +78,39 @@ def test_platform_matching() -> None:
         assert platform.id == "youtube"
     assert KB.platform_for("notyoutube.com") is None
     assert KB.platform_for("youtube.com.evil.example") is None
+
+
+def test_platform_domains_are_written_as_hosts_are_read() -> None:
+    for platform in KB.platforms:
+        assert all(normalize(domain) == domain for domain in platform.domains), platform.id
+
+
+def test_open_licenses_say_what_they_cover() -> None:
+    covers = {
+        (p.id, c.covers) for p in KB.platforms for c in p.clauses if c.kind is Clause.OPEN_LICENSE
+    }
+    # arXiv's CC0 is for the metadata; Common Crawl grants nothing in the pages it crawled.
+    assert ("arxiv", Covers.METADATA) in covers and ("arxiv", Covers.CONTENT) not in covers
+    assert ("common-crawl", Covers.CONTENT) not in covers
+    for platform in KB.platforms:
+        for clause in platform.clauses:
+            if "metadata" in clause.quote.lower():
+                assert clause.covers is Covers.METADATA, platform.id
+
+
+def test_a_clause_covers_one_of_a_closed_set(tmp_path: Path) -> None:
+    for folder in ("licenses", "platforms", "models"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "platforms" / "p.yaml").write_text(
+        "platforms:\n  - id: p\n    name: P\n    domains: [p.example]\n"
+        "    terms_url: https://p.example/terms\n"
+        "    source: {url: https://p.example/terms, version: '1'}\n"
+        "    clauses:\n      - kind: open-license\n        quote: q\n        covers: everything\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_knowledge(tmp_path)
+    assert caught.value.line == 10
+    assert "covers" in caught.value.message
 
 
 def test_model_matching() -> None:

@@ -191,7 +191,8 @@ def test_ytdlp_info_directory_is_flagged_under_youtube_terms(tmp_path: Path) -> 
     assert report["invalid"] == {"bad-record": 1}  # the truncated info file
     (youtube,) = report["platforms"]
     assert youtube["platform"] == "youtube" and youtube["rows"] == 3
-    assert [f["rule"] for f in youtube["findings"]] == ["tos-scraping-prohibited"]
+    rules = [f["rule"] for f in youtube["findings"]]
+    assert rules == ["tos-scraping-prohibited", "tos-review"]  # the API would get tos-review
     assert "yt-dlp" in youtube["findings"][0]["message"]
     assert youtube["findings"][0]["quote"]
     (domain,) = report["domains"]
@@ -461,6 +462,14 @@ AUTHORITIES = [
     "a..b",
     "",
     "_dmarc.example.com",
+    # look-alikes of a platform's host, and hosts that cannot be read
+    "\uff59\uff4f\uff55\uff54\uff55\uff42\uff45.com",
+    "youtube\u3002com",
+    "you\u00adtube.com",
+    "www.youtube.com.",
+    "you%74ube.com",
+    "www.youtube.com\n",
+    "a\u200d.com",
 ]
 
 
@@ -668,3 +677,102 @@ def test_query_strings_after_a_host_do_not_make_new_host_classes() -> None:
         assert found.rows == 1000 and len(set(found.keys.to_pylist())) == 1
     # Only cut authorities are remembered: one host, whatever the number of query strings.
     assert classifier._known.to_pylist() == ["www.example.com"]
+
+
+LOOK_ALIKES = [
+    "https://\uff59\uff4f\uff55\uff54\uff55\uff42\uff45.com/watch?v=x",  # full width
+    "https://youtube\u3002com/watch?v=x",  # ideographic full stop
+    "https://you\u00adtube.com/watch?v=x",  # soft hyphen
+    "https://you\u200btube.com/watch?v=x",  # zero-width space
+    "https://YouTube.COM./watch?v=x",
+    "https://user:pw@www.youtube.com:443/watch?v=x",
+    "https://you%74ube.com/watch?v=x",
+]
+
+
+def test_look_alike_hosts_are_judged_under_the_platforms_terms() -> None:
+    from auditor.policy import load_policy
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    out = classifier.annotate(pa.table({"url": LOOK_ALIKES}))
+    assert out.column("auditor_platform").to_pylist() == ["youtube"] * len(LOOK_ALIKES)
+    assert set(out.column("auditor_domain").to_pylist()) == {"youtube.com"}
+    assert set(out.column("auditor_verdict").to_pylist()) == {"blocked"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.youtube.com\n",  # read as "www.youtube.com\n", matching nothing, it passed
+        "https://a\u200d.com/x",  # a joiner out of context: invalid IDNA
+        "https://%ff.com/x",
+        "https://youtube.com\uff1a443/x",  # a full-width colon, forbidden once mapped
+    ],
+)
+def test_hosts_that_cannot_be_read_are_invalid_rows(url: str) -> None:
+    from auditor.policy import load_policy
+
+    classifier = Classifier(load_knowledge(), load_policy("commercial"))
+    out = classifier.annotate(pa.table({"url": [url, "https://a.example.com/"]}))
+    assert out.column("auditor_verdict").to_pylist() == ["invalid", "allowed"]
+    assert out.column("auditor_rules").to_pylist()[0] == "invalid-unparsable-url"
+
+
+def test_snapshot_folders_are_named_by_host_in_any_form(tmp_path: Path) -> None:
+    from auditor.policy import load_policy
+    from auditor.scan.optout import Snapshots
+
+    for folder in ("m\u00fcnchen.de", "xn--mnchen-3ya.de", "M\u00dcNCHEN.de."):
+        root = tmp_path / folder.replace(".", "-")
+        (root / folder).mkdir(parents=True)
+        (root / folder / "robots.txt").write_text("User-agent: GPTBot\nDisallow: /\n")
+        snapshots = Snapshots(root, ("GPTBot",))
+        classifier = Classifier(load_knowledge(), load_policy("commercial"), snapshots=snapshots)
+        urls = [
+            "https://xn--mnchen-3ya.de/a",
+            "https://m\u00fcnchen.de/b",
+            "https://M\u00dcNCHEN.de/c",
+        ]
+        out = classifier.annotate(pa.table({"url": urls}))
+        assert out.column("auditor_rules").to_pylist() == ["optout-robots-txt"] * 3, folder
+        assert [h.host for h in snapshots.seen()] == ["xn--mnchen-3ya.de"]
+
+
+def test_a_platform_that_licenses_no_content_is_reviewed_whatever_the_method() -> None:
+    from auditor.policy import load_policy
+
+    for method in (None, "api"):
+        classifier = Classifier(load_knowledge(), load_policy("commercial"), method=method)
+        out = classifier.annotate(pa.table({"url": ["https://github.com/o/r"]}))
+        assert out.column("auditor_verdict").to_pylist() == ["review"], method
+        assert out.column("auditor_rules").to_pylist() == ["tos-review"], method
+
+
+def test_rows_fetched_by_the_api_are_never_judged_harsher_than_scraped_ones() -> None:
+    from auditor.policy import load_policy
+
+    kb, policy = load_knowledge(), load_policy("commercial")
+    scraped = Classifier(kb, policy)
+    fetched = Classifier(kb, policy, method="api")
+    for platform in kb.platforms:
+        api = {f.rule for f in fetched.platform_terms(platform)}
+        assert api <= {f.rule for f in scraped.platform_terms(platform)}, platform.id
+
+
+def test_of_two_folders_naming_one_host_the_one_spelled_as_the_host_is_read(
+    tmp_path: Path,
+) -> None:
+    from auditor.scan.optout import Snapshots
+
+    (tmp_path / "Example.com").mkdir()
+    if (tmp_path / "example.com").exists():
+        pytest.skip("a case-insensitive file system holds one of the two folders only")
+    for name, rules in (("Example.com", "Disallow: /"), ("example.com", "Disallow: /private/")):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "robots.txt").write_text(f"User-agent: *\n{rules}\n")
+    (tmp_path / "notes.txt").write_text("not a host folder\n")
+    snapshots = Snapshots(tmp_path, ("GPTBot",))
+    assert snapshots.folders().to_pylist() == ["example.com"]
+    signals = snapshots.for_host("example.com")
+    assert signals is not None and not signals.reservations("https://example.com/a")
+    assert snapshots.for_host("notes.txt") is None

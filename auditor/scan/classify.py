@@ -5,10 +5,10 @@ dictionary-encoded, the license column too, and the rows are counted per distinc
 license) pair, all in Arrow kernels (:func:`prepare`, safe to run in threads). The new distinct
 authorities are then judged in bulk (host, registered domain, platform terms; opt-out files one
 host at a time, only for hosts with a snapshot folder) into host classes, each distinct license
-is resolved once, and the pair counts become counts by (host class, license class). Platform and
-license judgements reuse the clause and license logic of :mod:`auditor.checks`, so a row is judged
-exactly as a dataset collected from that platform, under that license, would be by ``auditor
-check``.
+is resolved once, and the pair counts become counts by (host class, license class). Hosts are
+read as :mod:`auditor.hosts` reads them, and platform and license judgements reuse the logic of
+:mod:`auditor.platforms` and :mod:`auditor.checks`, so a row is judged exactly as a dataset
+collected from that platform, under that license, would be by ``auditor check``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
-from auditor.checks import _license_findings, _platform_findings, judge
+from auditor.checks import _license_findings, judge
 from auditor.knowledge import KnowledgeBase, Platform
 from auditor.licensing import Resolution
 from auditor.model import Collection, Dataset, Fact, Location
+from auditor.platforms import platform_findings
 from auditor.policy import Policy, Severity
 from auditor.report import Finding
 from auditor.resolver import resolver_for
@@ -532,7 +533,7 @@ class Classifier:
                 domain=platform.domains[0], method=self.method, location=self._location
             )
             dataset = Dataset(id="rows", location=self._location, collected_from=(collection,))
-            found = tuple(_platform_findings(dataset, self.kb, self.policy))
+            found = tuple(platform_findings(dataset, self.kb, self.policy))
             self.platform_findings[platform.id] = found
         return found
 

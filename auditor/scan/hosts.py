@@ -11,7 +11,6 @@ are parsed one by one in Python, with the same list.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import sys
 import threading
@@ -24,12 +23,12 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 from publicsuffixlist import PSLFILE, PublicSuffixList
 
+from auditor.hosts import authority_host
 from auditor.knowledge import KnowledgeBase, Platform
 
 # scheme "://" (or a scheme-relative "//"), then the authority up to the path, query or fragment.
 AUTHORITY = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//(?P<authority>[^/?#\\]*)"
 _BEFORE_QUERY = r"^(?P<authority>[^?#\\]*)"
-_HOST_CHARS = re.compile(r"^[^\s<>\"{}|\\^`%@/?#\[\]]+$")
 _IPV4ISH = re.compile(r"^[0-9.]+$")
 _PLAIN = re.compile(r"^(?:[a-z0-9_-]+\.)*[a-z_-][a-z0-9_-]*$")
 
@@ -194,29 +193,19 @@ class Host(NamedTuple):
 
 
 def parse_authority(authority: str) -> Host | None:
-    """The host and registered domain of an authority, or None if it names no usable host."""
-    if _PLAIN.match(authority):  # the common case: a lowercase name, no user, port or literal
+    """The host and registered domain of an authority, or None if it names no usable host.
+
+    Plain names are read here; the others (upper case, a user or port, a trailing dot, ``%``,
+    address literals, IDNs and full-width or other look-alike forms) by
+    :func:`auditor.hosts.authority_host`, as ``check`` reads a ``collected_from`` value."""
+    if _PLAIN.fullmatch(authority):  # the common case: a lowercase name, no user, port or literal
         return Host(authority, _suffixes().privatesuffix(authority) or authority)
-    text = authority.rpartition("@")[2]
-    if text.startswith("["):
-        end = text.find("]")
-        literal = text[1:end] if end > 0 else ""
-        try:
-            address = ipaddress.IPv6Address(literal.split("%", 1)[0])
-        except ValueError:
-            return None
-        return Host(str(address), str(address))
-    text = text.split(":", 1)[0].rstrip(".").lower()
-    if not text or not _HOST_CHARS.match(text) or ".." in text or text.startswith("."):
+    name = authority_host(authority)
+    if name is None:
         return None
-    if _IPV4ISH.match(text):
-        try:
-            address4 = ipaddress.IPv4Address(text)
-        except ValueError:
-            return None
-        return Host(str(address4), str(address4))
-    domain = _suffixes().privatesuffix(text)
-    return Host(text, domain or text)
+    if ":" in name or _IPV4ISH.fullmatch(name):  # an address: its own domain
+        return Host(name, name)
+    return Host(name, _suffixes().privatesuffix(name) or name)
 
 
 @cache

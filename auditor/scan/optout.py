@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 import pyarrow as pa  # type: ignore[import-untyped]
 from protego import Protego
 
+from auditor.hosts import authority_host
+
 _PATH_RULE = re.compile(r"^\s*(?:allow|disallow)\s*:\s*([^#\s]*)", re.IGNORECASE | re.MULTILINE)
 _EVERY_PATH = frozenset({"", "/", "*", "/*"})  # "" (an empty Disallow) matches no path at all
 
@@ -140,22 +142,36 @@ class Snapshots:
         self.root = root
         self.tokens = tokens
         self._hosts: dict[str, HostSignals | None] = {}
+        self._paths: dict[str, Path] | None = None
         self._folders: pa.Array | None = None
 
+    def _folder_paths(self) -> dict[str, Path]:
+        """Each folder by the host it names, read as URL hosts are (``auditor.hosts``): case,
+        a trailing dot, full-width forms and IDNs in Unicode or punycode alike. Where two folders
+        name one host, the one spelled as the host wins, else the first by name."""
+        if self._paths is None:
+            paths: dict[str, Path] = {}
+            folders = sorted(self.root.iterdir()) if self.root.is_dir() else []
+            for path in folders:
+                host = authority_host(path.name) if path.is_dir() else None
+                if host is not None and (host not in paths or path.name == host):
+                    paths[host] = path
+            self._paths = paths
+        return self._paths
+
     def folders(self) -> pa.Array:
-        """The folder names in the directory, lowercase: every host with a folder is among them
-        (a superset on a case-insensitive file system), so other hosts need no look-up."""
+        """The hosts with a folder in the directory, so other hosts need no look-up."""
         if self._folders is None:
-            names = (p.name.lower() for p in self.root.iterdir()) if self.root.is_dir() else ()
-            self._folders = pa.array(sorted(set(names)), pa.string())
+            self._folders = pa.array(sorted(self._folder_paths()), pa.string())
         return self._folders
 
     def for_host(self, host: str) -> HostSignals | None:
+        """The opt-out files of ``host`` (a normalized host name), None when it has none."""
         if host in self._hosts:
             return self._hosts[host]
-        folder = self.root / host
+        folder = self._folder_paths().get(host)
         found = None
-        if host and "/" not in host and host not in {".", ".."} and folder.is_dir():
+        if folder is not None:
             files = tuple(
                 _read(signal, folder / signal.value)
                 for signal in Signal

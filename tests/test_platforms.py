@@ -1,0 +1,174 @@
+"""Platform terms: which findings content from each platform gets, by collection method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import auditor
+from auditor.knowledge import (
+    Clause,
+    Covers,
+    KnowledgeBase,
+    Platform,
+    PlatformClause,
+    Source,
+    load_knowledge,
+)
+from auditor.model import Collection, Dataset, Location
+from auditor.platforms import SANCTIONED_METHODS, decide, platform_findings
+from auditor.policy import load_policy
+from auditor.report import Finding
+from auditor.rulebook import Rule
+from tests.conftest import fixture_path
+
+KB = load_knowledge()
+POLICY = load_policy("commercial")
+HERE = Location(path="manifest.yaml", line=1)
+AUTOMATED = ("yt-dlp", "scrape", "crawl", "download", None)
+
+
+def findings(
+    target: str, method: str | None, *, pointer: bool = False, kb: KnowledgeBase = KB
+) -> list[Finding]:
+    key = "url" if "//" in target else "domain"
+    collection = Collection.model_validate({key: target, "method": method, "location": HERE})
+    dataset = Dataset(id="d", location=HERE, collected_from=(collection,), pointer=pointer)
+    return platform_findings(dataset, kb, POLICY)
+
+
+def rules(target: str, method: str | None, *, pointer: bool = False) -> set[Rule]:
+    return {f.rule for f in findings(target, method, pointer=pointer)}
+
+
+def by_dataset(path: Path) -> dict[str, list[Finding]]:
+    report = auditor.audit(path)
+    out: dict[str, list[Finding]] = {d.id: [] for d in report.datasets}
+    for f in report.findings:
+        out[f.dataset].append(f)
+    return out
+
+
+def test_look_alike_hosts_are_judged_under_the_platforms_terms() -> None:
+    found = by_dataset(fixture_path("manifest.lookalike-hosts.yaml"))
+    assert len(found) == 8
+    for dataset, items in found.items():
+        assert Rule.TOS_SCRAPING_PROHIBITED in {f.rule for f in items}, dataset
+
+
+def test_the_message_says_how_a_disguised_host_was_read() -> None:
+    (scraping,) = [
+        f
+        for f in findings("https://you\u200btube.com/", "yt-dlp")
+        if f.rule is Rule.TOS_SCRAPING_PROHIBITED
+    ]
+    assert "'https://you\\u200btube.com/' (read as youtube.com)" in scraping.message
+
+
+def test_unreadable_hosts_and_unknown_pointer_hosts_are_findings() -> None:
+    found = by_dataset(fixture_path("manifest.unreadable-hosts.yaml"))
+    for dataset in ("empty", "garbage", "invalid-idna", "no-authority"):
+        (review,) = [f for f in found[dataset] if f.rule.value.startswith("tos-")]
+        assert review.rule is Rule.TOS_REVIEW
+        assert review.message.startswith("could not read a host from collected_from value ")
+        assert review.message.endswith(": its platform terms cannot be checked")
+        assert review.location is not None and review.location.line
+    (pointer,) = [f for f in found["pointers-elsewhere"] if f.rule is Rule.TOS_REVIEW]
+    assert pointer.message == (
+        "pointer dataset: its license covers the references, not the content at "
+        "videos.example.org; the rights to that content are unknown"
+    )
+    assert not [f for f in found["plain-elsewhere"] if f.rule.value.startswith("tos-")]
+
+
+def test_a_pointer_dataset_on_a_known_platform_keeps_the_platform_findings() -> None:
+    found = rules("https://www.youtube.com/", "yt-dlp", pointer=True)
+    assert found == {Rule.TOS_SCRAPING_PROHIBITED, Rule.TOS_REVIEW}
+
+
+@pytest.mark.parametrize("platform", KB.platforms, ids=lambda p: p.id)
+def test_automated_collection_gets_every_finding_sanctioned_access_gets(
+    platform: Platform,
+) -> None:
+    domain = platform.domains[0]
+    for sanctioned in sorted(SANCTIONED_METHODS):
+        granted = rules(domain, sanctioned)
+        assert {r for r, _ in decide(platform, sanctioned)} == granted
+        for automated in AUTOMATED:
+            taken = rules(domain, automated)
+            assert granted <= taken, (sanctioned, automated)
+            assert {r for r, _ in decide(platform, automated)} == taken
+
+
+@pytest.mark.parametrize("platform", KB.platforms, ids=lambda p: p.id)
+def test_the_decision_table(platform: Platform) -> None:
+    """Each rule fires exactly when the table in auditor.platforms says so."""
+    training = platform.clause(Clause.NO_ML_TRAINING) is not None
+    scraping = platform.clause(Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD, Clause.API_ONLY)
+    for method in (*sorted(SANCTIONED_METHODS), *AUTOMATED):
+        found = {r for r, _ in decide(platform, method)}
+        opened = any(
+            c.kind is Clause.OPEN_LICENSE
+            and (c.covers is Covers.CONTENT or (c.covers is Covers.API_OUTPUT and method == "api"))
+            for c in platform.clauses
+        )
+        assert (Rule.TOS_AI_TRAINING_PROHIBITED in found) == training
+        assert (Rule.TOS_REVIEW in found) == (not training and not opened)
+        automated = method not in SANCTIONED_METHODS
+        assert (Rule.TOS_SCRAPING_PROHIBITED in found) == (automated and scraping is not None)
+
+
+def test_scraping_a_platform_without_a_scraping_clause_is_not_a_pass() -> None:
+    # GitHub's terms have no no-scraping clause and license no content: review, as for its API.
+    assert rules("https://github.com/o/r", "scrape") == {Rule.TOS_REVIEW}
+    assert rules("https://github.com/o/r", "api") == {Rule.TOS_REVIEW}
+    assert rules("github.com", None) == {Rule.TOS_REVIEW}
+
+
+def test_an_open_license_over_the_metadata_does_not_clear_the_content() -> None:
+    for method in ("api", "crawl"):
+        (review,) = findings("https://arxiv.org/abs/2401.00001", method)
+        assert review.rule is Rule.TOS_REVIEW
+        assert "its open license covers only the metadata" in review.message
+        assert review.evidence is not None
+        assert "descriptive metadata" in (review.evidence.quote or "")
+    assert rules("commoncrawl.org", "official-dump") == {Rule.TOS_REVIEW}
+
+
+def test_an_open_license_over_the_content_clears_it() -> None:
+    for method in ("api", "crawl", None):
+        assert rules("https://en.wikipedia.org/wiki/X", method) == set()
+    assert rules("pmc.ncbi.nlm.nih.gov", "api") == set()
+    assert rules("pmc.ncbi.nlm.nih.gov", "crawl") == {Rule.TOS_SCRAPING_PROHIBITED}
+
+
+def test_an_open_license_over_the_api_output_clears_only_what_came_through_the_api() -> None:
+    clause = PlatformClause(
+        kind=Clause.OPEN_LICENSE, quote="API data is CC0.", covers=Covers.API_OUTPUT
+    )
+    platform = Platform(
+        id="p",
+        name="P",
+        domains=("p.example",),
+        clauses=(clause,),
+        terms_url="https://p.example/terms",
+        source=Source(url="https://p.example/terms", version="1"),
+    )
+    assert decide(platform, "api") == ()
+    assert decide(platform, "licensed") == ((Rule.TOS_REVIEW, clause),)
+    assert decide(platform, "scrape") == ((Rule.TOS_REVIEW, clause),)
+    kb = KB.model_copy(update={"platforms": (platform,)})
+    assert not findings("p.example", "api", kb=kb)
+    (review,) = findings("p.example", "scrape", kb=kb)
+    assert "its open license covers only the api output" in review.message
+
+
+def test_a_training_ban_in_developer_terms_binds_scraped_content_too() -> None:
+    (x,) = [p for p in KB.platforms if p.id == "x"]
+    clause = x.clause(Clause.NO_ML_TRAINING)
+    assert clause is not None and clause.covers is Covers.API_OUTPUT
+    scraped = {f.rule: f for f in findings("https://x.com/someone", "scrape")}
+    assert set(scraped) == {Rule.TOS_SCRAPING_PROHIBITED, Rule.TOS_AI_TRAINING_PROHIBITED}
+    assert "no less restricted" in scraped[Rule.TOS_AI_TRAINING_PROHIBITED].message
+    assert rules("https://x.com/someone", "api") == {Rule.TOS_AI_TRAINING_PROHIBITED}
