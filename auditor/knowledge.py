@@ -327,9 +327,15 @@ class KnowledgeBase(Frozen):
         )
 
     def released_by_provider(self, family: ModelFamily, creators: Iterable[str]) -> bool:
-        """Whether one of ``creators`` is ``family``'s provider: the provider released the data."""
+        """Whether ``family``'s provider released the data: every creator claim names it.
+
+        Every, not any: a claim beside someone else's is not the provider's own release (the Data
+        Provenance Initiative lists ShareGPT's user-shared ChatGPT conversations under "OpenAI"
+        and "ShareGPT"), and a wrong exemption would pass data the provider's terms forbid.
+        """
         provider = self.providers.get(family.provider, Provider(name=family.provider))
-        return any(provider.claims(creator) for creator in creators)
+        claims = list(creators)
+        return bool(claims) and all(provider.claims(creator) for creator in claims)
 
 
 @cache

@@ -17,8 +17,11 @@ def model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Findi
     A ban is ``model-output-terms``, conditions that can be met are ``model-output-conditions``,
     terms without restriction raise nothing, and a generator the knowledge base does not know is
     ``model-output-unknown``. Values that name people, templates or rules are not generators.
+    Data that a generator's own provider released (every creator claim names the provider) is
+    judged by its license, not by that provider's output terms.
     """
     out: list[Finding] = []
+    creators = [fact.value for fact in ds.creators]
     for fact in ds.generated_by:
         if kb.not_a_model(fact.value):
             continue
@@ -40,7 +43,7 @@ def model_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Findi
             )
             continue
         judged = _judge(family, fact.value)
-        if judged is None:
+        if judged is None or kb.released_by_provider(family, creators):
             continue
         rule, message, quote = judged
         evidence = Evidence(

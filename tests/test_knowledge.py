@@ -182,8 +182,10 @@ def test_every_model_names_a_known_provider() -> None:
     assert {m.provider for m in KB.models} <= set(KB.providers)
     anthropic = KB.model_for("claude-2")
     assert anthropic is not None
-    assert KB.released_by_provider(anthropic, ["ANTHROPIC"])
-    assert not KB.released_by_provider(anthropic, ["OpenAI", "Anthropic Fan Club"])
+    assert KB.released_by_provider(anthropic, ["ANTHROPIC", "Anthropic, PBC"])
+    assert not KB.released_by_provider(anthropic, ["Anthropic Fan Club"])
+    assert not KB.released_by_provider(anthropic, ["Anthropic", "ShareGPT"])
+    assert not KB.released_by_provider(anthropic, [])
 
 
 def test_conditions_must_fit_the_shape_of_the_terms(tmp_path: Path) -> None:

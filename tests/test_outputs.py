@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import auditor
+from auditor import readers
+from auditor.knowledge import load_knowledge
 from auditor.policy import Severity
 from auditor.report import DatasetVerdict, Finding, Report
 from auditor.rulebook import Rule
@@ -82,3 +84,38 @@ def test_people_templates_and_rules_are_not_models() -> None:
     unknown = the_finding(report, "mixed")
     assert unknown.rule is Rule.MODEL_OUTPUT_UNKNOWN
     assert "my-inhouse-model-7b" in unknown.message
+
+
+def test_the_providers_own_release_is_judged_by_its_license() -> None:
+    report = auditor.audit(fixture_path("manifest.output-provider-release.yaml"))
+    # Anthropic released HH-RLHF under MIT: its output terms do not bind Anthropic's own release.
+    assert model_findings(report, "hh-rlhf") == []
+    assert verdicts(report)["hh-rlhf"] is not DatasetVerdict.BLOCKED
+    # The provider may be named as it publishes (Meta AI, the meta-llama Hub organisation).
+    assert model_findings(report, "llama-by-meta") == []
+    # A provider named beside someone else is not the provider's own release: it stays checked.
+    (shared,) = model_findings(report, "shared-chats")
+    assert shared.rule is Rule.MODEL_OUTPUT_TERMS
+    # A creator that is another provider releases nothing of Anthropic's: the ban stands for
+    # Claude's output, and OpenAI's own output is exempt.
+    (claude,) = model_findings(report, "claude-by-someone-else")
+    assert claude.rule is Rule.MODEL_OUTPUT_TERMS
+    assert claude.evidence is not None and claude.evidence.trigger == "generated_by: claude-2"
+
+
+def test_creators_are_read_with_their_lines() -> None:
+    manifest = readers.read(fixture_path("manifest.output-provider-release.yaml"))
+    hh, llama, *_ = manifest.datasets
+    assert [(f.value, f.location.line) for f in hh.creators] == [("Anthropic", 8)]
+    assert [(f.value, f.location.line) for f in llama.creators] == [
+        ("Meta AI", 12),
+        ("meta-llama", 12),
+    ]
+
+
+def test_registry_entries_released_by_a_provider_name_it() -> None:
+    kb = load_knowledge()
+    entry = kb.known_dataset("hf://Anthropic/hh-rlhf")
+    assert entry is not None and entry.creator == "Anthropic"
+    claude = kb.model_for("claude-2")
+    assert claude is not None and kb.released_by_provider(claude, [entry.creator])
