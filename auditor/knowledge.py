@@ -16,7 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from auditor import document
 from auditor.errors import InputError
@@ -151,20 +158,63 @@ class Platform(Frozen):
 
 
 class OutputTermsKind(StrEnum):
-    NO_COMPETING_MODELS = "no-competing-models"
-    NO_MODEL_DEVELOPMENT = "no-model-development"
-    NAMING_CONDITION = "naming-condition"
-    PERMITTED = "permitted"
+    """The shape of what a model's terms say about training other models on its output."""
+
+    BAN = "ban"  # forbidden, for some or all models: rule model-output-terms
+    CONDITIONS = "conditions"  # allowed once conditions are met: rule model-output-conditions
+    NONE = "none"  # no restriction on training with the output: no finding
+
+
+class ConditionKind(StrEnum):
+    """A condition that can be met when a model trained on the output is distributed."""
+
+    NAMING = "naming"  # the model's name must begin with the generator's ("Llama ...")
+    ATTRIBUTION = "attribution"  # its documentation must credit the generator ("Built with ...")
+    PASS_THROUGH = "pass-through"  # the generator's terms and use restrictions pass on to it
+
+
+class OutputCondition(Frozen):
+    kind: ConditionKind
+    summary: str  # what to do, in a few words, for the finding's message
+    quote: str  # the clause, verbatim
+
+
+class Channel(StrEnum):
+    """How the output was produced, which decides whose terms govern it."""
+
+    SERVICE = "service"  # a hosted API or app: the provider's service terms
+    OPEN_WEIGHTS = "open-weights"  # a checkpoint run by the user: the model's own license
+
+
+class Provider(Frozen):
+    """A model provider and the names it publishes data under (Hub organisations included)."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+
+    def claims(self, creator: str) -> bool:
+        """Whether ``creator`` names this provider (case-insensitively)."""
+        key = creator.strip().casefold()
+        return any(key == name.casefold() for name in (self.name, *self.aliases))
 
 
 class ModelFamily(Frozen):
+    """Generator names of one model (or one hosted service), and the terms its output carries.
+
+    ``examples`` are names that must match this entry and no other; the test suite checks them.
+    """
+
     id: str
     provider: str
     name: str
+    channel: Channel
+    license: str | None = None  # the model license of open weights, as its source names it
     patterns: Annotated[tuple[str, ...], Field(min_length=1)]
+    examples: Annotated[tuple[str, ...], Field(min_length=1)]
     terms: OutputTermsKind
     clause: str
     quote: str
+    conditions: tuple[OutputCondition, ...] = ()
     source: Source
 
     @field_validator("patterns")
@@ -174,9 +224,37 @@ class ModelFamily(Frozen):
             re.compile(pattern)
         return value
 
+    @model_validator(mode="after")
+    def _conditions_fit_terms(self) -> ModelFamily:
+        if self.terms is OutputTermsKind.CONDITIONS and not self.conditions:
+            raise ValueError("terms 'conditions' need at least one entry in 'conditions'")
+        if self.terms is OutputTermsKind.NONE and self.conditions:
+            raise ValueError("terms 'none' cannot have 'conditions'")
+        if self.channel is Channel.OPEN_WEIGHTS and self.license is None:
+            raise ValueError("open-weights entries name their model 'license'")
+        return self
+
     @cached_property
     def matcher(self) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+        return _matcher(self.patterns)
+
+
+class NotModels(Frozen):
+    """Generator values that name no model (people, templates, rules): no output terms apply."""
+
+    note: str
+    patterns: Annotated[tuple[str, ...], Field(min_length=1)]
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            re.compile(pattern)
+        return value
+
+
+def _matcher(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
 class RegistryEntry(Frozen):
@@ -195,6 +273,7 @@ class RegistryEntry(Frozen):
     derived_from: tuple[str, ...] = ()
     collected_from: tuple[str, ...] = ()  # domains
     pointer: bool = False
+    creator: str | None = None  # who released it, where that is a model provider
     source: Source
     notes: str | None = None
 
@@ -214,7 +293,9 @@ class PlatformFile(Frozen):
 
 
 class ModelFile(Frozen):
-    models: tuple[ModelFamily, ...]
+    providers: tuple[Provider, ...] = ()
+    models: tuple[ModelFamily, ...] = ()
+    not_models: NotModels | None = None
 
 
 class KnowledgeBase(Frozen):
@@ -223,6 +304,8 @@ class KnowledgeBase(Frozen):
     aliases: tuple[Alias, ...]
     platforms: tuple[Platform, ...]
     models: tuple[ModelFamily, ...]
+    providers: Mapping[str, Provider] = Field(default_factory=dict)
+    not_models: tuple[str, ...] = ()  # patterns of generator values that name no model
     registry: Mapping[str, RegistryEntry] = Field(default_factory=dict)
 
     def known_dataset(self, name: str) -> RegistryEntry | None:
@@ -244,6 +327,29 @@ class KnowledgeBase(Frozen):
 
     def model_for(self, name: str) -> ModelFamily | None:
         return next((m for m in self.models if m.matcher.fullmatch(name.strip())), None)
+
+    def not_a_model(self, name: str) -> bool:
+        """Whether a generator value names people, templates or rules rather than a model."""
+        return (
+            bool(self.not_models)
+            and _not_models(self.not_models).fullmatch(" ".join(name.split())) is not None
+        )
+
+    def released_by_provider(self, family: ModelFamily, creators: Iterable[str]) -> bool:
+        """Whether ``family``'s provider released the data: every creator claim names it.
+
+        Every, not any: a claim beside someone else's is not the provider's own release (the Data
+        Provenance Initiative lists ShareGPT's user-shared ChatGPT conversations under "OpenAI"
+        and "ShareGPT"), and a wrong exemption would pass data the provider's terms forbid.
+        """
+        provider = self.providers.get(family.provider, Provider(name=family.provider))
+        claims = list(creators)
+        return bool(claims) and all(provider.claims(creator) for creator in claims)
+
+
+@cache
+def _not_models(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return _matcher(patterns)
 
 
 def rules_dir() -> Path:
@@ -292,8 +398,23 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     for path in _yaml_files(base / "platforms"):
         platforms.extend(_validated(path, PlatformFile, "platform terms").platforms)
     models: list[ModelFamily] = []
+    providers: dict[str, Provider] = {}
+    not_models: list[str] = []
     for path in _yaml_files(base / "models"):
-        models.extend(_validated(path, ModelFile, "model-output terms").models)
+        model_file: ModelFile = _validated(path, ModelFile, "model-output terms")
+        for provider in model_file.providers:
+            if provider.name in providers:
+                raise InputError(path, f"provider '{provider.name}' is defined twice")
+            providers[provider.name] = provider
+        models.extend(model_file.models)
+        if model_file.not_models is not None:
+            not_models.extend(model_file.not_models.patterns)
+    for generator in models:
+        if generator.provider not in providers:
+            raise InputError(
+                base / "models",
+                f"model '{generator.id}' names unknown provider '{generator.provider}'",
+            )
     registry: dict[str, RegistryEntry] = {}
     for path in _yaml_files(base / "registry"):
         for entry in _validated(path, RegistryFile, "dataset registry").datasets:
@@ -308,4 +429,6 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         aliases=tuple(aliases),
         platforms=tuple(platforms),
         models=tuple(models),
+        providers=providers,
+        not_models=tuple(not_models),
     )

@@ -152,6 +152,14 @@ class Lookups:
             else:
                 kind = "cache" if self.hub.offline else "hub"
                 found, lookup = _read_metadata(card, outcome, kind=kind, label=f"hf://{repo_id}")
+                if found is not None and "/" in repo_id:
+                    # The Hub account that publishes the dataset is a claim about who released it.
+                    owner = Fact(
+                        value=repo_id.split("/", 1)[0],
+                        location=found.location,
+                        origin="Hub repository owner",
+                    )
+                    found = found.model_copy(update={"creators": (*found.creators, owner)})
                 if entry is None or found is None:
                     return found, lookup
                 # The registry's facts (the upstream, the platforms, the true license as its
@@ -277,6 +285,7 @@ def _joined(card: Dataset, registry: Dataset) -> Dataset:
             "licenses": card.licenses + registry.licenses,
             "derived_from": card.derived_from + registry.derived_from,
             "generated_by": card.generated_by + registry.generated_by,
+            "creators": card.creators + registry.creators,
             "collected_from": card.collected_from + registry.collected_from,
             "pointer": card.pointer or registry.pointer,
         }
@@ -299,6 +308,7 @@ def _merge(ds: Dataset, found: Dataset, lookup: Lookup) -> Dataset:
             "license_url": ds.license_url,
             "derived_from": _unique(ds.derived_from + _relocate(found.derived_from, lookup)),
             "generated_by": _unique(ds.generated_by + _relocate(found.generated_by, lookup)),
+            "creators": _unique(ds.creators + _relocate(found.creators, lookup)),
             "collected_from": tuple(
                 {
                     c.target.lower(): c
@@ -331,6 +341,7 @@ def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
         location=location,
         licenses=(fact(entry.license),) if entry.license else (),
         derived_from=tuple(fact(v) for v in entry.derived_from),
+        creators=(fact(entry.creator),) if entry.creator else (),
         generated_by=tuple(fact(v) for v in entry.generated_by),
         collected_from=tuple(
             Collection(domain=domain, location=location) for domain in entry.collected_from

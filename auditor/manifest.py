@@ -49,6 +49,12 @@ class DatasetEntry(Strict):
     )
     derived_from: tuple[str, ...] = Field(default=(), description="Ids in this manifest")
     generated_by: tuple[str, ...] = Field(default=(), description="Models that generated it")
+    creator: str | None = Field(
+        default=None, description="Who created and released it, e.g. Anthropic"
+    )
+    creators: tuple[str, ...] = Field(
+        default=(), description="Who created and released it, when there are several"
+    )
     collected_from: tuple[CollectedFrom, ...] = ()
     terms: tuple[str, ...] = Field(
         default=(),

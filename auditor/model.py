@@ -57,6 +57,7 @@ class Dataset(Frozen):
     ``license_name``). ``terms`` holds access or usage terms beyond the license, such as a Hugging
     Face gate prompt or Croissant ``usageInfo``. ``derived_from`` names upstream datasets: ids in
     the same manifest, or references that must be resolved elsewhere.
+    ``creators`` names who created and released the data, as claimed (an organisation, a Hub owner).
     """
 
     id: str
@@ -69,6 +70,7 @@ class Dataset(Frozen):
     source_location: Location | None = None  # where ``source`` is written, when known
     derived_from: tuple[Fact, ...] = ()
     generated_by: tuple[Fact, ...] = ()
+    creators: tuple[Fact, ...] = ()
     collected_from: tuple[Collection, ...] = ()
     terms: tuple[Fact, ...] = ()
     pointer: bool = False  # the data is references (URLs, ids) to content hosted on platforms

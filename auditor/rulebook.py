@@ -34,6 +34,7 @@ class Rule(StrEnum):
     TOS_AI_TRAINING_PROHIBITED = "tos-ai-training-prohibited"
     TOS_REVIEW = "tos-review"
     MODEL_OUTPUT_TERMS = "model-output-terms"
+    MODEL_OUTPUT_CONDITIONS = "model-output-conditions"
     MODEL_OUTPUT_UNKNOWN = "model-output-unknown"
     MODEL_GENERATOR_UNNAMED = "model-generator-unnamed"
     GATED_TERMS_CONFLICT = "gated-terms-conflict"

@@ -9,7 +9,17 @@ import yaml
 
 from auditor.errors import InputError
 from auditor.hosts import normalize
-from auditor.knowledge import Clause, CommercialUse, Covers, load_knowledge, rules_dir
+from auditor.knowledge import (
+    Channel,
+    Clause,
+    CommercialUse,
+    ConditionKind,
+    Covers,
+    ModelFamily,
+    OutputTermsKind,
+    load_knowledge,
+    rules_dir,
+)
 from auditor.policy import FAIL_CLOSED, Level, builtin_policies, load_policy
 from auditor.rulebook import SCAN_ONLY, Rule
 
@@ -59,6 +69,7 @@ def test_every_entry_cites_a_source() -> None:
         assert all(c.quote for c in platform.clauses), platform.id
     for model in KB.models:
         assert model.source.url and model.source.version and model.quote, model.id
+        assert all(c.quote and c.summary for c in model.conditions), model.id
 
 
 def test_creative_commons_semantics() -> None:
@@ -119,6 +130,114 @@ def test_model_matching() -> None:
         assert model is not None
         assert model.provider == "OpenAI"
     assert KB.model_for("human annotators") is None
+
+
+@pytest.mark.parametrize("model", KB.models, ids=lambda m: m.id)
+def test_model_examples_match_their_own_entry_and_no_other(model: ModelFamily) -> None:
+    for name in model.examples:
+        assert [m.id for m in KB.models if m.matcher.fullmatch(name)] == [model.id], name
+        assert not KB.not_a_model(name), name
+
+
+def test_open_weights_and_hosted_services_are_told_apart() -> None:
+    expected = {
+        "xai-org/grok-1": ("xai-grok-1", Channel.OPEN_WEIGHTS, OutputTermsKind.NONE),
+        "grok-2": ("xai-grok", Channel.SERVICE, OutputTermsKind.BAN),
+        "grok-beta": ("xai-grok", Channel.SERVICE, OutputTermsKind.BAN),
+        "Qwen/Qwen2.5-7B-Instruct": ("qwen2.5-apache", Channel.OPEN_WEIGHTS, OutputTermsKind.NONE),
+        "Qwen2.5-72B-Instruct": ("qwen2.5-72b", Channel.OPEN_WEIGHTS, OutputTermsKind.CONDITIONS),
+        "Qwen Chat": ("qwen-chat", Channel.SERVICE, OutputTermsKind.BAN),
+        "gpt-oss-20b": ("openai-gpt-oss", Channel.OPEN_WEIGHTS, OutputTermsKind.NONE),
+        "gpt-4o": ("openai", Channel.SERVICE, OutputTermsKind.BAN),
+        "Mixtral-8x7B-Instruct-v0.1": (
+            "mistral-apache",
+            Channel.OPEN_WEIGHTS,
+            OutputTermsKind.NONE,
+        ),
+        "Codestral-22B-v0.1": ("mistral-codestral-22b", Channel.OPEN_WEIGHTS, OutputTermsKind.BAN),
+        "mistral-large-latest": ("mistral-service", Channel.SERVICE, OutputTermsKind.NONE),
+        "gemma-2-9b-it": ("google-gemma", Channel.OPEN_WEIGHTS, OutputTermsKind.CONDITIONS),
+        "gemini-1.5-pro": ("google-gemini-api", Channel.SERVICE, OutputTermsKind.BAN),
+        "Llama-3.1-8B-Instruct": ("llama-3.1", Channel.OPEN_WEIGHTS, OutputTermsKind.CONDITIONS),
+        "Llama-2-7b-chat-hf": ("llama-2", Channel.OPEN_WEIGHTS, OutputTermsKind.BAN),
+    }
+    for name, (model_id, channel, terms) in expected.items():
+        model = KB.model_for(name)
+        assert model is not None, name
+        assert (model.id, model.channel, model.terms) == (model_id, channel, terms), name
+    # Names that could be either, or whose terms were not sourced, stay unknown.
+    for name in (
+        "Qwen",
+        "qwen2.5",
+        "qwen-max",
+        "xai-org/grok-2",
+        "Mistral-Large-Instruct-2407",
+        "gemma-4-27b",
+        "text-bison",
+        "OpenAI GPT-1",
+    ):
+        assert KB.model_for(name) is None, name
+
+
+def test_conditions_name_their_kind() -> None:
+    kinds = {m.id: {c.kind for c in m.conditions} for m in KB.models if m.conditions}
+    assert kinds["llama-3.1"] == {ConditionKind.NAMING}
+    assert kinds["google-gemma"] == {ConditionKind.PASS_THROUGH}
+    assert kinds["qwen2.5-72b"] == {ConditionKind.ATTRIBUTION}
+    for model in KB.models:
+        if model.channel is Channel.OPEN_WEIGHTS:
+            assert model.license, model.id
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "human",
+        "humans",
+        "crowdsourced",
+        "crowd-sourced",
+        "annotators",
+        "expert-written",
+        "templates",
+        "rule-based",
+        "Human  Annotators",
+        "MTurk workers",
+    ],
+)
+def test_people_templates_and_rules_are_not_models(name: str) -> None:
+    assert KB.not_a_model(name)
+    assert KB.model_for(name) is None
+
+
+def test_not_a_model_needs_the_whole_value() -> None:
+    for name in ("human and gpt-4", "gpt-4", "humanoid-7b", "templates from gpt-4"):
+        assert not KB.not_a_model(name), name
+
+
+def test_every_model_names_a_known_provider() -> None:
+    assert {m.provider for m in KB.models} <= set(KB.providers)
+    anthropic = KB.model_for("claude-2")
+    assert anthropic is not None
+    assert KB.released_by_provider(anthropic, ["ANTHROPIC", "Anthropic, PBC"])
+    assert not KB.released_by_provider(anthropic, ["Anthropic Fan Club"])
+    assert not KB.released_by_provider(anthropic, ["Anthropic", "ShareGPT"])
+    assert not KB.released_by_provider(anthropic, [])
+
+
+def test_conditions_must_fit_the_shape_of_the_terms(tmp_path: Path) -> None:
+    base = tmp_path
+    for folder in ("licenses", "platforms", "models"):
+        (base / folder).mkdir()
+    (base / "models" / "x.yaml").write_text(
+        "providers: [{name: X}]\n"
+        "models:\n"
+        "  - {id: x, provider: X, name: X, channel: service, patterns: [x], examples: [x],\n"
+        "     terms: conditions, clause: c, quote: q,\n"
+        "     source: {url: 'https://x.example', version: '1'}}\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_knowledge(base)
+    assert "need at least one entry in 'conditions'" in caught.value.message
 
 
 def test_builtin_policies_cover_every_rule() -> None:

@@ -118,3 +118,21 @@ def test_a_declared_license_is_checked_against_the_hub_card(
     assert "license says 'MIT'" in conflict.message
     assert "hf://example-org/nc-instructions (README.md" in conflict.message
     assert report.verdict is Verdict.FAIL
+
+
+def test_the_hub_owner_is_a_creator_claim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Data a provider publishes from its own models is judged by its license: the Hub account
+    that publishes it says who released it (hh-rlhf under Anthropic's account)."""
+    mix = tmp_path / "mix.yaml"
+    mix.write_text(
+        "version: 1\nname: own\ndatasets:\n"
+        "  - id: own\n    source: hf://Anthropic/helpful\n    generated_by: [claude-3-opus]\n"
+        "  - id: other\n    source: hf://example-org/permissive-text\n"
+        "    generated_by: [claude-3-opus]\n",
+        encoding="utf-8",
+    )
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        report = auditor.audit(mix, policy="commercial")
+    assert Rule.MODEL_OUTPUT_TERMS not in {f.rule for f in report.findings_for("own")}
+    assert Rule.MODEL_OUTPUT_TERMS in {f.rule for f in report.findings_for("other")}

@@ -30,6 +30,7 @@ def test_real_record_with_model_generated_content() -> None:
         ("OpenAI GPT-3", 45, "Model Generated"),
     ]
     assert not ds.machine_generated
+    assert facts(ds.creators) == [("Stanford University", 48, "Creators")]
 
 
 def test_video_sources_name_the_platform() -> None:

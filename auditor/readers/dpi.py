@@ -2,7 +2,8 @@
 
 The text, video and speech collections share the record shape: ``Licenses`` (a list of
 ``{License, License URL}``), ``License Notes``, ``Model Generated`` (the models that wrote the
-content; empty when none did), ``Derived from Datasets`` and the sources of the content
+content; empty when none did), ``Creators`` (who made the dataset), ``Derived from Datasets`` and
+the sources of the content
 (``Text Sources``, ``Video Sources``, speech ``Source``). A source that is a domain or URL
 (``wikipedia.org``) is a collection; so is a platform the DPI vocabulary names without its domain
 (``youtube``, ``reddit``). Other sources ("crowdsourced", "news") say nothing a check can use and
@@ -182,6 +183,10 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
                     origin="Derived from Datasets",
                 ),
             )
+    creators = tuple(
+        Fact(value=creator, location=at("Creators", index), origin="Creators")
+        for index, creator in _strings(record.get("Creators"))
+    )
     collected: dict[str, Collection] = {}
     for field in _SOURCES:
         for index, source in _strings(record.get(field)):
@@ -198,6 +203,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         source=_first_url(record),
         derived_from=tuple(derived.values()),
         generated_by=tuple(generators),
+        creators=creators,
         collected_from=tuple(collected.values()),
         machine_generated=machine_generated and not generators,
     )

@@ -59,6 +59,8 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
         if entry.license is not None
         else ()
     )
+    creators = [Fact(value=entry.creator, location=at("creator"))] if entry.creator else []
+    creators += [Fact(value=c, location=at("creators", j)) for j, c in enumerate(entry.creators)]
     return Dataset(
         id=entry.id,
         name=entry.name,
@@ -78,6 +80,7 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
         generated_by=tuple(
             Fact(value=m, location=at("generated_by", j)) for j, m in enumerate(entry.generated_by)
         ),
+        creators=tuple(creators),
         collected_from=tuple(
             Collection(
                 url=c.url, domain=c.domain, method=c.method, location=at("collected_from", j)
