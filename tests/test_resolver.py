@@ -359,6 +359,8 @@ def test_permissive_wording_is_not_read_as_a_restriction(resolver: Resolver, raw
         ("MIT license; non-commercial", NONCOMMERCIAL),
         ("released under the MIT license for noncommercial purposes", NONCOMMERCIAL),
         ("MIT license, not for commercial use", NONCOMMERCIAL),
+        ("MIT License. You agree not to use the dataset for commercial purposes.", NONCOMMERCIAL),
+        ("MIT License; the data may not be used for any commercial purpose", NONCOMMERCIAL),
         ("MIT license, commercial use is strictly prohibited", NONCOMMERCIAL),
         ("MIT license, for research purposes only", RESEARCH_ONLY),
         ("MIT license, solely for academic research", RESEARCH_ONLY),
