@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from auditor.knowledge import CommercialUse
 from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
 from auditor.model import Dataset, Fact, Location
-from auditor.resolver import Resolver
+from auditor.resolver import PLACEHOLDERS, Resolver
 
 # SPDX fields: the concluded license supersedes the declared one (SPDX 2.3 7.13, SPDX 3 Software
 # profile ``hasConcludedLicense``).
@@ -42,27 +42,24 @@ LICENSE_URL = "license_url"
 # or prose resolves, else a license whose terms are not given (unknown). "Custom" is not among
 # them: it says a license exists and names none.
 POINTERS = frozenset({"other", "see license", "see below", "license"})
-# License values that state nothing about the license: SPDX's NOASSERTION, an unfilled template,
-# and the pointers above. Other placeholders of the resolver ("unknown", "none", "unspecified",
-# "no license") say there is no license: an unknown part, which blocks whatever else is claimed.
-NO_STATEMENT = POINTERS | frozenset(
+# Placeholders that say there is no license ("unknown", "none", "Unspecified", "No License"),
+# or that one exists and is not given ("custom"): an unknown part, which blocks whatever else is
+# claimed. Every other placeholder of the resolver states nothing (SPDX's NOASSERTION, an
+# unfilled template, the pointers above).
+NO_LICENSE = frozenset(
     {
-        "",
-        "noassertion",
-        "[more information needed]",
-        "more information needed",
-        "[needs more information]",
-        "needs more information",
-        "tbd",
-        "todo",
-        "n/a",
-        "na",
-        "null",
-        "nil",
-        "-",
-        "?",
+        "unknown",
+        "none",
+        "unspecified",
+        "not specified",
+        "no license",
+        "no license provided",
+        "none provided",
+        "not provided",
+        "custom",
     }
 )
+NO_STATEMENT = (PLACEHOLDERS - NO_LICENSE) | POINTERS
 
 
 class ClaimRole(StrEnum):

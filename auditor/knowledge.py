@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,6 +32,15 @@ from auditor.errors import InputError
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _compiled(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in patterns:
+        re.compile(pattern)  # a typo in a rule's regex fails at load time, with its place
+    return patterns
+
+
+Regexes = Annotated[tuple[str, ...], AfterValidator(_compiled)]
 
 
 class Source(Frozen):
@@ -81,18 +91,11 @@ class License(Frozen):
     source: Source
     aliases: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
-    phrases: tuple[str, ...] = Field(
+    phrases: Regexes = Field(
         default=(),
         description="Regexes that, found in license prose, are heuristic evidence of these terms",
     )
     notes: str | None = None
-
-    @field_validator("phrases")
-    @classmethod
-    def _phrases_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            re.compile(pattern)
-        return value
 
     @field_validator("id")
     @classmethod
@@ -209,20 +212,13 @@ class ModelFamily(Frozen):
     name: str
     channel: Channel
     license: str | None = None  # the model license of open weights, as its source names it
-    patterns: Annotated[tuple[str, ...], Field(min_length=1)]
+    patterns: Annotated[Regexes, Field(min_length=1)]
     examples: Annotated[tuple[str, ...], Field(min_length=1)]
     terms: OutputTermsKind
     clause: str
     quote: str
     conditions: tuple[OutputCondition, ...] = ()
     source: Source
-
-    @field_validator("patterns")
-    @classmethod
-    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            re.compile(pattern)
-        return value
 
     @model_validator(mode="after")
     def _conditions_fit_terms(self) -> ModelFamily:
@@ -243,14 +239,7 @@ class NotModels(Frozen):
     """Generator values that name no model (people, templates, rules): no output terms apply."""
 
     note: str
-    patterns: Annotated[tuple[str, ...], Field(min_length=1)]
-
-    @field_validator("patterns")
-    @classmethod
-    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            re.compile(pattern)
-        return value
+    patterns: Annotated[Regexes, Field(min_length=1)]
 
 
 def _matcher(patterns: Iterable[str]) -> re.Pattern[str]:
