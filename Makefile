@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck unit bench bench-scan clean
+.PHONY: demo test lint typecheck unit bench bench-scan fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_resolve.py
 	$(BIN)/python benchmarks/bench_corpus.py
 	$(BIN)/python benchmarks/score_dpi.py
+
+# Long fuzz campaign over mutated real manifests of every format (FUZZ_CASES, FUZZ_SEED).
+FUZZ_CASES ?= 100000
+FUZZ_SEED  ?= 0
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzzing --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --keep out/fuzz
 
 bench-scan: $(STAMP)
 	$(BIN)/python benchmarks/bench_scan.py
