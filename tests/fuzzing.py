@@ -137,10 +137,8 @@ def _structural(data: bytes, rng: random.Random) -> bytes:
     replacement = rng.choice((None, 5, -1, 1.5, True, "", "x", [], {}, [None], {"a": None}))
     if isinstance(parent, dict) and rng.random() < 0.3:
         del parent[key]
-    elif isinstance(parent, dict):
+    elif isinstance(parent, dict) or (isinstance(parent, list) and isinstance(key, int)):
         parent[key] = replacement
-    elif isinstance(parent, list) and isinstance(key, int):
-        parent[key] = replacement  # noqa: SIM114 (a list takes an int index, a dict any key)
     return json.dumps(doc).encode()
 
 
