@@ -135,10 +135,14 @@ def _structural(data: bytes, rng: random.Random) -> bytes:
         return data
     parent, key = rng.choice(nodes)
     replacement = rng.choice((None, 5, -1, 1.5, True, "", "x", [], {}, [None], {"a": None}))
-    if isinstance(parent, dict) and rng.random() < 0.3:
-        del parent[key]
-    elif isinstance(parent, dict) or (isinstance(parent, list) and isinstance(key, int)):
+    if isinstance(parent, list):
+        assert isinstance(key, int)
         parent[key] = replacement
+    elif isinstance(parent, dict):
+        if rng.random() < 0.3:
+            del parent[key]
+        else:
+            parent[key] = replacement
     return json.dumps(doc).encode()
 
 
