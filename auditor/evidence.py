@@ -38,6 +38,21 @@ from auditor.resolver import PLACEHOLDERS, Resolver
 _DECLARED = frozenset({"licenseDeclared", "hasDeclaredLicense"})
 _CONCLUDED = frozenset({"licenseConcluded", "hasConcludedLicense"})
 LICENSE_URL = "license_url"
+# Fields whose value is the name or the link of the dataset's license, in every format read.
+NAMING_FIELDS = frozenset(
+    {
+        LICENSE_URL,
+        "license_link",
+        "license_name",
+        "license.name",
+        "license.url",
+        "license.title",
+        "license.path",
+        "licenses.name",
+        "licenses.title",
+        "licenses.path",
+    }
+)
 # License values that point at another field for the license: silent when a license name, link
 # or prose resolves, else a license whose terms are not given (unknown). "Custom" is not among
 # them: it says a license exists and names none.
@@ -144,15 +159,16 @@ def _role(part: _Part) -> ClaimRole:
     resolved = part.resolved
     if part.fact.inferred:
         return ClaimRole.HINT
-    if part.note and resolved.status is Status.UNKNOWN:
-        return ClaimRole.SILENT  # a name, link or prose that names no known license
+    if part.note and resolved.status is Status.UNKNOWN and not _names_a_license(part.fact):
+        return ClaimRole.SILENT  # prose, or a page that is not a license, naming no license
     if resolved.tree is None:
         # A license value that does not resolve is an unknown part (all rights reserved), and so
         # is one saying there is none ("unknown", "Unspecified", "No License"). One that states
         # nothing ("other", "NOASSERTION", a template placeholder) says nothing, like a link or
         # prose that names no license.
         stated = " ".join(part.fact.value.split()).lower()
-        return ClaimRole.SILENT if part.note or stated in NO_STATEMENT else ClaimRole.APPLIED
+        prose = part.note and not _names_a_license(part.fact)
+        return ClaimRole.SILENT if prose or stated in NO_STATEMENT else ClaimRole.APPLIED
     return ClaimRole.APPLIED
 
 
@@ -165,6 +181,14 @@ def _pointers(parts: Sequence[_Part], roles: list[ClaimRole]) -> None:
         stated = " ".join(part.fact.value.split()).lower()
         if not part.note and stated in POINTERS and not explained:
             roles[i] = ClaimRole.APPLIED
+
+
+def _names_a_license(fact: Fact) -> bool:
+    """A note in a field that names the license (``license_name``, ``license_url``): what it
+    names is a license, so one the knowledge base cannot resolve is an unknown part, not
+    silence. Prose and documentation links (a DPI record's ``License URL``) may name nothing."""
+    origin = (fact.origin or "").rstrip(")").split()
+    return bool(origin) and origin[-1] in NAMING_FIELDS
 
 
 def _supersede(parts: Sequence[_Part], roles: list[ClaimRole]) -> None:
@@ -309,13 +333,16 @@ def terms_of(node: Node) -> _Terms:
 def _conflict(
     unique: Sequence[_Part], claims: Sequence[Claim], parts: Sequence[_Part]
 ) -> tuple[Claim, Claim] | None:
-    """The most permissive and the most restrictive applied claims, if their terms differ."""
-    if len(unique) < 2:
-        return None
-    scored = [
-        (terms_of(p.resolved.tree if p.resolved.tree is not None else Leaf("?", None)), p)
-        for p in unique
+    """The most permissive and the most restrictive applied claims, if their terms differ.
+
+    Only claims that resolved are compared: an unknown one is not a disagreement but a gap,
+    reported as license-unknown."""
+    known = [
+        p for p in unique if p.resolved.tree is not None and p.resolved.status is not Status.UNKNOWN
     ]
+    if len(known) < 2:
+        return None
+    scored = [(terms_of(p.resolved.tree), p) for p in known if p.resolved.tree is not None]
     scored.sort(key=lambda item: (sum(item[0][1:]) + item[0][0] * 10, item[1].fact.origin or ""))
     (low, best), (high, worst) = scored[0], scored[-1]
     if low == high:

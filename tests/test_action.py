@@ -189,9 +189,9 @@ def test_annotations_point_at_manifest_lines_and_stop_at_the_limit(workspace: Pa
         ",title=auditor%3A license-research-only::academic-clips: "
         "LicenseRef-Research-Only-Terms limits use to research or academic purposes"
     )
-    # 16 errors: nine shown, and the tenth says how many more there are.
+    # 18 errors: nine shown, and the tenth says how many more there are.
     assert errors[-1] == (
-        "::error title=auditor%3A 7 more::7 more error finding(s) are not annotated; "
+        "::error title=auditor%3A 9 more::9 more error finding(s) are not annotated; "
         "the job summary and the SARIF report list every finding."
     )
     warnings = result.annotations("warning")

@@ -106,10 +106,12 @@ def test_a_license_link_is_a_claim_too(tmp_path: Path) -> None:
     assert {Rule.LICENSE_NONCOMMERCIAL, Rule.LICENSE_CONFLICT} <= rules_of(report, "both")
     assert dataset(report, "link-only").license.expression == "CC-BY-NC-SA-4.0"
     assert Rule.LICENSE_UNKNOWN not in rules_of(report, "link-only")
-    # A link that names no license says nothing: the declared license stands, unchallenged.
+    # The license link is the license: one the knowledge base cannot read is an unknown part,
+    # whatever is declared beside it (the file might say anything).
     linked = dataset(report, "link-to-a-file")
-    assert linked.license.expression == "MIT"
-    assert [c.role for c in linked.claims] == [ClaimRole.APPLIED, ClaimRole.SILENT]
+    assert linked.verdict is DatasetVerdict.BLOCKED
+    assert Rule.LICENSE_UNKNOWN in rules_of(report, "link-to-a-file")
+    assert [c.role for c in linked.claims] == [ClaimRole.APPLIED, ClaimRole.APPLIED]
 
 
 def test_card_prose_applies_beside_the_card_tag(tmp_path: Path) -> None:

@@ -19,11 +19,17 @@ def test_real_record_with_model_generated_content() -> None:
     assert ds.source == "https://huggingface.co/datasets/tatsu-lab/alpaca"
     # "OpenAI" in the license column names OpenAI's terms: it is read as the generator's terms.
     assert facts(ds.licenses) == [("CC BY-NC 4.0", 56, "Licenses")]
-    assert ds.license_url == "https://crfm.stanford.edu/2023/03/13/alpaca.html"
-    # What the crawler inferred from the Hub is kept, marked inferred: a hint, never applied.
-    assert [(f.origin, f.inferred) for f in ds.license_notes] == [
-        ("License Notes", False),
-        ("Inferred Metadata.HF Yaml License", True),
+    # Every license's URL is a note (a claim where it identifies a license); what the crawler
+    # inferred from the Hub is kept, marked inferred: a hint, never applied.
+    assert [(f.value, f.origin, f.inferred) for f in ds.license_notes] == [
+        ("https://crfm.stanford.edu/2023/03/13/alpaca.html", "License URL", False),
+        (
+            "https://github.com/tatsu-lab/stanford_alpaca/blob/main/DATA_LICENSE",
+            "License URL",
+            False,
+        ),
+        (ds.license_notes[2].value, "License Notes", False),
+        ("CC BY-NC 4.0", "Inferred Metadata.HF Yaml License", True),
     ]
     assert facts(ds.generated_by) == [
         ("OpenAI", 52, "Licenses"),
@@ -61,10 +67,11 @@ def test_lineage_within_the_file_sources_and_unnamed_generators() -> None:
         ("OpenAI GPT-4", 27, "Model Generated"),
     ]
     assert facts(chat.license_notes) == [
+        ("https://openai.com/policies/terms-of-use", 31, "License URL"),
         ("Terms forbid commercial use.", 33, "License Notes"),
         ("MIT License", 35, "Inferred Metadata.HF Yaml License"),
     ]
-    assert [f.inferred for f in chat.license_notes] == [False, True]
+    assert [f.inferred for f in chat.license_notes] == [False, False, True]
     assert synthetic.machine_generated  # "Other": a model, not named
     assert synthetic.generated_by == ()
     assert [c.domain for c in synthetic.collected_from] == ["youtube.com", "vimeo.com"]

@@ -123,13 +123,13 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         return Location(path=doc.path, line=doc.line(full))
 
     licenses: list[Fact] = []
-    urls: list[str] = []
+    url_places: list[tuple[int, str]] = []
     provider_terms: list[Fact] = []
     for index, item in enumerate(record.get("Licenses") or []):
         value = _text(item.get("License")) if isinstance(item, dict) else _text(item)
         url = _text(item.get("License URL")) if isinstance(item, dict) else None
-        if url:
-            urls.append(url)
+        if url and not (value and value.lower() == _CUSTOM):
+            url_places.append((index, url))
         if value and value.lower() in _PROVIDER_TERMS:
             # DPI records "OpenAI" as a license where OpenAI's terms of use govern the data: it is
             # the output terms of the generator, checked as such, not a license.
@@ -143,7 +143,12 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         elif value:
             where = at("Licenses", index, "License")
             licenses.append(Fact(value=value, location=where, origin="Licenses"))
-    notes = []
+    # Each license's URL documents where the annotators found it (a license deed, a repository,
+    # a paper): a claim when it identifies a license, silent when it does not.
+    notes = [
+        Fact(value=url, location=at("Licenses", index, "License URL"), origin="License URL")
+        for index, url in url_places
+    ]
     license_notes = _text(record.get("License Notes"))
     if license_notes:
         notes.append(
@@ -199,7 +204,6 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         location=at(),
         licenses=tuple(licenses),
         license_notes=tuple(notes),
-        license_url=urls[0] if urls else None,
         source=_first_url(record),
         derived_from=tuple(derived.values()),
         generated_by=tuple(generators),
