@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from urllib.parse import unquote
 
 import idna
@@ -106,3 +107,25 @@ def _label(label: str) -> str | None:
         return idna.alabel(label).decode("ascii")
     except UnicodeError:  # idna.IDNAError among them
         return None
+
+
+def mixed_script(host: str) -> bool:
+    """Whether a label of ``host`` (punycode decoded) mixes letters of different scripts, such
+    as Latin with Cyrillic or Greek: what a look-alike of a Latin-script site does. A label in
+    one script (``münchen``, ``例え``) is not mixed."""
+    for label in host.split("."):
+        text = label
+        if label.startswith("xn--"):
+            try:
+                text = label.encode("ascii").decode("idna")
+            except UnicodeError:
+                return True
+        scripts = {unicodedata.name(char, "?").split(" ", 1)[0] for char in text if char.isalpha()}
+        if len(scripts - _EAST_ASIAN) > 1:
+            return True
+    return False
+
+
+# Scripts written together in one word (Han with kana or Hangul, and with Latin): Unicode's
+# "highly restrictive" profile (UTS #39, section 5.2) allows these mixes.
+_EAST_ASIAN = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO"})

@@ -314,6 +314,17 @@ class KnowledgeBase(Frozen):
                     return platform
         return None
 
+    def platform_named(self, name: str) -> Platform | None:
+        """The platform a bare name stands for (``YouTube``, ``reddit``): its id or its name,
+        case and punctuation ignored. A name with a dot is a host, not a name."""
+        key = re.sub(r"[^a-z0-9]", "", name.lower())
+        if not key or "." in name:
+            return None
+        return next(
+            (p for p in self.platforms if key in {p.id, re.sub(r"[^a-z0-9]", "", p.name.lower())}),
+            None,
+        )
+
     def model_for(self, name: str) -> ModelFamily | None:
         return next((m for m in self.models if m.matcher.fullmatch(name.strip())), None)
 

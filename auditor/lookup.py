@@ -88,8 +88,10 @@ class Lookups:
         the bundled registry knows the dataset by it (offline: the registry is bundled)."""
         if _needs_lookup(ds):
             return self._with_facts(ds, root)
-        if ds.source is not None or ds.lookup is not None:
+        if ds.lookup is not None:
             return ds
+        # A source that is not looked up (s3://, a web page) does not hide what the registry
+        # knows of the dataset by its id or name.
         for name in (ds.id, ds.name):
             entry = self.kb.known_dataset(name) if name else None
             if entry is not None:
@@ -134,7 +136,14 @@ class Lookups:
         if isinstance(local, str):
             return None, outcome("unresolved", local)
         if local is not None:
-            return _read_metadata(local, outcome)
+            found, lookup = _read_metadata(local, outcome)
+            known = self.kb.known_dataset(reference)
+            if found is None or known is None:
+                return found, lookup
+            # A local copy of a well-known dataset: the registry's facts are claims beside it.
+            detail = f"{lookup.detail}; and the bundled registry (source: {known.source.url})"
+            joined = _joined(found, _from_registry(known, location))
+            return joined, lookup.model_copy(update={"detail": detail})
         hub_like = "://" not in reference or reference.startswith(_HUB_PREFIXES)
         match = _HUB_REF.match(reference) if hub_like else None
         if match is None:
@@ -311,7 +320,7 @@ def _merge(ds: Dataset, found: Dataset, lookup: Lookup) -> Dataset:
             "creators": _unique(ds.creators + _relocate(found.creators, lookup)),
             "collected_from": tuple(
                 {
-                    c.target.lower(): c
+                    (c.target.lower(), (c.method or "").lower()): c
                     for c in reversed(
                         ds.collected_from
                         + tuple(

@@ -17,8 +17,10 @@ covers at least the API's output, and content collected another way is no freer)
 output for content obtained through the API: one that opens the metadata alone (arXiv's) leaves
 the content's rights to be checked.
 
-Two more cases are findings rather than silence (``tos-review``): a ``collected_from`` value from
-which no host can be read, and a pointer dataset whose content is on a host with no entry here.
+What cannot be checked fails closed (``collection-unresolved``): a ``collected_from`` value from
+which no host can be read, a host whose label mixes scripts (as look-alikes of other sites do), and
+a pointer dataset whose content is on a host with no entry here or on platforms it does not name.
+A value with no dot that names a platform (``YouTube``) is that platform.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 from typing import assert_never
 
 from auditor.findings import finding
-from auditor.hosts import host_of
+from auditor.hosts import host_of, mixed_script
 from auditor.knowledge import Clause, Covers, KnowledgeBase, Platform, PlatformClause
 from auditor.model import Collection, Dataset
 from auditor.policy import Policy
@@ -93,13 +95,22 @@ def platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Fi
             how += "; pointer dataset: its license covers the references, not the content"
         trigger = f"collected_from: {collection.target} ({how})"
         host = host_of(collection)
-        platform = kb.platform_for(host) if host is not None else None
+        platform = None
+        if host is not None and not mixed_script(host):
+            platform = kb.platform_for(host) or kb.platform_named(host)
         if host is None or platform is None:
             message = _unmatched(ds, collection, host)
             if message is not None:
                 evidence = Evidence(trigger=trigger)
                 out.extend(
-                    finding(policy, Rule.TOS_REVIEW, ds.id, message, collection.location, evidence)
+                    finding(
+                        policy,
+                        Rule.COLLECTION_UNRESOLVED,
+                        ds.id,
+                        message,
+                        collection.location,
+                        evidence,
+                    )
                 )
             continue
         for rule, clause in decide(platform, collection.method):
@@ -120,6 +131,11 @@ def _unmatched(ds: Dataset, collection: Collection, host: str | None) -> str | N
         return (
             f"could not read a host from collected_from value {collection.target!r}: its "
             "platform terms cannot be checked"
+        )
+    if mixed_script(host):
+        return (
+            f"the host of collected_from value {collection.target!r} mixes scripts in one label "
+            f"({host}), as look-alikes of other sites do: its platform terms cannot be checked"
         )
     if ds.pointer:
         return (
@@ -191,9 +207,10 @@ def pointer_findings(ds: Dataset, policy: Policy) -> list[Finding]:
         return []
     return finding(
         policy,
-        Rule.TOS_REVIEW,
+        Rule.COLLECTION_UNRESOLVED,
         ds.id,
-        "pointer dataset: its license covers only the references; name the platforms the "
-        "content is fetched from (collected_from) so their terms are checked",
+        "pointer dataset: its license covers only the references, and the rights to the content "
+        "are unknown; name the platforms the content is fetched from (collected_from) so their "
+        "terms are checked",
         ds.location,
     )

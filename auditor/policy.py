@@ -55,7 +55,16 @@ class Level(StrEnum):
 # The rules that make the gate fail closed: a license, a reference or a lineage the auditor could
 # not establish, and a lineage it cannot trace. Below ``error`` they let unchecked data pass.
 FAIL_CLOSED = frozenset(
-    {Rule.LICENSE_UNKNOWN, Rule.REFERENCE_UNRESOLVED, Rule.LINEAGE_UNRESOLVED, Rule.LINEAGE_CYCLE}
+    {
+        Rule.LICENSE_UNKNOWN,
+        Rule.REFERENCE_UNRESOLVED,
+        Rule.LINEAGE_UNRESOLVED,
+        Rule.LINEAGE_CYCLE,
+        Rule.TERMS_UNRESOLVED,
+        Rule.COLLECTION_UNRESOLVED,
+        Rule.MODEL_OUTPUT_UNKNOWN,
+        Rule.MODEL_GENERATOR_UNNAMED,
+    }
 )
 
 

@@ -455,3 +455,44 @@ def test_restrictions_read_in_partly_unreadable_terms_still_apply(tmp_path: Path
     rules = rules_of(report, "gated")
     assert {Rule.TERMS_UNRESOLVED, Rule.GATED_TERMS_CONFLICT} <= rules
     assert dataset(report, "gated").verdict is DatasetVerdict.BLOCKED
+
+
+def test_the_registry_is_consulted_whatever_the_source(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: sources
+        datasets:
+          - {id: howto100m, source: "s3://bucket/howto100m/", license: Apache-2.0}
+          - id: kinetics
+            source: https://github.com/cvdfoundation/kinetics-dataset
+            license: CC-BY-4.0
+          - id: api-claimed
+            name: HowTo100M
+            license: Apache-2.0
+            collected_from: [{domain: youtube.com, method: api}]
+        """,
+    )
+    for ident in ("howto100m", "kinetics", "api-claimed"):
+        assert dataset(report, ident).verdict is DatasetVerdict.BLOCKED, ident
+    # The registry says the videos come from YouTube, method not stated (the ids are fetched
+    # by whoever uses them): that claim stands beside the manifest's "api".
+    assert Rule.TOS_SCRAPING_PROHIBITED in rules_of(report, "api-claimed")
+
+
+def test_a_local_copy_of_a_registry_dataset_keeps_the_registry_claims(tmp_path: Path) -> None:
+    card = tmp_path / "tatsu-lab" / "alpaca"
+    card.mkdir(parents=True)
+    (card / "README.md").write_text("---\nlicense: mit\n---\n# alpaca\n", encoding="utf-8")
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: shadow
+        datasets:
+          - {id: local, source: tatsu-lab/alpaca}
+        """,
+    )
+    assert dataset(report, "local").verdict is DatasetVerdict.BLOCKED
+    assert {Rule.LICENSE_NONCOMMERCIAL, Rule.LICENSE_CONFLICT} <= rules_of(report, "local")

@@ -256,9 +256,17 @@ def test_builtin_policies_declare_the_fail_closed_rules_they_relax() -> None:
         Rule.REFERENCE_UNRESOLVED,
         Rule.LINEAGE_UNRESOLVED,
         Rule.LINEAGE_CYCLE,
+        Rule.TERMS_UNRESOLVED,
+        Rule.COLLECTION_UNRESOLVED,
+        Rule.MODEL_OUTPUT_UNKNOWN,
+        Rule.MODEL_GENERATOR_UNNAMED,
     } == FAIL_CLOSED
     assert load_policy("commercial").relaxes == ()
-    assert load_policy("research").relaxes == (Rule.LINEAGE_UNRESOLVED,)
+    assert load_policy("research").relaxes == (
+        Rule.LINEAGE_UNRESOLVED,
+        Rule.MODEL_GENERATOR_UNNAMED,
+        Rule.MODEL_OUTPUT_UNKNOWN,
+    )
 
 
 def test_builtin_policy_files_name_every_rule() -> None:

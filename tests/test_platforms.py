@@ -69,17 +69,17 @@ def test_the_message_says_how_a_disguised_host_was_read() -> None:
 def test_unreadable_hosts_and_unknown_pointer_hosts_are_findings() -> None:
     found = by_dataset(fixture_path("manifest.unreadable-hosts.yaml"))
     for dataset in ("empty", "garbage", "invalid-idna", "no-authority"):
-        (review,) = [f for f in found[dataset] if f.rule.value.startswith("tos-")]
-        assert review.rule is Rule.TOS_REVIEW
+        (review,) = [f for f in found[dataset] if f.rule is Rule.COLLECTION_UNRESOLVED]
         assert review.message.startswith("could not read a host from collected_from value ")
         assert review.message.endswith(": its platform terms cannot be checked")
         assert review.location is not None and review.location.line
-    (pointer,) = [f for f in found["pointers-elsewhere"] if f.rule is Rule.TOS_REVIEW]
+    (pointer,) = [f for f in found["pointers-elsewhere"] if f.rule is Rule.COLLECTION_UNRESOLVED]
     assert pointer.message == (
         "pointer dataset: its license covers the references, not the content at "
         "videos.example.org; the rights to that content are unknown"
     )
     assert not [f for f in found["plain-elsewhere"] if f.rule.value.startswith("tos-")]
+    assert not [f for f in found["plain-elsewhere"] if f.rule is Rule.COLLECTION_UNRESOLVED]
 
 
 def test_a_pointer_dataset_on_a_known_platform_keeps_the_platform_findings() -> None:
@@ -172,3 +172,25 @@ def test_a_training_ban_in_developer_terms_binds_scraped_content_too() -> None:
     assert set(scraped) == {Rule.TOS_SCRAPING_PROHIBITED, Rule.TOS_AI_TRAINING_PROHIBITED}
     assert "no less restricted" in scraped[Rule.TOS_AI_TRAINING_PROHIBITED].message
     assert rules("https://x.com/someone", "api") == {Rule.TOS_AI_TRAINING_PROHIBITED}
+
+
+@pytest.mark.parametrize(
+    ("value", "platform"),
+    [("YouTube", "youtube"), ("youtube", "youtube"), ("Reddit", "reddit")],
+)
+def test_a_platform_named_without_a_domain_is_that_platform(value: str, platform: str) -> None:
+    assert KB.platform_named(value) is not None
+    assert KB.platform_named(value).id == platform  # type: ignore[union-attr]
+    assert Rule.TOS_SCRAPING_PROHIBITED in rules(value, "yt-dlp")
+
+
+@pytest.mark.parametrize(
+    "host", ["y\u043eutube.com", "xn--yutube-zxf.com", "g\u03bf\u03bfgle.com", "paypa\u04cf.com"]
+)
+def test_hosts_that_mix_scripts_are_not_read_as_any_platform(host: str) -> None:
+    assert rules(host, "yt-dlp") == {Rule.COLLECTION_UNRESOLVED}
+
+
+@pytest.mark.parametrize("host", ["m\u00fcnchen.de", "\u4f8b\u3048.jp", "b\u00fccher.example"])
+def test_hosts_in_one_script_are_read_as_they_are(host: str) -> None:
+    assert Rule.COLLECTION_UNRESOLVED not in rules(host, "crawl")
