@@ -192,6 +192,57 @@ def test_polyform_noncommercial_is_known_and_prohibits_commercial_use(
     assert explain(raw).commercial_use is CommercialUse.PROHIBITED
 
 
+@pytest.mark.parametrize(
+    ("raw", "expression", "use"),
+    [
+        ("PolyForm Small Business License 1.0.0", "PolyForm-Small-Business-1.0.0", "prohibited"),
+        ("PolyForm Shield 1.0.0", "LicenseRef-PolyForm-Shield-1.0.0", "restricted"),
+        (
+            "https://polyformproject.org/licenses/perimeter/1.0.0/",
+            "LicenseRef-PolyForm-Perimeter-1.0.1",
+            "restricted",
+        ),
+        ("PolyForm Internal Use License", "LicenseRef-PolyForm-Internal-Use-1.0.0", "restricted"),
+        ("PolyForm-Free-Trial-1.0.0", "LicenseRef-PolyForm-Free-Trial-1.0.0", "prohibited"),
+        ("PolyForm Strict License 1.0.0", "LicenseRef-PolyForm-Strict-1.0.0", "prohibited"),
+    ],
+)
+def test_every_polyform_license_by_its_own_terms(
+    resolver: Resolver, raw: str, expression: str, use: str
+) -> None:
+    assert resolver.resolve(raw).expression == expression
+    assert explain(raw).commercial_use is CommercialUse(use)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression", "use"),
+    [
+        # Custom licenses the Data Provenance Initiative cites by URL, read from the dataset's text.
+        ("https://github.com/raingo/TGIF-Release", "LicenseRef-TGIF-Research", "prohibited"),
+        ("https://github.com/fperazzi/davis/blob/main/LICENSE", "LicenseRef-DAVIS-2016", "allowed"),
+        ("OANC", "LicenseRef-OANC", "allowed"),
+        ("Microsoft Data Licensing Agreement", "LicenseRef-MSR-Data-License", "prohibited"),
+    ],
+)
+def test_dataset_licenses_from_their_own_text(
+    resolver: Resolver, raw: str, expression: str, use: str
+) -> None:
+    assert resolver.resolve(raw).expression == expression
+    assert explain(raw).commercial_use is CommercialUse(use)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Their own text could not be read: they stay unknown rather than take a guessed reading.
+        "https://huggingface.co/datasets/HuggingFaceM4/charades#licensing-information",
+        "https://ai.meta.com/datasets/casual-conversations-v2-downloads/",
+    ],
+)
+def test_dataset_licenses_not_sourced_stay_unknown(resolver: Resolver, raw: str) -> None:
+    assert resolver.resolve(raw).status is Status.UNKNOWN
+
+
 def test_every_license_named_in_prose_applies(resolver: Resolver) -> None:
     result = resolver.resolve("changed license from LGPL to PolyForm Noncommercial")
     assert result.status is Status.TEXT
