@@ -116,10 +116,33 @@ class Family(Frozen):
 
 
 class Alias(Frozen):
-    """Another name for a license, from a named source (e.g. a Hugging Face Hub license id)."""
+    """Another name for a license or family, from a named source (a Hugging Face Hub license id,
+    the value a downloader writes, a platform's label).
+
+    ``whole_value`` names are read only as the whole of a license value, never inside prose: a
+    short code ("by-nc") or a status ("public domain") that words around it could contradict
+    ("funded by NC State", "not in the public domain").
+    """
 
     alias: str
-    license: str
+    license: str  # a license id or a family id
+    whole_value: bool = False
+    source: Source
+
+
+class ExpressionPhrases(Frozen):
+    """Words in license prose that say how the licenses it names combine."""
+
+    or_later: Regexes = Field(
+        description="Regexes for a trailing 'or later' after one license name ('GPL v2 or later')"
+    )
+    choice: Regexes = Field(
+        description="Regexes saying the licenses named are alternatives ('dual licensed', 'either')"
+    )
+    not_license: Regexes = Field(
+        default=(),
+        description="Regexes for words that make a short value a dataset's name, not a license",
+    )
     source: Source
 
 
@@ -275,6 +298,7 @@ class LicenseFile(Frozen):
     licenses: tuple[License, ...] = ()
     families: tuple[Family, ...] = ()
     aliases: tuple[Alias, ...] = ()
+    expression_phrases: ExpressionPhrases | None = None
 
 
 class PlatformFile(Frozen):
@@ -292,6 +316,7 @@ class KnowledgeBase(Frozen):
     families: Mapping[str, Family]
     aliases: tuple[Alias, ...]
     platforms: tuple[Platform, ...]
+    expression_phrases: ExpressionPhrases | None = None
     models: tuple[ModelFamily, ...]
     providers: Mapping[str, Provider] = Field(default_factory=dict)
     not_models: tuple[str, ...] = ()  # patterns of generator values that name no model
@@ -367,8 +392,13 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     licenses: dict[str, License] = {}
     families: dict[str, Family] = {}
     aliases: list[Alias] = []
+    phrases: ExpressionPhrases | None = None
     for path in _yaml_files(base / "licenses"):
         data: LicenseFile = _validated(path, LicenseFile, "license knowledge")
+        if data.expression_phrases is not None:
+            if phrases is not None:
+                raise InputError(path, "expression phrases are defined twice")
+            phrases = data.expression_phrases
         for entry in data.licenses:
             if entry.id in licenses:
                 raise InputError(path, f"license '{entry.id}' is defined twice")
@@ -381,7 +411,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         if missing:
             raise InputError(base / "licenses", f"family '{family.id}' names unknown {missing}")
     for alias in aliases:
-        if alias.license not in licenses:
+        if alias.license not in licenses and alias.license not in families:
             raise InputError(base / "licenses", f"alias '{alias.alias}' names unknown license")
     platforms: list[Platform] = []
     for path in _yaml_files(base / "platforms"):
@@ -417,6 +447,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         families=families,
         aliases=tuple(aliases),
         platforms=tuple(platforms),
+        expression_phrases=phrases,
         models=tuple(models),
         providers=providers,
         not_models=tuple(not_models),
