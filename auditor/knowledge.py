@@ -258,6 +258,16 @@ class ModelFamily(Frozen):
         return _matcher(self.patterns)
 
 
+class NameForms(Frozen):
+    """How published names wrap a model's own name: repackagers' namespaces ("TheBloke/") and
+    format or quantisation suffixes ("-GGUF", ".Q4_K_M"). A name no entry matches is matched again
+    without them; they never change which model it is."""
+
+    note: str
+    prefixes: Regexes = ()
+    suffixes: Regexes = ()
+
+
 class NotModels(Frozen):
     """Generator values that name no model (people, templates, rules): no output terms apply."""
 
@@ -309,6 +319,7 @@ class ModelFile(Frozen):
     providers: tuple[Provider, ...] = ()
     models: tuple[ModelFamily, ...] = ()
     not_models: NotModels | None = None
+    name_forms: NameForms | None = None
 
 
 class KnowledgeBase(Frozen):
@@ -320,6 +331,7 @@ class KnowledgeBase(Frozen):
     models: tuple[ModelFamily, ...]
     providers: Mapping[str, Provider] = Field(default_factory=dict)
     not_models: tuple[str, ...] = ()  # patterns of generator values that name no model
+    name_forms: NameForms | None = None
     registry: Mapping[str, RegistryEntry] = Field(default_factory=dict)
 
     def known_dataset(self, name: str) -> RegistryEntry | None:
@@ -340,7 +352,21 @@ class KnowledgeBase(Frozen):
         return None
 
     def model_for(self, name: str) -> ModelFamily | None:
-        return next((m for m in self.models if m.matcher.fullmatch(name.strip())), None)
+        for candidate in dict.fromkeys((name.strip(), self._bare_name(name.strip()))):
+            found = next((m for m in self.models if m.matcher.fullmatch(candidate)), None)
+            if found is not None:
+                return found
+        return None
+
+    def _bare_name(self, name: str) -> str:
+        """``name`` without a repackager's namespace and format suffixes (``name_forms``)."""
+        if self.name_forms is None:
+            return name
+        prefix, suffix = _name_form_patterns(self.name_forms)
+        bare = prefix.sub("", name, count=1)
+        while (shorter := suffix.sub("", bare, count=1)) != bare and shorter:
+            bare = shorter
+        return bare
 
     def not_a_model(self, name: str) -> bool:
         """Whether a generator value names people, templates or rules rather than a model."""
@@ -364,6 +390,16 @@ class KnowledgeBase(Frozen):
 @cache
 def _not_models(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return _matcher(patterns)
+
+
+@cache
+def _name_form_patterns(forms: NameForms) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    prefix = "|".join(f"(?:{p})" for p in forms.prefixes) or r"(?!)"
+    suffix = "|".join(f"(?:{p})" for p in forms.suffixes) or r"(?!)"
+    return (
+        re.compile(f"^(?:{prefix})", re.IGNORECASE),
+        re.compile(f"(?:{suffix})$", re.IGNORECASE),
+    )
 
 
 def rules_dir() -> Path:
@@ -419,8 +455,13 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     models: list[ModelFamily] = []
     providers: dict[str, Provider] = {}
     not_models: list[str] = []
+    name_forms: NameForms | None = None
     for path in _yaml_files(base / "models"):
         model_file: ModelFile = _validated(path, ModelFile, "model-output terms")
+        if model_file.name_forms is not None:
+            if name_forms is not None:
+                raise InputError(path, "model name forms are defined twice")
+            name_forms = model_file.name_forms
         for provider in model_file.providers:
             if provider.name in providers:
                 raise InputError(path, f"provider '{provider.name}' is defined twice")
@@ -451,4 +492,5 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         models=tuple(models),
         providers=providers,
         not_models=tuple(not_models),
+        name_forms=name_forms,
     )
