@@ -91,6 +91,21 @@ def test_platform_matching() -> None:
     assert KB.platform_for("youtube.com.evil.example") is None
 
 
+@pytest.mark.parametrize(
+    ("host", "platform_id", "clause"),
+    [
+        ("images.pexels.com", "pexels", Clause.NO_ML_TRAINING),
+        ("live.staticflickr.com", "flickr", Clause.NO_AUTOMATED_ACCESS),
+        ("www.shutterstock.com", "shutterstock", Clause.NO_DOWNLOAD),
+    ],
+)
+def test_stock_media_sites(host: str, platform_id: str, clause: Clause) -> None:
+    platform = KB.platform_for(host)
+    assert platform is not None
+    assert platform.id == platform_id
+    assert platform.clause(clause) is not None
+
+
 def test_platform_domains_are_written_as_hosts_are_read() -> None:
     for platform in KB.platforms:
         assert all(normalize(domain) == domain for domain in platform.domains), platform.id
