@@ -401,6 +401,22 @@ def test_youtube_licenses(resolver: Resolver) -> None:
     assert explain("Standard YouTube License").commercial_use is CommercialUse.PROHIBITED
 
 
+@pytest.mark.parametrize(
+    ("raw", "family"),
+    [
+        ("Community Data License Agreement", "cdla"),
+        ("CDLA Permissive", "cdla-permissive"),
+        ("OpenRAIL-M", "openrail"),
+    ],
+)
+def test_unversioned_data_license_names_are_their_family(
+    resolver: Resolver, raw: str, family: str
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.AMBIGUOUS
+    assert result.tree is not None and result.tree.label == family
+
+
 def test_every_license_named_in_prose_applies(resolver: Resolver) -> None:
     result = resolver.resolve("changed license from LGPL to PolyForm Noncommercial")
     assert result.status is Status.TEXT
