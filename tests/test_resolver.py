@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from auditor.explanation import explain
 from auditor.knowledge import CommercialUse, load_knowledge
-from auditor.licensing import Resolution, Status, commercial_use, leaves
+from auditor.licensing import AllOf, Resolution, Status, commercial_use, leaves
 from auditor.resolver import (
     Resolver,
     normalize_name,
@@ -414,7 +414,8 @@ def test_unversioned_data_license_names_are_their_family(
 ) -> None:
     result = resolver.resolve(raw)
     assert result.status is Status.AMBIGUOUS
-    assert result.tree is not None and result.tree.label == family
+    assert isinstance(result.tree, AllOf)
+    assert result.tree.label == family
 
 
 def test_every_license_named_in_prose_applies(resolver: Resolver) -> None:
