@@ -8,12 +8,16 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
 2. a license id of the knowledge base, in any case (exact);
 3. a family or unversioned name (``cc``, "CC BY-NC") resolves to its candidates (ambiguous);
 4. a known name or alias, such as a Hugging Face id or "Apache License, Version 2.0" (alias); a
-   Creative Commons name in any order of its elements;
-5. a URL of a license (url);
+   Creative Commons name in any order of its elements; short codes and statements ("by-nc",
+   "public domain") only as a whole value;
+5. a URL of a license (url), in any of its forms (no scheme, a license button, punctuation after
+   it); a license name and "or later" ("CC BY-SA 3.0 or later"), as that version or a later one;
 6. an SPDX expression, each symbol resolved by steps 2 to 4 (exact, or alias for deprecated ids);
    an incomplete one ("MIT AND", "(MIT OR") is unknown, whatever it names;
 7. anything else is read as prose (text): every license, license URL and restriction it mentions
-   applies; when it mentions none, it is unknown, with the raw text kept.
+   applies, except that two licenses offered as a choice in one clause ("dual licensed under MIT
+   and Apache 2.0") are alternatives; when it mentions none, it is unknown, with the raw text kept.
+   A short value that names a dataset ("Apache Spark logs") mentions no license.
 
 A value is never read as more permissive than its words. When a name or expression was recognised
 with words left beside it ("MIT (non-commercial use only)", "CC BY 4.0 (except images: CC BY-NC)",
@@ -35,14 +39,7 @@ from license_expression import (
 )
 
 from auditor.errors import InputError
-from auditor.knowledge import (
-    CommercialUse,
-    Family,
-    KnowledgeBase,
-    License,
-    LicenseTerms,
-    Source,
-)
+from auditor.knowledge import CommercialUse, Family, KnowledgeBase, License, LicenseTerms, Source
 from auditor.licensing import (
     AllOf,
     AnyOf,
