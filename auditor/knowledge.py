@@ -116,10 +116,33 @@ class Family(Frozen):
 
 
 class Alias(Frozen):
-    """Another name for a license, from a named source (e.g. a Hugging Face Hub license id)."""
+    """Another name for a license or family, from a named source (a Hugging Face Hub license id,
+    the value a downloader writes, a platform's label).
+
+    ``whole_value`` names are read only as the whole of a license value, never inside prose: a
+    short code ("by-nc") or a status ("public domain") that words around it could contradict
+    ("funded by NC State", "not in the public domain").
+    """
 
     alias: str
-    license: str
+    license: str  # a license id or a family id
+    whole_value: bool = False
+    source: Source
+
+
+class ExpressionPhrases(Frozen):
+    """Words in license prose that say how the licenses it names combine."""
+
+    or_later: Regexes = Field(
+        description="Regexes for a trailing 'or later' after one license name ('GPL v2 or later')"
+    )
+    choice: Regexes = Field(
+        description="Regexes saying the licenses named are alternatives ('dual licensed', 'either')"
+    )
+    not_license: Regexes = Field(
+        default=(),
+        description="Regexes for words that make a short value a dataset's name, not a license",
+    )
     source: Source
 
 
@@ -235,6 +258,16 @@ class ModelFamily(Frozen):
         return _matcher(self.patterns)
 
 
+class NameForms(Frozen):
+    """How published names wrap a model's own name: repackagers' namespaces ("TheBloke/") and
+    format or quantisation suffixes ("-GGUF", ".Q4_K_M"). A name no entry matches is matched again
+    without them; they never change which model it is."""
+
+    note: str
+    prefixes: Regexes = ()
+    suffixes: Regexes = ()
+
+
 class NotModels(Frozen):
     """Generator values that name no model (people, templates, rules): no output terms apply."""
 
@@ -275,6 +308,7 @@ class LicenseFile(Frozen):
     licenses: tuple[License, ...] = ()
     families: tuple[Family, ...] = ()
     aliases: tuple[Alias, ...] = ()
+    expression_phrases: ExpressionPhrases | None = None
 
 
 class PlatformFile(Frozen):
@@ -285,6 +319,7 @@ class ModelFile(Frozen):
     providers: tuple[Provider, ...] = ()
     models: tuple[ModelFamily, ...] = ()
     not_models: NotModels | None = None
+    name_forms: NameForms | None = None
 
 
 class KnowledgeBase(Frozen):
@@ -292,9 +327,11 @@ class KnowledgeBase(Frozen):
     families: Mapping[str, Family]
     aliases: tuple[Alias, ...]
     platforms: tuple[Platform, ...]
+    expression_phrases: ExpressionPhrases | None = None
     models: tuple[ModelFamily, ...]
     providers: Mapping[str, Provider] = Field(default_factory=dict)
     not_models: tuple[str, ...] = ()  # patterns of generator values that name no model
+    name_forms: NameForms | None = None
     registry: Mapping[str, RegistryEntry] = Field(default_factory=dict)
 
     def known_dataset(self, name: str) -> RegistryEntry | None:
@@ -326,7 +363,21 @@ class KnowledgeBase(Frozen):
         )
 
     def model_for(self, name: str) -> ModelFamily | None:
-        return next((m for m in self.models if m.matcher.fullmatch(name.strip())), None)
+        for candidate in dict.fromkeys((name.strip(), self._bare_name(name.strip()))):
+            found = next((m for m in self.models if m.matcher.fullmatch(candidate)), None)
+            if found is not None:
+                return found
+        return None
+
+    def _bare_name(self, name: str) -> str:
+        """``name`` without a repackager's namespace and format suffixes (``name_forms``)."""
+        if self.name_forms is None:
+            return name
+        prefix, suffix = _name_form_patterns(self.name_forms)
+        bare = prefix.sub("", name, count=1)
+        while (shorter := suffix.sub("", bare, count=1)) != bare and shorter:
+            bare = shorter
+        return bare
 
     def not_a_model(self, name: str) -> bool:
         """Whether a generator value names people, templates or rules rather than a model."""
@@ -350,6 +401,16 @@ class KnowledgeBase(Frozen):
 @cache
 def _not_models(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return _matcher(patterns)
+
+
+@cache
+def _name_form_patterns(forms: NameForms) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    prefix = "|".join(f"(?:{p})" for p in forms.prefixes) or r"(?!)"
+    suffix = "|".join(f"(?:{p})" for p in forms.suffixes) or r"(?!)"
+    return (
+        re.compile(f"^(?:{prefix})", re.IGNORECASE),
+        re.compile(f"(?:{suffix})$", re.IGNORECASE),
+    )
 
 
 def rules_dir() -> Path:
@@ -378,8 +439,13 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     licenses: dict[str, License] = {}
     families: dict[str, Family] = {}
     aliases: list[Alias] = []
+    phrases: ExpressionPhrases | None = None
     for path in _yaml_files(base / "licenses"):
         data: LicenseFile = _validated(path, LicenseFile, "license knowledge")
+        if data.expression_phrases is not None:
+            if phrases is not None:
+                raise InputError(path, "expression phrases are defined twice")
+            phrases = data.expression_phrases
         for entry in data.licenses:
             if entry.id in licenses:
                 raise InputError(path, f"license '{entry.id}' is defined twice")
@@ -392,7 +458,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         if missing:
             raise InputError(base / "licenses", f"family '{family.id}' names unknown {missing}")
     for alias in aliases:
-        if alias.license not in licenses:
+        if alias.license not in licenses and alias.license not in families:
             raise InputError(base / "licenses", f"alias '{alias.alias}' names unknown license")
     platforms: list[Platform] = []
     for path in _yaml_files(base / "platforms"):
@@ -400,8 +466,13 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     models: list[ModelFamily] = []
     providers: dict[str, Provider] = {}
     not_models: list[str] = []
+    name_forms: NameForms | None = None
     for path in _yaml_files(base / "models"):
         model_file: ModelFile = _validated(path, ModelFile, "model-output terms")
+        if model_file.name_forms is not None:
+            if name_forms is not None:
+                raise InputError(path, "model name forms are defined twice")
+            name_forms = model_file.name_forms
         for provider in model_file.providers:
             if provider.name in providers:
                 raise InputError(path, f"provider '{provider.name}' is defined twice")
@@ -428,7 +499,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         families=families,
         aliases=tuple(aliases),
         platforms=tuple(platforms),
+        expression_phrases=phrases,
         models=tuple(models),
         providers=providers,
         not_models=tuple(not_models),
+        name_forms=name_forms,
     )

@@ -8,12 +8,16 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
 2. a license id of the knowledge base, in any case (exact);
 3. a family or unversioned name (``cc``, "CC BY-NC") resolves to its candidates (ambiguous);
 4. a known name or alias, such as a Hugging Face id or "Apache License, Version 2.0" (alias); a
-   Creative Commons name in any order of its elements;
-5. a URL of a license (url);
+   Creative Commons name in any order of its elements; short codes and statements ("by-nc",
+   "public domain") only as a whole value;
+5. a URL of a license (url), in any of its forms (no scheme, a license button, punctuation after
+   it); a license name and "or later" ("CC BY-SA 3.0 or later"), as that version or a later one;
 6. an SPDX expression, each symbol resolved by steps 2 to 4 (exact, or alias for deprecated ids);
    an incomplete one ("MIT AND", "(MIT OR") is unknown, whatever it names;
 7. anything else is read as prose (text): every license, license URL and restriction it mentions
-   applies; when it mentions none, it is unknown, with the raw text kept.
+   applies, except that two licenses offered as a choice in one clause ("dual licensed under MIT
+   and Apache 2.0") are alternatives; when it mentions none, it is unknown, with the raw text kept.
+   A short value that names a dataset ("Apache Spark logs") mentions no license.
 
 A value is never read as more permissive than its words. When a name or expression was recognised
 with words left beside it ("MIT (non-commercial use only)", "CC BY 4.0 (except images: CC BY-NC)",
@@ -87,7 +91,9 @@ _SPLIT_ALNUM = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _TOKENS = re.compile(r"[a-z0-9]+|\+")
 _DOT_ZERO = re.compile(r"(?<=\d) 0\b")
 _PARENTHESES = re.compile(r"\([^()]*\)")
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(
+    r"(?:https?://|\bwww\.|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/)[^\s<>\"'()\[\]]+", re.IGNORECASE
+)
 _LICENSE_WORDS = re.compile(r"licen[cs]|under\b|terms", re.IGNORECASE)
 _MAX_NAME_TOKENS = 12
 # An expression cut short: an operator first or last ("AND MIT", "MIT WITH", "mit and"), or two
@@ -96,12 +102,23 @@ _INCOMPLETE = re.compile(
     r"^[\s(]*(AND|OR|WITH)\b|\b(AND|OR|WITH)\s+(AND|OR|WITH)\b|\b(?i:and|or|with)[\s()]*$"
 )
 _OPERATOR = re.compile(r"\b(AND|OR|WITH)\b")
+# A break between clauses: a choice between licenses the text states spans it only without one.
+_CLAUSE_BREAK = re.compile(r"[;\n]|[.!?:]\s")
 _PARSER_FAULTS = (AssertionError, AttributeError, TypeError, ValueError, IndexError, KeyError)
-_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+# A URL with a scheme, "www.", or a host name and a path ("creativecommons.org/licenses/by/4.0"):
+# the last label of the host is letters, so "cc-by-4.0/cc-by-sa" is not a URL.
+_URL = re.compile(r"^(https?://|www\.|(?:[a-z0-9-]+\.)+[a-z]{2,}/)\S+$", re.IGNORECASE)
 _CC_URL = re.compile(
     r"^creativecommons\.org/licenses/(?P<elements>[a-z-]+)/(?P<version>\d\.\d)(?:/(?P<port>[a-z-]+))?$"
 )
 _CC_FAMILY_URL = re.compile(r"^creativecommons\.org/licenses/(?P<elements>by(?:-[a-z]+)*)$")
+# Creative Commons license buttons, which pages link in place of the license ("88x31.png"):
+# i.creativecommons.org and licensebuttons.net serve /l/<elements>/<version>[/<port>]/ for licenses
+# and /p/zero/1.0/ and /p/mark/1.0/ for CC0 and the Public Domain Mark.
+_CC_BUTTON = re.compile(
+    r"^(?:i\.creativecommons\.org|licensebuttons\.net)/(?P<kind>[lp])/(?P<path>[a-z0-9.+/-]+?)"
+    r"/\d+x\d+(?:\.(?:png|svg|gif))?$"
+)
 _ID_URLS = (
     "spdx.org/licenses/",
     "choosealicense.com/licenses/",
@@ -152,13 +169,25 @@ def word_order_key(key: str) -> str | None:
 
 def normalize_url(url: str) -> str:
     """A key for URL matching: scheme, ``www.``, query, language and legal-code suffixes ignored."""
-    text = url.strip().lower()
+    text = url.strip().lower().removeprefix("<").removesuffix(">")
+    # Punctuation after a URL in prose ("see https://.../4.0/.", "(https://.../4.0/)"): a closing
+    # bracket belongs to the URL only when the URL opened one.
+    while text and (
+        text[-1] in ".,;:!?'\"*"
+        or (text[-1] == ")" and text.count("(") < text.count(")"))
+        or (text[-1] == "]" and text.count("[") < text.count("]"))
+    ):
+        text = text[:-1]
     text = re.sub(r"^https?://", "", text)
     text = re.sub(r"^www\.", "", text)
     text = re.split(r"[?#]", text, maxsplit=1)[0]
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?$", "", text)
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?/?$", "", text)
     text = re.sub(r"\.(html?|txt|json|php|md)$", "", text)
+    button = _CC_BUTTON.match(text.rstrip("/"))
+    if button is not None:
+        where = "licenses" if button["kind"] == "l" else "publicdomain"
+        text = f"creativecommons.org/{where}/{button['path']}"
     return text.rstrip("/")
 
 
@@ -205,8 +234,18 @@ class Resolver:
                 self._index(self._by_name, normalize_name(name), lic, name)
             for url in lic.urls:
                 self._index(self._by_url, normalize_url(url), lic, url)
+        # Names read only as a whole value, and other names of a family: never inside prose.
+        self._whole: dict[str, License | Family] = {}
         for alias in kb.aliases:
-            self._index(self._by_name, normalize_name(alias.alias), kb.licenses[alias.license], "")
+            target = kb.licenses.get(alias.license) or kb.families[alias.license]
+            if alias.whole_value or isinstance(target, Family):
+                self._whole[normalize_name(alias.alias)] = target
+            else:
+                self._index(self._by_name, normalize_name(alias.alias), target, "")
+        phrases = kb.expression_phrases
+        self._or_later = _any_of(phrases.or_later if phrases else ())
+        self._choice = _any_of(phrases.choice if phrases else ())
+        self._not_license = _any_of(phrases.not_license if phrases else ())
         for family in kb.families.values():
             for name in (family.id, family.name, *family.aliases):
                 key = normalize_name(name)
@@ -291,11 +330,42 @@ class Resolver:
             )
         if _URL.match(text):
             return self._resolve_url(raw, text)
+        later = self._resolve_or_later(raw, text)
+        if later is not None:
+            return later
         return self._resolve_expression(raw, text)
+
+    def _resolve_or_later(self, raw: str, text: str) -> Resolution | None:
+        """One license name and "or later" ("CC BY-SA 3.0 or later", "GPL v2 or any later
+        version"): the licensee may choose that version or a later one, so the "-or-later" id
+        where one exists, else the version named (a later version of one license keeps its
+        elements, and judging by the one named is never more permissive than the choice)."""
+        hit = self._or_later.search(text)
+        if hit is None or hit.start() == 0:
+            return None
+        named = self.resolve(text[: hit.start()])
+        tree, status = named.tree, max(named.status, Status.ALIAS, key=lambda s: s.rank)
+        if isinstance(tree, AllOf) and tree.ambiguous:
+            # "GNU GPL v3 or later": of the family's "only" and "or later" ids, the latter.
+            later_ids = [x for x in leaves(tree) if x.key.endswith("-or-later")]
+            if len(later_ids) == 1:
+                tree, status = later_ids[0], Status.ALIAS
+        if not isinstance(tree, Leaf) or tree.license is None or named.status is Status.UNKNOWN:
+            return None
+        base = tree.key.removesuffix("-only").removesuffix("-or-later")
+        later = self._by_id.get(f"{base}-or-later".lower())
+        if later is not None:
+            leaf, how = Leaf(later.id, later), f"{later.id}, that version or a later one"
+        else:
+            leaf, how = tree, f"judged by the version named, {tree.key}"
+        evidence = f"{named.evidence}; {hit.group(0).strip()!r}: {how}"
+        return Resolution(raw, status, evidence, leaf, render(leaf))
 
     def _find_name(self, text: str) -> tuple[_Partial, bool] | None:
         """A known name or family, and whether parenthetical remarks were left out to find it."""
-        found = self._named(normalize_name(text))
+        key = normalize_name(text)
+        whole = self._whole.get(key)
+        found = self._partial(whole) if whole is not None else self._named(key)
         if found is not None:
             return found, False
         if "(" in text:
@@ -313,6 +383,9 @@ class Resolver:
             if "cc" not in key or (words := word_order_key(key)) is None:
                 return None
             entry = self._by_words.get(words)
+        return self._partial(entry)
+
+    def _partial(self, entry: License | Family | None) -> _Partial | None:
         match entry:
             case None:
                 return None
@@ -446,6 +519,11 @@ class Resolver:
         The result is then no more certain than a reading of text.
         """
         assert found.tree is not None
+        if isinstance(found.tree, AllOf) and found.tree.ambiguous:
+            # "Creative Commons (CC BY 4.0)": the remarks name which member the family stands for.
+            as_text = self._resolve_text(found.raw or text, text)
+            if as_text.tree is not None and not _has_family(as_text.tree):
+                return as_text
         keys = {leaf.key for leaf in leaves(found.tree)}
         added = [
             (said, node)
@@ -491,8 +569,19 @@ class Resolver:
         if not found:
             return _unknown(raw, "not a recognised license id, name, URL or expression")
         nodes = [node for _, node in found]
-        tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
         said = _said(found)
+        grants = [node for node in nodes if self._restriction(node) is None]
+        if (
+            len(grants) == 2
+            and self._choice.search(text) is not None
+            and _CLAUSE_BREAK.search(text.strip()) is None
+        ):
+            # "dual licensed under MIT and Apache 2.0", "either MIT or Apache-2.0 at your option":
+            # the licenses are alternatives; restrictions the text states still apply to each.
+            restrictions = [node for node in nodes if node not in grants]
+            nodes = [AnyOf(tuple(grants)), *restrictions]
+            said += " (as alternatives)"
+        tree: Node = nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))
         if all(self._restriction(node) is not None for node in nodes) and (
             commercial_use(leaves(tree)) is CommercialUse.ALLOWED
         ):
@@ -547,7 +636,11 @@ class Resolver:
         a license, so "collected at MIT" is not read as the MIT License.
         """
         tokens = normalize_name(text).split()
-        licensey = len(tokens) <= 6 or _LICENSE_WORDS.search(text) is not None
+        # A short value that names a dataset ("Apache Spark logs", "MIT-BIH Arrhythmia Database")
+        # is not a license, unless it speaks of one.
+        licensey = _LICENSE_WORDS.search(text) is not None or (
+            len(tokens) <= 6 and self._not_license.search(text) is None
+        )
         taken = [False] * len(tokens)
         out: list[tuple[str, _Partial]] = []
         for size in range(min(_MAX_NAME_TOKENS, len(tokens)), 0, -1):
@@ -611,6 +704,11 @@ class _Partial:
     def with_raw(self, raw: str) -> Resolution:
         expression = None if self.status is Status.AMBIGUOUS else render(self.tree)
         return Resolution(raw, self.status, self.evidence, self.tree, expression)
+
+
+def _any_of(patterns: Sequence[str]) -> re.Pattern[str]:
+    """One case-insensitive regex for any of ``patterns`` (one that never matches if none)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)", re.IGNORECASE)
 
 
 def _has_family(node: Node) -> bool:

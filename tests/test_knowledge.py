@@ -91,6 +91,21 @@ def test_platform_matching() -> None:
     assert KB.platform_for("youtube.com.evil.example") is None
 
 
+@pytest.mark.parametrize(
+    ("host", "platform_id", "clause"),
+    [
+        ("images.pexels.com", "pexels", Clause.NO_ML_TRAINING),
+        ("live.staticflickr.com", "flickr", Clause.NO_AUTOMATED_ACCESS),
+        ("www.shutterstock.com", "shutterstock", Clause.NO_DOWNLOAD),
+    ],
+)
+def test_stock_media_sites(host: str, platform_id: str, clause: Clause) -> None:
+    platform = KB.platform_for(host)
+    assert platform is not None
+    assert platform.id == platform_id
+    assert platform.clause(clause) is not None
+
+
 def test_platform_domains_are_written_as_hosts_are_read() -> None:
     for platform in KB.platforms:
         assert all(normalize(domain) == domain for domain in platform.domains), platform.id
@@ -177,6 +192,72 @@ def test_open_weights_and_hosted_services_are_told_apart() -> None:
         "OpenAI GPT-1",
     ):
         assert KB.model_for(name) is None, name
+
+
+@pytest.mark.parametrize(
+    ("name", "model_id", "terms"),
+    [
+        ("EleutherAI/gpt-j-6B", "eleutherai-gpt-j", OutputTermsKind.NONE),
+        ("pythia-12b-deduped", "eleutherai-pythia", OutputTermsKind.NONE),
+        ("tiiuae/falcon-40b-instruct", "tii-falcon-apache", OutputTermsKind.NONE),
+        ("Qwen/Qwen3-32B", "qwen3-apache", OutputTermsKind.NONE),
+        ("lmsys/vicuna-7b-v1.5-16k", "llama-2", OutputTermsKind.BAN),
+        ("alpaca-7b", "stanford-alpaca", OutputTermsKind.BAN),
+        ("runwayml/stable-diffusion-v1-5", "stable-diffusion-v1", OutputTermsKind.CONDITIONS),
+        ("Salesforce/blip-image-captioning-large", "salesforce-blip", OutputTermsKind.NONE),
+        ("openai/whisper-large-v3", "openai-whisper", OutputTermsKind.NONE),
+        ("google-t5/t5-base", "google-t5", OutputTermsKind.NONE),
+        ("facebook/bart-large-cnn", "fairseq", OutputTermsKind.NONE),
+        ("gpt2-xl", "openai-gpt-2", OutputTermsKind.NONE),
+    ],
+)
+def test_open_models_named_in_data_cards(name: str, model_id: str, terms: OutputTermsKind) -> None:
+    model = KB.model_for(name)
+    assert model is not None, name
+    assert (model.id, model.terms) == (model_id, terms)
+
+
+@pytest.mark.parametrize(
+    ("name", "model_id"),
+    [
+        # Repackagers' namespaces and format or quantisation suffixes do not change the model.
+        ("TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "mistral-apache"),
+        ("TheBloke/vicuna-13B-v1.5-GPTQ", "llama-2"),
+        ("mlx-community/Meta-Llama-3-8B-Instruct-4bit", "llama-3"),
+        ("unsloth/Qwen3-8B-GGUF", "qwen3-apache"),
+        ("bartowski/falcon-7b-instruct-Q4_K_M", "tii-falcon-apache"),
+        ("mistral-7b-instruct-v0.2.Q4_K_M", "mistral-apache"),
+    ],
+)
+def test_generator_names_in_published_forms(name: str, model_id: str) -> None:
+    model = KB.model_for(name)
+    assert model is not None, name
+    assert model.id == model_id
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Lookalikes: named after a model they are not.
+        "gpt4all-j",
+        "nomic-ai/gpt4all-13b-snoozy",
+        "gpt4-x-alpaca",
+        "OpenAI CLIP",
+        "alpaca-lora-7b",
+        # Versions whose terms were not sourced stay unknown.
+        "vicuna-13b-v1.3",
+        "Vicuna",
+        "falcon-180b",
+        "blip2-opt-2.7b",
+        "bigscience/bloom",
+        "openai/clip-vit-large-patch14",
+        "stable-diffusion-2-1",
+        # A namespace that publishes fine-tunes is not a repackager.
+        "someone/Mistral-7B-Instruct-v0.2-finetuned",
+    ],
+)
+def test_lookalikes_and_unsourced_versions_match_no_model(name: str) -> None:
+    assert KB.model_for(name) is None, name
 
 
 def test_conditions_name_their_kind() -> None:

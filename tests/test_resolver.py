@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from auditor.explanation import explain
 from auditor.knowledge import CommercialUse, load_knowledge
-from auditor.licensing import Resolution, Status, commercial_use, leaves
+from auditor.licensing import AllOf, Resolution, Status, commercial_use, leaves
 from auditor.resolver import (
     Resolver,
     normalize_name,
@@ -190,6 +190,232 @@ def test_polyform_noncommercial_is_known_and_prohibits_commercial_use(
     assert result.status is status, result.evidence
     assert result.expression == "PolyForm-Noncommercial-1.0.0"
     assert explain(raw).commercial_use is CommercialUse.PROHIBITED
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression", "use"),
+    [
+        ("PolyForm Small Business License 1.0.0", "PolyForm-Small-Business-1.0.0", "prohibited"),
+        ("PolyForm Shield 1.0.0", "LicenseRef-PolyForm-Shield-1.0.0", "restricted"),
+        (
+            "https://polyformproject.org/licenses/perimeter/1.0.0/",
+            "LicenseRef-PolyForm-Perimeter-1.0.1",
+            "restricted",
+        ),
+        ("PolyForm Internal Use License", "LicenseRef-PolyForm-Internal-Use-1.0.0", "restricted"),
+        ("PolyForm-Free-Trial-1.0.0", "LicenseRef-PolyForm-Free-Trial-1.0.0", "prohibited"),
+        ("PolyForm Strict License 1.0.0", "LicenseRef-PolyForm-Strict-1.0.0", "prohibited"),
+    ],
+)
+def test_every_polyform_license_by_its_own_terms(
+    resolver: Resolver, raw: str, expression: str, use: str
+) -> None:
+    assert resolver.resolve(raw).expression == expression
+    assert explain(raw).commercial_use is CommercialUse(use)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression", "use"),
+    [
+        # Custom licenses the Data Provenance Initiative cites by URL, read from the dataset's text.
+        ("https://github.com/raingo/TGIF-Release", "LicenseRef-TGIF-Research", "prohibited"),
+        ("https://github.com/fperazzi/davis/blob/main/LICENSE", "LicenseRef-DAVIS-2016", "allowed"),
+        ("OANC", "LicenseRef-OANC", "allowed"),
+        ("Microsoft Data Licensing Agreement", "LicenseRef-MSR-Data-License", "prohibited"),
+    ],
+)
+def test_dataset_licenses_from_their_own_text(
+    resolver: Resolver, raw: str, expression: str, use: str
+) -> None:
+    assert resolver.resolve(raw).expression == expression
+    assert explain(raw).commercial_use is CommercialUse(use)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Their own text could not be read: they stay unknown rather than take a guessed reading.
+        "https://huggingface.co/datasets/HuggingFaceM4/charades#licensing-information",
+        "https://ai.meta.com/datasets/casual-conversations-v2-downloads/",
+    ],
+)
+def test_dataset_licenses_not_sourced_stay_unknown(resolver: Resolver, raw: str) -> None:
+    assert resolver.resolve(raw).status is Status.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression"),
+    [
+        # Punctuation that prose puts after a URL is not part of it.
+        ("https://creativecommons.org/licenses/by/4.0/.", "CC-BY-4.0"),
+        ("https://creativecommons.org/licenses/by-sa/4.0/;", "CC-BY-SA-4.0"),
+        ("https://creativecommons.org/licenses/by/4.0)", "CC-BY-4.0"),
+        ('https://creativecommons.org/licenses/by-nc/4.0/",', "CC-BY-NC-4.0"),
+        # Without a scheme.
+        ("creativecommons.org/licenses/by/4.0", "CC-BY-4.0"),
+        ("www.creativecommons.org/licenses/by-nc-sa/3.0/deed.en_US", "CC-BY-NC-SA-3.0"),
+        # License buttons, linked in place of the license.
+        ("https://licensebuttons.net/l/by-sa/4.0/88x31.png", "CC-BY-SA-4.0"),
+        ("https://i.creativecommons.org/l/by-nc-nd/4.0/80x15.png", "CC-BY-NC-ND-4.0"),
+        ("https://i.creativecommons.org/l/by/3.0/igo/88x31.png", "CC-BY-3.0-IGO"),
+        ("https://licensebuttons.net/p/zero/1.0/88x31.png", "CC0-1.0"),
+        ("http://i.creativecommons.org/p/mark/1.0/88x31.png", "CC-PDM-1.0"),
+        ("https://creativecommons.org/public-domain/cc0/", "CC0-1.0"),
+    ],
+)
+def test_every_url_form_of_a_license(resolver: Resolver, raw: str, expression: str) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.URL, result.evidence
+    assert result.expression == expression
+
+
+def test_a_bracket_the_url_opened_stays_in_it() -> None:
+    assert normalize_url("https://example.org/wiki/Licence_(data)") == (
+        "example.org/wiki/licence_(data)"
+    )
+
+
+def test_a_scheme_less_url_in_prose_is_read_as_a_url(resolver: Resolver) -> None:
+    result = resolver.resolve("Licensed under creativecommons.org/licenses/by-nc/4.0 for research.")
+    assert result.expression == "CC-BY-NC-4.0"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression"),
+    [
+        ("public domain", "LicenseRef-Public-Domain"),
+        ("Public Domain", "LicenseRef-Public-Domain"),
+        ("This work is in the public domain.", "LicenseRef-Public-Domain"),
+        ("PDM", "CC-PDM-1.0"),
+        ("Public Domain Mark 1.0", "CC-PDM-1.0"),
+        ("CC-PD", "CC-PDDC"),
+        ("Public Domain Certification", "CC-PDDC"),
+        ("United States government work", "LicenseRef-US-Government-Work"),
+    ],
+)
+def test_public_domain_is_public_domain_not_prohibited(
+    resolver: Resolver, raw: str, expression: str
+) -> None:
+    assert resolver.resolve(raw).expression == expression
+    assert explain(raw).commercial_use is CommercialUse.ALLOWED
+
+
+def test_public_domain_is_read_only_as_a_whole_value(resolver: Resolver) -> None:
+    # In prose the words around it can say the opposite.
+    assert resolver.resolve("This dataset is not in the public domain.").tree is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expression"),
+    [
+        ("CC BY-SA 3.0 or later", "CC-BY-SA-3.0"),
+        ("GNU GPL v3 or any later version", "GPL-3.0-or-later"),
+        ("GPL-2.0-only or later", "GPL-2.0-or-later"),
+        ("LGPL 2.1, or (at your option) any later version", "LGPL-2.1-or-later"),
+    ],
+)
+def test_or_later_is_that_version_or_a_later_one(
+    resolver: Resolver, raw: str, expression: str
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.ALIAS, result.evidence
+    assert result.expression == expression
+    assert "later" not in (result.expression or "").replace("or-later", "")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "dual licensed under MIT and Apache 2.0",
+        "Licensed under either MIT or Apache-2.0 at your option.",
+    ],
+)
+def test_dual_licensing_prose_is_a_choice(resolver: Resolver, raw: str) -> None:
+    assert resolver.resolve(raw).expression == "Apache-2.0 OR MIT"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # A choice stated in one clause does not reach another one.
+        "The code is dual licensed under MIT and Apache 2.0; the data is CC BY-NC 4.0.",
+        # Three licenses: which two are the choice is not said.
+        "Dual licensed: MIT, Apache 2.0 and CC BY-NC 4.0",
+    ],
+)
+def test_a_choice_never_lets_a_permissive_license_stand_for_the_rest(
+    resolver: Resolver, raw: str
+) -> None:
+    assert explain(raw).commercial_use is CommercialUse.PROHIBITED
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Apache Spark logs",
+        "MIT-BIH Arrhythmia Database",
+        "Creative Commons Corpus",
+        "BSD500 dataset",
+    ],
+)
+def test_a_dataset_name_with_a_license_word_is_not_a_license(resolver: Resolver, raw: str) -> None:
+    assert resolver.resolve(raw).tree is None
+
+
+def test_a_family_with_its_member_in_remarks_is_that_member(resolver: Resolver) -> None:
+    result = resolver.resolve("Creative Commons (CC BY 4.0)")
+    assert result.expression == "CC-BY-4.0"
+
+
+@pytest.mark.parametrize(
+    ("raw", "use", "candidates"),
+    [
+        # Vimeo's codes, as yt-dlp writes them: no version, so the family.
+        ("by-sa", CommercialUse.ALLOWED, "-SA-"),
+        ("by-nc", CommercialUse.PROHIBITED, "-NC-"),
+        ("by-nc-nd", CommercialUse.PROHIBITED, "-NC-ND-"),
+        # Flickr's license names, as yt-dlp maps Flickr's license ids.
+        ("Attribution-ShareAlike", CommercialUse.ALLOWED, "-SA-"),
+        ("Attribution-NonCommercial", CommercialUse.PROHIBITED, "-NC-"),
+    ],
+)
+def test_platform_license_codes(
+    resolver: Resolver, raw: str, use: CommercialUse, candidates: str
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.AMBIGUOUS
+    assert all(candidates in c for c in result.candidates)
+    assert explain(raw).commercial_use is use
+
+
+def test_platform_codes_are_read_only_as_a_whole_value(resolver: Resolver) -> None:
+    result = resolver.resolve("Funded by NC State University; released under CC BY 4.0.")
+    assert result.expression == "CC-BY-4.0"
+
+
+def test_youtube_licenses(resolver: Resolver) -> None:
+    cc = resolver.resolve("Creative Commons Attribution license (reuse allowed)")
+    assert cc.expression == "CC-BY-3.0"
+    standard = resolver.resolve("Standard YouTube License")
+    assert standard.expression == "LicenseRef-YouTube-Standard-License"
+    assert explain("Standard YouTube License").commercial_use is CommercialUse.PROHIBITED
+
+
+@pytest.mark.parametrize(
+    ("raw", "family"),
+    [
+        ("Community Data License Agreement", "cdla"),
+        ("CDLA Permissive", "cdla-permissive"),
+        ("OpenRAIL-M", "openrail"),
+    ],
+)
+def test_unversioned_data_license_names_are_their_family(
+    resolver: Resolver, raw: str, family: str
+) -> None:
+    result = resolver.resolve(raw)
+    assert result.status is Status.AMBIGUOUS
+    assert isinstance(result.tree, AllOf)
+    assert result.tree.label == family
 
 
 def test_every_license_named_in_prose_applies(resolver: Resolver) -> None:
