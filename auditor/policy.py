@@ -13,6 +13,7 @@ under it says so too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -66,6 +67,11 @@ FAIL_CLOSED = frozenset(
         Rule.MODEL_GENERATOR_UNNAMED,
     }
 )
+
+
+# A policy's name is printed on every report as what the verdict was computed under: plain ASCII,
+# so that no name can look like another ("commercial" with a zero-width space or a Cyrillic letter).
+POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
 
 class PolicyFile(BaseModel):
@@ -160,6 +166,13 @@ def _load(path: Path, seen: tuple[str, ...], *, builtin: bool) -> Policy:
             ("name",),
             f"'{spec.name}' is the name of a built-in policy; a policy file needs a name of its "
             f"own (it may 'extends: {reserved}')",
+        )
+    if not builtin and POLICY_NAME.fullmatch(spec.name) is None:
+        raise doc.error(
+            ("name",),
+            f"{spec.name!r} is not a plain name: a policy's name is printed on every report, so it "
+            "is ASCII letters, digits, spaces, '.', '_' or '-' (up to 64), and cannot look like "
+            "another",
         )
     severities: dict[Rule, Level] = {}
     if spec.extends is not None:

@@ -11,6 +11,7 @@ covers the upstream's own finding, not the copies on its descendants.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,12 +35,14 @@ from auditor.rulebook import Rule
 
 
 def _has_text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must contain text, not only whitespace")
+    if _WORD.search(value) is None:
+        raise ValueError("must contain text (a letter or a digit), not only spaces or marks")
     return value
 
 
-# A value someone must actually write: "" and " " are refused, the text is kept as written.
+_WORD = re.compile(r"[^\W_]")
+# A value someone must actually write: "", " " and "\u200b" are refused, the text is kept as
+# written.
 Written = Annotated[str, AfterValidator(_has_text)]
 
 

@@ -97,6 +97,8 @@ def test_bad_policy_and_waivers_exit_2() -> None:
             ":2: '",
             "' Research' is the name of a built-in policy; a policy file needs a name of its own",
         ),
+        ("policy.named-commercial-zero-width.yaml", ":1: 'commercial\\u200b'", "not a plain name"),
+        ("policy.named-commercial-cyrillic.yaml", ":1: '\u0441ommercial'", "not a plain name"),
         (
             "policy.relaxes-undeclared.yaml",
             ":7: fail-closed rule",
@@ -163,9 +165,14 @@ def test_a_relaxing_policy_says_so_in_every_format() -> None:
         (
             "waivers.blank-approver.yaml",
             ":7: waivers: waivers.0.approved_by",
-            "not only whitespace",
+            "not only spaces or marks",
         ),
-        ("waivers.blank-reason.yaml", ":6: waivers: waivers.0.reason", "not only whitespace"),
+        (
+            "waivers.invisible-approver.yaml",
+            ":7: waivers: waivers.0.approved_by",
+            "not only spaces or marks",
+        ),
+        ("waivers.blank-reason.yaml", ":6: waivers: waivers.0.reason", "not only spaces or marks"),
         ("waivers.upstream-self.yaml", ":6: waivers: waivers.0.upstream", "without 'upstream'"),
     ],
 )
