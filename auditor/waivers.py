@@ -46,6 +46,16 @@ _WORD = re.compile(r"[^\W_]")
 Written = Annotated[str, AfterValidator(_has_text)]
 
 
+def _is_name(value: str) -> str:
+    if not value.strip() or not value.isprintable():
+        raise ValueError("must name a dataset: printable text, not blank")
+    return value
+
+
+# A dataset id (or "*" for every upstream): printable and not blank.
+Named = Annotated[str, AfterValidator(_is_name)]
+
+
 # ``upstream: "*"``: the findings a dataset inherits from any upstream, written out on purpose.
 ANY_UPSTREAM = "*"
 
@@ -54,8 +64,8 @@ class Waiver(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: Rule
-    dataset: Written
-    upstream: Written | None = None
+    dataset: Named
+    upstream: Named | None = None
     reason: Written
     approved_by: Written
     expires: date
