@@ -234,11 +234,11 @@ _TERMS_RULES = (
     Rule.LICENSE_SHARE_ALIKE,
 )
 _RESTRICTION_NAMES = {
-    Rule.LICENSE_NONCOMMERCIAL: "no commercial use",
-    Rule.LICENSE_RESEARCH_ONLY: "research use only",
-    Rule.LICENSE_NO_DERIVATIVES: "no derivatives",
-    Rule.LICENSE_USE_RESTRICTED: "use-based restrictions",
-    Rule.LICENSE_SHARE_ALIKE: "share-alike",
+    Rule.LICENSE_NONCOMMERCIAL: "forbid commercial use",
+    Rule.LICENSE_RESEARCH_ONLY: "limit use to research",
+    Rule.LICENSE_NO_DERIVATIVES: "forbid derivatives",
+    Rule.LICENSE_USE_RESTRICTED: "impose use-based restrictions",
+    Rule.LICENSE_SHARE_ALIKE: "require share-alike",
 }
 
 
@@ -270,12 +270,12 @@ def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
         if not extra:
             continue
         license_text = item.resolution.expression or item.resolution.raw or "no license"
-        restrictions = ", ".join(_RESTRICTION_NAMES[r] for r in extra)
+        restrictions = _and(_RESTRICTION_NAMES[r] for r in extra)
         evidence = Evidence(
             quote=_excerpt(fact.value), trigger=f"{fact.origin or 'terms'}: {resolved.evidence}"
         )
         message = (
-            f"the access terms impose {restrictions}, beyond the declared license "
+            f"the access terms {restrictions}, beyond the declared license "
             f"({license_text}); the most restrictive terms apply"
         )
         out.extend(
@@ -304,6 +304,11 @@ def _conflict_findings(item: Judged, policy: Policy) -> list[Finding]:
     return _finding(
         policy, Rule.LICENSE_CONFLICT, item.dataset.id, message, loose.location, evidence
     )
+
+
+def _and(items: Iterable[str]) -> str:
+    words = list(items)
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
 
 
 def _excerpt(text: str, limit: int = 200) -> str:

@@ -140,7 +140,8 @@ def weigh(ds: Dataset, resolver: Resolver) -> Weighed:
         return Weighed(_with_hints(_unknown(ds, resolver, raw), hints), claims, None)
     unique = _dedupe(applied)
     resolution = _with_hints(_conjunction(unique, raw), hints)
-    return Weighed(resolution, claims, _conflict(unique, claims, parts))
+    superseded = [p for p, r in zip(parts, roles, strict=True) if r is ClaimRole.SUPERSEDED]
+    return Weighed(resolution, claims, _conflict(unique, superseded, claims, parts))
 
 
 def _with_hints(resolution: Resolution, hints: Sequence[_Part]) -> Resolution:
@@ -331,20 +332,29 @@ def terms_of(node: Node) -> _Terms:
 
 
 def _conflict(
-    unique: Sequence[_Part], claims: Sequence[Claim], parts: Sequence[_Part]
+    unique: Sequence[_Part],
+    superseded: Sequence[_Part],
+    claims: Sequence[Claim],
+    parts: Sequence[_Part],
 ) -> tuple[Claim, Claim] | None:
-    """The most permissive and the most restrictive applied claims, if their terms differ.
+    """The most permissive applied claim and the most restrictive claim (applied, or an SPDX
+    declared license the concluded one overrides), if their terms differ.
 
     Only claims that resolved are compared: an unknown one is not a disagreement but a gap,
     reported as license-unknown."""
-    known = [
-        p for p in unique if p.resolved.tree is not None and p.resolved.status is not Status.UNKNOWN
-    ]
-    if len(known) < 2:
+
+    def scored(group: Sequence[_Part]) -> list[tuple[_Terms, _Part]]:
+        found = [
+            (terms_of(p.resolved.tree), p)
+            for p in group
+            if p.resolved.tree is not None and p.resolved.status is not Status.UNKNOWN
+        ]
+        return sorted(found, key=lambda i: (sum(i[0][1:]) + i[0][0] * 10, i[1].fact.origin or ""))
+
+    applied, every = scored(unique), scored([*unique, *superseded])
+    if not applied or len(every) < 2:
         return None
-    scored = [(terms_of(p.resolved.tree), p) for p in known if p.resolved.tree is not None]
-    scored.sort(key=lambda item: (sum(item[0][1:]) + item[0][0] * 10, item[1].fact.origin or ""))
-    (low, best), (high, worst) = scored[0], scored[-1]
+    (low, best), (high, worst) = applied[0], every[-1]
     if low == high:
         return None
     by_fact = {id(p.fact): c for p, c in zip(parts, claims, strict=True)}

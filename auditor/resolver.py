@@ -669,6 +669,9 @@ class Resolver:
                     # Words, not an exception id: the caller reads them as prose.
                     notes.append(f"{exception!r} after WITH is not an exception id")
                     return base
+                # An id that is not an SPDX exception ("MIT WITH Commons-Clause"): an addition
+                # whose terms are unknown, so never the base license alone.
+                return AllOf((base, Leaf(exception, None)))
             if isinstance(base, Leaf):
                 return Leaf(base.key, base.license, exception=exception)
             return AllOf(

@@ -280,6 +280,16 @@ def test_spdx_declared_and_concluded(tmp_path: Path) -> None:
         "hasConcludedLicense": ClaimRole.APPLIED,
     }
 
+    # A concluded license that clears a more restrictive declared one is said, for review.
+    lifted = tmp_path / "lifted.spdx3.json"
+    lifted.write_text(json.dumps(spdx3_document("CC-BY-NC-4.0", "MIT")))
+    report = auditor.audit(lifted, offline=True, today=TODAY)
+    (ds,) = report.datasets
+    assert ds.license.expression == "MIT"
+    assert ds.verdict is DatasetVerdict.REVIEW
+    (conflict,) = [f for f in report.findings_for(ds.id) if f.rule is Rule.LICENSE_CONFLICT]
+    assert "hasDeclaredLicense says 'CC-BY-NC-4.0'" in conflict.message
+
 
 CYCLE = """
 version: 1

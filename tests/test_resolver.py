@@ -679,3 +679,13 @@ def test_a_restriction_in_remarks_never_passes_as_commercial(
 ) -> None:
     raw = f"{license_id} ({before}; {wording}; {after})"
     assert explain(raw).commercial_use is not CommercialUse.ALLOWED, raw
+
+
+@pytest.mark.parametrize(
+    "raw", ["MIT WITH foo", "CC-BY-4.0 WITH NC", "Apache-2.0 WITH Commons-Clause"]
+)
+def test_an_exception_that_is_not_on_the_spdx_list_is_an_unknown_addition(raw: str) -> None:
+    assert explain(raw).commercial_use is CommercialUse.UNKNOWN
+    assert explain("GPL-2.0-or-later WITH Classpath-exception-2.0").commercial_use is (
+        CommercialUse.ALLOWED
+    )
