@@ -73,6 +73,7 @@ class Hub:
                 if cached.is_file():
                     return cached
             raise
+        cached.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(cached, text)
         meta = {"repo_id": repo_id, "commit": commit, "endpoint": _endpoint()}
         write_atomically(cached.with_name("meta.json"), json.dumps(meta, sort_keys=True))
