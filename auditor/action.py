@@ -30,7 +30,7 @@ from auditor.engine import audit
 from auditor.errors import AuditorError, InputError
 from auditor.output import write_atomically
 from auditor.policy import Severity
-from auditor.render import relaxation_note
+from auditor.render import relaxation_note, safe_text
 from auditor.render.json import render_json
 from auditor.render.markdown import render_input_error, render_markdown
 from auditor.render.sarif import locate, render_sarif, repository_path
@@ -255,10 +255,14 @@ def annotation(
     line: int | None = None,
     title: str | None = None,
 ) -> str:
-    """One workflow command, its properties and message escaped as GitHub's runner expects."""
+    """One workflow command, its properties and message escaped as GitHub's runner expects.
+
+    Every text is made safe first (:func:`~auditor.render.safe_text`): no control character
+    reaches the log or the annotation, and no value carries a ``::`` of its own.
+    """
     props = [("file", file), ("line", str(line) if line else None), ("title", title)]
-    rendered = ",".join(f"{k}={escape_property(v)}" for k, v in props if v)
-    return f"::{command}{' ' + rendered if rendered else ''}::{escape_data(message)}"
+    rendered = ",".join(f"{k}={escape_property(safe_text(v))}" for k, v in props if v)
+    return f"::{command}{' ' + rendered if rendered else ''}::{escape_data(safe_text(message))}"
 
 
 def escape_data(value: str) -> str:

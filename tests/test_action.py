@@ -8,6 +8,7 @@ bash in a temporary workspace, with simulated ``GITHUB_STEP_SUMMARY`` and ``GITH
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from auditor.action import (
     run,
 )
 from tests.conftest import EXAMPLES, fixture_path
+from tests.test_render import RAW, assert_inert
 from tests.test_sarif import assert_valid_sarif
 
 REPO = EXAMPLES.parent
@@ -310,7 +312,27 @@ def test_ids_with_command_syntax_stay_inside_one_annotation(
     assert code == 1
     lines = out.getvalue().splitlines()
     assert len(lines) == 3
-    assert ",title=auditor%3A license-noncommercial::a|b%250A::warning::x,y:z: CC-BY-NC" in lines[1]
+    # The id's "%" is escaped for the runner; its "::" runs are escapes, as in every output.
+    escaped = "a|b%250A\\x3a\\x3awarning\\x3a\\x3ax,y:z: CC-BY-NC"
+    assert f",title=auditor%3A license-noncommercial::{escaped}" in lines[1]
+
+
+def test_hostile_names_reach_annotations_and_the_summary_inert(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(fixture_path("hostile/mix.yaml").parent, workspace / "hostile")
+    result = run_here(workspace, monkeypatch, manifests="hostile/mix.yaml", json="report.json")
+    assert result.code == 1
+    for line in result.lines:
+        # Each line is one of the Action's own commands, with no "::" but its own two.
+        assert line.startswith(("::error ", "::warning ", "auditor: ")), line
+        assert line.count("::") == (0 if line.startswith("auditor: ") else 2), line
+    assert not RAW.search(result.stdout.replace("\n", " "))
+    assert_inert(result.summary.replace("\n", " "))
+    assert "license-noncommercial::evil\\x1b[31m\\u202e\\x3a\\x3aadd-mask" in result.stdout
+    # The JSON report keeps the exact values.
+    report = json.loads((workspace / "report.json").read_text(encoding="utf-8"))
+    assert "evil\x1b[31m\u202e::add-mask::secret" in {d["id"] for d in report["datasets"]}
 
 
 def test_outputs_use_a_delimiter_no_value_contains() -> None:

@@ -804,3 +804,13 @@ def test_split_files_never_replace_the_input_and_are_readable(tmp_path: Path) ->
     assert code == 1
     assert stat.S_IMODE(allowed.stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "report.txt").stat().st_mode) == 0o644
+
+
+def test_the_table_prints_a_hostile_file_name_and_method_inert(tmp_path: Path) -> None:
+    source = tmp_path / "rows\n::add-mask::x\x1b[2J.jsonl"
+    source.write_bytes(fixture("mixed.jsonl").read_bytes())
+    code, out, err = run(source, "--method", "api\n::stop-commands::t")
+    assert code == 1
+    assert "\x1b" not in out + err
+    assert "::" not in out + err
+    assert "\\x3a\\x3aadd-mask" in out
