@@ -10,12 +10,18 @@ A card comes from a public server, so every request is bounded (see :class:`Limi
 deadline that ends the request wherever it waits (connecting, in the headers, in the body), and a
 byte cap on the body both as sent and once decompressed, counted while it streams in, so a server
 that drips bytes, sends gigabytes or a gzip bomb costs at most the deadline and the cap.
+
+The cache is not trusted blindly either: each card is stored with a record of its fetch (URL,
+revision, time, sha256; see :class:`CacheRecord`) that is checked whenever the cached card is
+used, and a card that does not match it is an error, never an answer. A card from the cache says
+so (:attr:`Card.outcome` is ``cache``) with its age; one older than ``AUDITOR_CACHE_MAX_AGE_DAYS``
+(30 by default) is marked stale.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import hashlib
 import math
 import os
 import re
@@ -24,9 +30,12 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from auditor.errors import InputError
 from auditor.output import write_atomically
@@ -40,6 +49,8 @@ DEADLINE_VARIABLE = "AUDITOR_HUB_DEADLINE"
 MAX_BYTES_VARIABLE = "AUDITOR_HUB_MAX_BYTES"
 DEFAULT_DEADLINE = 30.0  # seconds for one card, redirects included
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # the largest Hub cards are a few hundred KB
+MAX_AGE_VARIABLE = "AUDITOR_CACHE_MAX_AGE_DAYS"
+DEFAULT_MAX_AGE_DAYS = 30.0  # a cached card older than this is reported as stale
 MAX_REDIRECTS = 5
 # Content-Encoding -> zlib's wbits: gzip, or deflate (zlib-wrapped, as RFC 9110 defines it).
 _ENCODINGS: dict[str, int | None] = {
@@ -58,6 +69,7 @@ class HubFailure(StrEnum):
     NOT_FOUND = "not-found"  # no such dataset, or no card in it
     DENIED = "denied"  # gated or private: a token with access is needed
     OFFLINE = "offline"  # offline mode and the card is not in the cache
+    UNTRUSTED = "untrusted"  # the cached card does not match the record of its fetch
     ERROR = "error"  # any other HTTP error, or an answer that cannot be decoded
 
 
@@ -106,54 +118,161 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+class CacheRecord(BaseModel):
+    """What was fetched, kept beside each cached card (``meta.json``) and checked on every read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    repo_id: str
+    url: str
+    revision: str | None  # the Hub's X-Repo-Commit, when it sent one
+    fetched_at: AwareDatetime
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Card:
+    """A dataset card on disk and where it came from: fetched in this run, or from the cache."""
+
+    path: Path
+    record: CacheRecord
+    cached: bool
+    age: timedelta = timedelta(0)
+    max_age: timedelta = timedelta(days=DEFAULT_MAX_AGE_DAYS)
+
+    @property
+    def outcome(self) -> str:
+        return "cache" if self.cached else "hub"
+
+    @property
+    def stale(self) -> bool:
+        return self.cached and self.age > self.max_age
+
+    def provenance(self) -> str:
+        """Where the card came from, for the look-up's detail; a stale copy says so."""
+        r = self.record
+        revision = f"revision {r.revision}" if r.revision else "no revision given"
+        if not self.cached:
+            return f"fetched from {r.url} ({revision})"
+        when = r.fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = f"from the cache: fetched from {r.url} at {when} ({revision}), {_age(self.age)} ago"
+        if self.stale:
+            days = f"{self.max_age / timedelta(days=1):g} days"
+            text += f"; older than {days} ({MAX_AGE_VARIABLE}): the card may have changed since"
+        return text
+
+
+def _age(age: timedelta) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count = int(age.total_seconds() // size)
+        if count:
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return "less than a minute"
+
+
+def _max_age() -> timedelta:
+    return timedelta(days=_positive(MAX_AGE_VARIABLE, DEFAULT_MAX_AGE_DAYS))
+
+
 @dataclass
 class Hub:
     """Fetches dataset cards; ``offline`` answers from the cache only.
 
     ``timeout`` bounds each wait on the network (connect, one read); ``limits`` bound the whole
-    request (by default from the environment, see :meth:`Limits.from_env`).
+    request (by default from the environment, see :meth:`Limits.from_env`). A cached card is used
+    only if its record matches it (URL, sha256); one older than ``max_age`` is marked stale.
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)
     offline: bool = False
     timeout: float = 10.0
     limits: Limits = field(default_factory=Limits.from_env)
+    max_age: timedelta = field(default_factory=_max_age)
     _unreachable: str | None = None
 
-    def card(self, repo_id: str) -> Path:
-        """The local path of ``repo_id``'s README.md (from the cache or freshly fetched)."""
+    def card(self, repo_id: str) -> Card:
+        """``repo_id``'s README.md, freshly fetched or (offline, or the Hub out of reach) cached.
+
+        A cached card that does not match its record is never used: a :class:`HubError`
+        (``untrusted``), like any other failure.
+        """
         if not REPO_ID.match(repo_id) or ".." in repo_id:
             raise HubError(repo_id, HubFailure.NOT_FOUND, "not a valid Hugging Face dataset id")
-        cached = self.cache_dir / "hub" / "datasets" / repo_id / "README.md"
+        folder = self.cache_dir / "hub" / "datasets" / repo_id
         if self.offline:
-            if cached.is_file():
-                return cached
-            raise HubError(repo_id, HubFailure.OFFLINE, "offline, and the card is not cached")
+            card = self._cached(repo_id, folder)
+            if card is None:
+                raise HubError(repo_id, HubFailure.OFFLINE, "offline, and the card is not cached")
+            return card
         if self._unreachable is not None:
-            if cached.is_file():
-                return cached
-            raise HubError(repo_id, HubFailure.NETWORK, self._unreachable)
+            unreachable = HubError(repo_id, HubFailure.NETWORK, self._unreachable)
+            return self._fallback(repo_id, folder, unreachable)
         try:
-            text, commit = self._fetch(repo_id)
+            text, revision = self._fetch(repo_id)
         except HubError as err:
-            if err.failure in (HubFailure.NETWORK, HubFailure.TIMEOUT):
-                self._unreachable = f"the Hub is unreachable ({err.detail})"
-                if cached.is_file():
-                    return cached
-            raise
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(cached, text)
-        meta = {"repo_id": repo_id, "commit": commit, "endpoint": _endpoint()}
-        write_atomically(cached.with_name("meta.json"), json.dumps(meta, sort_keys=True))
-        return cached
+            if err.failure not in (HubFailure.NETWORK, HubFailure.TIMEOUT):
+                raise
+            self._unreachable = f"the Hub is unreachable ({err.detail})"
+            return self._fallback(repo_id, folder, err)
+        return self._store(repo_id, folder, text, revision)
+
+    def _fallback(self, repo_id: str, folder: Path, failure: HubError) -> Card:
+        """The cached card when the Hub is out of reach; else ``failure``."""
+        try:
+            card = self._cached(repo_id, folder)
+        except HubError as untrusted:
+            detail = f"{failure.detail}, and {untrusted.detail}"
+            raise HubError(repo_id, untrusted.failure, detail) from None
+        if card is None:
+            raise failure
+        return card
+
+    def _store(self, repo_id: str, folder: Path, text: str, revision: str | None) -> Card:
+        data = text.encode("utf-8")
+        record = CacheRecord(
+            repo_id=repo_id,
+            url=_card_url(repo_id),
+            revision=revision,
+            fetched_at=datetime.now(UTC).replace(microsecond=0),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "README.md"
+        write_atomically(path, text)
+        write_atomically(folder / "meta.json", record.model_dump_json(indent=2) + "\n")
+        return Card(path=path, record=record, cached=False, max_age=self.max_age)
+
+    def _cached(self, repo_id: str, folder: Path) -> Card | None:
+        """The cached card, None when there is none; raises when it does not match its record."""
+        path = folder / "README.md"
+        if not path.is_file():
+            return None
+
+        def untrusted(why: str) -> HubError:
+            detail = f"the cached card {why}; it is not trusted (fetch it again online)"
+            return HubError(repo_id, HubFailure.UNTRUSTED, detail)
+
+        try:
+            record = CacheRecord.model_validate_json((folder / "meta.json").read_bytes())
+        except (OSError, ValidationError):
+            raise untrusted("has no valid record of its fetch (meta.json)") from None
+        url = _card_url(repo_id)
+        if record.repo_id != repo_id or record.url != url:
+            raise untrusted(f"was fetched from {record.url}, not {url}")
+        cap = self.limits.max_bytes
+        if path.stat().st_size > cap:
+            raise untrusted(f"is larger than {cap:,} bytes ({MAX_BYTES_VARIABLE})")
+        if hashlib.sha256(path.read_bytes()).hexdigest() != record.sha256:
+            raise untrusted("does not match the sha256 recorded when it was fetched")
+        age = max(datetime.now(UTC) - record.fetched_at, timedelta(0))
+        return Card(path=path, record=record, cached=True, age=age, max_age=self.max_age)
 
     def _fetch(self, repo_id: str) -> tuple[str, str | None]:
         import httpx2  # installed with huggingface_hub, whose HTTP client it is
-        from huggingface_hub import hf_hub_url
 
         from auditor.version import __version__
 
-        url = hf_hub_url(repo_id, "README.md", repo_type="dataset", endpoint=_endpoint())
+        url = _card_url(repo_id)
         # Our own headers: huggingface_hub's build_hf_headers may itself call the Hub (to detect
         # agent harnesses for its telemetry), and a gate makes no request it was not asked for.
         headers = {"User-Agent": f"auditor/{__version__}", "Accept-Encoding": "gzip"}
@@ -296,6 +415,12 @@ def _shut(sock: socket.socket) -> None:
     # under the reading thread): the blocked read sees the end of the stream and returns.
     with contextlib.suppress(OSError):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _card_url(repo_id: str) -> str:
+    from huggingface_hub import hf_hub_url
+
+    return hf_hub_url(repo_id, "README.md", repo_type="dataset", endpoint=_endpoint())
 
 
 def _endpoint() -> str:
