@@ -48,13 +48,19 @@ def create_beside(path: Path) -> tuple[int, Path]:
             continue
 
 
-def check_outputs(outputs: Mapping[str, Path | None], inputs: Iterable[Path | None]) -> None:
+def check_outputs(
+    outputs: Mapping[str, Path | None],
+    inputs: Iterable[Path | None],
+    *,
+    new_folders: bool = False,
+) -> None:
     """Refuse output paths that cannot be written without harm, before any work is done.
 
     ``outputs`` maps each option (``--output``) to its path or None. An output that is one of
     ``inputs`` (the same file by resolved path, or by device and inode: a symlink or a hard link),
-    the same file as another output, a folder, or in a folder that does not exist is an
-    :class:`InputError`. Inputs that do not exist are skipped: they fail on their own.
+    the same file as another output, a folder, or in a folder that does not exist (unless
+    ``new_folders``: the caller creates it) is an :class:`InputError`. Inputs that do not exist
+    are skipped: they fail on their own.
     """
     existing = [p for p in inputs if p is not None and p.exists()]
     seen: list[tuple[str, Path]] = []
@@ -62,9 +68,12 @@ def check_outputs(outputs: Mapping[str, Path | None], inputs: Iterable[Path | No
         if path is None:
             continue
         folder = path.parent
-        if not folder.is_dir():
-            why = "does not exist" if not folder.exists() else "is not a folder"
-            raise InputError(path, f"{option}: the folder {folder} {why}; it is not created")
+        if folder.exists() and not folder.is_dir():
+            raise InputError(path, f"{option}: {folder} is not a folder")
+        if not folder.exists() and not new_folders:
+            raise InputError(
+                path, f"{option}: the folder {folder} does not exist; it is not created"
+            )
         if path.is_dir():
             raise InputError(path, f"{option}: is a folder, not a file")
         for given in existing:

@@ -462,13 +462,49 @@ def test_a_relaxing_policy_is_announced_in_a_notice_and_the_summary(
         ({"manifests": "mixes/clean-commercial.yaml\x1b[2J"}, "control character"),
         ({"manifests": "mixes/clean-commercial.yaml", "waivers": "nope.yaml"}, "nope.yaml"),
         ({"manifests": "mixes/clean-commercial.yaml", "sarif": "sentinel/x.sarif"}, "sentinel"),
+        (
+            {"manifests": "mixes/clean-commercial.yaml", "sarif": "mixes/clean-commercial.yaml"},
+            "sarif: would overwrite the input mixes/clean-commercial.yaml",
+        ),
+        (
+            {"manifests": "mixes/*.yaml", "waivers": "waivers.yaml", "json": "./waivers.yaml"},
+            "json: would overwrite the input waivers.yaml",
+        ),
     ],
 )
 def test_in_process_input_errors_exit_2(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, inputs: dict[str, str], message: str
 ) -> None:
+    manifests = {p: p.read_bytes() for p in workspace.rglob("*.yaml")}
     result = run_here(workspace, monkeypatch, **inputs)
     assert result.code == 2
     assert result.lines[0].startswith("::error ")
     assert message in result.stdout
     assert result.outputs["verdict"] == "error"
+    assert {p: p.read_bytes() for p in workspace.rglob("*.yaml")} == manifests
+
+
+def _crash(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom\n::add-mask::secret")
+
+
+def test_an_unexpected_exception_is_a_clean_error_with_outputs(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("auditor.action.audit", _crash)
+    result = run_here(workspace, monkeypatch, manifests="mixes/clean-commercial.yaml")
+    assert result.code == 2
+    message = (
+        "unexpected RuntimeError: boom \\x3a\\x3aadd-mask\\x3a\\x3asecret (a bug in auditor; "
+        "please report it)"
+    )
+    assert result.lines == [f"::error title=auditor%3A internal error::{message}"]
+    assert result.outputs == {"verdict": "error", "sarif": "", "markdown": "", "json": ""}
+    assert result.summary.startswith("## ⚠️ auditor: internal error\n\nunexpected RuntimeError")
+    # The traceback only when the runner's debug logging is on, and then as debug lines.
+    out = io.StringIO()
+    env = {"AUDITOR_MANIFESTS": "mixes/clean-commercial.yaml", "RUNNER_DEBUG": "1"}
+    assert run(env, out) == 2
+    debug = [line for line in out.getvalue().splitlines() if line.startswith("::debug::")]
+    assert debug[0] == "::debug::Traceback (most recent call last):"
+    assert all(line.count("::") == 2 for line in debug)

@@ -28,9 +28,9 @@ def render_markdown(report: Report, *, max_rows: int = MAX_ROWS) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def render_input_error(message: str) -> str:
+def render_input_error(message: str, *, heading: str = "input error") -> str:
     """The summary when the audit could not run: the error, and no verdict."""
-    return f"## ⚠️ auditor: input error\n\n{_text(message)}\n"
+    return f"## ⚠️ auditor: {heading}\n\n{_text(message)}\n"
 
 
 def _headline(report: Report) -> str:
