@@ -100,7 +100,7 @@ class Limits:
         defaults; a value that is not a positive number is an input error."""
         return cls(
             deadline=_positive(DEADLINE_VARIABLE, DEFAULT_DEADLINE),
-            max_bytes=int(_positive(MAX_BYTES_VARIABLE, DEFAULT_MAX_BYTES)),
+            max_bytes=math.ceil(_positive(MAX_BYTES_VARIABLE, DEFAULT_MAX_BYTES)),
         )
 
 

@@ -88,10 +88,10 @@ def check_outputs(
 def same_file(a: Path, b: Path) -> bool:
     """Whether ``a`` and ``b`` name one file: the same resolved path, or the same device and
     inode (a hard link, or a symlink the resolution could not see through)."""
-    if a.resolve() == b.resolve():
-        return True
     try:
+        if a.resolve() == b.resolve():
+            return True
         first, second = a.stat(), b.stat()
-    except OSError:
+    except (OSError, RuntimeError):  # a missing file, a symlink loop (RuntimeError before 3.13)
         return False
     return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)

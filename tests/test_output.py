@@ -102,3 +102,9 @@ def test_ordinary_outputs_and_missing_inputs_pass(manifest: Path, tmp_path: Path
         [manifest, None, tmp_path / "commercial"],
     )
     check_outputs({"--output": Path("commercial")}, [Path("commercial")])
+
+
+def test_a_symlink_loop_is_not_the_same_file(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert not same_file(loop, tmp_path / "other")
