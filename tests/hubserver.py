@@ -12,6 +12,7 @@ A few repo names behave like a hostile or broken server, for the client's limits
   no length (the body ends when the connection closes);
 - ``bomb``: a small gzip body (``Content-Encoding: gzip``) that inflates to ``huge_size`` bytes;
 - ``gzipped``: the nc-instructions card, gzip-encoded, as a CDN sends it;
+- ``brotli``: an encoding the client did not ask for; ``corrupt`` and ``truncated``: broken gzip;
 - ``moved``: a redirect to nc-instructions; ``loop``: a redirect to itself.
 """
 
@@ -70,6 +71,12 @@ def fake_hub() -> Iterator[FakeHub]:
                         return self._send(200, body, {"Content-Encoding": "gzip"})
                     case "gzipped":
                         return self._send(200, gzip.compress(nc_card), {"Content-Encoding": "gzip"})
+                    case "brotli":
+                        return self._send(200, nc_card, {"Content-Encoding": "br"})
+                    case "corrupt" | "truncated":
+                        packed = gzip.compress(nc_card)
+                        body = packed[:20] if name == "truncated" else b"\x1f\x8b" + b"?" * 30
+                        return self._send(200, body, {"Content-Encoding": "gzip"})
                     case "moved" | "loop":
                         target = "nc-instructions" if name == "moved" else "loop"
                         where = f"/datasets/{owner}/{target}/resolve/main/README.md"

@@ -147,6 +147,23 @@ def test_a_gzipped_card_and_a_redirect_are_read(tmp_path: Path, hub_server: Fake
     assert caught.value.detail == "more than 5 redirects"
 
 
+@pytest.mark.parametrize(
+    ("repo", "detail"),
+    [
+        ("brotli", "unsupported Content-Encoding 'br'"),
+        ("corrupt", "the card's gzip is corrupt"),
+        ("truncated", "the card's gzip is corrupt"),
+    ],
+)
+def test_an_answer_that_cannot_be_decoded_is_an_error(
+    repo: str, detail: str, tmp_path: Path, hub_server: FakeHub
+) -> None:
+    with pytest.raises(HubError) as caught:
+        Hub(cache_dir=tmp_path).card(f"example-org/{repo}")
+    assert (caught.value.failure, caught.value.detail) == (HubFailure.ERROR, detail)
+    assert not list(tmp_path.rglob("README.md"))
+
+
 def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Limits.from_env() == Limits(deadline=30, max_bytes=10 * 1024 * 1024)
     monkeypatch.setenv("AUDITOR_HUB_DEADLINE", "2.5")
