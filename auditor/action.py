@@ -10,14 +10,18 @@ appended to ``$GITHUB_STEP_SUMMARY``; ``verdict`` and the report paths are set i
 ``$GITHUB_OUTPUT``; a policy that relaxes fail-closed rules is announced in a notice, and error
 and warning findings are printed as workflow-command annotations, most severe first. The exit
 code comes last: 0 the gate passes, 1 it fails, 2 an input error (also annotated at its file and
-line).
+line). A report path that names an input is refused. An unexpected exception (a bug) is one error
+annotation, exit 2, with the outputs still set (``verdict`` ``error``); its traceback is printed
+only as ``::debug::`` lines when the runner's debug logging is on (``RUNNER_DEBUG=1``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import sys
+import traceback
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,9 +32,9 @@ from pydantic import BaseModel, ConfigDict
 
 from auditor.engine import audit
 from auditor.errors import AuditorError, InputError
-from auditor.output import write_atomically
+from auditor.output import check_outputs, write_atomically
 from auditor.policy import Severity
-from auditor.render import relaxation_note
+from auditor.render import relaxation_note, safe_text
 from auditor.render.json import render_json
 from auditor.render.markdown import render_input_error, render_markdown
 from auditor.render.sarif import locate, render_sarif, repository_path
@@ -109,6 +113,15 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
     if summary and summary not in ("true", "false"):
         p.problems.append(f"summary: {summary!r} is not one of: true, false")
     paths = _expand(manifests, p.problems)
+    reports = {"sarif": sarif, "markdown": markdown, "json": json_report}
+    try:
+        check_outputs(
+            {name: Path(value) for name, value in reports.items() if value},
+            [*map(Path, paths), Path(waivers) if waivers else None, Path(policy)],
+            new_folders=True,
+        )
+    except InputError as err:
+        p.problems.append(err.message)
     if p.problems:
         raise ActionInputError(p.problems)
     return Inputs(
@@ -143,7 +156,31 @@ def _expand(entries: Iterable[str], problems: list[str]) -> tuple[str, ...]:
 
 
 def run(env: Mapping[str, str], out: TextIO) -> int:
-    """Everything the Action does; returns the exit code."""
+    """Everything the Action does; returns the exit code.
+
+    An unexpected exception is a bug, but the job still gets a clean error, exit 2 and its
+    outputs, never a traceback in the log (unless debug logging is on).
+    """
+    try:
+        return _run(env, out)
+    except Exception as exc:
+        message = f"unexpected {type(exc).__name__}: {exc} (a bug in auditor; please report it)"
+        out.write(annotation("error", message, title="auditor: internal error") + "\n")
+        if env.get("RUNNER_DEBUG") == "1":
+            for line in traceback.format_exc().splitlines():
+                out.write(annotation("debug", line) + "\n")
+        with contextlib.suppress(OSError):
+            _input_failure(
+                message,
+                env.get("GITHUB_STEP_SUMMARY"),
+                env.get("GITHUB_OUTPUT"),
+                summary=env.get("AUDITOR_SUMMARY", "").strip().lower() != "false",
+                heading="internal error",
+            )
+        return ExitCode.INPUT
+
+
+def _run(env: Mapping[str, str], out: TextIO) -> int:
     root = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
     summary_file = env.get("GITHUB_STEP_SUMMARY")
     output_file = env.get("GITHUB_OUTPUT")
@@ -206,10 +243,15 @@ def _write(path: Path, text: str) -> None:
 
 
 def _input_failure(
-    message: str, summary_file: str | None, output_file: str | None, *, summary: bool
+    message: str,
+    summary_file: str | None,
+    output_file: str | None,
+    *,
+    summary: bool,
+    heading: str = "input error",
 ) -> int:
     if summary and summary_file:
-        _append(summary_file, render_input_error(message))
+        _append(summary_file, render_input_error(message, heading=heading))
     if output_file:
         _append(output_file, outputs({"verdict": "error", "sarif": "", "markdown": "", "json": ""}))
     return ExitCode.INPUT
@@ -255,10 +297,14 @@ def annotation(
     line: int | None = None,
     title: str | None = None,
 ) -> str:
-    """One workflow command, its properties and message escaped as GitHub's runner expects."""
+    """One workflow command, its properties and message escaped as GitHub's runner expects.
+
+    Every text is made safe first (:func:`~auditor.render.safe_text`): no control character
+    reaches the log or the annotation, and no value carries a ``::`` of its own.
+    """
     props = [("file", file), ("line", str(line) if line else None), ("title", title)]
-    rendered = ",".join(f"{k}={escape_property(v)}" for k, v in props if v)
-    return f"::{command}{' ' + rendered if rendered else ''}::{escape_data(message)}"
+    rendered = ",".join(f"{k}={escape_property(safe_text(v))}" for k, v in props if v)
+    return f"::{command}{' ' + rendered if rendered else ''}::{escape_data(safe_text(message))}"
 
 
 def escape_data(value: str) -> str:

@@ -23,7 +23,7 @@ from auditor.engine import audit
 from auditor.errors import AuditorError
 from auditor.manifest import json_schema
 from auditor.options import DebugOption, OutputOption, PolicyOption
-from auditor.output import write_atomically
+from auditor.output import check_outputs, write_atomically
 from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.render import OutputFormat, table_text
@@ -146,6 +146,7 @@ def check(
         _stderr().print(f"error: --as-of: not a date (YYYY-MM-DD): {as_of}")
         raise typer.Exit(EXIT_INPUT) from None
     try:
+        check_outputs({"--output": output}, [*manifests, waivers, Path(policy)])
         report = audit(
             manifests,
             policy=policy,

@@ -159,8 +159,10 @@ class Lookups:
             except HubError as err:
                 failure = f"Hugging Face Hub: {err.detail}"
             else:
-                kind = "cache" if self.hub.offline else "hub"
-                found, lookup = _read_metadata(card, outcome, kind=kind, label=f"hf://{repo_id}")
+                label = f"hf://{repo_id}"
+                found, lookup = _read_metadata(card.path, outcome, kind=card.outcome, label=label)
+                detail = f"{lookup.detail}; {card.provenance()}"
+                lookup = lookup.model_copy(update={"detail": detail})
                 if found is not None and "/" in repo_id:
                     # The Hub account that publishes the dataset is a claim about who released it.
                     owner = Fact(

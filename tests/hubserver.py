@@ -3,11 +3,24 @@
 Serves ``/datasets/<owner>/<name>/resolve/<revision>/README.md`` from tests/fixtures/hub; a repo
 named ``gated`` answers 403 unless the request carries ``Authorization: Bearer hf_test``. Records
 every request so tests can check what the client sent.
+
+A few repo names behave like a hostile or broken server, for the client's limits:
+
+- ``drip``: sends its headers, then the card one byte every ``drip_interval`` seconds;
+- ``drip-headers``: sends its status line, then its headers one byte at a time, as slowly;
+- ``huge``: a body of ``huge_size`` bytes with its Content-Length; ``huge-unsized`` the same with
+  no length (the body ends when the connection closes);
+- ``bomb``: a small gzip body (``Content-Encoding: gzip``) that inflates to ``huge_size`` bytes;
+- ``gzipped``: the nc-instructions card, gzip-encoded, as a CDN sends it;
+- ``brotli``: an encoding the client did not ask for; ``corrupt`` and ``truncated``: broken gzip;
+- ``moved``: a redirect to nc-instructions; ``loop``: a redirect to itself.
 """
 
 from __future__ import annotations
 
+import gzip
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,28 +29,60 @@ from pathlib import Path
 
 CARDS = Path(__file__).parent / "fixtures" / "hub"
 TOKEN = "hf_test"
+COMMIT = "0" * 40
 
 
 @dataclass
 class FakeHub:
     url: str
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    drip_interval: float = 0.2
+    huge_size: int = 4 * 1024 * 1024
 
 
 @contextmanager
 def fake_hub() -> Iterator[FakeHub]:
     state = FakeHub(url="")
+    nc_card = (CARDS / "example-org" / "nc-instructions" / "README.md").read_bytes()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def log_message(self, format: str, *args: object) -> None:
             state.requests.append((self.command, self.path, self.headers.get("Authorization")))
 
         def do_GET(self) -> None:
+            self.close_connection = True
             parts = self.path.split("?")[0].strip("/").split("/")
             # datasets/<owner>/<name>/resolve/<revision>/README.md
             if len(parts) != 6 or parts[0] != "datasets" or parts[3] != "resolve":
                 return self._send(404, b"")
             owner, name = parts[1], parts[2]
+            try:
+                match name:
+                    case "drip":
+                        return self._drip_body(nc_card)
+                    case "drip-headers":
+                        return self._drip_headers(nc_card)
+                    case "huge" | "huge-unsized":
+                        return self._huge(sized=name == "huge")
+                    case "bomb":
+                        body = gzip.compress(b"x" * state.huge_size, compresslevel=9)
+                        return self._send(200, body, {"Content-Encoding": "gzip"})
+                    case "gzipped":
+                        return self._send(200, gzip.compress(nc_card), {"Content-Encoding": "gzip"})
+                    case "brotli":
+                        return self._send(200, nc_card, {"Content-Encoding": "br"})
+                    case "corrupt" | "truncated":
+                        packed = gzip.compress(nc_card)
+                        body = packed[:20] if name == "truncated" else b"\x1f\x8b" + b"?" * 30
+                        return self._send(200, body, {"Content-Encoding": "gzip"})
+                    case "moved" | "loop":
+                        target = "nc-instructions" if name == "moved" else "loop"
+                        where = f"/datasets/{owner}/{target}/resolve/main/README.md"
+                        return self._send(307, b"x" * 1024, {"Location": where})
+            except OSError:
+                return None  # the client hung up, as it should on a hostile answer
             if name == "gated" and self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return self._send(403, b"gated")
             card = CARDS / owner / name / parts[5]
@@ -47,16 +92,45 @@ def fake_hub() -> Iterator[FakeHub]:
                 return self._send(404, b"")
             return self._send(200, card.read_bytes())
 
-        def _send(self, status: int, body: bytes) -> None:
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("X-Repo-Commit", "0" * 40)
+            self.send_header("X-Repo-Commit", COMMIT)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.end_headers()
             self.wfile.write(body)
 
+        def _drip_body(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                time.sleep(state.drip_interval)
+
+        def _drip_headers(self, body: bytes) -> None:
+            padding = "p" * 200
+            head = f"HTTP/1.1 200 OK\r\nX-Padding: {padding}\r\nContent-Length: {len(body)}\r\n\r\n"
+            for byte in head.encode():
+                self.wfile.write(bytes([byte]))
+                time.sleep(state.drip_interval)
+            self.wfile.write(body)
+
+        def _huge(self, *, sized: bool) -> None:
+            self.send_response(200)
+            if sized:
+                self.send_header("Content-Length", str(state.huge_size))
+            self.end_headers()
+            block = b"a" * 65536
+            for _ in range(state.huge_size // len(block)):
+                self.wfile.write(block)
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutting the server down at the end of a test takes no half second.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state

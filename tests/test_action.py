@@ -8,6 +8,7 @@ bash in a temporary workspace, with simulated ``GITHUB_STEP_SUMMARY`` and ``GITH
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from auditor.action import (
     run,
 )
 from tests.conftest import EXAMPLES, fixture_path
+from tests.test_render import RAW, assert_inert
 from tests.test_sarif import assert_valid_sarif
 
 REPO = EXAMPLES.parent
@@ -310,7 +312,27 @@ def test_ids_with_command_syntax_stay_inside_one_annotation(
     assert code == 1
     lines = out.getvalue().splitlines()
     assert len(lines) == 3
-    assert ",title=auditor%3A license-noncommercial::a|b%250A::warning::x,y:z: CC-BY-NC" in lines[1]
+    # The id's "%" is escaped for the runner; its "::" runs are escapes, as in every output.
+    escaped = "a|b%250A\\x3a\\x3awarning\\x3a\\x3ax,y:z: CC-BY-NC"
+    assert f",title=auditor%3A license-noncommercial::{escaped}" in lines[1]
+
+
+def test_hostile_names_reach_annotations_and_the_summary_inert(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(fixture_path("hostile/mix.yaml").parent, workspace / "hostile")
+    result = run_here(workspace, monkeypatch, manifests="hostile/mix.yaml", json="report.json")
+    assert result.code == 1
+    for line in result.lines:
+        # Each line is one of the Action's own commands, with no "::" but its own two.
+        assert line.startswith(("::error ", "::warning ", "auditor: ")), line
+        assert line.count("::") == (0 if line.startswith("auditor: ") else 2), line
+    assert not RAW.search(result.stdout.replace("\n", " "))
+    assert_inert(result.summary.replace("\n", " "))
+    assert "license-noncommercial::evil\\x1b[31m\\u202e\\x3a\\x3aadd-mask" in result.stdout
+    # The JSON report keeps the exact values.
+    report = json.loads((workspace / "report.json").read_text(encoding="utf-8"))
+    assert "evil\x1b[31m\u202e::add-mask::secret" in {d["id"] for d in report["datasets"]}
 
 
 def test_outputs_use_a_delimiter_no_value_contains() -> None:
@@ -440,13 +462,49 @@ def test_a_relaxing_policy_is_announced_in_a_notice_and_the_summary(
         ({"manifests": "mixes/clean-commercial.yaml\x1b[2J"}, "control character"),
         ({"manifests": "mixes/clean-commercial.yaml", "waivers": "nope.yaml"}, "nope.yaml"),
         ({"manifests": "mixes/clean-commercial.yaml", "sarif": "sentinel/x.sarif"}, "sentinel"),
+        (
+            {"manifests": "mixes/clean-commercial.yaml", "sarif": "mixes/clean-commercial.yaml"},
+            "sarif: would overwrite the input mixes/clean-commercial.yaml",
+        ),
+        (
+            {"manifests": "mixes/*.yaml", "waivers": "waivers.yaml", "json": "./waivers.yaml"},
+            "json: would overwrite the input waivers.yaml",
+        ),
     ],
 )
 def test_in_process_input_errors_exit_2(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, inputs: dict[str, str], message: str
 ) -> None:
+    manifests = {p: p.read_bytes() for p in workspace.rglob("*.yaml")}
     result = run_here(workspace, monkeypatch, **inputs)
     assert result.code == 2
     assert result.lines[0].startswith("::error ")
     assert message in result.stdout
     assert result.outputs["verdict"] == "error"
+    assert {p: p.read_bytes() for p in workspace.rglob("*.yaml")} == manifests
+
+
+def _crash(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom\n::add-mask::secret")
+
+
+def test_an_unexpected_exception_is_a_clean_error_with_outputs(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("auditor.action.audit", _crash)
+    result = run_here(workspace, monkeypatch, manifests="mixes/clean-commercial.yaml")
+    assert result.code == 2
+    message = (
+        "unexpected RuntimeError: boom \\x3a\\x3aadd-mask\\x3a\\x3asecret (a bug in auditor; "
+        "please report it)"
+    )
+    assert result.lines == [f"::error title=auditor%3A internal error::{message}"]
+    assert result.outputs == {"verdict": "error", "sarif": "", "markdown": "", "json": ""}
+    assert result.summary.startswith("## ⚠️ auditor: internal error\n\nunexpected RuntimeError")
+    # The traceback only when the runner's debug logging is on, and then as debug lines.
+    out = io.StringIO()
+    env = {"AUDITOR_MANIFESTS": "mixes/clean-commercial.yaml", "RUNNER_DEBUG": "1"}
+    assert run(env, out) == 2
+    debug = [line for line in out.getvalue().splitlines() if line.startswith("::debug::")]
+    assert debug[0] == "::debug::Traceback (most recent call last):"
+    assert all(line.count("::") == 2 for line in debug)

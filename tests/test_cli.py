@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -300,3 +302,38 @@ def test_explain_unknown_is_never_permissive() -> None:
     code, out, _ = run("explain", "[More Information Needed]", "--format", "json")
     assert code == 0
     assert json.loads(out)["commercial_use"] == "unknown"
+
+
+# --- where reports go ------------------------------------------------------------------------
+
+
+def test_output_over_an_input_is_an_input_error(tmp_path: Path) -> None:
+    manifest = tmp_path / "mix.yaml"
+    manifest.write_bytes((EXAMPLES / "clean-commercial.yaml").read_bytes())
+    link = tmp_path / "report.json"
+    link.hardlink_to(manifest)
+    for target in (manifest, link, tmp_path / "." / "mix.yaml"):
+        code, out, err = run("check", str(manifest), "-f", "json", "-o", str(target))
+        assert code == 2, err
+        assert out == ""
+        assert "--output: would overwrite the input" in err
+    assert manifest.read_bytes() == (EXAMPLES / "clean-commercial.yaml").read_bytes()
+
+
+def test_output_in_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "report.json"
+    code, _, err = run("check", str(EXAMPLES / "clean-commercial.yaml"), "-o", str(target))
+    assert code == 2
+    assert "does not exist; it is not created" in err
+    assert not target.parent.exists()
+
+
+def test_a_report_file_is_readable_by_others(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "report.json"
+        code, _, _ = run("check", str(EXAMPLES / "clean-commercial.yaml"), "-o", str(target))
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644

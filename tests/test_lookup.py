@@ -136,3 +136,49 @@ def test_the_hub_owner_is_a_creator_claim(tmp_path: Path, monkeypatch: pytest.Mo
         report = auditor.audit(mix, policy="commercial")
     assert Rule.MODEL_OUTPUT_TERMS not in {f.rule for f in report.findings_for("own")}
     assert Rule.MODEL_OUTPUT_TERMS in {f.rule for f in report.findings_for("other")}
+
+
+def _cache_nc_card(cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Fetch the nc-instructions card into ``cache`` from a fake Hub that is then gone."""
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        return Hub(cache_dir=cache).card("example-org/nc-instructions").path
+
+
+def _nc_mix(tmp_path: Path) -> Path:
+    mix = tmp_path / "mix.yaml"
+    mix.write_text(
+        "version: 1\nname: cached\ndatasets:\n"
+        "  - id: nc\n    source: hf://example-org/nc-instructions\n",
+        encoding="utf-8",
+    )
+    return mix
+
+
+def test_an_edited_cached_card_never_turns_an_offline_fail_into_a_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = _cache_nc_card(tmp_path / "cache", monkeypatch)
+    assert auditor.audit(_nc_mix(tmp_path), cache_dir=tmp_path / "cache", offline=True).verdict is (
+        Verdict.FAIL
+    )
+    card.write_text("---\nlicense: mit\npretty_name: NC Instructions\n---\n", encoding="utf-8")
+    report = auditor.audit(_nc_mix(tmp_path), cache_dir=tmp_path / "cache", offline=True)
+    (finding,) = [f for f in report.findings if f.rule is Rule.REFERENCE_UNRESOLVED]
+    assert "does not match the sha256 recorded when it was fetched" in finding.message
+    assert report.datasets[0].license.expression is None
+    assert report.verdict is Verdict.FAIL
+
+
+def test_a_card_answered_from_the_cache_says_so_with_its_age(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cache_nc_card(tmp_path / "cache", monkeypatch)
+    # Online, but the Hub is gone: the cached card answers, as the cache, not as the Hub.
+    report = auditor.audit(_nc_mix(tmp_path), cache_dir=tmp_path / "cache")
+    lookup = report.datasets[0].lookup
+    assert lookup is not None
+    assert lookup.outcome == "cache"
+    assert "; from the cache: fetched from http://127.0.0.1:" in lookup.detail
+    assert lookup.detail.endswith(", less than a minute ago")
+    assert report.datasets[0].license.expression == "CC-BY-NC-4.0"

@@ -115,13 +115,15 @@ def test_user_data_cannot_break_the_table_or_add_formatting() -> None:
     assert all(len(r) == 5 for r in rows)
     ids = sorted({r[0] for r in rows} - {""})
     # Pipes are escaped in cells; a code span fenced with more backticks than the id holds keeps
-    # the id literal: no bold, no HTML, no entity, no math.
-    assert ids == ["``**bold**_`code`_<b>&amp;$x$``", "`a\\|b%0A::warning::x,y:z`"]
+    # the id literal: no bold, no HTML, no entity, no math; a "::" is escaped like everywhere.
+    assert ids == ["``**bold**_`code`_<b>&amp;$x$``", "`a\\|b%0A\\x3a\\x3awarning\\x3a\\x3ax,y:z`"]
 
 
 def test_messages_are_escaped() -> None:
-    assert render_input_error("bad *x* <b>|`y`\n::error::z") == (
-        "## ⚠️ auditor: input error\n\nbad \\*x\\* \\<b\\>|\\`y\\` ::error::z\n"
+    # The line break is a space and the colons are escapes, then Markdown escapes the backslashes.
+    assert render_input_error("bad *x* <b>|`y`\n::error::z\x1b[2J") == (
+        "## ⚠️ auditor: input error\n\n"
+        "bad \\*x\\* \\<b\\>|\\`y\\` \\\\x3a\\\\x3aerror\\\\x3a\\\\x3az\\\\x1b\\[2J\n"
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import re
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -776,3 +778,39 @@ def test_of_two_folders_naming_one_host_the_one_spelled_as_the_host_is_read(
     signals = snapshots.for_host("example.com")
     assert signals is not None and not signals.reservations("https://example.com/a")
     assert snapshots.for_host("notes.txt") is None
+
+
+def test_split_files_never_replace_the_input_and_are_readable(tmp_path: Path) -> None:
+    source = tmp_path / "rows.jsonl"
+    source.write_bytes(fixture("mixed.jsonl").read_bytes())
+    for option in ("--write-allowed", "--write-blocked", "-o"):
+        code, out, err = run(source, option, source)
+        assert (code, out) == (2, ""), err
+        assert "would overwrite the input" in err
+    code, _, err = run(source, "--write-allowed", "same.jsonl", "--write-blocked", "same.jsonl")
+    assert code == 2
+    assert "--write-blocked: is also the path of --write-allowed" in err
+    code, _, err = run(source, "--write-allowed", tmp_path / "new" / "ok.jsonl")
+    assert code == 2
+    assert "does not exist" in err
+    assert not (tmp_path / "new").exists()
+    assert source.read_bytes() == fixture("mixed.jsonl").read_bytes()
+    old = os.umask(0o022)
+    try:
+        allowed = tmp_path / "ok.jsonl"
+        code, _, _ = run(source, "--write-allowed", allowed, "-o", tmp_path / "report.txt")
+    finally:
+        os.umask(old)
+    assert code == 1
+    assert stat.S_IMODE(allowed.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "report.txt").stat().st_mode) == 0o644
+
+
+def test_the_table_prints_a_hostile_file_name_and_method_inert(tmp_path: Path) -> None:
+    source = tmp_path / "rows\n::add-mask::x\x1b[2J.jsonl"
+    source.write_bytes(fixture("mixed.jsonl").read_bytes())
+    code, out, err = run(source, "--method", "api\n::stop-commands::t")
+    assert code == 1
+    assert "\x1b" not in out + err
+    assert "::" not in out + err
+    assert "\\x3a\\x3aadd-mask" in out

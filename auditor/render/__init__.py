@@ -1,8 +1,16 @@
-"""Renderers: pure functions from a report to text. Only this package (and the CLI) imports rich."""
+"""Renderers: pure functions from a report to text. Only this package (and the CLI) imports rich.
+
+Every string that came from a user (dataset ids and names, licenses, paths, messages that quote
+them, waiver reasons, a policy's name) passes through :func:`safe_text` before it reaches a
+terminal, a log, Markdown, SARIF message text or a workflow annotation. Only the JSON report
+keeps values exactly; JSON escaping makes them inert there.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -18,6 +26,42 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+# Categories of characters that are never shown raw: controls (C0, DEL, C1), format characters
+# (bidi embeddings, overrides and isolates, zero-width characters, the BOM, tag characters),
+# line and paragraph separators, and lone surrogates (which no UTF-8 stream can carry).
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_BREAKS = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+_PLAIN = re.compile(r"[ -~]*")  # printable ASCII: the common case, left as is
+_COLONS = re.compile(r"::+")
+
+
+def safe_text(value: str) -> str:
+    """``value`` as it may be printed to a terminal, a CI log or a document.
+
+    Line breaks and tabs become spaces, so no value starts a line of its own; every other
+    control or invisible format character is shown as an escape (``\\x1b``, ``\\u202e``), so an
+    ESC sequence cannot drive a terminal and a bidi override cannot reorder what a reviewer
+    reads. A run of colons is written as ``\\x3a`` escapes, so a value can never form a
+    ``::command::`` that a CI runner executes, however a renderer wraps or folds it.
+    """
+    if not _PLAIN.fullmatch(value):
+        value = "".join(_shown(c) for c in value)
+    if "::" in value:
+        value = _COLONS.sub(lambda m: "\\x3a" * len(m[0]), value)
+    return value
+
+
+def _shown(char: str) -> str:
+    if char in _BREAKS:
+        return " "
+    if unicodedata.category(char) not in _HIDDEN:
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def table_text(draw: Callable[[Console], None]) -> str:
     """What ``draw`` prints on a console, as plain text for a file (no colour, 120 columns)."""
     buffer = io.StringIO()
@@ -30,4 +74,4 @@ def relaxation_note(report: Report) -> str | None:
     if not report.policy_relaxes:
         return None
     rules = ", ".join(rule.value for rule in report.policy_relaxes)
-    return f"policy '{report.policy}' relaxes fail-closed rules: {rules}"
+    return f"policy '{safe_text(report.policy)}' relaxes fail-closed rules: {rules}"

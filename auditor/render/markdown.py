@@ -1,8 +1,9 @@
 """A compact Markdown summary for a job summary or a pull-request comment.
 
 The verdict first; then a table of the datasets that are blocked or need review, one row per
-finding with its reason and line; then the waived findings and the totals. User data is escaped,
-so a dataset named ``a|b`` or ``**x**`` cannot break the table or add formatting.
+finding with its reason and line; then the waived findings and the totals. User data is made safe
+(:func:`~auditor.render.safe_text`) and escaped, so a dataset named ``a|b`` or ``**x**`` cannot
+break the table or add formatting, and no control character reaches the job summary or a log.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 
 from auditor.model import Location
 from auditor.policy import Severity
+from auditor.render import safe_text
 from auditor.report import DatasetVerdict, Finding, Report, Verdict, WaiverStatus
 
 MAX_ROWS = 50
@@ -26,9 +28,9 @@ def render_markdown(report: Report, *, max_rows: int = MAX_ROWS) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def render_input_error(message: str) -> str:
+def render_input_error(message: str, *, heading: str = "input error") -> str:
     """The summary when the audit could not run: the error, and no verdict."""
-    return f"## ⚠️ auditor: input error\n\n{_text(message)}\n"
+    return f"## ⚠️ auditor: {heading}\n\n{_text(message)}\n"
 
 
 def _headline(report: Report) -> str:
@@ -139,7 +141,7 @@ def _where(location: Location) -> str:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(safe_text(value).split())
 
 
 def _text(value: str) -> str:

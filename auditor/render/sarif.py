@@ -4,6 +4,9 @@ Results point at the manifest line that triggered them, with the path relative t
 root. Each carries a ``partialFingerprints`` hash of what the finding is about (rule, dataset,
 lineage, manifest, trigger) but not of its line, so a finding keeps its identity when lines move.
 Waived findings are results with an accepted external suppression giving the waiver's reason.
+Text meant for people (messages, justifications) is made safe with
+:func:`~auditor.render.safe_text`; identifiers (the dataset in properties and logical locations)
+are kept exactly, as in the JSON report.
 The run's properties name the policy and the fail-closed rules it relaxes (``policyRelaxes``); a
 relaxing policy also adds a warning configuration notification to the run's invocation.
 """
@@ -19,7 +22,7 @@ from urllib.parse import quote
 
 from auditor.model import Location
 from auditor.policy import Severity
-from auditor.render import relaxation_note
+from auditor.render import relaxation_note, safe_text
 from auditor.report import Finding, Report
 from auditor.rulebook import Rulebook, RuleDoc, load_rulebook
 
@@ -132,10 +135,10 @@ def _result(report: Report, finding: Finding, rule_index: int, root: Path) -> Js
             {
                 "kind": "external",
                 "status": "accepted",
-                "justification": waiver.reason,
+                "justification": safe_text(waiver.reason),
                 "location": {"physicalLocation": _physical(waiver.location, root)},
                 "properties": {
-                    "approvedBy": waiver.approved_by,
+                    "approvedBy": safe_text(waiver.approved_by),
                     "expires": waiver.expires.isoformat(),
                 },
             }
@@ -150,7 +153,7 @@ def _message(finding: Finding) -> str:
         lines.append(f'"{ev.quote}"')
     if ev is not None and ev.source_url:
         lines.append(f"Source: {ev.source_url}" + (f" ({ev.version})" if ev.version else ""))
-    return "\n".join(lines)
+    return "\n".join(safe_text(line) for line in lines)
 
 
 def _location(dataset: str, where: Location | None, uri: str | None) -> Json:

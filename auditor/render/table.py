@@ -1,7 +1,8 @@
 """The human report: a table of datasets, then each dataset's findings, then the verdict.
 
 Printed through rich; user data is always plain ``Text`` (never markup), so a dataset named
-``foo[bold]`` prints as is.
+``foo[bold]`` prints as is, and passes through :func:`~auditor.render.safe_text`, so no control
+character reaches the terminal and no value can start a workflow command in a CI log.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.model import Location
-from auditor.render import relaxation_note
+from auditor.render import relaxation_note, safe_text
 from auditor.report import DatasetReport, DatasetVerdict, Finding, Report, Verdict
 
 _VERDICT_STYLE = {
@@ -43,7 +44,7 @@ def render_table(report: Report, console: Console) -> None:
 def _where(location: Location | None) -> str:
     if location is None:
         return ""
-    return location.path + (f":{location.line}" if location.line else "")
+    return safe_text(location.path + (f":{location.line}" if location.line else ""))
 
 
 def _datasets_table(datasets: Iterable[DatasetReport]) -> Table:
@@ -57,9 +58,9 @@ def _datasets_table(datasets: Iterable[DatasetReport]) -> Table:
         lic = ds.license
         resolved = lic.expression or ("ambiguous" if lic.candidates else "unknown")
         table.add_row(
-            Text(ds.id),
-            Text(lic.raw if lic.raw is not None else "(none)"),
-            Text(f"{resolved} ({lic.status.value})"),
+            Text(safe_text(ds.id)),
+            Text(safe_text(lic.raw) if lic.raw is not None else "(none)"),
+            Text(safe_text(f"{resolved} ({lic.status.value})")),
             Text(lic.commercial_use.value),
             Text(ds.verdict.value, style=_VERDICT_STYLE[ds.verdict]),
         )
@@ -70,12 +71,12 @@ def _dataset_block(ds: DatasetReport, findings: list[Finding]) -> Text:
     head = Text.assemble(
         (ds.verdict.value.upper(), _VERDICT_STYLE[ds.verdict]),
         "  ",
-        (ds.id, "bold"),
-        f"  {ds.name}" if ds.name and ds.name != ds.id else "",
+        (safe_text(ds.id), "bold"),
+        f"  {safe_text(ds.name)}" if ds.name and ds.name != ds.id else "",
         (f"  {_where(ds.location)}", "dim"),
     )
     if ds.license.decisions:
-        head.append("\n  license: " + "; ".join(ds.license.decisions), style="dim")
+        head.append("\n  license: " + safe_text("; ".join(ds.license.decisions)), style="dim")
     return Text("\n").join([head, _findings_text(findings)])
 
 
@@ -88,17 +89,19 @@ def _findings_text(findings: Iterable[Finding]) -> Text:
         where = _where(f.location)
         if where:
             line.append(f"  {where}", style="dim")
-        line.append(f"\n           {f.message}")
+        line.append(f"\n           {safe_text(f.message)}")
         ev = f.evidence
         if ev is not None and ev.quote:
-            line.append(f'\n           "{ev.quote}"', style="italic")
+            line.append(f'\n           "{safe_text(ev.quote)}"', style="italic")
         if ev is not None and ev.source_url:
-            line.append(f"\n           source: {ev.source_url} ({ev.version})", style="dim")
+            source = safe_text(f"{ev.source_url} ({ev.version})")
+            line.append(f"\n           source: {source}", style="dim")
         if f.waiver is not None:
             w = f.waiver
             line.append(
-                f"\n           waived: {w.reason} (approved by {w.approved_by}, expires "
-                f"{w.expires.isoformat()}, {_where(w.location)})",
+                f"\n           waived: {safe_text(w.reason)} (approved by "
+                f"{safe_text(w.approved_by)}, expires {w.expires.isoformat()}, "
+                f"{_where(w.location)})",
                 style="dim",
             )
         lines.append(line)
@@ -110,7 +113,7 @@ def _verdict_line(report: Report) -> Text:
     style = "bold green" if report.verdict is Verdict.PASS else "bold red"
     line = Text.assemble(
         (f"verdict: {report.verdict.value.upper()}", style),
-        f" (policy {report.policy}, fail on {report.fail_on.value}): "
+        f" (policy {safe_text(report.policy)}, fail on {report.fail_on.value}): "
         f"{t.datasets} datasets: {t.allowed} allowed, {t.review} review, {t.blocked} blocked; "
         f"{t.errors} errors, {t.warnings} warnings, {t.infos} info, {t.waived} waived",
     )
@@ -125,7 +128,7 @@ def summary_line(report: Report) -> str:
     t = report.totals
     note = relaxation_note(report)
     return (
-        f"auditor: {report.verdict.value.upper()} under policy '{report.policy}': "
+        f"auditor: {report.verdict.value.upper()} under policy '{safe_text(report.policy)}': "
         f"{t.datasets} datasets ({t.allowed} allowed, {t.review} review, {t.blocked} blocked), "
         f"{t.errors} errors, {t.warnings} warnings, {t.waived} waived"
         + (f"; {note}" if note else "")

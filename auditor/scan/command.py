@@ -141,7 +141,7 @@ def scan(
 ) -> None:
     """Audit every row of a record-level manifest (URLs, per-row licenses) and split it."""
     # pyarrow and the scan engine load here, not when the CLI starts.
-    from auditor.output import write_atomically
+    from auditor.output import check_outputs, write_atomically
     from auditor.scan.engine import ScanOptions
     from auditor.scan.render import summary_line
     from auditor.scan.sources import Source, detect_format
@@ -160,6 +160,8 @@ def scan(
         write_blocked=write_blocked,
     )
     try:
+        outputs = {"--output": output, "--write-allowed": write_allowed}
+        check_outputs({**outputs, "--write-blocked": write_blocked}, [manifest])
         if optout_snapshots is not None and not optout_snapshots.is_dir():
             raise InputError(optout_snapshots, "the opt-out snapshot directory does not exist")
         source = Source(

@@ -1,4 +1,8 @@
-"""Renderers of the scan report: a rich table for people, JSON for machines (pure functions)."""
+"""Renderers of the scan report: a rich table for people, JSON for machines (pure functions).
+
+Every value in the table and the summary line comes from the scanned data or the command line, so
+each passes through :func:`~auditor.render.safe_text`; the JSON report keeps values exactly.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor.render import safe_text
 from auditor.scan.classify import Verdict
 from auditor.scan.report import ScanReport
 
@@ -30,16 +35,16 @@ def render_table(report: ScanReport, console: Console) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("input", Text(f"{report.input} ({report.input_format})"))
-    head.add_row("policy", Text(f"{report.policy}, fail on {report.fail_on.value}"))
-    head.add_row("method", Text(report.method))
+    head.add_row("input", Text(safe_text(f"{report.input} ({report.input_format})")))
+    head.add_row("policy", Text(f"{safe_text(report.policy)}, fail on {report.fail_on.value}"))
+    head.add_row("method", Text(safe_text(report.method)))
     head.add_row("rows", Text(f"{report.rows:,}"))
     for verdict, n in report.verdicts.items():
         head.add_row(verdict.value, Text(f"{n:,}", style=_STYLE[verdict]))
     for reason, n in report.invalid.items():
         head.add_row(f"  invalid: {reason}", Text(f"{n:,}"))
     for note in report.notes:
-        head.add_row("note", Text(note))
+        head.add_row("note", Text(safe_text(note)))
     console.print(head)
     if report.rules:
         rules = Table(title="Rows by rule", title_justify="left")
@@ -64,8 +69,8 @@ def render_table(report: ScanReport, console: Console) -> None:
         domains.add_column("reasons", overflow="fold")
         for row in shown:
             domains.add_row(
-                Text(row.domain),
-                Text(row.platform or "-"),
+                Text(safe_text(row.domain)),
+                Text(safe_text(row.platform or "-")),
                 Text(f"{row.rows:,}"),
                 Text(_percent(row.share)),
                 Text(row.verdict.value, style=_STYLE[row.verdict]),
@@ -77,11 +82,11 @@ def render_table(report: ScanReport, console: Console) -> None:
             console.print(
                 Text.assemble(
                     (f"{platform.name}: ", "bold"),
-                    f"{finding.rule} ({finding.severity.value}) {finding.message}",
+                    safe_text(f"{finding.rule} ({finding.severity.value}) {finding.message}"),
                     (f"\n  source: {finding.source_url} ({finding.version})", "dim"),
                 )
             )
-    top = ", ".join(f"{d.domain} {_percent(d.share)}" for d in report.top_domains[:10])
+    top = safe_text(", ".join(f"{d.domain} {_percent(d.share)}" for d in report.top_domains[:10]))
     more = len(report.top_domains) - 10
     console.print(
         Text(
@@ -110,5 +115,5 @@ def summary_line(report: ScanReport) -> str:
         f"auditor scan: {'PASS' if report.passed else 'FAIL'} - {_rows(report.rows)}, "
         f"{report.split.allowed:,} allowed, {report.split.blocked:,} blocked "
         f"({_percent(report.blocked_share)}; max {_percent(report.max_blocked_share)}), "
-        f"{sum(report.invalid.values()):,} invalid, policy {report.policy}"
+        f"{sum(report.invalid.values()):,} invalid, policy {safe_text(report.policy)}"
     )

@@ -1,7 +1,8 @@
 """Writers of the allowed and blocked rows, in the input's own format, written atomically.
 
 Each sink writes to a temporary file beside its target and renames it into place on ``commit``,
-so a training job never reads a half-written file. Line-based inputs (JSONL, download archives)
+so a training job never reads a half-written file; the file has the usual mode (``0666`` less the
+umask), so that job can read it. Line-based inputs (JSONL, download archives)
 are written line for line as read; Parquet and CSV through Arrow with the input's schema; a
 directory of yt-dlp info files as JSON lines, one record (file, id, URL, license...) per video.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -18,6 +18,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from auditor.output import create_beside
 from auditor.scan.arrays import contiguous
 from auditor.scan.formats import InputFormat
 from auditor.scan.sources import Chunk, Source, compression_of
@@ -28,10 +29,8 @@ class Sink:
         self.path = path
         self.format = source.format
         self.rows = 0
-        folder = path.parent if str(path.parent) else Path()
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        handle, self._tmp = create_beside(path)
         os.close(handle)
-        self._tmp = Path(tmp)
         self._parquet: pq.ParquetWriter | None = None
         self._csv: pcsv.CSVWriter | None = None
         self._stream: pa.NativeFile | None = None
