@@ -143,6 +143,13 @@ class ExpressionPhrases(Frozen):
         default=(),
         description="Regexes for words that make a short value a dataset's name, not a license",
     )
+    limiting: Regexes = Field(
+        default=(),
+        description=(
+            "Regexes for words that limit a use ('educational use only', 'requires permission'); "
+            "where no known phrase reads them, they are a restriction whose terms are unknown"
+        ),
+    )
     source: Source
 
 

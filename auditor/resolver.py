@@ -86,6 +86,10 @@ PLACEHOLDERS = frozenset(
     }
 )
 
+# A restriction stated in words no phrase of the knowledge base reads: its terms are unknown.
+UNREAD = "LicenseRef-Unread-Restriction"
+# Limiting words are read in values up to this long; longer prose by the known phrases alone.
+_MAX_REMARK_WORDS = 30
 _FILLER = frozenset({"the", "license", "licensed", "licence", "version", "ver", "v", "under"})
 _SPLIT_ALNUM = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _TOKENS = re.compile(r"[a-z0-9]+|\+")
@@ -246,6 +250,9 @@ class Resolver:
         self._or_later = _any_of(phrases.or_later if phrases else ())
         self._choice = _any_of(phrases.choice if phrases else ())
         self._not_license = _any_of(phrases.not_license if phrases else ())
+        self._limiting = [
+            re.compile(p, re.IGNORECASE) for p in (phrases.limiting if phrases else ())
+        ]
         for family in kb.families.values():
             for name in (family.id, family.name, *family.aliases):
                 key = normalize_name(name)
@@ -612,10 +619,21 @@ class Resolver:
                 found.setdefault(render(resolved.tree), (url, resolved.tree))
         for said, partial in self._mentions(text):
             found.setdefault(render(partial.tree), (said, partial.tree))
+        read = False  # whether a known phrase read a restriction
         for pattern, lic in self._phrases:
             hit = pattern.search(text)
             if hit is not None:
                 found.setdefault(lic.id, (hit.group(0), Leaf(lic.id, lic)))
+                read = True
+        # Limits are looked for only where no known phrase read a restriction already.
+        unread = len(text.split()) <= _MAX_REMARK_WORDS and not read
+        for pattern in self._limiting if unread else ():
+            hit = pattern.search(text)
+            if hit is not None:
+                # Words that limit the use, which no known phrase reads: a restriction whose
+                # terms are unknown, never nothing ("MIT (educational use only)").
+                found.setdefault(UNREAD, (hit.group(0), Leaf(UNREAD, None)))
+                break
         kept = _drop_covered([node for _, node in found.values()])
         for node in list(kept):
             restriction = self._restriction(node)

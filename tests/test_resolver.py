@@ -689,3 +689,49 @@ def test_an_exception_that_is_not_on_the_spdx_list_is_an_unknown_addition(raw: s
     assert explain("GPL-2.0-or-later WITH Classpath-exception-2.0").commercial_use is (
         CommercialUse.ALLOWED
     )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "MIT (educational use only)",
+        "MIT (personal use only)",
+        "MIT (research use)",
+        "MIT (internal use only)",
+        "MIT (evaluation only)",
+        "MIT (do not use for training)",
+        "MIT (NC)",
+        "MIT (non-profit only)",
+        "MIT (except for commercial use)",
+        "MIT (commercial use requires written permission)",
+        "MIT but commercial use forbidden",
+        "MIT except commercial",
+        "MIT; contact us for commercial use",
+        "MIT for research purposes",
+        "MIT-NC",
+        "CC BY 4.0 + NC",
+        "Apache 2.0 + Commons Clause",
+    ],
+)
+def test_words_that_limit_the_use_are_never_dropped(raw: str) -> None:
+    """Found by a review as a new user would write them: a limit that no known phrase reads
+    is an unknown restriction beside the license, so the value never passes as permissive."""
+    assert explain(raw).commercial_use is not CommercialUse.ALLOWED
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "The MIT License (MIT)",
+        "Apache License, Version 2.0",
+        'Licensed under the Apache License, Version 2.0 (the "License"); you may not use this '
+        "file except in compliance with the License.",
+        "CC BY 4.0 except where otherwise noted",
+        "Free for commercial and research use under CC BY 4.0",
+        "CC BY 4.0 (free for commercial or research purposes)",
+        "CC BY-ND 2.0 KR",
+    ],
+)
+def test_notice_wording_is_not_a_limit(raw: str) -> None:
+    result = explain(raw)
+    assert "LicenseRef-Unread-Restriction" not in (result.expression or "")
