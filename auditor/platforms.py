@@ -40,6 +40,10 @@ from auditor.rulebook import Rule
 SANCTIONED_METHODS = frozenset({"api", "licensed", "license", "partnership", "official-dump"})
 
 _SCRAPING = (Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD)
+# Methods that collect a site's content without its channels: on a site with no entry in the
+# knowledge base, its terms are for a person to check (a plain download of a published file is
+# not among them).
+SCRAPING_METHODS = frozenset({"scrape", "scraping", "scraper", "crawl", "crawler", "yt-dlp"})
 
 
 def sanctioned(method: str | None) -> bool:
@@ -99,19 +103,11 @@ def platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Fi
         if host is not None and not mixed_script(host):
             platform = kb.platform_for(host) or kb.platform_named(host)
         if host is None or platform is None:
-            message = _unmatched(ds, collection, host)
-            if message is not None:
+            unmatched = _unmatched(ds, collection, host)
+            if unmatched is not None:
+                rule, message = unmatched
                 evidence = Evidence(trigger=trigger)
-                out.extend(
-                    finding(
-                        policy,
-                        Rule.COLLECTION_UNRESOLVED,
-                        ds.id,
-                        message,
-                        collection.location,
-                        evidence,
-                    )
-                )
+                out.extend(finding(policy, rule, ds.id, message, collection.location, evidence))
             continue
         for rule, clause in decide(platform, collection.method):
             evidence = Evidence(
@@ -125,22 +121,29 @@ def platform_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Fi
     return out
 
 
-def _unmatched(ds: Dataset, collection: Collection, host: str | None) -> str | None:
-    """What to say of a value with no host, or of a pointer dataset's host with no platform."""
+def _unmatched(ds: Dataset, collection: Collection, host: str | None) -> tuple[Rule, str] | None:
+    """What to say of a value with no host, or with a host that has no platform entry."""
+    unresolved = Rule.COLLECTION_UNRESOLVED
     if host is None:
-        return (
+        return unresolved, (
             f"could not read a host from collected_from value {collection.target!r}: its "
             "platform terms cannot be checked"
         )
     if mixed_script(host):
-        return (
+        return unresolved, (
             f"the host of collected_from value {collection.target!r} mixes scripts in one label "
             f"({host}), as look-alikes of other sites do: its platform terms cannot be checked"
         )
     if ds.pointer:
-        return (
+        return unresolved, (
             "pointer dataset: its license covers the references, not the content at "
             f"{host}; the rights to that content are unknown"
+        )
+    if _method(collection.method) in SCRAPING_METHODS:
+        # A stated scraper on a site whose terms the gate does not know.
+        return Rule.TOS_REVIEW, (
+            f"content collected from {host} by {collection.method}, and that site's terms are "
+            "not in the knowledge base: confirm they permit collecting it and training on it"
         )
     return None
 

@@ -194,3 +194,9 @@ def test_hosts_that_mix_scripts_are_not_read_as_any_platform(host: str) -> None:
 @pytest.mark.parametrize("host", ["m\u00fcnchen.de", "\u4f8b\u3048.jp", "b\u00fccher.example"])
 def test_hosts_in_one_script_are_read_as_they_are(host: str) -> None:
     assert Rule.COLLECTION_UNRESOLVED not in rules(host, "crawl")
+
+
+@pytest.mark.parametrize("method", ["yt-dlp", "scrape", "crawl"])
+def test_scraping_a_site_with_unknown_terms_is_for_review(method: str) -> None:
+    assert rules("https://clips.example-stock.net/video/", method) == {Rule.TOS_REVIEW}
+    assert rules("https://clips.example-stock.net/video/", "download") == set()
