@@ -506,3 +506,22 @@ def test_a_local_copy_of_a_registry_dataset_keeps_the_registry_claims(tmp_path: 
     )
     assert dataset(report, "local").verdict is DatasetVerdict.BLOCKED
     assert {Rule.LICENSE_NONCOMMERCIAL, Rule.LICENSE_CONFLICT} <= rules_of(report, "local")
+
+
+def test_a_description_that_states_terms_is_read(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: described
+        datasets:
+          - id: stated
+            license: MIT
+            description: Released for non-commercial research purposes only.
+          - id: plain
+            license: MIT
+            description: Instruction pairs in English, deduplicated.
+        """,
+    )
+    assert dataset(report, "stated").verdict is DatasetVerdict.BLOCKED
+    assert dataset(report, "plain").verdict is DatasetVerdict.ALLOWED

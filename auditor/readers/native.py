@@ -67,9 +67,18 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
         location=at(),
         licenses=licenses,
         license_notes=(
-            (Fact(value=entry.license_url, location=at("license_url"), origin="license_url"),)
-            if entry.license_url is not None
-            else ()
+            *(
+                (Fact(value=entry.license_url, location=at("license_url"), origin="license_url"),)
+                if entry.license_url is not None
+                else ()
+            ),
+            # A description may state terms ("released for non-commercial research only"): prose,
+            # read for the licenses and restrictions it names, silent otherwise.
+            *(
+                (Fact(value=entry.description, location=at("description"), origin="description"),)
+                if entry.description
+                else ()
+            ),
         ),
         license_url=entry.license_url,
         source=entry.source,
