@@ -80,7 +80,7 @@ def test_registry_answers_when_the_hub_is_out_of_reach(tmp_path: Path) -> None:
         license=("Apache-2.0",),
         source=Source(url="https://example.org/permissive-text", version="test"),
     )
-    kb = kb.model_copy(update={"registry": {key: entry for key in entry.match_keys()}})
+    kb = kb.model_copy(update={"registry": dict.fromkeys(entry.match_keys(), entry)})
     lookups = Lookups(kb=kb, hub=Hub(cache_dir=tmp_path, offline=True))
     stub = Dataset(
         id="p",
