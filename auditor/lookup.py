@@ -88,13 +88,14 @@ class Lookups:
     def _looked_up(self, ds: Dataset, root: Path) -> Dataset:
         """``ds`` with the facts its reference names: its ``source``, or else its id or name when
         the bundled registry knows the dataset by it (offline: the registry is bundled). A source
-        the Hub cannot answer (a repository or project URL) is matched in the registry."""
+        the Hub cannot answer (a repository or project URL) is matched in the registry first."""
         if _needs_lookup(ds):
             return self._with_facts(ds, root)
         if ds.lookup is not None:
             return ds
-        named = [("source", ds.source)] if ds.source else [("id", ds.id), ("name", ds.name)]
-        for what, name in named:
+        # A source that is not looked up (a repository URL, s3://) does not hide what the registry
+        # knows of the dataset by that source, its id or its name.
+        for what, name in (("source", ds.source), ("id", ds.id), ("name", ds.name)):
             entry = self.kb.known_dataset(name) if name else None
             if name and entry is not None:
                 where = ds.source_location or ds.location if what == "source" else ds.location
