@@ -350,16 +350,24 @@ def dataset_key(reference: str) -> str:
     as papers, cards and the Data Provenance Initiative spell one name several ways.
     """
     text = reference.strip()
-    page = _HUB_PAGE.match(text)
+    page = hub_page_id(text)
     if page is not None:
-        parts = [p for p in re.split(r"[/?#]", text[page.end() :])[:2] if p]
-        if len(parts) == 2 and parts[1].lower() in _HUB_PAGE_TAILS:
-            parts = parts[:1]
-        text = "/".join(parts)
+        text = page
     elif ("://" in text and not text.lower().startswith("hf://")) or _HOST.match(text):
         return _url_key(text)
     text = text.casefold().removeprefix("hf://").removeprefix("datasets/").strip("/")
     return text if "/" in text else _SEPARATORS.sub("", text)
+
+
+def hub_page_id(url: str) -> str | None:
+    """The repo id, as written, of a ``huggingface.co/datasets/`` page; None for other text."""
+    page = _HUB_PAGE.match(url.strip())
+    if page is None:
+        return None
+    parts = [p for p in re.split(r"[/?#]", url.strip()[page.end() :])[:2] if p]
+    if len(parts) == 2 and parts[1].lower() in _HUB_PAGE_TAILS:
+        parts = parts[:1]
+    return "/".join(parts) or None
 
 
 def _url_key(url: str) -> str:
