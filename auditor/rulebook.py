@@ -42,10 +42,10 @@ class Rule(StrEnum):
     LINEAGE_UNRESOLVED = "lineage-unresolved"
     REFERENCE_UNRESOLVED = "reference-unresolved"
     REFERENCE_FROM_REGISTRY = "reference-from-registry"
+    DATASET_WITHDRAWN = "dataset-withdrawn"
     WAIVER_EXPIRED = "waiver-expired"
     LICENSE_CONFLICT = "license-conflict"
     TERMS_UNRESOLVED = "terms-unresolved"
-    DATASET_WITHDRAWN = "dataset-withdrawn"
     # Raised by `auditor scan` only: machine-readable opt-outs read from saved snapshots.
     OPTOUT_ROBOTS_TXT = "optout-robots-txt"
     OPTOUT_AI_TXT = "optout-ai-txt"
