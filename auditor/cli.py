@@ -21,12 +21,13 @@ from rich.text import Text
 
 from auditor.engine import audit
 from auditor.errors import AuditorError
-from auditor.knowledge import EvidenceLevel
+from auditor.knowledge import EvidenceLevel, load_knowledge
 from auditor.manifest import json_schema
 from auditor.options import DebugOption, OutputOption, PolicyOption
 from auditor.output import write_atomically
 from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
+from auditor.registry import coverage
 from auditor.render import OutputFormat, table_text
 from auditor.render.json import render_json
 from auditor.render.markdown import render_markdown
@@ -288,9 +289,6 @@ def registry_stats(
 
     Evidence levels: publisher (its own terms), expert-audit, hub-tag (unaudited).
     """
-    from auditor.knowledge import load_knowledge
-    from auditor.registry import coverage
-
     try:
         cov = coverage(load_knowledge())
     except AuditorError as err:

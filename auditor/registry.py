@@ -25,7 +25,7 @@ from auditor.rulebook import Rule
 
 def withdrawn_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
     """``dataset-withdrawn`` for a dataset the registry records as withdrawn."""
-    entry = registry_entry(ds, kb)
+    entry = _entry(ds, kb)
     if entry is None or entry.withdrawn is None:
         return []
     withdrawal = entry.withdrawn
@@ -38,10 +38,11 @@ def withdrawn_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[F
         version=withdrawal.source.version,
         trigger=f"registry: {entry.id}",
     )
-    return finding(policy, Rule.DATASET_WITHDRAWN, ds.id, message, ds.location, evidence)
+    where = ds.lookup.location if ds.lookup else ds.location
+    return finding(policy, Rule.DATASET_WITHDRAWN, ds.id, message, where, evidence)
 
 
-def registry_entry(ds: Dataset, kb: KnowledgeBase) -> RegistryEntry | None:
+def _entry(ds: Dataset, kb: KnowledgeBase) -> RegistryEntry | None:
     """The registry entry that names ``ds``, by its look-up reference, source, id or name."""
     names = (ds.lookup.reference if ds.lookup else None, ds.source, ds.id, ds.name)
     return next((e for n in names if n and (e := kb.known_dataset(n)) is not None), None)
