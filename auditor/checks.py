@@ -32,6 +32,7 @@ from auditor.model import Dataset, Fact
 from auditor.outputs import generator_findings, model_findings
 from auditor.platforms import platform_findings, pointer_findings
 from auditor.policy import Policy, Severity
+from auditor.registry import withdrawn_findings
 from auditor.report import Evidence, Finding
 from auditor.resolver import Resolver
 from auditor.rulebook import Rule, Rulebook
@@ -351,6 +352,7 @@ def evaluate(
             *model_findings(ds, kb, policy),
             *generator_findings(ds, policy),
             *_lookup_findings(ds, policy),
+            *withdrawn_findings(ds, kb, policy),
         ]
     parents = {item.dataset.id: item.dataset.derived_from for item in judged}
     inheritable = {doc.id for doc in book.rules if doc.inherited}

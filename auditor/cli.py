@@ -21,11 +21,13 @@ from rich.text import Text
 
 from auditor.engine import audit
 from auditor.errors import AuditorError
+from auditor.knowledge import EvidenceLevel, load_knowledge
 from auditor.manifest import json_schema
 from auditor.options import DebugOption, OutputOption, PolicyOption
 from auditor.output import check_outputs, write_atomically
 from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
+from auditor.registry import coverage
 from auditor.render import OutputFormat, table_text
 from auditor.render.json import render_json
 from auditor.render.markdown import render_markdown
@@ -263,6 +265,53 @@ def rules() -> None:
         row += [Text(p.severities[doc.id].value) for p in policies]
         table.add_row(*row)
     Console(highlight=False, markup=False).print(table)
+
+
+registry_app = typer.Typer(
+    help="The bundled registry of well-known datasets (rules/registry; docs/registry.md).",
+    no_args_is_help=True,
+)
+app.add_typer(registry_app, name="registry")
+
+
+class StatsFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+@registry_app.command("stats")
+def registry_stats(
+    fmt: Annotated[
+        StatsFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = StatsFormat.TABLE,
+) -> None:
+    """Count the registry's entries by modality and evidence level.
+
+    Evidence levels: publisher (its own terms), expert-audit, hub-tag (unaudited).
+    """
+    try:
+        cov = coverage(load_knowledge())
+    except AuditorError as err:
+        _fail_input(err, debug=False)
+    match fmt:
+        case StatsFormat.JSON:
+            data = {"schema_version": "1.0", **cov.model_dump(mode="json")}
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        case StatsFormat.MARKDOWN:
+            sys.stdout.write(cov.markdown())
+        case StatsFormat.TABLE:
+            table = Table(title="Registry coverage", title_justify="left")
+            for column in ("modality", "entries", *EvidenceLevel, "pointer", "withdrawn"):
+                table.add_column(column, justify="left" if column == "modality" else "right")
+            for row in (*cov.rows, cov.total):
+                levels = [str(row.evidence[level]) for level in EvidenceLevel]
+                table.add_row(
+                    row.modality, str(row.entries), *levels, str(row.pointer), str(row.withdrawn)
+                )
+            console = Console(highlight=False, markup=False)
+            console.print(table)
+            console.print(f"{cov.keys} names match these entries (ids, aliases, URLs)")
 
 
 @app.callback(invoke_without_command=True)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -48,6 +49,7 @@ class Source(Frozen):
 
     url: Annotated[str, Field(pattern=r"^https?://")]
     version: str
+    dated: date | None = None  # the date of that version (a commit's date, a page's "last updated")
     retrieved: date | None = None
     note: str | None = None
 
@@ -286,29 +288,132 @@ def _matcher(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
+class EvidenceLevel(StrEnum):
+    """How far a registry entry's license facts have been checked, best first."""
+
+    PUBLISHER = "publisher"  # the publisher's own terms: its repository, paper, page or Hub card
+    EXPERT_AUDIT = "expert-audit"  # an expert audit (the Data Provenance Initiative's Licenses)
+    HUB_TAG = "hub-tag"  # a metadata tag others wrote (a canonical Hub card, a Croissant export)
+
+
+class Modality(StrEnum):
+    TEXT = "text"
+    INSTRUCTION = "instruction"  # instruction-tuning, chat and preference data
+    CODE = "code"
+    IMAGE = "image"
+    VIDEO = "video"
+    SPEECH = "speech"
+    AUDIO = "audio"
+    TABULAR = "tabular"
+    MULTIMODAL = "multimodal"
+
+
+class MediaRights(StrEnum):
+    """What a dataset's source says of the media (images, videos, audio) beside its license."""
+
+    NOT_LICENSED = "not-licensed"  # only the references or metadata are licensed; the media stay
+    # with their owners, under the terms of the sites they are on
+    PER_ITEM = "per-item"  # each item carries its own license, recorded with the item
+
+
+class Withdrawal(Frozen):
+    """A dataset its publisher or host took down, and who says so."""
+
+    on: date | None = None  # when it was withdrawn, where the source says
+    source: Source
+    note: str | None = None
+
+
+def _one_or_many(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+Strings = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+
+
 class RegistryEntry(Frozen):
     """Public license facts about a well-known dataset, used when its metadata is out of reach.
 
-    ``id`` is the dataset's Hugging Face repo id (``owner/name``) or another stable name; every
-    fact comes from ``source`` (the dataset's card, paper or repository), noted in reports as the
-    origin of the fact.
+    ``id`` is the dataset's Hugging Face repo id (``owner/name``) or another stable name; it is
+    matched, like ``aliases`` and ``urls``, in the normal form of :func:`dataset_key`. Every fact
+    comes from ``source`` (the dataset's card, paper, repository or an audit of it), noted in
+    reports as the origin of the fact; ``evidence`` says how far that source can be trusted: a
+    ``hub-tag`` entry's license is unaudited, a hint that never clears a dataset on its own.
+    ``license`` covers what the dataset distributes (for a pointer dataset, the references);
+    ``media`` says what rights the media carry. Several license values all apply.
     """
 
     id: str
     name: str
+    modality: Modality
+    evidence: EvidenceLevel
     aliases: tuple[str, ...] = ()
-    license: str | None = None
+    urls: tuple[Annotated[str, Field(pattern=r"^https?://")], ...] = ()
+    license: Strings = ()
+    pointer: bool = False
+    media: MediaRights | None = None
     generated_by: tuple[str, ...] = ()
+    machine_generated: bool = False  # model-generated, the model not named
     derived_from: tuple[str, ...] = ()
     collected_from: tuple[str, ...] = ()  # domains
-    pointer: bool = False
-    creator: str | None = None  # who released it, where that is a model provider
+    creators: Strings = ()  # who released it (a model provider's own release is judged by it)
+    withdrawn: Withdrawal | None = None
     source: Source
     notes: str | None = None
+
+    def match_keys(self) -> tuple[str, ...]:
+        """Every normal form this entry is matched by: its id first, then aliases and urls."""
+        return tuple(dict.fromkeys(dataset_key(k) for k in (self.id, *self.aliases, *self.urls)))
 
 
 class RegistryFile(Frozen):
     datasets: tuple[RegistryEntry, ...]
+
+
+# A Hub dataset page, and the path segments that follow a repo id in its URLs.
+_HUB_PAGE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?huggingface\.co/datasets/", re.I)
+_HUB_PAGE_TAILS = frozenset(
+    {"tree", "blob", "resolve", "viewer", "discussions", "commits", "commit", "raw", "edit"}
+)
+_SEPARATORS = re.compile(r"[\s_.\-]+")
+_HOST = re.compile(r"^[^/\s]+\.[a-z]{2,}(?:[:/]|$)", re.I)
+
+
+def dataset_key(reference: str) -> str:
+    """The normal form in which a dataset reference is matched against the registry.
+
+    A Hub id (``hf://Owner/Name``, ``datasets/owner/name``, its ``huggingface.co/datasets/`` page,
+    with or without a trailing slash or a ``/tree/main`` tail) is its ``owner/name``, case
+    folded. Any other URL (``https://www.github.com/Owner/Repo.git/``) is its host and path,
+    case folded, without scheme, ``www.``, query, fragment, trailing slash or ``.git``. A bare
+    name (``MS Marco``, ``ms_marco``) is case folded with spaces, ``_``, ``-`` and ``.`` removed,
+    as papers, cards and the Data Provenance Initiative spell one name several ways.
+    """
+    text = reference.strip()
+    page = hub_page_id(text)
+    if page is not None:
+        text = page
+    elif ("://" in text and not text.lower().startswith("hf://")) or _HOST.match(text):
+        return _url_key(text)
+    text = text.casefold().removeprefix("hf://").removeprefix("datasets/").strip("/")
+    return text if "/" in text else _SEPARATORS.sub("", text)
+
+
+def hub_page_id(url: str) -> str | None:
+    """The repo id, as written, of a ``huggingface.co/datasets/`` page; None for other text."""
+    page = _HUB_PAGE.match(url.strip())
+    if page is None:
+        return None
+    parts = [p for p in re.split(r"[/?#]", url.strip()[page.end() :])[:2] if p]
+    if len(parts) == 2 and parts[1].lower() in _HUB_PAGE_TAILS:
+        parts = parts[:1]
+    return "/".join(parts) or None
+
+
+def _url_key(url: str) -> str:
+    text = url.strip().casefold().split("://", 1)[-1]
+    text = re.split(r"[?#]", text, maxsplit=1)[0].removeprefix("www.").rstrip("/")
+    return text.removesuffix(".git").rstrip("/")
 
 
 class LicenseFile(Frozen):
@@ -342,9 +447,9 @@ class KnowledgeBase(Frozen):
     registry: Mapping[str, RegistryEntry] = Field(default_factory=dict)
 
     def known_dataset(self, name: str) -> RegistryEntry | None:
-        """A registry entry by id or alias, case-insensitively (``hf://`` prefix ignored)."""
-        key = name.lower().removeprefix("hf://").removeprefix("datasets/").strip("/")
-        return self.registry.get(key)
+        """A registry entry by id, alias or URL, compared in the normal form of
+        :func:`dataset_key` (case, ``hf://``, Hub pages, schemes and trailing slashes ignored)."""
+        return self.registry.get(dataset_key(name))
 
     def license(self, license_id: str) -> License | None:
         return self.licenses.get(license_id)
@@ -493,15 +598,8 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
                 base / "models",
                 f"model '{generator.id}' names unknown provider '{generator.provider}'",
             )
-    registry: dict[str, RegistryEntry] = {}
-    for path in _yaml_files(base / "registry"):
-        for entry in _validated(path, RegistryFile, "dataset registry").datasets:
-            for key in (entry.id, *entry.aliases):
-                if key.lower() in registry:
-                    raise InputError(path, f"dataset '{key}' is in the registry twice")
-                registry[key.lower()] = entry
     return KnowledgeBase(
-        registry=registry,
+        registry=load_registry(base / "registry"),
         licenses=licenses,
         families=families,
         aliases=tuple(aliases),
@@ -512,3 +610,35 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         not_models=tuple(not_models),
         name_forms=name_forms,
     )
+
+
+GENERATED = "generated"  # the registry's subfolder written by scripts/build_registry.py
+
+
+def load_registry(folder: Path) -> dict[str, RegistryEntry]:
+    """The registry by every key of every entry: hand-written files, then generated ones.
+
+    A hand-written entry wins over a generated one: a generated entry whose id a hand-written one
+    holds (as id, alias or URL) is superseded and lends it its other keys, where free; a generated
+    entry's alias or URL that a hand-written entry holds stays with the hand-written one. The same
+    key twice among hand-written entries, or among generated ones, is an error.
+    """
+    registry: dict[str, RegistryEntry] = {}
+    for path in _yaml_files(folder):
+        for entry in _validated(path, RegistryFile, "dataset registry").datasets:
+            for key in entry.match_keys():
+                if key in registry:
+                    raise InputError(path, f"dataset '{key}' is in the registry twice")
+                registry[key] = entry
+    curated = dict(registry)
+    for path in _yaml_files(folder / GENERATED):
+        for entry in _validated(path, RegistryFile, "dataset registry").datasets:
+            first, *rest = entry.match_keys()
+            holder = curated.get(first, entry)
+            for key in (first, *rest):
+                if key in curated:
+                    continue
+                if key in registry:
+                    raise InputError(path, f"dataset '{key}' is in the registry twice")
+                registry[key] = holder
+    return registry

@@ -7,7 +7,9 @@ reference. Each such reference is looked up, in this order:
 1. a local path, relative to the manifest, that holds a card, a Croissant file or a datapackage
    (refusing to leave the manifest's folder unless ``allow_outside_root``);
 2. the Hugging Face Hub, through :class:`auditor.hub.Hub` (cache and offline mode included);
-3. the bundled registry of well-known datasets in ``rules/registry``, when the Hub is out of reach.
+3. the bundled registry of well-known datasets in ``rules/registry``, when the Hub is out of reach,
+   and for references the Hub cannot answer: a repository or project URL, a name as papers write
+   it (``MS MARCO``). A dataset with no source is matched by its id or name.
 
 The facts found are attached to the referencing dataset, each fact placed at the reference's line
 (that is where a user can act) with its origin naming the file and line it came from. What cannot
@@ -25,7 +27,7 @@ from pathlib import Path
 from auditor import readers
 from auditor.errors import InputError
 from auditor.hub import Hub, HubError
-from auditor.knowledge import KnowledgeBase, RegistryEntry
+from auditor.knowledge import EvidenceLevel, KnowledgeBase, RegistryEntry, dataset_key
 from auditor.model import Collection, Dataset, Fact, Location, Lookup
 
 _HUB_REF = re.compile(
@@ -64,19 +66,19 @@ class Lookups:
         # An upstream named by the reference another dataset of the manifest has as its source
         # is that dataset (``derived_from: [hf://tatsu-lab/alpaca]`` beside ``id: alpaca``).
         by_source = {_reference_key(ds.source): ds.id for ds in out if ds.source}
-        out = [_renamed_upstreams(ds, by_source) for ds in out]
+        out = [self._lineage(ds, by_source) for ds in out]
         known = {ds.id for ds in out}
         frontier = list(out)
         for _ in range(MAX_UPSTREAM_DEPTH):
             added: list[Dataset] = []
             for ds in frontier:
                 for parent in ds.derived_from:
-                    if parent.value in known or not _is_reference(parent.value):
+                    if parent.value in known or not self._followable(parent.value):
                         continue
                     upstream = self._upstream(parent, root)
                     known.add(parent.value)
                     if upstream is not None:
-                        added.append(_renamed_upstreams(upstream, by_source))
+                        added.append(self._lineage(upstream, by_source))
             out.extend(added)
             frontier = added
             if not added:
@@ -85,25 +87,43 @@ class Lookups:
 
     def _looked_up(self, ds: Dataset, root: Path) -> Dataset:
         """``ds`` with the facts its reference names: its ``source``, or else its id or name when
-        the bundled registry knows the dataset by it (offline: the registry is bundled)."""
+        the bundled registry knows the dataset by it (offline: the registry is bundled). A source
+        the Hub cannot answer (a repository or project URL) is matched in the registry first."""
         if _needs_lookup(ds):
             return self._with_facts(ds, root)
         if ds.lookup is not None:
             return ds
-        # A source that is not looked up (s3://, a web page) does not hide what the registry
-        # knows of the dataset by its id or name.
-        for name in (ds.id, ds.name):
+        # A source that is not looked up (a repository URL, s3://) does not hide what the registry
+        # knows of the dataset by that source, its id or its name.
+        for what, name in (("source", ds.source), ("id", ds.id), ("name", ds.name)):
             entry = self.kb.known_dataset(name) if name else None
-            if entry is not None:
+            if name and entry is not None:
+                where = ds.source_location or ds.location if what == "source" else ds.location
                 lookup = Lookup(
-                    reference=name or ds.id,
+                    reference=name,
                     outcome="registry",
-                    detail=f"the dataset's {'id' if name == ds.id else 'name'} names "
-                    f"{entry.name} in the bundled registry (source: {entry.source.url})",
-                    location=ds.location,
+                    detail=f"the dataset's {what} names {entry.name} in the bundled registry "
+                    f"({_cited(entry)})",
+                    location=where,
                 )
-                return _merge(ds, _from_registry(entry, ds.location), lookup)
+                return _merge(ds, _from_registry(entry, where), lookup)
         return ds
+
+    def _followable(self, upstream: str) -> bool:
+        """An upstream is looked up when it is a reference (a Hub id, a URL, a path) or a name the
+        registry knows (``flan-collection``, ``xP3``); other names are reported unresolved."""
+        return _is_reference(upstream) or self.kb.known_dataset(upstream) is not None
+
+    def _lineage(self, ds: Dataset, by_source: dict[str, str]) -> Dataset:
+        """``ds`` with its upstreams named as the manifest names them, and without itself: a card
+        whose ``source_datasets`` names its own dataset (``extended|common_voice`` on Common
+        Voice), or an upstream that is one of the dataset's own registry names, is no lineage."""
+        own = {dataset_key(v) for v in (ds.id, ds.source, ds.lookup and ds.lookup.reference) if v}
+        for key in list(own):
+            entry = self.kb.registry.get(key)
+            own.update(entry.match_keys() if entry is not None else ())
+        kept = tuple(f for f in ds.derived_from if dataset_key(f.value) not in own)
+        return _renamed_upstreams(ds.model_copy(update={"derived_from": kept}), by_source)
 
     def _upstream(self, parent: Fact, root: Path) -> Dataset | None:
         stub = Dataset(id=parent.value, location=parent.location, source=parent.value)
@@ -141,18 +161,21 @@ class Lookups:
             if found is None or known is None:
                 return found, lookup
             # A local copy of a well-known dataset: the registry's facts are claims beside it.
-            detail = f"{lookup.detail}; and the bundled registry (source: {known.source.url})"
+            detail = f"{lookup.detail}; and the bundled registry ({_cited(known)})"
             joined = _joined(found, _from_registry(known, location))
             return joined, lookup.model_copy(update={"detail": detail})
         hub_like = "://" not in reference or reference.startswith(_HUB_PREFIXES)
         match = _HUB_REF.match(reference) if hub_like else None
+        entry = self.kb.known_dataset(reference)
         if match is None:
+            if entry is not None:
+                detail = f"facts from the bundled registry ({_cited(entry)})"
+                return _from_registry(entry, location), outcome("registry", detail)
             return None, outcome(
                 "unresolved", "not a local path or a Hugging Face id; its metadata cannot be read"
             )
         repo_id = match["id"]
         failure = "Hub look-ups are disabled"
-        entry = self.kb.known_dataset(repo_id)
         if self.hub is not None:
             try:
                 card = self.hub.card(repo_id)
@@ -175,12 +198,12 @@ class Lookups:
                     return found, lookup
                 # The registry's facts (the upstream, the platforms, the true license as its
                 # source states it) are claims too, weighed beside the card's.
-                detail = f"{lookup.detail}; and the bundled registry (source: {entry.source.url})"
+                detail = f"{lookup.detail}; and the bundled registry ({_cited(entry)})"
                 return _joined(found, _from_registry(entry, location)), lookup.model_copy(
                     update={"detail": detail}
                 )
         if entry is not None:
-            detail = f"{failure}; facts from the bundled registry (source: {entry.source.url})"
+            detail = f"{failure}; facts from the bundled registry ({_cited(entry)})"
             return _from_registry(entry, location), outcome("registry", detail)
         return None, outcome("unresolved", failure)
 
@@ -340,22 +363,30 @@ def _merge(ds: Dataset, found: Dataset, lookup: Lookup) -> Dataset:
     )
 
 
-def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
-    origin = f"registry ({entry.source.url})"
+def _cited(entry: RegistryEntry) -> str:
+    return f"source: {entry.source.url}; evidence: {entry.evidence.value}"
 
-    def fact(value: str) -> Fact:
-        return Fact(value=value, location=location, origin=origin)
+
+def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
+    """The entry's facts as claims. A license known only from a Hub tag nobody audited is a hint:
+    shown, never applied, so it cannot clear a dataset on its own."""
+    origin = f"registry ({entry.source.url})"
+    unaudited = entry.evidence is EvidenceLevel.HUB_TAG
+
+    def fact(value: str, *, inferred: bool = False) -> Fact:
+        return Fact(value=value, location=location, origin=origin, inferred=inferred)
 
     return Dataset(
         id=entry.id,
         name=entry.name,
         location=location,
-        licenses=(fact(entry.license),) if entry.license else (),
+        licenses=tuple(fact(v, inferred=unaudited) for v in entry.license),
         derived_from=tuple(fact(v) for v in entry.derived_from),
-        creators=(fact(entry.creator),) if entry.creator else (),
+        creators=tuple(fact(v) for v in entry.creators),
         generated_by=tuple(fact(v) for v in entry.generated_by),
         collected_from=tuple(
             Collection(domain=domain, location=location) for domain in entry.collected_from
         ),
         pointer=entry.pointer,
+        machine_generated=entry.machine_generated,
     )

@@ -42,6 +42,7 @@ class Rule(StrEnum):
     LINEAGE_UNRESOLVED = "lineage-unresolved"
     REFERENCE_UNRESOLVED = "reference-unresolved"
     REFERENCE_FROM_REGISTRY = "reference-from-registry"
+    DATASET_WITHDRAWN = "dataset-withdrawn"
     WAIVER_EXPIRED = "waiver-expired"
     LICENSE_CONFLICT = "license-conflict"
     TERMS_UNRESOLVED = "terms-unresolved"

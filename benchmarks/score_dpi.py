@@ -3,13 +3,18 @@
 For every dataset of ``../shared/corpus/dpi/`` (text, video, speech), DPI's class is computed from
 its expert-audited ``Licenses`` the way that project does (``benchmarks/data/dpi/README.md``):
 commercial, unspecified, non-commercial or academic-only. The auditor's answer is whether the
-dataset is *blocked by its license* under the commercial policy: an unwaived error whose rule
-starts with ``license-``, or ``model-output-terms`` / ``gated-terms-conflict`` (DPI lists provider
-terms such as "OpenAI" as licenses). They agree when DPI's class is commercial and the dataset is
-not blocked by its license, or DPI's class is anything else and it is.
+dataset is *blocked by its license* under the commercial policy: an unwaived error of its own (not
+inherited from an upstream) whose rule starts with ``license-``, or ``model-output-terms`` /
+``gated-terms-conflict`` (DPI lists provider terms such as "OpenAI" as licenses). They agree when
+DPI's class is commercial and the dataset is not blocked by its license, or DPI's class is anything
+else and it is. DPI classes a record by its own ``Licenses``; what an upstream's license does to a
+dataset is the gate's lineage layer, which DPI's classes do not cover, so inherited findings are
+left out of the comparison (they still count in every verdict).
 
 Run as a script, it prints the agreement, the count of non-commercial datasets the whole gate lets
-through (``allowed`` or ``review``), and every disagreement grouped by cause.
+through (``allowed`` or ``review``), the share of DPI-commercial datasets the gate blocks only
+because something could not be resolved (``lineage-unresolved``, ``model-output-unknown``), and
+every disagreement grouped by cause.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ CORPUS = HERE.parent.parent / "shared" / "corpus"
 MODALITIES = ("text", "video", "speech")
 COMMERCIAL = "commercial"
 LICENSE_LAYER = frozenset({Rule.MODEL_OUTPUT_TERMS, Rule.GATED_TERMS_CONFLICT})
+# Rules that block for want of knowledge, not for a restriction found.
+UNRESOLVED = frozenset({Rule.LINEAGE_UNRESOLVED, Rule.MODEL_OUTPUT_UNKNOWN})
 
 
 def _classes() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -65,13 +72,16 @@ def dpi_class(record: dict[str, Any]) -> str:
 
 
 def blocked_by_license(findings: tuple[Finding, ...]) -> list[Finding]:
+    """The dataset's own blocking license findings (inherited ones are its upstreams')."""
     return [
         f
-        for f in findings
-        if not f.waived
-        and f.severity.value == "error"
-        and (f.rule.value.startswith("license-") or f.rule in LICENSE_LAYER)
+        for f in _errors(findings)
+        if not f.via and (f.rule.value.startswith("license-") or f.rule in LICENSE_LAYER)
     ]
+
+
+def _errors(findings: tuple[Finding, ...]) -> list[Finding]:
+    return [f for f in findings if not f.waived and f.severity.value == "error"]
 
 
 @dataclass(frozen=True)
@@ -82,10 +92,16 @@ class Row:
     blocked: bool
     verdict: DatasetVerdict
     rules: tuple[str, ...]
+    errors: frozenset[Rule] = frozenset()  # the rules of its unwaived errors, inherited included
 
     @property
     def agrees(self) -> bool:
         return self.blocked == (self.dpi != COMMERCIAL)
+
+    @property
+    def blocked_unresolved(self) -> bool:
+        """Blocked only because a lineage or a generator's terms could not be resolved."""
+        return bool(self.errors) and self.errors <= UNRESOLVED
 
 
 def score(corpus: Path = CORPUS) -> list[Row]:
@@ -104,10 +120,19 @@ def score(corpus: Path = CORPUS) -> list[Row]:
                 cls = dpi_class(record)
                 if not cls:
                     continue
-                hits = blocked_by_license(report.findings_for(key))
-                rules = tuple(sorted({f.rule.value for f in report.findings_for(key)}))
-                rows.append(Row(modality, key, cls, bool(hits), verdicts[key], rules))
+                findings = report.findings_for(key)
+                hits = blocked_by_license(findings)
+                rules = tuple(sorted({f.rule.value for f in findings}))
+                errors = frozenset(f.rule for f in _errors(findings))
+                rows.append(Row(modality, key, cls, bool(hits), verdicts[key], rules, errors))
     return rows
+
+
+def unresolved_share(rows: list[Row]) -> tuple[int, int]:
+    """DPI-commercial datasets blocked only by unresolved lineage or generator terms, of all
+    DPI-commercial datasets."""
+    commercial = [r for r in rows if r.dpi == COMMERCIAL]
+    return sum(r.blocked_unresolved for r in commercial), len(commercial)
 
 
 def main() -> None:
@@ -123,6 +148,11 @@ def main() -> None:
     by_class = Counter((r.dpi, r.blocked) for r in rows)
     for (cls, blocked), n in sorted(by_class.items()):
         print(f"  DPI {cls:<15} {'blocked' if blocked else 'not blocked':<12} {n:>5}")
+    stuck, commercial = unresolved_share(rows)
+    print(
+        f"DPI-commercial datasets blocked only by {', '.join(sorted(UNRESOLVED))}: "
+        f"{stuck}/{commercial} = {stuck / commercial:.1%}"
+    )
     leaked = [r for r in rows if r.dpi != COMMERCIAL and r.verdict is not DatasetVerdict.BLOCKED]
     print(f"non-commercial/academic/unspecified datasets allowed or review: {len(leaked)}")
     for r in leaked:

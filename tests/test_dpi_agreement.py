@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.report import DatasetVerdict
-from benchmarks.score_dpi import COMMERCIAL, score
+from benchmarks.score_dpi import COMMERCIAL, score, unresolved_share
 
 AGREEMENT_FLOOR = 0.93
 
@@ -27,3 +27,16 @@ def test_no_restricted_dpi_dataset_passes_and_agreement_holds(corpus: Path) -> N
     assert leaked == []
     agreement = sum(r.agrees for r in rows) / len(rows)
     assert agreement >= AGREEMENT_FLOOR, f"agreement {agreement:.1%}"
+
+
+# DPI-commercial datasets the gate blocks only because a lineage or a generator's terms could not
+# be resolved. The issue's target is 3 %; lineage is resolved through the registry (2 % left,
+# upstreams no source describes), the rest waits for generators' terms in rules/models. The
+# ceiling only goes down.
+UNRESOLVED_CEILING = 0.05
+
+
+def test_few_commercial_dpi_datasets_are_blocked_only_for_want_of_knowledge(corpus: Path) -> None:
+    stuck, commercial = unresolved_share(score(corpus))
+    assert commercial > 600
+    assert stuck / commercial <= UNRESOLVED_CEILING, f"{stuck}/{commercial}"

@@ -8,7 +8,7 @@ import pytest
 
 import auditor.engine
 from auditor.hub import Hub
-from auditor.knowledge import RegistryEntry, Source, load_knowledge
+from auditor.knowledge import EvidenceLevel, Modality, RegistryEntry, Source, load_knowledge
 from auditor.lookup import Lookups
 from auditor.model import Dataset, Location
 from auditor.report import Verdict
@@ -75,10 +75,12 @@ def test_registry_answers_when_the_hub_is_out_of_reach(tmp_path: Path) -> None:
     entry = RegistryEntry(
         id="example-org/permissive-text",
         name="Permissive Text",
-        license="Apache-2.0",
+        modality=Modality.TEXT,
+        evidence=EvidenceLevel.PUBLISHER,
+        license=("Apache-2.0",),
         source=Source(url="https://example.org/permissive-text", version="test"),
     )
-    kb = kb.model_copy(update={"registry": {entry.id: entry}})
+    kb = kb.model_copy(update={"registry": dict.fromkeys(entry.match_keys(), entry)})
     lookups = Lookups(kb=kb, hub=Hub(cache_dir=tmp_path, offline=True))
     stub = Dataset(
         id="p",

@@ -116,6 +116,6 @@ def test_creators_are_read_with_their_lines() -> None:
 def test_registry_entries_released_by_a_provider_name_it() -> None:
     kb = load_knowledge()
     entry = kb.known_dataset("hf://Anthropic/hh-rlhf")
-    assert entry is not None and entry.creator == "Anthropic"
+    assert entry is not None and entry.creators == ("Anthropic",)
     claude = kb.model_for("claude-2")
-    assert claude is not None and kb.released_by_provider(claude, [entry.creator])
+    assert claude is not None and kb.released_by_provider(claude, entry.creators)
