@@ -93,6 +93,7 @@ class Row:
     verdict: DatasetVerdict
     rules: tuple[str, ...]
     errors: frozenset[Rule] = frozenset()  # the rules of its unwaived errors, inherited included
+    blocked_with_lineage: bool = False  # blocked by a license-layer error, inherited ones too
 
     @property
     def agrees(self) -> bool:
@@ -124,7 +125,13 @@ def score(corpus: Path = CORPUS) -> list[Row]:
                 hits = blocked_by_license(findings)
                 rules = tuple(sorted({f.rule.value for f in findings}))
                 errors = frozenset(f.rule for f in _errors(findings))
-                rows.append(Row(modality, key, cls, bool(hits), verdicts[key], rules, errors))
+                with_lineage = any(
+                    f.rule.value.startswith("license-") or f.rule in LICENSE_LAYER
+                    for f in _errors(findings)
+                )
+                rows.append(
+                    Row(modality, key, cls, bool(hits), verdicts[key], rules, errors, with_lineage)
+                )
     return rows
 
 
@@ -145,6 +152,11 @@ def main() -> None:
         "are left out)"
     )
     print(f"DPI license-layer agreement: {agree}/{len(rows)} = {agree / len(rows):.1%}")
+    lineage = sum(r.blocked_with_lineage == (r.dpi != COMMERCIAL) for r in rows)
+    print(
+        f"  counting findings inherited from upstreams too: {lineage}/{len(rows)} = "
+        f"{lineage / len(rows):.1%}"
+    )
     by_class = Counter((r.dpi, r.blocked) for r in rows)
     for (cls, blocked), n in sorted(by_class.items()):
         print(f"  DPI {cls:<15} {'blocked' if blocked else 'not blocked':<12} {n:>5}")
