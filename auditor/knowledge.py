@@ -367,6 +367,7 @@ class RegistryEntry(Frozen):
 
 
 class RegistryFile(Frozen):
+    generated: str | None = None  # what wrote a generated file, and how to refresh it
     datasets: tuple[RegistryEntry, ...]
 
 
@@ -615,6 +616,15 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
 GENERATED = "generated"  # the registry's subfolder written by scripts/build_registry.py
 
 
+def _generated(path: Path) -> RegistryFile:
+    """A generated registry file: JSON, read fast; on an error, read again for its line."""
+    try:
+        return RegistryFile.model_validate_json(path.read_bytes())
+    except ValidationError:
+        validated: RegistryFile = _validated(path, RegistryFile, "dataset registry")
+        return validated
+
+
 def load_registry(folder: Path) -> dict[str, RegistryEntry]:
     """The registry by every key of every entry: hand-written files, then generated ones.
 
@@ -631,8 +641,8 @@ def load_registry(folder: Path) -> dict[str, RegistryEntry]:
                     raise InputError(path, f"dataset '{key}' is in the registry twice")
                 registry[key] = entry
     curated = dict(registry)
-    for path in _yaml_files(folder / GENERATED):
-        for entry in _validated(path, RegistryFile, "dataset registry").datasets:
+    for path in sorted((folder / GENERATED).glob("*.json")):
+        for entry in _generated(path).datasets:
             first, *rest = entry.match_keys()
             holder = curated.get(first, entry)
             for key in (first, *rest):

@@ -75,14 +75,14 @@ def test_the_generated_registry_is_what_the_builder_writes(corpus: Path) -> None
     byte (run it to refresh them; docs/registry.md says how)."""
     built = build_registry.build(corpus)
     folder = ROOT / "rules" / "registry" / "generated"
-    assert sorted(built) == sorted(p.name for p in folder.glob("*.yaml"))
+    assert sorted(built) == sorted(p.name for p in folder.glob("*.json"))
     for name, text in built.items():
         assert (folder / name).read_text(encoding="utf-8") == text, f"{name} is out of date"
     assert build_registry.main(["--corpus", str(corpus), "--check"]) == 0
 
 
 def test_the_builder_check_mode_reports_stale_files(corpus: Path, tmp_path: Path) -> None:
-    (tmp_path / "dpi.yaml").write_text("datasets: []\n", encoding="utf-8")
+    (tmp_path / "dpi.json").write_text('{"datasets": []}\n', encoding="utf-8")
     assert build_registry.main(["--corpus", str(corpus), "--output", str(tmp_path), "--check"])
 
 
