@@ -9,9 +9,10 @@ and ``VARIANT_OF``.
 
 JSON and YAML documents are parsed one package at a time with spdx-tools' element parsers, so one
 malformed package keeps its raw license text (which then resolves to unknown) instead of failing
-the file. Tag-value files (``.spdx``, ``.tag``) are parsed whole by spdx-tools, which keeps no
-line numbers: the lines of packages and relationships are found by scanning their tags.
-spdx-tools is imported when a document is read, not when the CLI starts.
+the file; a package, relationship or extracted license that is not an object is an input error,
+and so is a document with no package. Tag-value files (``.spdx``, ``.tag``) are parsed whole by
+spdx-tools, which keeps no line numbers: the lines of packages and relationships are found by
+scanning their tags. spdx-tools is imported when a document is read, not when the CLI starts.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         child, parent = (element, related) if direction else (related, element)
         if child in lineage:
             lineage[child].setdefault(parent, Fact(value=parent, location=at(rel_key), origin=kind))
+    if not packages:
+        raise doc.error(("packages",), "no datasets: the document has no package")
     datasets = []
     for index, package in enumerate(packages):
         key: PathKey = ("packages", index)
@@ -201,9 +204,7 @@ def _from_dict(
     from spdx_tools.spdx.parser.error import SPDXParsingError
     from spdx_tools.spdx.parser.jsonlikedict.package_parser import PackageParser
 
-    raw_packages = data.get("packages", [])
-    if not isinstance(raw_packages, list):
-        raise doc.error(("packages",), "'packages' must be a list")
+    raw_packages = doc.items(("packages",), data.get("packages"))
     parser = PackageParser()  # type: ignore[no-untyped-call]
     packages: list[_Package] = []
     for index, raw in enumerate(raw_packages):
@@ -232,10 +233,10 @@ def _from_dict(
             str(r.get("relatedSpdxElement")),
             ("relationships", index),
         )
-        for index, r in enumerate(_dicts(data.get("relationships")))
+        for index, r in enumerate(_dicts(doc, "relationships", data))
     ]
     extracted: Extracted = {}
-    for index, info in enumerate(_dicts(data.get("hasExtractedLicensingInfos"))):
+    for index, info in enumerate(_dicts(doc, "hasExtractedLicensingInfos", data)):
         license_id = _str(info.get("licenseId"))
         if license_id:
             extracted[license_id] = _extracted_notes(
@@ -246,8 +247,12 @@ def _from_dict(
     return _str(data.get("name")), packages, relationships, extracted
 
 
-def _dicts(node: Any) -> list[dict[str, Any]]:
-    return [item for item in node if isinstance(item, dict)] if isinstance(node, list) else []
+def _dicts(doc: Document, field: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    items = doc.items((field,), data.get(field))
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise doc.wrong_type((field, index), "an object", item)
+    return items
 
 
 def _str(node: Any) -> str | None:
