@@ -12,7 +12,11 @@ malformed package keeps its raw license text (which then resolves to unknown) in
 the file; a package, relationship or extracted license that is not an object is an input error,
 and so is a document with no package. Tag-value files (``.spdx``, ``.tag``) are parsed whole by
 spdx-tools, which keeps no line numbers: the lines of packages and relationships are found by
-scanning their tags. spdx-tools is imported when a document is read, not when the CLI starts.
+scanning their tags. Two costs of its tag-value parser grow faster than the file and are avoided
+here (a megabyte took minutes): it builds a new license-expression parser for every license field
+(spdx/tools-python#749), and it checks each file's implied CONTAINS relationship against every
+relationship before it (spdx/tools-python#891). spdx-tools is imported when a document is read,
+not when the CLI starts.
 """
 
 from __future__ import annotations
@@ -75,20 +79,53 @@ def load(path: Path) -> Document | None:
     if path.suffix.lower() not in _TAG_VALUE:
         return None
     from spdx_tools.spdx.parser.error import SPDXParsingError
-    from spdx_tools.spdx.parser.tagvalue.parser import Parser
 
     name = path.as_posix()
     text = document.read_text(path)
     try:
-        # ply would print "Generating LALR tables" and write a table module into site-packages.
-        quiet = {"errorlog": _Quiet(), "debug": False, "write_tables": False}
-        parser = Parser(**quiet)  # type: ignore[no-untyped-call]
-        parsed: SpdxDocument = parser.parse(text)  # type: ignore[no-untyped-call]
+        parsed: SpdxDocument = _tag_value_parser().parse(text)
     except SPDXParsingError as exc:
         messages: list[str] = exc.messages
         line = _message_line(messages[0]) if messages else None
         raise InputError(name, f"invalid SPDX tag-value: {'; '.join(messages[:3])}", line) from exc
     return Document(name, TagValue(parsed), _tag_lines(text))
+
+
+def _tag_value_parser() -> Any:
+    """spdx-tools' tag-value parser, quiet, and linear in the size of the document."""
+    from spdx_tools.common.spdx_licensing import spdx_licensing  # type: ignore[import-untyped]
+    from spdx_tools.spdx.parser.tagvalue import parser as tagvalue
+
+    # Its other parsers share one license-expression parser; the tag-value parser asks for a new
+    # one, tens of milliseconds to build, for every license field (spdx/tools-python#749).
+    tagvalue.get_spdx_licensing = lambda: spdx_licensing  # type: ignore[attr-defined]
+    # ply would print "Generating LALR tables" and write a table module into site-packages.
+    quiet = {"errorlog": _Quiet(), "debug": False, "write_tables": False}
+    parser = tagvalue.Parser(**quiet)  # type: ignore[no-untyped-call]
+    parser.elements_built["relationships"] = _Relationships()
+    return parser
+
+
+class _Relationships(list[Any]):
+    """The relationships spdx-tools builds, with a membership test by value that does not walk
+    the list: it tests each file's implied CONTAINS relationship against all those before it
+    (spdx/tools-python#891), which made a document of a few thousand files take minutes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: set[tuple[str, ...]] = set()
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self._keys.add(_relationship_key(item))
+
+    def __contains__(self, item: object) -> bool:
+        return _relationship_key(item) in self._keys
+
+
+def _relationship_key(item: object) -> tuple[str, ...]:
+    fields = ("spdx_element_id", "relationship_type", "related_spdx_element_id", "comment")
+    return tuple(str(getattr(item, field, None)) for field in fields)
 
 
 def detect(doc: Document) -> bool:
