@@ -25,7 +25,7 @@ from typing import Protocol
 
 from auditor import document
 from auditor.document import Document
-from auditor.errors import InputError
+from auditor.errors import AuditorError, InputError, UnexpectedError
 from auditor.model import Dataset
 from auditor.readers import (
     axolotl,
@@ -87,8 +87,18 @@ def read(path: Path, *, fmt: str | None = None) -> Manifest:
     """Read ``path``, detecting its format unless ``fmt`` names one.
 
     A file in which the reader finds no dataset is an input error: a manifest that names nothing
-    to audit must not pass a gate.
+    to audit must not pass a gate. An exception no reader expected is raised as an
+    :class:`UnexpectedError` naming the file.
     """
+    try:
+        return _read(path, fmt)
+    except (AuditorError, UnexpectedError):
+        raise
+    except Exception as exc:
+        raise UnexpectedError(path.as_posix(), exc) from exc
+
+
+def _read(path: Path, fmt: str | None) -> Manifest:
     doc = next((d for loader in LOADERS if (d := loader.load(path)) is not None), None)
     if doc is None:
         doc = document.load(path)
