@@ -258,9 +258,7 @@ def load(path: Path, *, display: str | None = None) -> Document:
 def parse_json(text: str, name: str, *, lines: bool = True) -> Document:
     """Parse JSON text; ``lines=False`` leaves out the line table (faster for big files)."""
     duplicate = _check_json_structure(text, name)
-    nul = _JSON_NUL.search(text)
-    if nul is not None:
-        raise InputError(name, _NUL, text.count("\n", 0, nul.start()) + 1)
+    _check_json_escapes(text, name)
     try:
         data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
@@ -286,6 +284,13 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 # No name, path, license or URL holds one; as a file name it would fail far from its line.
 _NUL = "a string holds a NUL character (\\0)"
+# Half of a UTF-16 surrogate pair, escaped: JSON allows it, but it is no Unicode text (a license
+# "MIT\\udcff" would print, compare and serialise as nothing real). YAML refuses it itself.
+_LONE_SURROGATE = re.compile(
+    r"(?<!\\)(?:\\\\)*(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+_SURROGATE = "a string holds half of a UTF-16 surrogate pair, which is not Unicode text"
 # The tokens of JSON that shape it: a key (a string and its colon), a string, a bracket.
 _JSON_TOKEN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")(\s*:)?|[\[\]{}]')
 
@@ -319,6 +324,18 @@ def _check_json_structure(text: str, name: str) -> InputError | None:
                 duplicate = InputError(name, f"duplicate key '{key}'", line)
             keys.add(key)
     return duplicate
+
+
+def _check_json_escapes(text: str, name: str) -> None:
+    """Fail on escapes that decode to no text: NUL, half a surrogate pair. The patterns run only
+    where a plain search finds such an escape at all."""
+    for present, pattern, problem in (
+        ("\\u0000" in text, _JSON_NUL, _NUL),
+        (_SURROGATE_ESCAPE.search(text) is not None, _LONE_SURROGATE, _SURROGATE),
+    ):
+        found = pattern.search(text) if present else None
+        if found is not None:
+            raise InputError(name, problem, text.count("\n", 0, found.start()) + 1)
 
 
 class _LongInteger(Exception):

@@ -257,3 +257,23 @@ def test_wrongly_typed_fields_name_their_place() -> None:
         doc.mapping(("a", "b"), doc.data["a"]["b"])
     with pytest.raises(InputError, match=r"'a\.b\.0' must be a string, not a number \(1\)"):
         doc.text(("a", "b", 0), 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 1,\n "b": "MIT\\udcff"}', '{"a": 1,\n "b": "\\ud83c license"}'],
+    ids=["low-half", "high-half"],
+)
+def test_half_a_surrogate_pair_is_not_text(text: str) -> None:
+    # "MIT\udcff" would otherwise resolve as MIT, then fail to print in JSON or SARIF.
+    with pytest.raises(InputError) as caught:
+        parse_json(text, "t.json")
+    assert caught.value.line == 2
+    assert "half of a UTF-16 surrogate pair" in caught.value.message
+
+
+def test_a_whole_surrogate_pair_is_text() -> None:
+    assert parse_json('{"a": "\\ud83c\\udfc6", "b": "\\\\udcff"}', "t.json").data == {
+        "a": "\N{TROPHY}",
+        "b": "\\udcff",
+    }
