@@ -201,7 +201,8 @@ def read_bytes(path: Path, *, limit: int | None = None) -> bytes:
         raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
     with os.fdopen(handle, "rb") as stream:
         opened = os.fstat(stream.fileno())
-        if not stat.S_ISREG(opened.st_mode) or opened.st_ino != status.st_ino:
+        same = (opened.st_dev, opened.st_ino) == (status.st_dev, status.st_ino)
+        if not stat.S_ISREG(opened.st_mode) or not same:
             raise InputError(path, "changed while it was being opened")
         try:
             raw = stream.read(limit + 1)  # files whose size is not known ahead (/proc) end here
@@ -422,9 +423,12 @@ class _Open:
 
 
 @dataclass(frozen=True)
-class _Anchored:
+class _Composed:
+    """A finished node, with the values it holds and the collections nested in it (itself
+    included), aliases expanded."""
+
     node: yaml.Node
-    values: int  # with aliases expanded
+    values: int
     height: int
 
 
@@ -455,12 +459,12 @@ class _Composer:
     def _document(self) -> yaml.Node:
         loader = self.loader
         loader.get_event()  # DocumentStart
-        anchors: dict[str, _Anchored | None] = {}  # None: the anchored node is still open
+        anchors: dict[str, _Composed | None] = {}  # None: the anchored node is still open
         stack: list[_Open] = []
         root: yaml.Node | None = None
         while root is None:
             event = loader.get_event()
-            done: _Anchored
+            done: _Composed
             anchor: str | None = None
             if isinstance(event, yaml.AliasEvent):
                 found = anchors.get(event.anchor or "", False)
@@ -472,7 +476,7 @@ class _Composer:
                         f"recursive alias '*{event.anchor}': it is inside the node it names",
                         _line(event),
                     )
-                assert isinstance(found, _Anchored)
+                assert isinstance(found, _Composed)
                 self.expanded += found.values
                 if self.expanded > self.alias_values:
                     raise InputError(
@@ -493,7 +497,7 @@ class _Composer:
                     if tag is None or tag == "!":
                         tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
                     node = yaml.ScalarNode(tag, event.value, *_marks(event), style=event.style)
-                    done = _Anchored(node, 1, 1)
+                    done = _Composed(node, 1, 0)
                 elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
                     if len(stack) >= MAX_DEPTH:
                         raise InputError(self.name, _too_deep(), _line(event))
@@ -514,7 +518,7 @@ class _Composer:
                     closed = stack.pop()
                     closed.node.end_mark = event.end_mark
                     anchor = closed.anchor
-                    done = _Anchored(closed.node, closed.values, closed.height)
+                    done = _Composed(closed.node, closed.values, closed.height)
             if anchor is not None:
                 anchors[anchor] = done
             if not stack:
