@@ -29,22 +29,20 @@ class InputError(AuditorError):
 
 
 class UnexpectedError(Exception):
-    """A bug met while handling a file: an exception the tool did not expect, with the file
-    (and line, when known) it was handling. The original exception is the ``__cause__``.
+    """A bug met while handling a file: an exception the tool did not expect, and the file it
+    was handling. The original exception is the ``__cause__``.
 
     Not an :class:`AuditorError`: the input may be fine. The CLI still reports it as one line
     naming the file and exits 2, never 0: a bug must not pass a gate.
     """
 
-    def __init__(self, path: Path | str, cause: BaseException, line: int | None = None) -> None:
+    def __init__(self, path: Path | str, cause: BaseException) -> None:
         self.path = str(path)
-        self.line = line
         self.cause = cause
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: unexpected error: {_describe(self.cause)}"
+        return f"{self.path}: unexpected error: {_describe(self.cause)}"
 
 
 def unexpected_message(err: Exception, where: str) -> str:

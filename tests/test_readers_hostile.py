@@ -137,3 +137,18 @@ def test_no_shape_of_input_ends_in_a_traceback(sample: Path) -> None:
             for reader in readers.READERS:
                 with contextlib.suppress(InputError):
                     reader.read(doc)
+
+
+def test_a_dataset_package_with_an_empty_spdx_id_is_not_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "doc.spdx3.json"
+    path.write_text(
+        '{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [\n'
+        '{"type": "dataset_DatasetPackage", "spdxId": "urn:a"},\n'
+        '{"type": "dataset_DatasetPackage", "spdxId": ""}]}'
+    )
+    with pytest.raises(InputError) as caught:
+        readers.read(path)
+    assert (caught.value.line, caught.value.message) == (
+        3,
+        "a dataset_DatasetPackage needs an 'spdxId'",
+    )

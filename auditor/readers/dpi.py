@@ -146,8 +146,10 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         if isinstance(item, dict):
             value = doc.text((*where_item, "License"), item.get("License"))
             url = doc.text((*where_item, "License URL"), item.get("License URL"))
-        else:
+        elif isinstance(item, str) or item is None:
             value, url = doc.text(where_item, item), None
+        else:
+            raise doc.wrong_type(where_item, "a license (an object or a string)", item)
         if url:
             urls.append(url)
         if value and value.lower() in _PROVIDER_TERMS:

@@ -104,7 +104,7 @@ def _check(doc: Document, index: int, element: Any) -> dict[str, Any]:
             if not isinstance(element.get(field), str):
                 raise doc.wrong_type((*key, field), "a string", element.get(field))
     if _DATASET in kinds:
-        if _id(element) is None:
+        if not _id(element):
             raise doc.error(key, f"a {_DATASET} needs an 'spdxId'")
         availability = element.get("dataset_datasetAvailability")
         if availability is not None and not isinstance(availability, str):
