@@ -6,8 +6,8 @@ the URL column, the license column when there is one, and the rows the reader co
 (bad encoding, a broken record), marked with their ``invalid`` bit so that they are counted,
 never dropped. No reader holds more than one batch in memory: line-based inputs are read in
 blocks, and a line longer than ``AUDITOR_MAX_LINE_BYTES`` is an invalid row (``line-too-long``),
-kept only as far as the limit and not written out. A bad row never stops the scan; a bad file
-(a FIFO or device, an unreadable header, a URL column named twice) is one input error.
+skipped to its end without being held, so not written out. A bad row never stops the scan; a bad
+file (a FIFO or device, an unreadable header, a URL column named twice) is one input error.
 """
 
 from __future__ import annotations
