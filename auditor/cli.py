@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.engine import audit
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, unexpected_message
 from auditor.knowledge import EvidenceLevel, load_knowledge
 from auditor.manifest import json_schema
 from auditor.options import DebugOption, OutputOption, PolicyOption
@@ -72,6 +72,15 @@ def _fail_input(err: AuditorError, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exc()
     _stderr().print(f"error: {err}")
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _fail_unexpected(err: Exception, where: str, debug: bool) -> NoReturn:
+    """A bug: one line naming the file being handled, exit 2 (never a pass); the traceback with
+    ``--debug``."""
+    if debug:
+        traceback.print_exc()
+    _stderr().print(f"error: {unexpected_message(err, where)}")
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -170,6 +179,8 @@ def check(
     except OSError as err:
         _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
         raise typer.Exit(EXIT_INPUT) from None
+    except Exception as err:
+        _fail_unexpected(err, ", ".join(p.as_posix() for p in manifests), debug)
     _stderr().print(summary_line(report))
     raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
 
@@ -183,6 +194,7 @@ def explain(
     policy: Annotated[
         str, typer.Option("--policy", "-p", help="Policy used to decide between OR branches.")
     ] = "commercial",
+    debug: DebugOption = False,
 ) -> None:
     """Show how a license string resolves and what terms it carries."""
     from auditor.explanation import explain as explain_text
@@ -190,7 +202,9 @@ def explain(
     try:
         result = explain_text(text, policy)
     except AuditorError as err:
-        _fail_input(err, debug=False)
+        _fail_input(err, debug)
+    except Exception as err:
+        _fail_unexpected(err, "explain", debug)
     if fmt is ExplainFormat.JSON:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from auditor import readers
 from auditor.checks import Judged, evaluate, judge_dataset
+from auditor.errors import AuditorError, UnexpectedError
 from auditor.hub import Hub, default_cache_dir
 from auditor.knowledge import load_knowledge
 from auditor.lookup import Lookups
@@ -67,12 +68,17 @@ def audit(
     dataset_rows: list[tuple[Judged, str]] = []
     findings: list[Finding] = []
     for path in path_list:
-        manifest = readers.read(path, fmt=fmt)
-        expanded = lookups.expand(
-            manifest.path, manifest.datasets, follow_sources=manifest.format != dpi.FORMAT
-        )
-        judged = [judge_dataset(ds, resolver, chosen) for ds in expanded]
-        findings.extend(evaluate(judged, kb, chosen, book, lookups.failed_upstreams))
+        try:
+            manifest = readers.read(path, fmt=fmt)
+            expanded = lookups.expand(
+                manifest.path, manifest.datasets, follow_sources=manifest.format != dpi.FORMAT
+            )
+            judged = [judge_dataset(ds, resolver, chosen) for ds in expanded]
+            findings.extend(evaluate(judged, kb, chosen, book, lookups.failed_upstreams))
+        except (AuditorError, UnexpectedError):
+            raise
+        except Exception as exc:  # a bug met while auditing this manifest: say which one
+            raise UnexpectedError(path.as_posix(), exc) from exc
         dataset_rows.extend((item, manifest.path) for item in judged)
 
     findings, waiver_reports = apply_waivers(findings, placed, today or date.today(), chosen)

@@ -26,3 +26,36 @@ class InputError(AuditorError):
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
+
+
+class UnexpectedError(Exception):
+    """A bug met while handling a file: an exception the tool did not expect, and the file it
+    was handling. The original exception is the ``__cause__``.
+
+    Not an :class:`AuditorError`: the input may be fine. The CLI still reports it as one line
+    naming the file and exits 2, never 0: a bug must not pass a gate.
+    """
+
+    def __init__(self, path: Path | str, cause: BaseException) -> None:
+        self.path = str(path)
+        self.cause = cause
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: unexpected error: {_describe(self.cause)}"
+
+
+def unexpected_message(err: Exception, where: str) -> str:
+    """The one line the CLI prints for a bug: the file it met it in (``where`` when the error
+    does not say), what it was, and how to see the traceback."""
+    if not isinstance(err, UnexpectedError):
+        err = UnexpectedError(where, err)
+    return f"{err} (run with --debug for the traceback)"
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception as one short line: its type and its message, whitespace collapsed."""
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:199] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -36,6 +36,7 @@ _HUB_REF = re.compile(
 )
 _CARD_NAMES = ("README.md", "croissant.json", "metadata.json", "datapackage.json")
 MAX_UPSTREAM_DEPTH = 5
+_NAME_MAX = 255  # bytes in one file name; Hub dataset names are shorter still
 _HUB_OUTCOMES = ("hub", "cache")
 _HUB_PREFIXES = ("hf://", "https://huggingface.co/datasets/", "http://huggingface.co/datasets/")
 
@@ -209,11 +210,18 @@ class Lookups:
 
     def _local(self, reference: str, root: Path) -> Path | str | None:
         """The local file for ``reference``, an error message, or None if it is not local."""
+        if any(
+            len(part.encode(errors="surrogatepass")) > _NAME_MAX for part in reference.split("/")
+        ):
+            return f"{reference[:60]}...: a name in it is longer than any file or dataset name"
         if "://" in reference:
             return None
-        candidate = (root / reference).resolve()
-        if not candidate.exists():
-            return None
+        try:
+            candidate = (root / reference).resolve()
+            if not candidate.exists():
+                return None
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symlink loop
+            return f"{reference!r} is not a usable local path ({exc})"
         if not self.allow_outside_root and not candidate.is_relative_to(root):
             return (
                 f"{reference} is outside the manifest's folder (allow it with --allow-outside-root)"

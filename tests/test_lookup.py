@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+import auditor
 import auditor.engine
 from auditor.hub import Hub
 from auditor.knowledge import EvidenceLevel, Modality, RegistryEntry, Source, load_knowledge
@@ -184,3 +186,47 @@ def test_a_card_answered_from_the_cache_says_so_with_its_age(
     assert "; from the cache: fetched from http://127.0.0.1:" in lookup.detail
     assert lookup.detail.endswith(", less than a minute ago")
     assert report.datasets[0].license.expression == "CC-BY-NC-4.0"
+
+
+def _unresolved(report: auditor.Report, dataset: str) -> list[tuple[int | None, str]]:
+    return [
+        (f.location.line if f.location else None, f.message)
+        for f in report.findings_for(dataset)
+        if f.rule is Rule.REFERENCE_UNRESOLVED
+    ]
+
+
+def test_hostile_local_references_are_unresolved_at_their_line(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    os.mkfifo(tmp_path / "pipe")
+    long_name = "a" * 300
+    manifest = tmp_path / "mix.yaml"
+    manifest.write_text(
+        "version: 1\nname: hostile\ndatasets:\n"
+        "  - id: loop\n    license: MIT\n    source: loop\n"
+        "  - id: pipe\n    license: MIT\n    source: pipe\n"
+        f"  - id: long-local\n    license: MIT\n    source: {long_name}\n"
+        f"  - id: long-hub\n    license: MIT\n    source: hf://owner/{long_name}\n"
+    )
+    report = auditor.audit(manifest, offline=True)
+    assert report.verdict is Verdict.FAIL
+    [(line, message)] = _unresolved(report, "loop")
+    assert line == 6
+    assert "'loop' is not a usable local path (Symlink loop from" in message
+    [(line, message)] = _unresolved(report, "pipe")
+    assert line == 9
+    assert "is not a regular file (it is a FIFO)" in message
+    for dataset, line in (("long-local", 12), ("long-hub", 15)):
+        [(found, message)] = _unresolved(report, dataset)
+        assert found == line
+        assert "a name in it is longer than any file or dataset name" in message
+        assert "cache" not in message
+
+
+def test_a_nul_byte_in_a_listed_reference_is_unresolved(tmp_path: Path) -> None:
+    listed = tmp_path / "datasets.txt"
+    listed.write_bytes(b"data/a\x00b\n")
+    report = auditor.audit(listed, offline=True)
+    [(line, message)] = _unresolved(report, "data/a\x00b")
+    assert line == 1
+    assert "is not a usable local path (embedded null byte)" in message

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from auditor import readers
+from auditor.errors import InputError
 from auditor.model import Fact
 from tests.conftest import fixture_path
 
@@ -77,6 +80,9 @@ def test_lineage_within_the_file_sources_and_unnamed_generators() -> None:
     assert [c.domain for c in synthetic.collected_from] == ["youtube.com", "vimeo.com"]
 
 
-def test_template_reads_as_zero_datasets() -> None:
-    manifest = readers.read(fixture_path("readers/dpi._template.json"))
-    assert (manifest.format, manifest.datasets) == ("dpi", ())
+def test_the_template_is_not_a_summary() -> None:
+    # Its record documents the schema: auditing it would pass on zero datasets.
+    with pytest.raises(InputError) as caught:
+        readers.read(fixture_path("readers/dpi._template.json"))
+    assert caught.value.line == 3
+    assert "is the schema template's example, not a dataset" in caught.value.message

@@ -140,3 +140,39 @@ def test_markdown_without_card_keys_is_not_a_card(tmp_path: Path) -> None:
     named = tmp_path / "mix-card.md"
     named.write_text("---\nlicense: mit\n---\n", encoding="utf-8")
     assert readers.read(named).datasets[0].id == tmp_path.name
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "prose"),
+    [
+        ("card.blank-line-before-fence", 3, 11),
+        ("card.space-before-fence", 2, 10),
+        ("card.cr-line-breaks", 2, 10),
+    ],
+)
+def test_front_matter_is_found_where_the_hub_finds_it(name: str, line: int, prose: int) -> None:
+    # Blank lines or spaces before the opening '---', and CR line breaks, hide nothing: the
+    # non-commercial license in the metadata is read beside the "MIT License" prose.
+    (ds,) = readers.read(fixture_path(f"hostile/{name}/README.md")).datasets
+    assert ds.id == name
+    assert facts(ds.licenses) == [("cc-by-nc-4.0", line, "license")]
+    assert facts(ds.license_notes) == [("MIT License", prose, "Licensing Information")]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("\n\n---\nlicense: mit\n", 3, "front matter is not closed"),
+        ("\r\n---\r\nlicense: [mit\r\n---\r\n", 4, "invalid YAML"),
+        ("  \n---\n---\n", 2, "front matter is empty"),
+    ],
+)
+def test_front_matter_after_blank_lines_keeps_file_lines(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    path = tmp_path / "README.md"
+    path.write_bytes(text.encode())
+    with pytest.raises(InputError) as caught:
+        readers.read(path)
+    assert caught.value.line == line
+    assert message in caught.value.message

@@ -66,3 +66,33 @@ def test_broken_tag_value_is_an_input_error(tmp_path: Path) -> None:
     path.write_text("SPDXVersion: SPDX-2.3\nPackageName\nnonsense here\n", encoding="utf-8")
     with pytest.raises(InputError, match="invalid SPDX tag-value"):
         readers.read(path)
+
+
+def test_a_megabyte_of_tag_value_reads_in_linear_time(tmp_path: Path) -> None:
+    # Thousands of license fields and files: spdx-tools' tag-value parser alone builds a license
+    # parser per field and compares each file's implied relationship with all before it, which
+    # took minutes here. No timing assertion: a regression shows as a test that takes minutes.
+    head = (
+        "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\n"
+        "DocumentName: big\nDocumentNamespace: https://example.com/big\n"
+        "Creator: Tool: example\nCreated: 2024-01-01T00:00:00Z\n"
+    )
+    package = (
+        "\nPackageName: p{i}\nSPDXID: SPDXRef-p{i}\nPackageDownloadLocation: NOASSERTION\n"
+        "FilesAnalyzed: false\nPackageLicenseConcluded: MIT\n"
+        "PackageLicenseDeclared: CC-BY-4.0 AND MIT\n"
+        "\nFileName: ./p{i}/data.csv\nSPDXID: SPDXRef-f{i}\n"
+        "FileChecksum: SHA1: d6a770ba38583ed4bb4525bd96e50461655d2758\n"
+        "LicenseConcluded: NOASSERTION\nFileCopyrightText: NOASSERTION\n"
+    )
+    path = tmp_path / "big.spdx"
+    path.write_text(head + "".join(package.format(i=i) for i in range(3000)))
+    assert path.stat().st_size > 900_000
+    manifest = readers.read(path)
+    assert len(manifest.datasets) == 3000
+    last = manifest.datasets[-1]
+    assert (last.id, [f.value for f in last.licenses]) == (
+        "SPDXRef-p2999",
+        ["CC-BY-4.0 AND MIT", "MIT"],
+    )
+    assert last.licenses[0].location.line == path.read_text().count("\n") - 6

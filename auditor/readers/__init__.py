@@ -7,6 +7,14 @@ document reads it.
 Most formats are YAML or JSON, which :func:`auditor.document.load` parses. The few that are not
 (a dataset card's Markdown, a plain list of references, SPDX tag-value) are parsed by their own
 reader's ``load``, listed in ``LOADERS``; each claims files by name and returns ``None`` for others.
+
+A gate must never pass on what a reader did not read, so no reader drops anything silently. What
+is well formed but not understood is kept as a claim: a license value of an unknown shape is kept
+as its raw text, which resolves to unknown and blocks. What cannot be read is an input error at
+its line: a field of the wrong type (``Licenses`` that is not a list, an ``spdxId`` that is not a
+string), an element of a kind the format does not define (a CycloneDX component type outside the
+specification), a record that is documentation (the Data Provenance template), and a file in
+which the reader finds no dataset at all.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Protocol
 
 from auditor import document
 from auditor.document import Document
-from auditor.errors import InputError
+from auditor.errors import AuditorError, InputError, UnexpectedError
 from auditor.model import Dataset
 from auditor.readers import (
     axolotl,
@@ -76,7 +84,21 @@ LOADERS: tuple[Loader, ...] = (hf_card, spdx2, text_list)
 
 
 def read(path: Path, *, fmt: str | None = None) -> Manifest:
-    """Read ``path``, detecting its format unless ``fmt`` names one."""
+    """Read ``path``, detecting its format unless ``fmt`` names one.
+
+    A file in which the reader finds no dataset is an input error: a manifest that names nothing
+    to audit must not pass a gate. An exception no reader expected is raised as an
+    :class:`UnexpectedError` naming the file.
+    """
+    try:
+        return _read(path, fmt)
+    except (AuditorError, UnexpectedError):
+        raise
+    except Exception as exc:
+        raise UnexpectedError(path.as_posix(), exc) from exc
+
+
+def _read(path: Path, fmt: str | None) -> Manifest:
     doc = next((d for loader in LOADERS if (d := loader.load(path)) is not None), None)
     if doc is None:
         doc = document.load(path)
@@ -95,4 +117,6 @@ def read(path: Path, *, fmt: str | None = None) -> Manifest:
                 doc.line(()),
             )
     name, datasets = chosen.read(doc)
+    if not datasets:
+        raise InputError(doc.path, f"no datasets: the file reads as {chosen.FORMAT} but names none")
     return Manifest(path=doc.path, format=chosen.FORMAT, name=name, datasets=datasets)

@@ -179,9 +179,12 @@ def _license(
         if description:
             notes.append(Fact(value=description, location=where, origin="license.description"))
         return
-    text = _text(item) if not isinstance(item, bool | int | float) else str(item)
-    if text is None:
+    if item is None or (isinstance(item, str) and not item.strip()):
         return  # null: no license stated
+    if isinstance(item, bool | int | float):
+        text = str(item)
+    else:  # text, a value object, or a shape of no meaning (kept as its JSON: unknown)
+        text = _text(item) or json.dumps(item, sort_keys=True)
     licenses.append(Fact(value=text, location=where, origin="license"))
     if "://" in text:
         urls.append(text)

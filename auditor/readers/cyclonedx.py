@@ -11,15 +11,21 @@ Licenses: each ``licenses`` entry is ``{"license": {"id" | "name", "url", "text"
 unknown, so one malformed component does not fail the BOM. ``licensing.licenseTypes`` (``academic``,
 ``evaluation``...) are terms. ``pedigree.ancestors`` is lineage; an ancestor that is a
 machine-learning model is a generator.
+
+Nothing is left out unread: a component ``type`` is compared without case or surrounding spaces
+(``Data`` is ``data``), and a type CycloneDX does not define, a component that is not an object,
+or a ``components``, ``licenses``, ``pedigree`` or model ``datasets`` value of the wrong type is an
+input error at its line. A BOM with no dataset in it is an input error too: it has nothing to gate.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from auditor.document import Document, PathKey
+from auditor.errors import InputError
 from auditor.model import Dataset, Fact, Location
 from auditor.readers.references import unique_ids
 
@@ -27,6 +33,24 @@ FORMAT = "cyclonedx"
 
 _DATA = "data"
 _MODEL = "machine-learning-model"
+# Component types of CycloneDX 1.5-1.7.
+_TYPES = frozenset(
+    {
+        "application",
+        "framework",
+        "library",
+        "container",
+        "platform",
+        "operating-system",
+        "device",
+        "device-driver",
+        "firmware",
+        "file",
+        _MODEL,
+        _DATA,
+        "cryptographic-asset",
+    }
+)
 _SOURCE_REFERENCES = ("distribution", "website", "vcs")
 
 
@@ -40,32 +64,31 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     if not isinstance(data, dict):
         raise doc.error((), "a CycloneDX BOM must be a JSON object with 'bomFormat'")
 
-    def at(key: PathKey) -> Location:
-        return Location(path=doc.path, line=doc.line(key))
-
-    components = list(_components(data))
+    components = list(_components(doc, data))
     by_ref = {
         ref: component
-        for _, component in components
+        for _, component, _ in components
         if isinstance(ref := component.get("bom-ref"), str)
     }
     # (key, the component or componentData, whether it is a full component)
     entries: list[tuple[PathKey, dict[str, Any], bool]] = []
     seen_refs: set[str] = set()
-    for key, component in components:
-        if component.get("type") == _DATA:
+    for key, component, kind in components:
+        if kind == _DATA:
             entries.append((key, component, True))
             if isinstance(component.get("bom-ref"), str):
                 seen_refs.add(component["bom-ref"])
-    for key, component in components:
-        if component.get("type") != _MODEL:
+    for key, component, kind in components:
+        if kind != _MODEL:
             continue
-        params = (component.get("modelCard") or {}).get("modelParameters") or {}
-        datasets = params.get("datasets") if isinstance(params, dict) else None
-        for index, item in enumerate(datasets if isinstance(datasets, list) else []):
-            item_key = (*key, "modelCard", "modelParameters", "datasets", index)
+        card_key: PathKey = (*key, "modelCard")
+        card = doc.mapping(card_key, component.get("modelCard"))
+        params = doc.mapping((*card_key, "modelParameters"), card.get("modelParameters"))
+        datasets_key: PathKey = (*card_key, "modelParameters", "datasets")
+        for index, item in enumerate(doc.items(datasets_key, params.get("datasets"))):
+            item_key = (*datasets_key, index)
             if not isinstance(item, dict):
-                continue
+                raise doc.wrong_type(item_key, "an object (a ref or componentData)", item)
             ref = item.get("ref")
             if isinstance(ref, str):
                 if ref not in seen_refs:  # named but not in this BOM: a dataset we know nothing of
@@ -73,6 +96,12 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
                     entries.append((item_key, by_ref.get(ref, {"bom-ref": ref}), True))
             else:
                 entries.append((item_key, item, False))
+    if not entries:
+        raise doc.error(
+            (),
+            "no datasets: the BOM has no component of type 'data' and no machine-learning "
+            "model that names the datasets it was trained on",
+        )
 
     ids = unique_ids(_raw_id(entry, key) for key, entry, _ in entries)
     ids_by_ref = {
@@ -81,7 +110,7 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         if isinstance(entry.get("bom-ref"), str)
     }
     datasets_out = tuple(
-        _dataset(entry, key, ident, full, at, ids_by_ref)
+        _dataset(doc, entry, key, ident, full, ids_by_ref)
         for (key, entry, full), ident in zip(entries, ids, strict=True)
     )
     metadata = data.get("metadata")
@@ -90,21 +119,41 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     return (name if isinstance(name, str) else None), datasets_out
 
 
-def _components(data: dict[str, Any]) -> Iterator[tuple[PathKey, dict[str, Any]]]:
-    """Every component with its key path: the BOM's subject, then ``components`` at any depth."""
-    metadata = data.get("metadata")
-    if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
-        yield from _walk(metadata["component"], ("metadata", "component"))
-    for index, component in enumerate(_list(data.get("components"))):
-        yield from _walk(component, ("components", index))
+def _components(
+    doc: Document, data: dict[str, Any]
+) -> Iterator[tuple[PathKey, dict[str, Any], str]]:
+    """Every component with its key path and type: the BOM's subject, then ``components`` at any
+    depth."""
+    metadata = doc.mapping(("metadata",), data.get("metadata"))
+    if metadata.get("component") is not None:
+        yield from _walk(doc, metadata["component"], ("metadata", "component"))
+    for index, component in enumerate(doc.items(("components",), data.get("components"))):
+        yield from _walk(doc, component, ("components", index))
 
 
-def _walk(component: Any, key: PathKey) -> Iterator[tuple[PathKey, dict[str, Any]]]:
+def _walk(
+    doc: Document, component: Any, key: PathKey
+) -> Iterator[tuple[PathKey, dict[str, Any], str]]:
     if not isinstance(component, dict):
-        return
-    yield key, component
-    for index, child in enumerate(_list(component.get("components"))):
-        yield from _walk(child, (*key, "components", index))
+        raise doc.wrong_type(key, "a component (an object)", component)
+    yield key, component, _kind(doc, component, key)
+    for index, child in enumerate(doc.items((*key, "components"), component.get("components"))):
+        yield from _walk(doc, child, (*key, "components", index))
+
+
+def _kind(doc: Document, component: dict[str, Any], key: PathKey) -> str:
+    """The component's type, read without case or spaces; an input error if it is none of
+    CycloneDX's, since the type decides whether the component is audited."""
+    raw = component.get("type")
+    if not isinstance(raw, str):
+        raise doc.wrong_type((*key, "type"), "a component type (a string)", raw)
+    kind = raw.strip().lower()
+    if kind not in _TYPES:
+        raise doc.error(
+            (*key, "type"),
+            f"unknown component type {raw!r} (CycloneDX types: {', '.join(sorted(_TYPES))})",
+        )
+    return kind
 
 
 def _list(node: Any) -> list[Any]:
@@ -123,28 +172,32 @@ def _raw_id(entry: dict[str, Any], key: PathKey) -> str:
 
 
 def _dataset(
+    doc: Document,
     entry: dict[str, Any],
     key: PathKey,
     ident: str,
     full: bool,
-    at: Callable[[PathKey], Location],
     ids_by_ref: dict[str, str],
 ) -> Dataset:
+    def at(key: PathKey) -> Location:
+        return Location(path=doc.path, line=doc.line(key))
+
     licenses: list[Fact] = []
     notes: list[Fact] = []
     terms: list[Fact] = []
     urls: list[str] = []
-    for index, item in enumerate(_list(entry.get("licenses")) if full else []):
+    owned = doc.items((*key, "licenses"), entry.get("licenses")) if full else []
+    for index, item in enumerate(owned):
         _license(item, at((*key, "licenses", index)), licenses, notes, terms, urls)
     derived: dict[str, Fact] = {}
     generators: dict[str, Fact] = {}
-    pedigree = entry.get("pedigree")
-    ancestors = pedigree.get("ancestors") if isinstance(pedigree, dict) else None
-    for index, ancestor in enumerate(_list(ancestors)):
+    pedigree = doc.mapping((*key, "pedigree"), entry.get("pedigree"))
+    ancestors_key: PathKey = (*key, "pedigree", "ancestors")
+    for index, ancestor in enumerate(doc.items(ancestors_key, pedigree.get("ancestors"))):
         if not isinstance(ancestor, dict):
-            continue
-        where = at((*key, "pedigree", "ancestors", index))
-        if ancestor.get("type") == _MODEL:
+            raise doc.wrong_type((*ancestors_key, index), "a component (an object)", ancestor)
+        where = at((*ancestors_key, index))
+        if _kind(doc, ancestor, (*ancestors_key, index)) == _MODEL:
             model = _text(ancestor.get("name")) or _reference(ancestor, ids_by_ref)
             if model:
                 generators.setdefault(model, Fact(value=model, location=where, origin="pedigree"))
@@ -198,10 +251,14 @@ def _license(
         if content:
             notes.append(Fact(value=content, location=where, origin="license.text"))
     licensing = lic.get("licensing")
-    if isinstance(licensing, dict):
-        for kind in _list(licensing.get("licenseTypes")):
-            if isinstance(kind, str):
-                terms.append(Fact(value=kind, location=where, origin="licensing.licenseTypes"))
+    kinds = licensing.get("licenseTypes") if isinstance(licensing, dict) else None
+    if kinds is not None and not (
+        isinstance(kinds, list) and all(isinstance(kind, str) for kind in kinds)
+    ):
+        message = "'licensing.licenseTypes' must be a list of strings"
+        raise InputError(where.path, message, where.line)
+    for kind in kinds or []:
+        terms.append(Fact(value=kind, location=where, origin="licensing.licenseTypes"))
 
 
 def _reference(component: dict[str, Any], ids_by_ref: dict[str, str]) -> str | None:

@@ -6,11 +6,15 @@ inherits the package's licenses only "if not specified". The legacy single ``lic
 an object) is read as a one-item list. ``sources`` (package-level and per resource) say where the
 content came from: a ``path`` that is a URL or a domain is kept as a collection. A package without
 resources is read as one dataset, the package itself.
+
+A license object that names nothing is kept as its JSON text (which resolves to unknown); a
+``licenses``, ``resources`` or ``sources`` that is not a list, or an item of them that is neither
+text nor an object, is an input error at its line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +25,6 @@ from auditor.readers.references import unique_ids
 FORMAT = "datapackage"
 
 _PACKAGE_KEYS = ("name", "profile", "licenses", "license", "title", "$schema")
-
-At = Callable[[PathKey], Location]
 
 
 def detect(doc: Document) -> bool:
@@ -38,20 +40,18 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error((), "a data package must be an object with 'resources'")
-    resources = data.get("resources")
-    if resources is not None and not isinstance(resources, list):
-        raise doc.error(("resources",), "'resources' must be a list")
+    resources = doc.items(("resources",), data.get("resources"))
 
     def at(key: PathKey) -> Location:
         return Location(path=doc.path, line=doc.line(key))
 
     package_name = _text(data.get("name"))
-    package = _Parts.of(data, (), at)
-    entries: list[tuple[PathKey, dict[str, Any]]] = [
-        (("resources", index), resource)
-        for index, resource in enumerate(resources or [])
-        if isinstance(resource, dict)
-    ]
+    package = _Parts.of(doc, data, ())
+    entries: list[tuple[PathKey, dict[str, Any]]] = []
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, dict):
+            raise doc.wrong_type(("resources", index), "a resource (an object)", resource)
+        entries.append((("resources", index), resource))
     if not entries:
         ident = package_name or _text(data.get("id")) or "datapackage"
         dataset = package.dataset(ident, _text(data.get("title")) or package_name, at(()), data)
@@ -62,7 +62,7 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     )
     datasets = []
     for (key, resource), ident in zip(entries, ids, strict=True):
-        own = _Parts.of(resource, key, at)
+        own = _Parts.of(doc, resource, key)
         merged = _Parts(
             licenses=own.licenses or package.licenses,
             notes=own.notes if own.licenses else package.notes,
@@ -84,16 +84,24 @@ class _Parts:
     sources: list[Collection]
 
     @classmethod
-    def of(cls, node: dict[str, Any], key: PathKey, at: At) -> _Parts:
+    def of(cls, doc: Document, node: dict[str, Any], key: PathKey) -> _Parts:
+        def at(item_key: PathKey) -> Location:
+            return Location(path=doc.path, line=doc.line(item_key))
+
         parts = cls([], [], [], [])
         items: list[tuple[PathKey, Any]] = []
-        if isinstance(node.get("licenses"), list):
-            items = [((*key, "licenses", i), item) for i, item in enumerate(node["licenses"])]
+        if node.get("licenses") is not None:
+            licenses = doc.items((*key, "licenses"), node["licenses"])
+            items = [((*key, "licenses", i), item) for i, item in enumerate(licenses)]
         elif node.get("license") is not None:
             items = [((*key, "license"), node["license"])]
         for item_key, item in items:
+            if not isinstance(item, str | dict):
+                raise doc.wrong_type(item_key, "a license (a string or an object)", item)
             parts._license(item, at(item_key), str(item_key[len(key)]))
-        for index, source in enumerate(node.get("sources") or []):
+        for index, source in enumerate(doc.items((*key, "sources"), node.get("sources"))):
+            if not isinstance(source, str | dict):
+                raise doc.wrong_type((*key, "sources", index), "a string or an object", source)
             path = _text(source.get("path")) if isinstance(source, dict) else _text(source)
             if path is None or " " in path:
                 continue
@@ -112,9 +120,7 @@ class _Parts:
         if not isinstance(item, dict):
             return
         name, path, title = (_text(item.get(k)) for k in ("name", "path", "title"))
-        value = name or path or title
-        if value is None:
-            return
+        value = name or path or title or json.dumps(item, sort_keys=True)
         self.licenses.append(Fact(value=value, location=where, origin=origin))
         if path:
             self.urls.append(path)

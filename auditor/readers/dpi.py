@@ -16,7 +16,11 @@ about half the cases it checked), so an audited "Unspecified" stays unknown what
 says. The repository's ``GitHub License`` is never used: it covers the code, not the data.
 
 The schema's ``_template.json`` has the same shape with type descriptions as values
-(``"string: ..."``); its record is documentation, so a template reads as zero datasets.
+(``"string: ..."``): a record whose identifier is such a description is documentation, not a
+dataset, and is an input error (a file of template records would otherwise audit nothing). So is a
+field of the wrong type (``Licenses`` that is not a list, a ``License`` that is not a string): a
+record is read whole or not at all, never with a license or a generator left out. Only the
+``Inferred Metadata`` hints, never applied, are skipped when they are not text.
 """
 
 from __future__ import annotations
@@ -86,11 +90,19 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error((), "a Data Provenance summary must map dataset ids to records")
-    records = {
-        key: record
-        for key, record in data.items()
-        if isinstance(record, dict) and not _is_template(record)
-    }
+    records: dict[str, dict[str, Any]] = {}
+    for key, record in data.items():
+        if not isinstance(record, dict):
+            raise doc.wrong_type((key,), "a dataset record (an object)", record)
+        if _is_template(record):
+            raise doc.error(
+                (key, _ID),
+                f"record '{key}' is the schema template's example, not a dataset: its "
+                f"'{_ID}' is a type description",
+            )
+        records[key] = record
+    if not records:
+        raise doc.error((), "no datasets: the summary holds no dataset records")
     # Lineage names another record by its key, identifier or name.
     known: dict[str, str] = {}
     for key, record in records.items():
@@ -98,9 +110,9 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
             if isinstance(alias, str) and alias.strip():
                 known.setdefault(alias.strip().lower(), key)
     datasets = tuple(_dataset(doc, key, record, known) for key, record in records.items())
-    collections = {r.get("Collection") for r in records.values()} - {None}
+    collections = {c for r in records.values() if isinstance(c := r.get("Collection"), str)}
     name = next(iter(collections)) if len(collections) == 1 else None
-    return (name if isinstance(name, str) else None), datasets
+    return name, datasets
 
 
 def _is_template(record: dict[str, Any]) -> bool:
@@ -112,22 +124,32 @@ def _text(node: Any) -> str | None:
     return node.strip() if isinstance(node, str) and node.strip() else None
 
 
-def _strings(node: Any) -> list[tuple[int, str]]:
-    items = node if isinstance(node, list) else []
-    return [(i, text) for i, item in enumerate(items) if (text := _text(item))]
-
-
 def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, str]) -> Dataset:
     def at(*path: str | int) -> Location:
         full: PathKey = (key, *path)
         return Location(path=doc.path, line=doc.line(full))
 
+    def strings(field: str) -> list[tuple[int, str]]:
+        """A list of strings; null or absent is an empty list, anything else an error."""
+        out = []
+        for index, item in enumerate(doc.items((key, field), record.get(field))):
+            text = doc.text((key, field, index), item)
+            if text:
+                out.append((index, text))
+        return out
+
     licenses: list[Fact] = []
     url_places: list[tuple[int, str]] = []
     provider_terms: list[Fact] = []
-    for index, item in enumerate(record.get("Licenses") or []):
-        value = _text(item.get("License")) if isinstance(item, dict) else _text(item)
-        url = _text(item.get("License URL")) if isinstance(item, dict) else None
+    for index, item in enumerate(doc.items((key, "Licenses"), record.get("Licenses"))):
+        where_item: PathKey = (key, "Licenses", index)
+        if isinstance(item, dict):
+            value = doc.text((*where_item, "License"), item.get("License"))
+            url = doc.text((*where_item, "License URL"), item.get("License URL"))
+        elif isinstance(item, str) or item is None:
+            value, url = doc.text(where_item, item), None
+        else:
+            raise doc.wrong_type(where_item, "a license (an object or a string)", item)
         if url and not (value and value.lower() == _CUSTOM):
             url_places.append((index, url))
         if value and value.lower() in _PROVIDER_TERMS:
@@ -149,7 +171,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         Fact(value=url, location=at("Licenses", index, "License URL"), origin="License URL")
         for index, url in url_places
     ]
-    license_notes = _text(record.get("License Notes"))
+    license_notes = doc.text((key, "License Notes"), record.get("License Notes"))
     if license_notes:
         notes.append(
             Fact(value=license_notes, location=at("License Notes"), origin="License Notes")
@@ -169,7 +191,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
                 )
     generators = list(provider_terms)
     machine_generated = False
-    for index, model in _strings(record.get("Model Generated")):
+    for index, model in strings("Model Generated"):
         if model.lower() == _UNNAMED:
             machine_generated = True
         elif model.lower() != _TEMPLATES:
@@ -177,7 +199,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
                 Fact(value=model, location=at("Model Generated", index), origin="Model Generated")
             )
     derived: dict[str, Fact] = {}
-    for index, upstream in _strings(record.get("Derived from Datasets")):
+    for index, upstream in strings("Derived from Datasets"):
         ref = known.get(upstream.lower(), upstream)
         if ref != key:
             derived.setdefault(
@@ -190,11 +212,11 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
             )
     creators = tuple(
         Fact(value=creator, location=at("Creators", index), origin="Creators")
-        for index, creator in _strings(record.get("Creators"))
+        for index, creator in strings("Creators")
     )
     collected: dict[str, Collection] = {}
     for field in _SOURCES:
-        for index, source in _strings(record.get(field)):
+        for index, source in strings(field):
             found = _collection(source, at(field, index))
             if found is not None:
                 collected.setdefault(found.target, found)

@@ -1,6 +1,10 @@
 """Hugging Face dataset cards: the YAML front matter of a ``README.md``, with its license prose.
 
-The metadata sits between a first ``---`` line and the next one; the rest is the card text. Beside
+The metadata sits between a first ``---`` line and the next one; the rest is the card text. The
+block is found as the Hub finds it (``huggingface_hub.repocard``): blank lines and spaces may come
+before the opening ``---``, and lines may end in LF, CRLF or CR; a ``---`` followed by spaces or a
+block closed by YAML's ``...`` is read too, since a claim read is never more permissive than one
+missed. A card whose block is opened but never closed is an input error. Beside
 the ``license`` values (a string, a list, legacy ``licenses:`` also per config, legacy
 ``other-<text>``), the reader keeps as license notes what explains them: ``license_name``,
 ``license_link``, legacy ``license_details``, the free-text ``license`` of each config in a sibling
@@ -11,7 +15,6 @@ derives from ``<id>``). One card is one dataset, named after its folder (the rep
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,6 +50,7 @@ _CARD_KEYS = frozenset(
 )
 _MARKDOWN = frozenset({".md", ".markdown"})
 _FENCES = frozenset({"---", "..."})
+_LINE_BREAK = re.compile(r"\r\n?")
 _LICENSING_HEADING = re.compile(r"^#{1,6}\s*licen[cs]ing information\s*#*\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s")
 _PLACEHOLDER = re.compile(
@@ -72,9 +76,10 @@ def load(path: Path) -> Document | None:
     if path.suffix.lower() not in _MARKDOWN:
         return None
     name = path.as_posix()
-    lines = document.read_text(path).split("\n")
+    lines = _LINE_BREAK.sub("\n", document.read_text(path)).split("\n")
     readme = path.name.lower() == "readme.md"
-    if lines[0].rstrip() != "---":
+    start = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    if lines[start].strip() != "---":
         if readme:
             # A card with no metadata at all: one dataset, no declared license (a finding on it,
             # not an input error); its Licensing Information prose is still read.
@@ -84,16 +89,17 @@ def load(path: Path) -> Document | None:
             name,
             "no YAML front matter: a dataset card starts with a '---' line, its metadata, "
             "and another '---' line",
-            1,
+            start + 1,
         )
-    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in _FENCES), None)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].rstrip() in _FENCES), None)
     if end is None:
-        raise InputError(name, "the YAML front matter is not closed by a '---' line", 1)
-    # A blank line stands in for the opening '---', so YAML's line numbers are the file's.
-    front = document.parse_yaml("\n" + "\n".join(lines[1:end]), name)
+        raise InputError(name, "the YAML front matter is not closed by a '---' line", start + 1)
+    # Blank lines stand in for the lines up to the opening '---', so YAML's line numbers are
+    # the file's.
+    front = document.parse_yaml("\n" * (start + 1) + "\n".join(lines[start + 1 : end]), name)
     if not isinstance(front.data, dict):
         what = "empty" if front.data is None else "not a mapping of metadata keys"
-        raise InputError(name, f"the YAML front matter is {what}", 1)
+        raise InputError(name, f"the YAML front matter is {what}", start + 1)
     notes = (*_infos_notes(path), *_licensing_notes(lines, end + 1, name))
     card = Card(front.data, readme, notes)
     return Document(name, card, front.lines)
@@ -182,16 +188,16 @@ def _strings(node: Any, key: PathKey) -> Iterator[tuple[PathKey, str]]:
     if isinstance(node, str):
         if node.strip():
             yield key, node.strip()
-    elif isinstance(node, bool) or node is None:
-        return
-    elif isinstance(node, int | float):
-        yield key, str(node)
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield from _strings(item, (*key, index))
     elif isinstance(node, dict):
         for name, item in node.items():
             yield from _strings(item, (*key, name))
+    elif isinstance(node, bool):
+        yield key, str(node).lower()
+    elif node is not None:  # a number, a date: kept as written, never dropped
+        yield key, str(node)
 
 
 def _upstream(value: str) -> str | None:
@@ -229,18 +235,15 @@ def _gate_fields(node: Any, at: Callable[[PathKey], Location]) -> Iterator[Fact]
 def _infos_notes(card: Path) -> Iterator[Fact]:
     """The free-text ``license`` of each config in the card's sibling ``dataset_infos.json``.
 
-    The file is parsed with ``json`` only (it can be megabytes); each license's line comes from
+    The file is parsed without a line table (it can be megabytes); each license's line comes from
     the ``"license": "`` occurrences, which follow the configs in order.
     """
     path = card.parent / _INFOS
-    if not path.is_file():
+    if not path.exists():
         return
     name = path.as_posix()
     text = document.read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(name, f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from exc
+    data = document.parse_json(text, name, lines=False).data
     if not isinstance(data, dict):
         return
     values = [

@@ -29,12 +29,11 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     if not isinstance(data, dict):
         raise doc.error((), "a recipe must be a mapping with 'dataset_mixer' or 'dataset_mixture'")
     entries: list[tuple[PathKey, str, Any, str | None]] = []  # key, id, weight, config
-    mixer = data.get("dataset_mixer")
-    if isinstance(mixer, dict):
-        entries += [(("dataset_mixer", ref), ref, weight, None) for ref, weight in mixer.items()]
-    mixture = data.get("dataset_mixture")
-    items = mixture.get("datasets") if isinstance(mixture, dict) else None
-    for index, item in enumerate(items if isinstance(items, list) else []):
+    mixer = doc.mapping(("dataset_mixer",), data.get("dataset_mixer"))
+    entries += [(("dataset_mixer", ref), ref, weight, None) for ref, weight in mixer.items()]
+    mixture = doc.mapping(("dataset_mixture",), data.get("dataset_mixture"))
+    items = doc.items(("dataset_mixture", "datasets"), mixture.get("datasets"))
+    for index, item in enumerate(items):
         key: PathKey = ("dataset_mixture", "datasets", index)
         ref = item.get("id") if isinstance(item, dict) else None
         if not isinstance(ref, str) or not ref.strip():

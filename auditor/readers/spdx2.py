@@ -9,9 +9,14 @@ and ``VARIANT_OF``.
 
 JSON and YAML documents are parsed one package at a time with spdx-tools' element parsers, so one
 malformed package keeps its raw license text (which then resolves to unknown) instead of failing
-the file. Tag-value files (``.spdx``, ``.tag``) are parsed whole by spdx-tools, which keeps no
-line numbers: the lines of packages and relationships are found by scanning their tags.
-spdx-tools is imported when a document is read, not when the CLI starts.
+the file; a package, relationship or extracted license that is not an object is an input error,
+and so is a document with no package. Tag-value files (``.spdx``, ``.tag``) are parsed whole by
+spdx-tools, which keeps no line numbers: the lines of packages and relationships are found by
+scanning their tags. Two costs of its tag-value parser grow faster than the file and are avoided
+here (a megabyte took minutes): it builds a new license-expression parser for every license field
+(spdx/tools-python#749), and it checks each file's implied CONTAINS relationship against every
+relationship before it (spdx/tools-python#891). spdx-tools is imported when a document is read,
+not when the CLI starts.
 """
 
 from __future__ import annotations
@@ -74,20 +79,53 @@ def load(path: Path) -> Document | None:
     if path.suffix.lower() not in _TAG_VALUE:
         return None
     from spdx_tools.spdx.parser.error import SPDXParsingError
-    from spdx_tools.spdx.parser.tagvalue.parser import Parser
 
     name = path.as_posix()
     text = document.read_text(path)
     try:
-        # ply would print "Generating LALR tables" and write a table module into site-packages.
-        quiet = {"errorlog": _Quiet(), "debug": False, "write_tables": False}
-        parser = Parser(**quiet)  # type: ignore[no-untyped-call]
-        parsed: SpdxDocument = parser.parse(text)  # type: ignore[no-untyped-call]
+        parsed: SpdxDocument = _tag_value_parser().parse(text)
     except SPDXParsingError as exc:
         messages: list[str] = exc.messages
         line = _message_line(messages[0]) if messages else None
         raise InputError(name, f"invalid SPDX tag-value: {'; '.join(messages[:3])}", line) from exc
     return Document(name, TagValue(parsed), _tag_lines(text))
+
+
+def _tag_value_parser() -> Any:
+    """spdx-tools' tag-value parser, quiet, and linear in the size of the document."""
+    from spdx_tools.common.spdx_licensing import spdx_licensing  # type: ignore[import-untyped]
+    from spdx_tools.spdx.parser.tagvalue import parser as tagvalue
+
+    # Its other parsers share one license-expression parser; the tag-value parser asks for a new
+    # one, tens of milliseconds to build, for every license field (spdx/tools-python#749).
+    tagvalue.get_spdx_licensing = lambda: spdx_licensing  # type: ignore[attr-defined]
+    # ply would print "Generating LALR tables" and write a table module into site-packages.
+    quiet = {"errorlog": _Quiet(), "debug": False, "write_tables": False}
+    parser = tagvalue.Parser(**quiet)  # type: ignore[no-untyped-call]
+    parser.elements_built["relationships"] = _Relationships()
+    return parser
+
+
+class _Relationships(list[Any]):
+    """The relationships spdx-tools builds, with a membership test by value that does not walk
+    the list: it tests each file's implied CONTAINS relationship against all those before it
+    (spdx/tools-python#891), which made a document of a few thousand files take minutes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: set[tuple[str, ...]] = set()
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self._keys.add(_relationship_key(item))
+
+    def __contains__(self, item: object) -> bool:
+        return _relationship_key(item) in self._keys
+
+
+def _relationship_key(item: object) -> tuple[str, ...]:
+    fields = ("spdx_element_id", "relationship_type", "related_spdx_element_id", "comment")
+    return tuple(str(getattr(item, field, None)) for field in fields)
 
 
 def detect(doc: Document) -> bool:
@@ -118,6 +156,8 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         child, parent = (element, related) if direction else (related, element)
         if child in lineage:
             lineage[child].setdefault(parent, Fact(value=parent, location=at(rel_key), origin=kind))
+    if not packages:
+        raise doc.error(("packages",), "no datasets: the document has no package")
     datasets = []
     for index, package in enumerate(packages):
         key: PathKey = ("packages", index)
@@ -201,9 +241,7 @@ def _from_dict(
     from spdx_tools.spdx.parser.error import SPDXParsingError
     from spdx_tools.spdx.parser.jsonlikedict.package_parser import PackageParser
 
-    raw_packages = data.get("packages", [])
-    if not isinstance(raw_packages, list):
-        raise doc.error(("packages",), "'packages' must be a list")
+    raw_packages = doc.items(("packages",), data.get("packages"))
     parser = PackageParser()  # type: ignore[no-untyped-call]
     packages: list[_Package] = []
     for index, raw in enumerate(raw_packages):
@@ -232,10 +270,10 @@ def _from_dict(
             str(r.get("relatedSpdxElement")),
             ("relationships", index),
         )
-        for index, r in enumerate(_dicts(data.get("relationships")))
+        for index, r in enumerate(_dicts(doc, "relationships", data))
     ]
     extracted: Extracted = {}
-    for index, info in enumerate(_dicts(data.get("hasExtractedLicensingInfos"))):
+    for index, info in enumerate(_dicts(doc, "hasExtractedLicensingInfos", data)):
         license_id = _str(info.get("licenseId"))
         if license_id:
             extracted[license_id] = _extracted_notes(
@@ -246,8 +284,12 @@ def _from_dict(
     return _str(data.get("name")), packages, relationships, extracted
 
 
-def _dicts(node: Any) -> list[dict[str, Any]]:
-    return [item for item in node if isinstance(item, dict)] if isinstance(node, list) else []
+def _dicts(doc: Document, field: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    items = doc.items((field,), data.get(field))
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise doc.wrong_type((field, index), "an object", item)
+    return items
 
 
 def _str(node: Any) -> str | None:

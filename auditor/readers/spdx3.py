@@ -14,6 +14,10 @@ accepted before access (kept as terms); ``scrapingScript`` means the package is 
 fetches the content from elsewhere, so the data is a pointer to content hosted by others.
 Models and files are not datasets; a model's ``trainedOn`` targets are read only where they are
 ``dataset_DatasetPackage`` elements themselves.
+
+An element that cannot be read is an input error at its line, never skipped: a graph item that is
+not an object, an ``spdxId`` or ``type`` that is not a string (a list of types is read), a
+relationship whose type, ``from`` or ``to`` is not text. So is a document without a dataset.
 """
 
 from __future__ import annotations
@@ -36,6 +40,13 @@ _NO_ASSERTION = frozenset({"noassertion", "noassertionlicense"})
 _NONE = frozenset({"none", "nonelicense"})
 _NOT_IN_ID = re.compile(r"[^A-Za-z0-9.-]+")
 _SOURCES = ("software_downloadLocation", "software_packageUrl", "software_homePage")
+# Fields of license elements that name other elements: each must be an identifier.
+_LICENSE_FIELDS = (
+    "expandedlicensing_member",
+    "expandedlicensing_subjectLicense",
+    "expandedlicensing_subjectExtendableLicense",
+    "expandedlicensing_subjectAddition",
+)
 
 
 def detect(doc: Document) -> bool:
@@ -47,19 +58,63 @@ def detect(doc: Document) -> bool:
     return any(isinstance(c, str) and "spdx.org/rdf/3" in c for c in contexts)
 
 
+def _types(element: dict[str, Any]) -> tuple[str, ...]:
+    kind = element.get("type", element.get("@type"))
+    if isinstance(kind, str):
+        return (kind,)
+    if isinstance(kind, list) and all(isinstance(k, str) for k in kind):
+        return tuple(kind)
+    return ()
+
+
 def _type(element: dict[str, Any]) -> str:
-    kind = element.get("type") or element.get("@type")
-    return kind if isinstance(kind, str) else ""
+    """The element's SPDX type (the first, when JSON-LD lists several)."""
+    return next(iter(_types(element)), "")
 
 
 def _id(element: dict[str, Any]) -> str | None:
-    ident = element.get("spdxId") or element.get("@id")
+    ident = element.get("spdxId", element.get("@id"))
     return ident if isinstance(ident, str) else None
 
 
 def _targets(node: Any) -> list[str]:
     items = node if isinstance(node, list) else [node]
     return [item for item in items if isinstance(item, str)]
+
+
+def _identifiers(node: Any) -> bool:
+    """Whether ``node`` is an identifier or a list of them."""
+    return all(isinstance(item, str) for item in (node if isinstance(node, list) else [node]))
+
+
+def _check(doc: Document, index: int, element: Any) -> dict[str, Any]:
+    """A graph element, checked for the fields the reader relies on."""
+    key: PathKey = ("@graph", index)
+    if not isinstance(element, dict):
+        raise doc.wrong_type(key, "an element (an object)", element)
+    for field in ("spdxId", "@id"):
+        if field in element and not isinstance(element[field], str):
+            raise doc.wrong_type((*key, field), "an identifier (a string)", element[field])
+    for field in ("type", "@type"):
+        if field in element and not _types(element):
+            raise doc.wrong_type((*key, field), "a type name (a string)", element[field])
+    kinds = _types(element)
+    if any(kind.endswith("Relationship") for kind in kinds):
+        for field in ("relationshipType", "from"):
+            if not isinstance(element.get(field), str):
+                raise doc.wrong_type((*key, field), "a string", element.get(field))
+    if _DATASET in kinds:
+        if not _id(element):
+            raise doc.error(key, f"a {_DATASET} needs an 'spdxId'")
+        availability = element.get("dataset_datasetAvailability")
+        if availability is not None and not isinstance(availability, str):
+            field = "dataset_datasetAvailability"
+            raise doc.wrong_type((*key, field), "a string", availability)
+    for field in ("to", *_LICENSE_FIELDS):
+        value = element.get(field)
+        if value is not None and not _identifiers(value):
+            raise doc.wrong_type((*key, field), "element identifiers (strings)", value)
+    return element
 
 
 def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
@@ -71,25 +126,27 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     def at(key: PathKey) -> Location:
         return Location(path=doc.path, line=doc.line(key))
 
+    checked = [_check(doc, index, element) for index, element in enumerate(graph)]
     elements: dict[str, dict[str, Any]] = {}
     relationships: list[tuple[int, dict[str, Any]]] = []
     document_name: str | None = None
-    for index, element in enumerate(graph):
-        if not isinstance(element, dict):
-            continue
+    for index, element in enumerate(checked):
         ident = _id(element)
         if ident is not None:
             elements.setdefault(ident, element)
-        element_type = _type(element)
-        if element_type.endswith("Relationship"):  # Relationship, LifecycleScopedRelationship
+        kinds = _types(element)
+        if any(kind.endswith("Relationship") for kind in kinds):
+            # Relationship, LifecycleScopedRelationship
             relationships.append((index, element))
-        elif element_type == "SpdxDocument" and isinstance(element.get("name"), str):
+        elif "SpdxDocument" in kinds and isinstance(element.get("name"), str):
             document_name = element["name"]
     datasets = {
         ident: index
-        for index, element in enumerate(graph)
-        if isinstance(element, dict) and _type(element) == _DATASET and (ident := _id(element))
+        for index, element in enumerate(checked)
+        if _DATASET in _types(element) and (ident := _id(element))
     }
+    if not datasets:
+        raise doc.error((), f"no datasets: the document has no {_DATASET} element")
     found = {ident: _Found() for ident in datasets}
 
     def ref(ident: str) -> str:
@@ -102,10 +159,7 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     build_inputs: dict[str, list[tuple[str, PathKey]]] = {}
     build_outputs: dict[str, list[str]] = {}
     for index, rel in relationships:
-        kind = rel.get("relationshipType")
-        source = rel.get("from")
-        if not isinstance(kind, str) or not isinstance(source, str):
-            continue
+        kind, source = rel["relationshipType"], rel["from"]
         targets = _targets(rel.get("to"))
         key: PathKey = ("@graph", index)
         if kind in _LICENSE_RELATIONSHIPS and source in found:
@@ -127,7 +181,7 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         elif kind == "generates":
             generator = elements.get(source, {})
             for target in (t for t in targets if t in found):
-                if _type(generator) == _MODEL:
+                if _MODEL in _types(generator):
                     name = generator.get("name")
                     value = name if isinstance(name, str) and name else source
                     found[target].generated_by.append(

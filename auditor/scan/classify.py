@@ -52,6 +52,7 @@ class Invalid(StrEnum):
     BAD_ENCODING = "bad-encoding"
     BAD_RECORD = "bad-record"
     UNKNOWN_EXTRACTOR = "unknown-extractor"
+    LINE_TOO_LONG = "line-too-long"
 
 
 class Verdict(StrEnum):

@@ -25,7 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from auditor.errors import AuditorError, InputError
+from auditor.errors import AuditorError, InputError, unexpected_message
 from auditor.options import DebugOption, OutputOption, PolicyOption
 from auditor.policy import FailOn, Severity
 from auditor.render import table_text
@@ -186,6 +186,11 @@ def scan(
         if debug:
             traceback.print_exc()
         console.print(f"error: {getattr(err, 'filename', None) or manifest}: {err.strerror or err}")
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as err:  # a bug: one line naming the input, exit 2, never a pass
+        if debug:
+            traceback.print_exc()
+        console.print(f"error: {unexpected_message(err, str(manifest))}")
         raise typer.Exit(EXIT_INPUT) from None
     console.print(summary_line(report))
     raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)

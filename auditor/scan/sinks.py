@@ -57,8 +57,10 @@ class Sink:
         self.rows += count
         if chunk.lines is not None and self.format is not InputFormat.YTDLP_INFO:
             assert self._stream is not None
-            picked = pc.filter(chunk.lines, keep).to_pylist()
-            self._stream.write(b"\n".join(picked) + b"\n")
+            # A line too long to hold (None) is counted, not written.
+            picked = [line for line in pc.filter(chunk.lines, keep).to_pylist() if line is not None]
+            if picked:
+                self._stream.write(b"\n".join(picked) + b"\n")
             return
         rows = chunk.rows.filter(keep)
         if self._parquet is not None:

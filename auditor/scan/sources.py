@@ -4,14 +4,18 @@ directory of yt-dlp ``.info.json`` files, or a yt-dlp ``--download-archive`` fil
 Every reader yields :class:`Chunk` values: the rows as read (to be written out again unchanged),
 the URL column, the license column when there is one, and the rows the reader could not use
 (bad encoding, a broken record), marked with their ``invalid`` bit so that they are counted,
-never dropped. No reader holds more than one batch in memory.
+never dropped. No reader holds more than one batch in memory: line-based inputs are read in
+blocks, and a line longer than ``AUDITOR_MAX_LINE_BYTES`` is an invalid row (``line-too-long``),
+skipped to its end without being held, so not written out. A bad row never stops the scan; a bad
+file (a FIFO or device, an unreadable header, a URL column named twice) is one input error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.json as pjson  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from auditor.document import file_status, limits, read_bytes
 from auditor.errors import InputError
 from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Invalid, invalid_bit
@@ -108,7 +113,10 @@ class Source:
         """``license_column`` None means ``license`` when the input has such a column."""
         if not path.exists():
             raise InputError(path, "no such file or directory")
+        # Refused before pyarrow opens it: a FIFO would block and a device never end.
+        file_status(path, directory=fmt is InputFormat.YTDLP_INFO)
         self.path = path
+        self.line_bytes = limits().line_bytes
         self.format = fmt
         self.batch_rows = batch_rows
         self.default_method: str | None = None
@@ -144,6 +152,11 @@ class Source:
             license_column = "license"
         if fmt is InputFormat.YTDLP_ARCHIVE:
             license_column = None
+        for name in (url_column, license_column):
+            if columns is not None and columns.count(name) > 1:
+                raise InputError(
+                    path, f"the column '{name}' appears {columns.count(name)} times: which to read?"
+                )
         self.url_column = url_column
         self.license_column = license_column
 
@@ -226,6 +239,8 @@ class Source:
                 return tuple(reader.schema.names)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"not a readable CSV file: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(self.path, "the CSV header is not valid UTF-8", 1) from exc
 
     def _csv_reader(self, *, full: bool, types: bool = True) -> pcsv.CSVStreamingReader:
         def bad_line(row: Any) -> str:
@@ -269,47 +284,44 @@ class Source:
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the JSON lines: {exc}") from exc
         for line in head.split(b"\n")[:1000]:
-            record, _ = _json_record(line)
+            record, _ = _json_record(line, [])
             keys.update(dict.fromkeys(record or {}))
         return tuple(keys) if keys else None
 
     def _jsonl_chunks(self) -> Iterator[Chunk]:
-        schema = pa.schema([(name, pa.string()) for name in self._wanted()])
+        schema = pa.schema([(name, pa.binary()) for name in self._wanted()])
         options = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
         try:
             with pa.input_stream(str(self.path), compression=compression_of(self.path)) as stream:
-                rest = b""
-                while True:
-                    block = stream.read(_JSONL_BLOCK)
-                    data = rest + block
-                    if block:
-                        cut = data.rfind(b"\n") + 1
-                        data, rest = data[:cut], data[cut:]
-                    lines = [line for line in data.split(b"\n") if line.strip()]
+                for block in _lines(stream, self.line_bytes):
+                    lines = [line for line in block if line is None or line.strip()]
                     if lines:
                         yield self._jsonl_chunk(lines, options)
-                    if not block:
-                        return
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the JSON lines: {exc}") from exc
 
-    def _jsonl_chunk(self, lines: list[bytes], options: pjson.ParseOptions) -> Chunk:
+    def _jsonl_chunk(self, lines: list[bytes | None], options: pjson.ParseOptions) -> Chunk:
         raw = pa.array(lines, pa.binary())
-        try:
-            table = pjson.read_json(pa.BufferReader(b"\n".join(lines)), parse_options=options)
-        except pa.ArrowException:
-            table = None
+        table = None
+        whole = [line for line in lines if line is not None]
+        if len(whole) == len(lines):
+            try:
+                table = pjson.read_json(pa.BufferReader(b"\n".join(whole)), parse_options=options)
+            except pa.ArrowException:
+                table = None
         if table is not None and table.num_rows == len(lines):
-            return Chunk(table, *_columns(table, self._wanted()), None, raw)
-        values: dict[str, list[str | None]] = {name: [] for name in self._wanted()}
+            # Read as bytes: Arrow does not check that JSON strings are UTF-8; _chunk does.
+            return dataclasses.replace(self._chunk(table), lines=raw)
+        wanted = self._wanted()
+        values: dict[str, list[str | None]] = {name: [] for name in wanted}
         invalid = []
         for line in lines:
-            record, reason = _json_record(line)
+            record, reason = _json_record(line, wanted)
             invalid.append(invalid_bit(reason) if reason else 0)
             for name, column in values.items():
                 column.append(_field(record.get(name)) if record else None)
         table = pa.table({name: pa.array(column, pa.string()) for name, column in values.items()})
-        urls, licenses = _columns(table, self._wanted())
+        urls, licenses = _columns(table, wanted)
         return Chunk(table, urls, licenses, pa.array(invalid, pa.int64()), raw)
 
     # --- yt-dlp ---------------------------------------------------------------------------
@@ -328,14 +340,15 @@ class Source:
     def _archive_chunks(self) -> Iterator[Chunk]:
         try:
             with self.path.open("rb") as handle:
-                batch: list[bytes] = []
-                for line in handle:
-                    line = line.rstrip(b"\r\n")
-                    if line.strip():
-                        batch.append(line)
-                    if len(batch) >= self.batch_rows:
-                        yield _archive_chunk(batch)
-                        batch = []
+                batch: list[bytes | None] = []
+                for block in _lines(handle, self.line_bytes):
+                    for line in block:
+                        line = line.rstrip(b"\r") if line is not None else None
+                        if line is None or line.strip():
+                            batch.append(line)
+                        if len(batch) >= self.batch_rows:
+                            yield _archive_chunk(batch)
+                            batch = []
                 if batch:
                     yield _archive_chunk(batch)
         except OSError as exc:
@@ -359,10 +372,10 @@ def _info_record(path: Path, root: Path) -> tuple[dict[str, str | None], Invalid
     record: dict[str, str | None] = dict.fromkeys(INFO_SCHEMA.names)
     record["info_json"] = path.relative_to(root).as_posix()
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(read_bytes(path).decode("utf-8"))
     except UnicodeDecodeError:
         return record, Invalid.BAD_ENCODING
-    except (ValueError, OSError):
+    except (ValueError, RecursionError, InputError):  # broken, too deep, too big, not a file
         return record, Invalid.BAD_RECORD
     if not isinstance(data, dict):
         return record, Invalid.BAD_RECORD
@@ -377,15 +390,15 @@ def _info_record(path: Path, root: Path) -> tuple[dict[str, str | None], Invalid
     return record, None
 
 
-def _archive_chunk(lines: list[bytes]) -> Chunk:
+def _archive_chunk(lines: list[bytes | None]) -> Chunk:
     extractors, ids, urls, invalid = [], [], [], []
     for line in lines:
         try:
-            match = _ARCHIVE_LINE.match(line.decode("utf-8"))
+            match = _ARCHIVE_LINE.match(line.decode("utf-8")) if line is not None else None
         except UnicodeDecodeError:
             match, reason = None, Invalid.BAD_ENCODING
         else:
-            reason = Invalid.BAD_RECORD
+            reason = Invalid.BAD_RECORD if line is not None else Invalid.LINE_TOO_LONG
         template = ARCHIVE_URLS.get(match[1].lower()) if match else None
         if match and template is None:
             reason = Invalid.UNKNOWN_EXTRACTOR
@@ -431,16 +444,84 @@ def _bad_lines(lines: list[str]) -> Chunk:
     return Chunk(pa.table({"_raw": raw}), urls, None, invalid, raw)
 
 
-def _json_record(line: bytes) -> tuple[dict[str, Any] | None, Invalid | None]:
+def _json_record(
+    line: bytes | None, wanted: list[str]
+) -> tuple[dict[str, Any] | None, Invalid | None]:
+    """A JSON line as a record, or why it is not one: too long to hold, not UTF-8, not JSON (or
+    nested deeper than Python parses), not an object, or naming a ``wanted`` column twice or with
+    text that cannot be UTF-8 (a lone surrogate escape)."""
+    if line is None:
+        return None, Invalid.LINE_TOO_LONG
     try:
-        data = json.loads(line.decode("utf-8"))
+        data = json.loads(line.decode("utf-8"), object_pairs_hook=_pairs_hook(wanted))
     except UnicodeDecodeError:
         return None, Invalid.BAD_ENCODING
-    except ValueError:
+    except (ValueError, RecursionError, _RepeatedColumn):
         return None, Invalid.BAD_RECORD
     if not isinstance(data, dict):
         return None, Invalid.BAD_RECORD
+    for name in wanted:
+        value = _field(data.get(name))
+        if value is not None and not _encodable(value):
+            return None, Invalid.BAD_ENCODING
     return data, None
+
+
+class _RepeatedColumn(Exception):
+    """A record names a wanted column twice: which of its values to judge is anyone's guess."""
+
+
+def _pairs_hook(wanted: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        record = dict(pairs)
+        if len(record) < len(pairs) and any(
+            sum(key == name for key, _ in pairs) > 1 for name in wanted
+        ):
+            raise _RepeatedColumn
+        return record
+
+    return build
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _lines(stream: Any, limit: int) -> Iterator[list[bytes | None]]:
+    """The lines of a binary stream, a block at a time, without their line feeds. A line longer
+    than ``limit`` bytes is None: it is skipped to its end, never held, and no line is ever
+    copied more than once however many blocks it spans."""
+    head: list[bytes] = []  # the start of the line that runs past the blocks read so far
+    held = 0
+    overlong = False
+    while block := stream.read(_JSONL_BLOCK):
+        parts: list[bytes | None] = list(block.split(b"\n"))
+        tail = parts.pop()
+        if parts:
+            first = parts[0]
+            assert first is not None
+            if overlong or held + len(first) > limit:
+                parts[0] = None
+            elif head:
+                parts[0] = b"".join([*head, first])
+            if len(block) > limit:
+                parts[1:] = [p if p is not None and len(p) <= limit else None for p in parts[1:]]
+            head, held, overlong = [], 0, False
+        assert tail is not None
+        if not overlong and held + len(tail) > limit:
+            head, held, overlong = [], 0, True
+        elif not overlong:
+            head.append(tail)
+            held += len(tail)
+        yield parts
+    if overlong:
+        yield [None]
+    elif held:
+        yield [b"".join(head)]
 
 
 def _field(value: object) -> str | None:
