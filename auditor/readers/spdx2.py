@@ -88,6 +88,11 @@ def load(path: Path) -> Document | None:
         messages: list[str] = exc.messages
         line = _message_line(messages[0]) if messages else None
         raise InputError(name, f"invalid SPDX tag-value: {'; '.join(messages[:3])}", line) from exc
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        # spdx-tools' grammar actions fail with these on some malformed input (a tag where its
+        # parser does not expect one): the file is not valid tag-value.
+        why = f"{type(exc).__name__} {exc}"
+        raise InputError(name, f"invalid SPDX tag-value (the parser stopped: {why})") from exc
     return Document(name, TagValue(parsed), _tag_lines(text))
 
 
