@@ -250,7 +250,9 @@ def _gated_findings(item: Judged, policy: Policy) -> list[Finding]:
     declared = set(_license_rules(item.choice.leaves)) if item.choice else {Rule.LICENSE_UNKNOWN}
     out: list[Finding] = []
     for fact, resolved in item.terms:
-        if resolved.tree is None or resolved.status is Status.UNKNOWN:
+        tree = resolved.tree
+        unread = tree is None or resolved.status is Status.UNKNOWN
+        if unread or (tree is not None and any(leaf.license is None for leaf in leaves(tree))):
             # Terms nobody can read mechanically still bind: a person must read them (and what
             # restrictions could be read in them still apply, below).
             message = (

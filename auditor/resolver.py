@@ -625,8 +625,12 @@ class Resolver:
             if hit is not None:
                 found.setdefault(lic.id, (hit.group(0), Leaf(lic.id, lic)))
                 read = True
-        # Limits are looked for only where no known phrase read a restriction already.
-        unread = len(text.split()) <= _MAX_REMARK_WORDS and not read
+        # Limits are looked for only where no known phrase read a restriction already, and no
+        # license named forbids commercial use already (a limit could add nothing to that).
+        prohibited = any(
+            commercial_use(leaves(node)) is CommercialUse.PROHIBITED for _, node in found.values()
+        )
+        unread = len(text.split()) <= _MAX_REMARK_WORDS and not read and not prohibited
         for pattern in self._limiting if unread else ():
             hit = pattern.search(text)
             if hit is not None:

@@ -525,3 +525,19 @@ def test_a_description_that_states_terms_is_read(tmp_path: Path) -> None:
     )
     assert dataset(report, "stated").verdict is DatasetVerdict.BLOCKED
     assert dataset(report, "plain").verdict is DatasetVerdict.ALLOWED
+
+
+def test_terms_with_an_unread_limit_are_for_a_person(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: gated
+        datasets:
+          - id: gated
+            license: MIT
+            terms: ["Only members of the consortium may download the data."]
+        """,
+    )
+    assert Rule.TERMS_UNRESOLVED in rules_of(report, "gated")
+    assert dataset(report, "gated").verdict is DatasetVerdict.BLOCKED

@@ -711,6 +711,11 @@ def test_an_exception_that_is_not_on_the_spdx_list_is_an_unknown_addition(raw: s
         "MIT-NC",
         "CC BY 4.0 + NC",
         "Apache 2.0 + Commons Clause",
+        "Apache 2.0 for research",
+        "MIT / research",
+        "Commercial use of this dataset is forbidden.",
+        "You may not use this dataset commercially.",
+        "Commercial usage is not allowed.",
     ],
 )
 def test_words_that_limit_the_use_are_never_dropped(raw: str) -> None:
@@ -730,6 +735,7 @@ def test_words_that_limit_the_use_are_never_dropped(raw: str) -> None:
         "Free for commercial and research use under CC BY 4.0",
         "CC BY 4.0 (free for commercial or research purposes)",
         "CC BY-ND 2.0 KR",
+        "Free for research and commercial use under MIT License",
     ],
 )
 def test_notice_wording_is_not_a_limit(raw: str) -> None:
