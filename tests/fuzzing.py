@@ -116,7 +116,7 @@ def _structural(data: bytes, rng: random.Random) -> bytes:
     """For JSON: replace a random value with a value of another type, or drop a key."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return data
     nodes: list[tuple[object, object]] = []
 
