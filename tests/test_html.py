@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from auditor.api import audit
@@ -18,9 +19,12 @@ from auditor.cli import app
 from auditor.mix import mix_weights
 from auditor.render.html import STYLE, link, linked, render_html
 from auditor.report import Report
+from auditor.scan.command import scan as scan_command
 from tests.conftest import EXAMPLES, TODAY, fixture_path
 
 runner = CliRunner()
+scan_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+scan_app.command()(scan_command)
 
 
 def report_for(*paths: Path, waivers: Path | None = None, policy: str = "commercial") -> Report:
@@ -238,3 +242,19 @@ def test_check_writes_the_same_html_file_every_time(tmp_path: Path) -> None:
     assert "Weight: blocked 100.0%." in page  # the weights were read from the manifest
     result = runner.invoke(app, ["check", str(manifest), "--format", "html"])
     assert result.stdout.encode() == outputs[0]
+
+
+def test_scan_writes_an_html_report(tmp_path: Path) -> None:
+    args = [str(fixture_path("scan/mixed.csv")), "--optout-snapshots"]
+    args += [str(fixture_path("scan/snapshots/closed.example.com/robots.txt").parent.parent)]
+    pages = []
+    for name in ("first.html", "second.html"):
+        result = runner.invoke(scan_app, [*args, "-f", "html", "-o", str(tmp_path / name)])
+        assert result.exit_code == 1, result.stderr
+        pages.append((tmp_path / name).read_bytes())
+    assert pages[0] == pages[1]
+    page = pages[0].decode()
+    assert "The scan gate fails" in page and "6 of 7 rows blocked" in page
+    assert '<desc id="rows-desc">Rows: ' in page
+    assert '<h2 id="top-domains-h">Top domains</h2>' in page
+    assert "invalid: " in page
