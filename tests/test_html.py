@@ -165,6 +165,23 @@ def test_a_sign_off_block_follows_the_findings() -> None:
     assert all(f'<th scope="row">{f}</th><td></td>' in signoff for f in ("Reviewer", "Date"))
 
 
+def test_an_empty_report_still_reads() -> None:
+    report = report_for(EXAMPLES / "clean-commercial.yaml")
+    page = render_html(report.model_copy(update={"datasets": (), "findings": (), "waivers": ()}))
+    assert "Datasets: ." in page and ">none</text>" in page
+    assert "<p>No findings.</p>" in page and "<p>No waivers were given.</p>" in page
+
+
+def test_findings_on_a_dataset_no_manifest_defines_are_listed_apart() -> None:
+    report = report_for(EXAMPLES / "video-mix.yaml")
+    kept = tuple(d for d in report.datasets if d.id != "youtube-bulk")
+    page = render_html(report.model_copy(update={"datasets": kept}))
+    others = page.split('id="other-h"', 1)[1].split("</section>", 1)[0]
+    assert others.count('<th scope="row">youtube-bulk</th>') == len(
+        report.findings_for("youtube-bulk")
+    )
+
+
 # --- what the page may do -------------------------------------------------------------------------
 
 
@@ -217,6 +234,7 @@ def test_only_plain_web_urls_become_links() -> None:
     )
     assert link("https://a.example/\u202e") == "https://a.example/\\u202e"
     assert link("https://") == "https://"
+    assert link("http://[1.2/x") == "http://[1.2/x"
     assert linked("see https://a.example/t. Or (http://b.example/)") == (
         'see <a href="https://a.example/t" rel="noreferrer">https://a.example/t</a>. Or '
         '(<a href="http://b.example/" rel="noreferrer">http://b.example/</a>)'
@@ -258,3 +276,12 @@ def test_scan_writes_an_html_report(tmp_path: Path) -> None:
     assert '<desc id="rows-desc">Rows: ' in page
     assert '<h2 id="top-domains-h">Top domains</h2>' in page
     assert "invalid: " in page
+
+
+def test_an_empty_scan_says_there_is_nothing(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("url\n", encoding="utf-8")
+    result = runner.invoke(scan_app, [str(empty), "-f", "html"])
+    assert result.exit_code == 0, result.stderr
+    assert "<p>No row raised a finding.</p>" in result.stdout
+    assert "<p>No domain.</p>" in result.stdout and 'id="platforms"' not in result.stdout
