@@ -1,12 +1,17 @@
 """The HTML report: verdict and policy first, the mix charted by verdict, findings by rule, every
 dataset with its claims, sources, license chain and waivers; one file that loads nothing, with
-user data escaped; the same bytes every time."""
+user data escaped; the same bytes every time; and a real headless browser renders it cleanly."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
+import shutil
+import struct
+import subprocess
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,6 +27,7 @@ from auditor.report import Report
 from auditor.scan.command import scan as scan_command
 from tests.conftest import EXAMPLES, TODAY, fixture_path
 
+ARTIFACTS = Path(__file__).parent.parent / "out" / "test-artifacts"
 runner = CliRunner()
 scan_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 scan_app.command()(scan_command)
@@ -285,3 +291,124 @@ def test_an_empty_scan_says_there_is_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "<p>No row raised a finding.</p>" in result.stdout
     assert "<p>No domain.</p>" in result.stdout and 'id="platforms"' not in result.stdout
+
+
+# --- in a real browser ----------------------------------------------------------------------------
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """A headless Chromium: $CHROMIUM, or one on the PATH. Without one the test is skipped,
+    unless AUDITOR_REQUIRE_BROWSER is set (CI sets it, so it cannot pass there by skipping)."""
+    found = os.environ.get("CHROMIUM") or next(filter(None, map(shutil.which, BROWSERS)), None)
+    if found:
+        return found
+    message = (
+        "no headless Chromium found (install the distribution's `chromium` package, or set "
+        "CHROMIUM=/path/to/chrome): the HTML report was not rendered in a browser"
+    )
+    if os.environ.get("AUDITOR_REQUIRE_BROWSER"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def render_in_browser(
+    browser: str, page: Path, screenshot: Path, profile: Path
+) -> tuple[str, list[str]]:
+    """The DOM Chromium built from ``page`` and the console messages it logged; the screenshot
+    is written to ``screenshot``."""
+    run = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,2000",
+            "--virtual-time-budget=3000",
+            f"--screenshot={screenshot}",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    return run.stdout, console
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def scan_page(tmp_path: Path) -> str:
+    out = tmp_path / "scan.html"
+    snapshots = fixture_path("scan/snapshots/closed.example.com/robots.txt").parent.parent
+    args = [str(fixture_path("scan/mixed.csv")), "--optout-snapshots", str(snapshots)]
+    runner.invoke(scan_app, [*args, "-f", "html", "-o", str(out)])
+    return out.read_text(encoding="utf-8")
+
+
+def check_page(tmp_path: Path) -> str:
+    return page_for(
+        EXAMPLES / "video-mix.yaml",
+        EXAMPLES / "instruct-mix.yaml",
+        waivers=fixture_path("action/waivers.yaml"),
+    )
+
+
+def injection_page(tmp_path: Path) -> str:
+    return page_for(fixture_path("manifest.html-injection.yaml"))
+
+
+PAGES: dict[str, Callable[[Path], str]] = {
+    "check": check_page,
+    "scan": scan_page,
+    "injection": injection_page,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_the_page_renders_in_a_browser_without_errors(
+    chromium: str, name: str, tmp_path: Path
+) -> None:
+    """Rendered by headless Chromium: the page loads, its DOM has the report, and the console
+    stays empty (no script runs, so any message is the browser reporting a blocked or failed
+    load or a CSP violation). The screenshot is kept in out/test-artifacts/ to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = ARTIFACTS / f"{name}.html"
+    source = PAGES[name](tmp_path)
+    page.write_text(source, encoding="utf-8")
+    screenshot = ARTIFACTS / f"{name}.png"
+    screenshot.unlink(missing_ok=True)
+    dom, console = render_in_browser(chromium, page, screenshot, tmp_path / "profile")
+    assert console == [], "\n".join(console)
+    assert "<h1>" in dom and "gate fails" in dom and "</footer>" in dom
+    for element in ("<section", "<article", "<table", "<svg", "<a href"):
+        assert dom.count(element) == source.count(element), element
+    assert png_size(screenshot) == (1200, 2000)
+
+
+def test_the_browser_check_sees_a_blocked_load(chromium: str, tmp_path: Path) -> None:
+    """The check above would notice: a page that breaks its own policy logs console errors."""
+    page = tmp_path / "blocked.html"
+    head = page_for(EXAMPLES / "clean-commercial.yaml").split("</head>", 1)[0]
+    page.write_text(
+        head + '</head><body><img src="http://127.0.0.1:9/x.png" alt=""><p style="color:red">'
+        "x</p></body></html>\n",
+        encoding="utf-8",
+    )
+    _, console = render_in_browser(chromium, page, tmp_path / "blocked.png", tmp_path / "p")
+    assert any("Content Security Policy" in line for line in console), console
