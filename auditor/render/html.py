@@ -304,6 +304,7 @@ def render_html(
     anchors = {(d.manifest, d.id): f"d{i + 1}" for i, d in enumerate(ordered)}
     by_id = {d.id: anchors[(d.manifest, d.id)] for d in reversed(ordered)}
     manifests = sorted({d.manifest for d in report.datasets})
+    found = _findings_by_dataset(report, manifests)
     body = [
         _header(report, manifests),
         _contents(ordered, anchors),
@@ -312,7 +313,7 @@ def render_html(
         _rules(report, book, by_id),
         '<section id="datasets" aria-labelledby="datasets-h">\n'
         f'<h2 id="datasets-h">Datasets ({len(ordered)})</h2>',
-        *(_dataset(d, _findings_of(report, d, manifests), mix, anchors, by_id) for d in ordered),
+        *(_dataset(d, found.get((d.manifest, d.id), []), mix, anchors, by_id) for d in ordered),
         "</section>",
         _others(report),
         _waivers(report),
@@ -496,19 +497,22 @@ def _dataset_link(dataset: str, by_id: Mapping[str, str]) -> str:
     return f'<a href="#{anchor}">{text(dataset)}</a>' if anchor else text(dataset)
 
 
-def _findings_of(
-    report: Report, ds: DatasetReport, manifests: Sequence[str]
-) -> tuple[Finding, ...]:
-    """The findings on ``ds``: ids are unique within a manifest, so a finding located in another
-    manifest belongs to that manifest's dataset of the same id."""
-    return tuple(
-        f
-        for f in report.findings
-        if f.dataset == ds.id
-        and (
-            f.location is None or f.location.path == ds.manifest or f.location.path not in manifests
-        )
-    )
+def _findings_by_dataset(
+    report: Report, manifests: Sequence[str]
+) -> dict[tuple[str, str], list[Finding]]:
+    """The findings on each (manifest, dataset id): ids are unique within a manifest, so a finding
+    located in one manifest is on that manifest's dataset; one located elsewhere (a waiver file)
+    or nowhere is on every dataset with its id."""
+    placed: dict[str, list[str]] = {}
+    for d in report.datasets:
+        placed.setdefault(d.id, []).append(d.manifest)
+    out: dict[tuple[str, str], list[Finding]] = {}
+    for f in report.findings:
+        path = f.location.path if f.location else None
+        for manifest in placed.get(f.dataset, ()):
+            if path is None or path == manifest or path not in manifests:
+                out.setdefault((manifest, f.dataset), []).append(f)
+    return out
 
 
 def _dataset(
