@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
+from auditor.evidence import ClaimRole
 from auditor.model import Location
 from auditor.render import relaxation_note, safe_text
 from auditor.report import DatasetReport, DatasetVerdict, Finding, Report, WaiverStatus
@@ -42,7 +43,7 @@ border-bottom:2px solid var(--ink);padding-bottom:.2rem}h3{font-size:1.05rem;mar
 a{color:var(--link)}code{font:.9em/1.4 "DejaVu Sans Mono",ui-monospace,monospace;
 overflow-wrap:anywhere}p{margin:.4rem 0}
 .kicker{margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-size:.8rem}
-.muted,caption small{color:var(--muted)}
+.muted{color:var(--muted)}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:.25rem;color:#fff;font-weight:700;
 font-size:.8em;letter-spacing:.04em;white-space:nowrap;vertical-align:.1em;border:1px solid #000}
 .allowed,.pass{background:var(--allowed)}.review{background:var(--review)}
@@ -108,12 +109,22 @@ def code(value: str) -> str:
 
 
 def link(url: str, label: str | None = None) -> str:
-    """A link to ``url`` if it is a plain http(s) URL, else ``label`` or the URL as text."""
-    shown = text(url if label is None else label)
+    """A link to ``url`` if it is a plain http(s) URL (named ``label`` if given), else the URL as
+    text."""
     if not _linkable(url):
-        return shown
-    extra = ' class="url"' if label is not None and label != url else ""
-    return f'<a href="{escape(url, quote=True)}"{extra} rel="noreferrer">{shown}</a>'
+        return text(url)
+    if label is None or label == url:
+        return f'<a href="{escape(url, quote=True)}" rel="noreferrer">{text(url)}</a>'
+    return f'<a href="{escape(url, quote=True)}" class="url" rel="noreferrer">{text(label)}</a>'
+
+
+def source_link(url: str, version: str | None) -> str:
+    """A link to the license or terms a finding rests on, named by their version and host (in
+    print, the address follows)."""
+    if version is None or not _linkable(url):
+        return link(url) + (f"<br>{text(version)}" if version else "")
+    host = urlsplit(url).hostname or ""
+    return f'{link(url, version)} <small class="muted">({text(host)})</small>'
 
 
 def linked(value: str) -> str:
@@ -158,8 +169,8 @@ def share(part: float, whole: float) -> str:
 
 
 def number(value: float) -> str:
-    """A count or a weight as written for people: 1,234 or 0.25."""
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+    """A weight as written for people, never in exponent form: 0.25, 1, 12,000."""
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
 
 
 def table(
@@ -282,10 +293,10 @@ def _fits(label: str, width: float) -> bool:
 _ORDER = {DatasetVerdict.BLOCKED: 0, DatasetVerdict.REVIEW: 1, DatasetVerdict.ALLOWED: 2}
 _VERDICTS = (DatasetVerdict.BLOCKED, DatasetVerdict.REVIEW, DatasetVerdict.ALLOWED)
 _ROLE_HELP = {
-    "applied": "part of the license that applies",
-    "hint": "inferred, unaudited: shown, never applied",
-    "superseded": "SPDX declared license overridden by the concluded one",
-    "silent": "names no license",
+    ClaimRole.APPLIED: "part of the license that applies",
+    ClaimRole.HINT: "inferred, unaudited: shown, never applied",
+    ClaimRole.SUPERSEDED: "SPDX declared license overridden by the concluded one",
+    ClaimRole.SILENT: "names no license",
 }
 
 
@@ -356,8 +367,8 @@ def _header(report: Report, manifests: Sequence[str]) -> str:
             f"at or above <strong>{report.fail_on.value}</strong> that are not waived): "
             f"{t.blocked:,} of {t.datasets:,} datasets blocked, {t.review:,} for review, "
             f"{t.allowed:,} allowed.</p>",
-            f'<p class="note" role="note"><strong>Warning:</strong> {text(note)}. '
-            "Findings of these rules do not fail the gate.</p>"
+            f'<p class="note" role="note"><strong>Warning:</strong> {text(note)}. It sets them '
+            "below <code>error</code>: what the audit could not establish need not block.</p>"
             if note
             else "",
             facts(
@@ -568,7 +579,7 @@ def _claims(ds: DatasetReport, anchor: str) -> str:
         return '<p class="muted">No license claim was found.</p>'
     rows = [
         [
-            f'{text(c.role.value)}<br><small class="muted">{_ROLE_HELP[c.role.value]}</small>',
+            f'{text(c.role.value)}<br><small class="muted">{_ROLE_HELP[c.role]}</small>',
             linked(c.origin),
             linked(c.value),
             f"{code(c.expression) if c.expression else '—'} ({c.status.value})<br>"
@@ -606,7 +617,7 @@ def _findings(findings: Sequence[Finding], by_id: Mapping[str, str]) -> str:
             )
         source = ""
         if ev is not None and ev.source_url:
-            source = link(ev.source_url) + (f"<br>{text(ev.version)}" if ev.version else "")
+            source = source_link(ev.source_url, ev.version)
         if f.location is not None:
             what.append(f'<br><small class="muted">at {where(f.location)}</small>')
         rows.append(

@@ -13,10 +13,10 @@ from auditor.render.html import (
     badge,
     code,
     facts,
-    link,
     linked,
     page,
     share,
+    source_link,
     table,
     text,
     verdict_chart,
@@ -195,13 +195,7 @@ def _platforms(report: ScanReport) -> str:
         found = "".join(
             f"<p>{text(f.severity.value)} {code(f.rule)}: {linked(f.message)}</p>"
             + (f'<p class="quote">“{text(f.quote)}”</p>' if f.quote else "")
-            + (
-                f"<p>Source: {link(f.source_url)}"
-                + (f" ({text(f.version)})" if f.version else "")
-                + "</p>"
-                if f.source_url
-                else ""
-            )
+            + (f"<p>Source: {source_link(f.source_url, f.version)}</p>" if f.source_url else "")
             for f in p.findings
         )
         rows.append([text(p.name), f"{p.rows:,}", f"{p.share:.2%}", found or "—"])
