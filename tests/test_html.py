@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from auditor.api import audit
 from auditor.cli import app
 from auditor.mix import mix_weights
-from auditor.render.html import STYLE, link, linked, render_html
+from auditor.render.html import STYLE, link, linked, render_html, source_link
 from auditor.report import Report
 from auditor.scan.command import scan as scan_command
 from tests.conftest import EXAMPLES, TODAY, fixture_path
@@ -241,6 +241,11 @@ def test_only_plain_web_urls_become_links() -> None:
     assert link("https://a.example/\u202e") == "https://a.example/\\u202e"
     assert link("https://") == "https://"
     assert link("http://[1.2/x") == "http://[1.2/x"
+    assert source_link("https://a.example/t", "v2 (2024)") == (
+        '<a href="https://a.example/t" class="url" rel="noreferrer">v2 (2024)</a> '
+        '<small class="muted">(a.example)</small>'
+    )
+    assert source_link("ftp://a.example/t", "v2") == "ftp://a.example/t<br>v2"
     assert linked("see https://a.example/t. Or (http://b.example/)") == (
         'see <a href="https://a.example/t" rel="noreferrer">https://a.example/t</a>. Or '
         '(<a href="http://b.example/" rel="noreferrer">http://b.example/</a>)'
