@@ -8,19 +8,17 @@ dataset id as the report names them. Datasets added by a look-up (an upstream na
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from auditor import readers
-
-# (manifest path as the report gives it, dataset id) -> weight
-Weights = Mapping[tuple[str, str], float]
 
 
 def mix_weights(
     paths: Sequence[str | Path], *, fmt: str | None = None
 ) -> dict[tuple[str, str], float]:
-    """The weight of every dataset that states one, in the manifests at ``paths``."""
+    """The weight of every dataset that states one in the manifests at ``paths``, by (manifest
+    path as the report gives it, dataset id)."""
     weights: dict[tuple[str, str], float] = {}
     for path in paths:
         manifest = readers.read(Path(path), fmt=fmt)
