@@ -23,12 +23,14 @@ from auditor.engine import audit
 from auditor.errors import AuditorError, unexpected_message
 from auditor.knowledge import EvidenceLevel, load_knowledge
 from auditor.manifest import json_schema
+from auditor.mix import mix_weights
 from auditor.options import DebugOption, OutputOption, PolicyOption
 from auditor.output import check_outputs, write_atomically
 from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.registry import coverage
 from auditor.render import OutputFormat, table_text
+from auditor.render.html import render_html
 from auditor.render.json import render_json
 from auditor.render.markdown import render_markdown
 from auditor.render.sarif import render_sarif
@@ -84,7 +86,14 @@ def _fail_unexpected(err: Exception, where: str, debug: bool) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
-def _render(report: Report, fmt: OutputFormat, *, to_file: bool) -> str | None:
+def _render(
+    report: Report,
+    fmt: OutputFormat,
+    *,
+    to_file: bool,
+    manifests: list[Path],
+    input_format: str | None,
+) -> str | None:
     """The report as text, or None when it was printed to the terminal directly."""
     match fmt:
         case OutputFormat.JSON:
@@ -93,6 +102,8 @@ def _render(report: Report, fmt: OutputFormat, *, to_file: bool) -> str | None:
             return render_sarif(report)
         case OutputFormat.MARKDOWN:
             return render_markdown(report)
+        case OutputFormat.HTML:
+            return render_html(report, weights=mix_weights(manifests, fmt=input_format))
         case OutputFormat.TABLE:
             if to_file:
                 return table_text(lambda console: render_table(report, console))
@@ -169,7 +180,13 @@ def check(
             cache_dir=cache_dir,
             allow_outside_root=allow_outside_root,
         )
-        text = _render(report, fmt, to_file=output is not None)
+        text = _render(
+            report,
+            fmt,
+            to_file=output is not None,
+            manifests=manifests,
+            input_format=input_format,
+        )
         if output is not None and text is not None:
             write_atomically(output, text)
         elif text is not None:

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 mkdir -p out
 
 status=0
+html=()
 run() {
   local manifest=$1 expected=$2; shift 2
   echo
@@ -19,12 +20,20 @@ run() {
   name=$(basename "$manifest"); name=${name%.*}
   local suffix="$*"
   [ $# -gt 0 ] && name="$name.${suffix//[^a-z0-9]/}"
-  "$AUDITOR" check "$manifest" "$@" --format json --output "out/$name.json" 2>/dev/null
-  if [ "$code" -ne "$expected" ]; then
+  # The JSON and HTML reports of the same audit, written side by side.
+  rm -f "out/$name.json" "out/$name.html"
+  "$AUDITOR" check "$manifest" "$@" --format json --output "out/$name.json" 2>/dev/null &
+  "$AUDITOR" check "$manifest" "$@" --format html --output "out/$name.html" 2>/dev/null &
+  wait
+  html+=("$PWD/out/$name.html")
+  if [ ! -s "out/$name.json" ] || [ ! -s "out/$name.html" ]; then
+    echo "!! $manifest: the JSON or HTML report was not written" >&2
+    status=1
+  elif [ "$code" -ne "$expected" ]; then
     echo "!! $manifest: exit $code, expected $expected" >&2
     status=1
   else
-    echo "-> exit $code as expected; JSON report in out/$name.json"
+    echo "-> exit $code as expected; reports in out/$name.json and out/$name.html"
   fi
 }
 
@@ -35,4 +44,7 @@ run examples/instruct-mix.yaml 0 --policy research
 # A training config names datasets without licenses: each is looked up (offline here: the cache,
 # then the bundled registry of well-known datasets).
 run examples/axolotl-sft.yml 1 --offline
+echo
+echo "HTML reports for reviewers (open in a browser, or print):"
+printf '  %s\n' "${html[@]}"
 exit $status

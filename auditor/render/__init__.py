@@ -24,6 +24,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 # Categories of characters that are never shown raw: controls (C0, DEL, C1), format characters

@@ -43,6 +43,7 @@ EXIT_PASS, EXIT_FAIL, EXIT_INPUT = ExitCode.PASS, ExitCode.FAIL, ExitCode.INPUT
 class ScanFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    HTML = "html"
 
 
 class Engine(StrEnum):
@@ -211,11 +212,14 @@ def _run(
 
 
 def _render(report: ScanReport, fmt: ScanFormat, *, to_file: bool) -> str | None:
+    from auditor.scan.html import render_html
     from auditor.scan.render import render_json, render_table
 
     match fmt:
         case ScanFormat.JSON:
             return render_json(report)
+        case ScanFormat.HTML:
+            return render_html(report)
         case ScanFormat.TABLE:
             if to_file:
                 return table_text(lambda console: render_table(report, console))
