@@ -572,9 +572,15 @@ def _construct(node: yaml.Node, key: PathKey, lines: dict[PathKey, int], name: s
     try:
         value = _SCALARS.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
-        raise InputError(name, f"invalid YAML value: {exc}", _line(node)) from exc
-    except (ValueError, ArithmeticError) as exc:  # a date such as 2020-13-45
-        raise InputError(name, f"invalid YAML value {node.value!r}: {exc}", _line(node)) from exc
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(name, f"invalid YAML value: {problem}", _line(node)) from exc
+    except (ValueError, ArithmeticError, AttributeError, TypeError, KeyError) as exc:
+        # An explicit tag sends any text to PyYAML's constructor for it, which may fail in any of
+        # these ways: "!!timestamp 2020-13-45", "!!timestamp x" (no match), "!!int abc".
+        tag = node.tag.rpartition(":")[2]
+        raise InputError(
+            name, f"invalid YAML value {node.value!r} for !!{tag}", _line(node)
+        ) from exc
     if isinstance(value, str) and "\x00" in value:
         raise InputError(name, _NUL, _line(node))
     return value
