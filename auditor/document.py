@@ -581,6 +581,11 @@ def _construct(node: yaml.Node, key: PathKey, lines: dict[PathKey, int], name: s
         raise InputError(
             name, f"invalid YAML value {node.value!r} for !!{tag}", _line(node)
         ) from exc
+    finally:
+        # The constructor remembers every node it built (for anchors within one document);
+        # shared across documents, it would keep every value of every file ever read.
+        _SCALARS.constructed_objects.clear()
+        _SCALARS.recursive_objects.clear()
     if isinstance(value, str) and "\x00" in value:
         raise InputError(name, _NUL, _line(node))
     return value

@@ -90,6 +90,8 @@ PLACEHOLDERS = frozenset(
 UNREAD = "LicenseRef-Unread-Restriction"
 # Limiting words are read in values up to this long; longer prose by the known phrases alone.
 _MAX_REMARK_WORDS = 30
+# How many resolutions the resolver remembers (distinct raw values).
+_MEMO_SIZE = 50_000
 _FILLER = frozenset({"the", "license", "licensed", "licence", "version", "ver", "v", "under"})
 _SPLIT_ALNUM = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _TOKENS = re.compile(r"[a-z0-9]+|\+")
@@ -305,6 +307,11 @@ class Resolver:
     def resolve(self, raw: str | None) -> Resolution:
         found = self._memo.get(raw)
         if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                # Bounded: a long-lived process (the Python API, a scan of distinct values)
+                # must not keep every string it ever saw; the oldest half goes.
+                for key in list(self._memo)[: _MEMO_SIZE // 2]:
+                    del self._memo[key]
             found = self._memo[raw] = self._resolve(raw)
         return found
 
