@@ -150,3 +150,15 @@ class Dataset(Frozen):
     @property
     def license_location(self) -> Location:
         return self.licenses[0].location if self.licenses else self.location
+
+    @property
+    def link(self) -> str | None:
+        """Where the data is published, as a web address: an http(s) ``source``, or the Hub page of
+        an ``hf://`` one; None for an object store or a local path, which readers cannot open."""
+        source = (self.source or "").strip()
+        if source.startswith("hf://"):
+            return _HUB_PAGE + source.removeprefix("hf://").removeprefix("datasets/")
+        return source if source.startswith(("https://", "http://")) else None
+
+
+_HUB_PAGE = "https://huggingface.co/datasets/"
