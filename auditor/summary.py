@@ -117,7 +117,8 @@ class TemplateField(Frozen):
     label: str  # the template's question, in short
     status: Status
     value: str | None = None  # what auditor can say; None when it cannot
-    note: str | None = None  # what the provider must add, or why auditor cannot answer
+    note: str | None = None  # what the provider must add, or why auditor cannot answer (never
+    # on a filled field)
     datasets: tuple[SourceDataset, ...] = ()
     domains: tuple[DomainShare, ...] = ()
 
@@ -447,8 +448,8 @@ def _listing(facts: _Facts, category: Category, key: str, label: str, asks: str)
     return _to_complete(
         key,
         label,
-        f"No dataset is listed here, but {_count(undeclared)} declare no category, so auditor "
-        "cannot answer no (declare each dataset's 'category').",
+        f"No dataset is listed here, but the category of {_count(undeclared)} is not declared, "
+        "so auditor cannot answer no (declare each dataset's 'category').",
     )
 
 
@@ -467,7 +468,7 @@ def _modalities(datasets: Sequence[SourceDataset]) -> TemplateField:
         label=label,
         status=Status.PARTIAL,
         value=value,
-        note=f"{_count(len(missing))} declare no 'modalities': {_ids(missing)}.",
+        note=f"No 'modalities' declared for {_ids(missing)}.",
     )
 
 
@@ -526,7 +527,7 @@ def _latest_collection(datasets: Sequence[SourceDataset]) -> TemplateField:
         label=label,
         status=Status.PARTIAL,
         value=f"{value}, the latest end stated",
-        note=f"{_count(len(missing))} state no end of collection: {_ids(missing)}.",
+        note=f"No end of collection stated for {_ids(missing)}.",
     )
 
 

@@ -147,3 +147,13 @@ def test_a_link_is_a_web_address_readers_can_open() -> None:
     assert link("s3://bucket/prefix") is None
     assert link("data/train.jsonl") is None
     assert link(None) is None
+
+
+def test_several_manifests_say_which_and_none_to_credit_says_so(tmp_path: Path) -> None:
+    manifest = tmp_path / "mix.yaml"
+    manifest.write_text(
+        "version: 1\nname: x\ndatasets:\n  - id: books\n    license: CC0-1.0\n", encoding="utf-8"
+    )
+    assert "\n\nNo dataset's license requires attribution.\n" in notice_text(manifest)
+    both = notice_text(manifest, MIX)
+    assert f"code (Permissive code)\n  Manifest: {MIX.as_posix()}\n  License: MIT\n" in both

@@ -213,3 +213,22 @@ def test_annotations_creators_are_kinds_not_names() -> None:
     # afrikaans_ner_corpus says annotations_creators: expert-generated; its creators are the
     # BibTeX authors only.
     assert "expert-generated" not in [f.value for f in card("afrikaans_ner_corpus").creators]
+
+
+@pytest.mark.parametrize(
+    ("citation", "authors"),
+    [
+        ('@misc{a, author = "Doe, Jane and Roe, R."}', ("Doe, Jane", "Roe, R.")),
+        ("@misc{a, author={{Example Lab}}}", ("Example Lab",)),
+        ("@misc{a, title={x}} @misc{b, author={Doe}}", ()),  # two entries: not simple
+        ("@misc{a, title={No author}}", ()),
+        ('@misc{a, author={M{\\"u}ller, K}}', ()),  # a LaTeX command: not read
+        ("@misc{a, author={Doe, Jane", ()),  # unbalanced
+        ('@misc{a, author="Doe', ()),
+        ("Doe, J. (2024). A corpus.", ()),  # prose: not BibTeX
+    ],
+)
+def test_only_a_simple_bibtex_entry_names_creators(citation: str, authors: tuple[str, ...]) -> None:
+    from auditor.readers.hf_card import _bibtex_authors
+
+    assert _bibtex_authors(citation) == authors

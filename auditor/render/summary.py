@@ -100,8 +100,6 @@ def _md_field(field: TemplateField) -> Iterator[str]:
         yield escape_text(field.value)
     if field.status is not Status.FILLED:
         yield f"*{TO_COMPLETE}*" + (f" {escape_text(field.note)}" if field.note else "")
-    elif field.note:
-        yield escape_text(field.note)
     if field.datasets:
         yield _md_table(_DATASET_HEAD, (_dataset_cells(d) for d in field.datasets))
     if field.domains:
@@ -173,8 +171,6 @@ def _html_field(field: TemplateField) -> Iterator[str]:
             + (f" {_h(field.note)}" if field.note else "")
             + "</p>"
         )
-    elif field.note:
-        yield f"<p>{_h(field.note)}</p>"
     if field.datasets:
         yield _html_table(_DATASET_HEAD, (_dataset_cells(d) for d in field.datasets))
     if field.domains:
