@@ -396,6 +396,8 @@ def summary(
         _fail_input(err, debug)
     except OSError as err:
         _fail_os(err, output)
+    except Exception as err:
+        _fail_unexpected(err, ", ".join(p.as_posix() for p in [*manifests, *(scans or ())]), debug)
     statuses = [f.status for section in drafted.sections for f in section.fields]
     _stderr().print(
         f"summary: a draft of {len(statuses)} template fields: "

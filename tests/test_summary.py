@@ -15,6 +15,7 @@ from auditor.engine import judge_manifests
 from auditor.model import Category
 from auditor.summary import TEMPLATE, TO_COMPLETE, Status, Summary, build_summary
 from tests.conftest import EXAMPLES, FIXTURES, fixture_path
+from tests.test_html import chromium, render_in_browser  # noqa: F401 (the fixture, by name)
 
 FIELDS = fixture_path("manifest.summary-fields.yaml")
 
@@ -211,7 +212,7 @@ def test_hostile_values_are_escaped_in_markdown_and_html(tmp_path: Path) -> None
     code, page, _ = run("summary", manifest, "-f", "html")
     assert code == 0
     assert "<script>" not in page and "<img" not in page and "\x1b" not in page
-    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
+    assert '<th scope="row"><code>&lt;script&gt;alert(1)&lt;/script&gt;</code></th>' in page
     assert 'href="javascript' not in page  # not a web link: not shown as one
     # A link with spaces or quotes is shown as text, never as a link.
     assert "<td>https://example.org/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</td>" in page
@@ -319,3 +320,23 @@ def test_a_scan_without_snapshots_says_no_optout_was_read(tmp_path: Path) -> Non
         f"{FIXTURES / 'scan' / 'mixed.csv'}: no opt-out file (robots.txt, ai.txt, TDMRep) was "
         "read for any host of its 7 rows."
     )
+
+
+def test_the_html_summary_renders_in_a_browser_without_errors(
+    request: pytest.FixtureRequest, tmp_path: Path, scan_json: Path
+) -> None:
+    """Headless Chromium loads the page under its Content-Security-Policy with nothing to
+    report, as it does the HTML report (skipped without a browser, except in CI)."""
+    browser: str = request.getfixturevalue("chromium")
+    page = tmp_path / "summary.html"
+    code, _, err = run(
+        "summary", FIELDS, EXAMPLES / "video-mix.yaml", "--scan", scan_json, "--offline",
+        "-f", "html", "-o", page,
+    )  # fmt: skip
+    assert code == 0, err
+    dom, console = render_in_browser(browser, page, tmp_path / "summary.png", tmp_path / "p")
+    assert console == [], "\n".join(console)
+    source = page.read_text(encoding="utf-8")
+    assert "<h1>EU AI Act public summary of training content: draft</h1>" in dom
+    for element in ("<table", "<a href", '<p class="note">'):
+        assert dom.count(element) == source.count(element) > 0, element
