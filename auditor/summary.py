@@ -22,6 +22,7 @@ output.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Final, Literal
@@ -179,7 +180,7 @@ def build_summary(manifests: Sequence[JudgedManifest], scans: Sequence[ScanRepor
         key=lambda d: (d.id, d.manifest),
     )
     facts = _Facts(
-        tuple(listed),
+        datasets=tuple(listed),
         declared=all(item.dataset.category is not None for m in manifests for item in m.datasets),
         scans=tuple(sorted(scans, key=lambda s: s.input)),
     )
@@ -215,15 +216,13 @@ def _listed(item: Judged, manifest: str) -> SourceDataset:
     )
 
 
+@dataclass(frozen=True)
 class _Facts:
     """What the sections are written from."""
 
-    def __init__(
-        self, datasets: tuple[SourceDataset, ...], *, declared: bool, scans: tuple[ScanReport, ...]
-    ) -> None:
-        self.datasets = datasets
-        self.declared = declared  # every dataset's category is declared: a "no" can be given
-        self.scans = scans
+    datasets: tuple[SourceDataset, ...]
+    declared: bool  # every dataset's category is declared: a "no" can be given
+    scans: tuple[ScanReport, ...]
 
     def of(self, category: Category) -> tuple[SourceDataset, ...]:
         return tuple(d for d in self.datasets if d.category is category)
