@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from auditor.attribution import attribution_findings
 from auditor.evidence import Claim, weigh
 from auditor.findings import finding as _finding
 from auditor.knowledge import (
@@ -355,6 +356,7 @@ def evaluate(
             *generator_findings(ds, policy),
             *_lookup_findings(ds, policy),
             *withdrawn_findings(ds, kb, policy),
+            *attribution_findings(ds, item.choice, policy),
         ]
     parents = {item.dataset.id: item.dataset.derived_from for item in judged}
     inheritable = {doc.id for doc in book.rules if doc.inherited}

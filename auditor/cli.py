@@ -19,25 +19,42 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from auditor.engine import audit
+from auditor.engine import audit, judge_manifests
 from auditor.errors import AuditorError, unexpected_message
 from auditor.knowledge import EvidenceLevel, load_knowledge
 from auditor.manifest import json_schema
 from auditor.mix import mix_weights
-from auditor.options import DebugOption, OutputOption, PolicyOption
+from auditor.notice import build_notice
+from auditor.options import (
+    AllowOutsideRootOption,
+    CacheDirOption,
+    DebugOption,
+    InputFormatOption,
+    OfflineOption,
+    OutputOption,
+    PolicyOption,
+)
 from auditor.output import check_outputs, write_atomically
 from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.registry import coverage
-from auditor.render import OutputFormat, table_text
+from auditor.render import OutputFormat, safe_text, table_text
 from auditor.render.html import render_html
 from auditor.render.json import render_json
 from auditor.render.markdown import render_markdown
+from auditor.render.notice import render_notice
 from auditor.render.sarif import render_sarif
+from auditor.render.summary import (
+    render_summary_html,
+    render_summary_json,
+    render_summary_markdown,
+)
 from auditor.render.table import render_table, summary_line
 from auditor.report import ExitCode, Report
 from auditor.rulebook import load_rulebook
 from auditor.scan.command import scan as scan_command
+from auditor.summary import Status as SummaryStatus
+from auditor.summary import build_summary, load_scan
 from auditor.version import __version__
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = ExitCode.PASS, ExitCode.FAIL, ExitCode.INPUT
@@ -270,6 +287,136 @@ def explain(
 
 
 app.command(name="scan", epilog=EXIT_CODES_HELP)(scan_command)
+
+MANIFESTS_HELP = "Manifest files (YAML or JSON), read as `check` reads them."
+DOCUMENT_EXIT_CODES = "Exit codes: 0 written; 2 usage or input error."
+
+
+@app.command(epilog=DOCUMENT_EXIT_CODES)
+def notice(
+    manifests: Annotated[list[Path], typer.Argument(help=MANIFESTS_HELP, show_default=False)],
+    policy: PolicyOption = "commercial",
+    output: OutputOption = None,
+    input_format: InputFormatOption = None,
+    offline: OfflineOption = False,
+    cache_dir: CacheDirOption = None,
+    allow_outside_root: AllowOutsideRootOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Write the attribution notice (plain text, for a NOTICE or ATTRIBUTION file).
+
+    Lists every dataset whose license requires crediting the source (ORs decided under the
+    policy), with the license, where the data is published and the credit its metadata gives.
+    Datasets with nobody to credit are marked, and counted on stderr.
+    """
+    try:
+        check_outputs({"--output": output}, [*manifests, Path(policy)])
+        found = build_notice(
+            judge_manifests(
+                manifests,
+                policy=policy,
+                fmt=input_format,
+                offline=offline,
+                cache_dir=cache_dir,
+                allow_outside_root=allow_outside_root,
+            )
+        )
+        _emit(render_notice(found), output)
+    except AuditorError as err:
+        _fail_input(err, debug)
+    except OSError as err:
+        _fail_os(err, output)
+    except Exception as err:
+        _fail_unexpected(err, ", ".join(p.as_posix() for p in manifests), debug)
+    uncredited = [e.dataset for e in found.entries if e.uncredited]
+    if uncredited:
+        _stderr().print(
+            f"warning: {len(uncredited)} dataset(s) require attribution but name nobody to "
+            f"credit: {', '.join(safe_text(i) for i in uncredited)}"
+        )
+    _stderr().print(f"notice: {len(found.entries)} dataset(s) require attribution")
+    raise typer.Exit(EXIT_PASS)
+
+
+class SummaryFormat(StrEnum):
+    MD = "md"
+    HTML = "html"
+    JSON = "json"
+
+
+_SUMMARY_RENDERERS = {
+    SummaryFormat.MD: render_summary_markdown,
+    SummaryFormat.HTML: render_summary_html,
+    SummaryFormat.JSON: render_summary_json,
+}
+
+
+@app.command(epilog=DOCUMENT_EXIT_CODES)
+def summary(
+    manifests: Annotated[list[Path], typer.Argument(help=MANIFESTS_HELP, show_default=False)],
+    scans: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scan",
+            help="A JSON report of `auditor scan` over collected rows: its top domains and "
+            "opt-out findings fill sections 2.3 and 3.1 (repeatable).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        SummaryFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = SummaryFormat.MD,
+    policy: PolicyOption = "commercial",
+    output: OutputOption = None,
+    input_format: InputFormatOption = None,
+    offline: OfflineOption = False,
+    cache_dir: CacheDirOption = None,
+    allow_outside_root: AllowOutsideRootOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Draft the EU AI Act public summary of training content (the AI Office's template).
+
+    Fills the template's fields from the manifests (and scans) and marks every field auditor
+    cannot know "To be completed by the provider."; it never invents a figure. A draft for the
+    provider to complete: not legal advice.
+    """
+    try:
+        check_outputs({"--output": output}, [*manifests, *(scans or ()), Path(policy)])
+        reports = [load_scan(path) for path in scans or ()]
+        judged = judge_manifests(
+            manifests,
+            policy=policy,
+            fmt=input_format,
+            offline=offline,
+            cache_dir=cache_dir,
+            allow_outside_root=allow_outside_root,
+        )
+        drafted = build_summary(judged, reports)
+        _emit(_SUMMARY_RENDERERS[fmt](drafted), output)
+    except AuditorError as err:
+        _fail_input(err, debug)
+    except OSError as err:
+        _fail_os(err, output)
+    except Exception as err:
+        _fail_unexpected(err, ", ".join(p.as_posix() for p in [*manifests, *(scans or ())]), debug)
+    statuses = [f.status for section in drafted.sections for f in section.fields]
+    _stderr().print(
+        f"summary: a draft of {len(statuses)} template fields: "
+        + ", ".join(f"{statuses.count(status)} {status.value}" for status in SummaryStatus)
+    )
+    raise typer.Exit(EXIT_PASS)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """The result to ``output`` (written atomically) or to stdout."""
+    if output is not None:
+        write_atomically(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _fail_os(err: OSError, output: Path | None) -> NoReturn:
+    _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
+    raise typer.Exit(EXIT_INPUT)
 
 
 @app.command()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from auditor import readers
 from auditor.checks import Judged, evaluate, judge_dataset
 from auditor.errors import AuditorError, UnexpectedError
 from auditor.hub import Hub, default_cache_dir
-from auditor.knowledge import load_knowledge
+from auditor.knowledge import KnowledgeBase, load_knowledge
 from auditor.lookup import Lookups
 from auditor.policy import Policy, Severity, as_policy
 from auditor.readers import dpi
@@ -25,7 +27,7 @@ from auditor.report import (
     Verdict,
     WaiverReport,
 )
-from auditor.resolver import resolver_for
+from auditor.resolver import Resolver, resolver_for
 from auditor.rulebook import load_rulebook
 from auditor.version import __version__
 from auditor.waivers import apply_waivers, load_waivers
@@ -58,27 +60,15 @@ def audit(
     book = load_rulebook()
     resolver = resolver_for(kb)
     placed = load_waivers(Path(waivers)) if waivers is not None else ()
-    if hub is None:
-        hub = Hub(
-            cache_dir=cache_dir or default_cache_dir(),
-            offline=offline or _env_offline(),
-        )
-    lookups = Lookups(kb=kb, hub=hub, allow_outside_root=allow_outside_root)
+    lookups = _lookups(kb, offline, cache_dir, allow_outside_root, hub)
 
     dataset_rows: list[tuple[Judged, str]] = []
     findings: list[Finding] = []
     for path in path_list:
-        try:
+        with _naming_bugs(path):
             manifest = readers.read(path, fmt=fmt)
-            expanded = lookups.expand(
-                manifest.path, manifest.datasets, follow_sources=manifest.format != dpi.FORMAT
-            )
-            judged = [judge_dataset(ds, resolver, chosen) for ds in expanded]
+            judged = _judged(manifest, lookups, resolver, chosen)
             findings.extend(evaluate(judged, kb, chosen, book, lookups.failed_upstreams))
-        except (AuditorError, UnexpectedError):
-            raise
-        except Exception as exc:  # a bug met while auditing this manifest: say which one
-            raise UnexpectedError(path.as_posix(), exc) from exc
         dataset_rows.extend((item, manifest.path) for item in judged)
 
     findings, waiver_reports = apply_waivers(findings, placed, today or date.today(), chosen)
@@ -106,6 +96,94 @@ def audit(
         waivers=tuple(sorted(waiver_reports, key=_waiver_order)),
         totals=_totals(datasets, findings),
     )
+
+
+@dataclass(frozen=True)
+class JudgedManifest:
+    """One manifest as read, with its datasets looked up and their licenses decided.
+
+    ``datasets`` are the manifest's own; ``upstreams`` those found by following a ``derived_from``
+    reference (data the manifest's datasets were made from, not listed in it).
+    """
+
+    path: str
+    format: str
+    name: str | None
+    datasets: tuple[Judged, ...]
+    upstreams: tuple[Judged, ...] = ()
+
+
+def judge_manifests(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    policy: str | Policy = "commercial",
+    fmt: str | None = None,
+    offline: bool = False,
+    cache_dir: Path | None = None,
+    allow_outside_root: bool = False,
+    hub: Hub | None = None,
+) -> tuple[JudgedManifest, ...]:
+    """Read, look up and judge every dataset of each manifest, as :func:`audit` does, without
+    evaluating findings: what documents about the data (a notice, a summary) are written from.
+    ``policy`` decides each OR. Raises InputError on bad input."""
+    path_list = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    chosen = as_policy(policy)
+    kb = load_knowledge()
+    resolver = resolver_for(kb)
+    lookups = _lookups(kb, offline, cache_dir, allow_outside_root, hub)
+    out = []
+    for path in path_list:
+        with _naming_bugs(path):
+            manifest = readers.read(path, fmt=fmt)
+            judged = _judged(manifest, lookups, resolver, chosen)
+        own = {ds.id for ds in manifest.datasets}
+        out.append(
+            JudgedManifest(
+                path=manifest.path,
+                format=manifest.format,
+                name=manifest.name,
+                datasets=tuple(j for j in judged if j.dataset.id in own),
+                upstreams=tuple(j for j in judged if j.dataset.id not in own),
+            )
+        )
+    return tuple(out)
+
+
+@contextmanager
+def _naming_bugs(path: Path) -> Iterator[None]:
+    """A bug met while handling ``path`` (an exception that is not an input error) is raised as
+    an :class:`UnexpectedError` that says which manifest it was."""
+    try:
+        yield
+    except (AuditorError, UnexpectedError):
+        raise
+    except Exception as exc:
+        raise UnexpectedError(path.as_posix(), exc) from exc
+
+
+def _lookups(
+    kb: KnowledgeBase,
+    offline: bool,
+    cache_dir: Path | None,
+    allow_outside_root: bool,
+    hub: Hub | None,
+) -> Lookups:
+    if hub is None:
+        hub = Hub(
+            cache_dir=cache_dir or default_cache_dir(),
+            offline=offline or _env_offline(),
+        )
+    return Lookups(kb=kb, hub=hub, allow_outside_root=allow_outside_root)
+
+
+def _judged(
+    manifest: readers.Manifest, lookups: Lookups, resolver: Resolver, policy: Policy
+) -> list[Judged]:
+    """The manifest's datasets, referenced ones looked up, each with its license decided."""
+    expanded = lookups.expand(
+        manifest.path, manifest.datasets, follow_sources=manifest.format != dpi.FORMAT
+    )
+    return [judge_dataset(ds, resolver, policy) for ds in expanded]
 
 
 def _env_offline() -> bool:

@@ -10,6 +10,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from auditor.model import Category, Modality, Period, Size
+
 DATASET_ID = r"^\S+$"
 
 
@@ -55,6 +57,10 @@ class DatasetEntry(Strict):
     creators: tuple[str, ...] = Field(
         default=(), description="Who created and released it, when there are several"
     )
+    attribution: str | None = Field(
+        default=None,
+        description="The credit the licensor asks for, as they word it (a credit line, a citation)",
+    )
     collected_from: tuple[CollectedFrom, ...] = ()
     terms: tuple[str, ...] = Field(
         default=(),
@@ -66,6 +72,25 @@ class DatasetEntry(Strict):
     )
     weight: Annotated[float, Field(ge=0)] | None = None
     description: str | None = None
+    # What the EU AI Act training-content summary asks and only the provider knows.
+    version: str | None = Field(default=None, description="The version or revision used")
+    category: Category | None = Field(
+        default=None,
+        description=(
+            "Where the EU training-content summary lists it: public | licensed | private | "
+            "scraped | user | synthetic | other (inferred from the other fields when absent)"
+        ),
+    )
+    modalities: tuple[Modality, ...] = Field(
+        default=(), description="text | image | audio | video | other"
+    )
+    size: Size | None = Field(default=None, description="How much content, per modality")
+    collection_period: Period | None = Field(
+        default=None, description="When the content was collected (dates, YYYY-MM-DD)"
+    )
+    crawlers: tuple[str, ...] = Field(
+        default=(), description="Names or user agents of the crawlers that collected it"
+    )
 
 
 class Manifest(Strict):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Frozen(BaseModel):
@@ -48,6 +52,60 @@ class Lookup(Frozen):
     location: Location  # where the reference stands in the manifest
 
 
+class Modality(StrEnum):
+    """A modality of training content, as the EU AI Act training-content summary names them."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    OTHER = "other"
+
+
+class Category(StrEnum):
+    """Where a dataset is listed among the data sources of the EU AI Act training-content summary:
+    publicly available datasets, private datasets licensed from rightsholders or obtained from
+    other third parties, crawled or scraped data, user data, synthetic data, other sources."""
+
+    PUBLIC = "public"
+    LICENSED = "licensed"
+    PRIVATE = "private"
+    SCRAPED = "scraped"
+    USER = "user"
+    SYNTHETIC = "synthetic"
+    OTHER = "other"
+
+
+class Size(Frozen):
+    """How much content a dataset holds, per modality, as the provider measured it."""
+
+    tokens: Annotated[int, Field(ge=0, description="Text, in tokens")] | None = None
+    images: Annotated[int, Field(ge=0, description="Images, by count")] | None = None
+    audio_hours: Annotated[float, Field(ge=0, description="Audio, in hours")] | None = None
+    video_hours: Annotated[float, Field(ge=0, description="Video, in hours")] | None = None
+
+    @model_validator(mode="after")
+    def _some_size(self) -> Self:
+        if all(v is None for v in (self.tokens, self.images, self.audio_hours, self.video_hours)):
+            raise ValueError("give at least one of tokens, images, audio_hours, video_hours")
+        return self
+
+
+class Period(Frozen):
+    """When content was collected (either end may be unknown, not both)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.start is None and self.end is None:
+            raise ValueError("give 'start', 'end' or both")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError("'start' is after 'end'")
+        return self
+
+
 class Dataset(Frozen):
     """One dataset as read from a manifest, before any license is resolved.
 
@@ -58,6 +116,10 @@ class Dataset(Frozen):
     Face gate prompt or Croissant ``usageInfo``. ``derived_from`` names upstream datasets: ids in
     the same manifest, or references that must be resolved elsewhere.
     ``creators`` names who created and released the data, as claimed (an organisation, a Hub owner).
+    ``attribution`` holds the credit the licensor asks for, as written (a credit line, a citation).
+
+    ``version`` to ``crawlers`` are what the provider states for the EU AI Act training-content
+    summary; no reader infers them.
     """
 
     id: str
@@ -71,13 +133,32 @@ class Dataset(Frozen):
     derived_from: tuple[Fact, ...] = ()
     generated_by: tuple[Fact, ...] = ()
     creators: tuple[Fact, ...] = ()
+    attribution: tuple[Fact, ...] = ()
     collected_from: tuple[Collection, ...] = ()
     terms: tuple[Fact, ...] = ()
     pointer: bool = False  # the data is references (URLs, ids) to content hosted on platforms
     machine_generated: bool = False  # metadata says model-generated, generator not named
     weight: float | None = None
     lookup: Lookup | None = None  # set when the facts were looked up from a reference
+    version: str | None = None
+    category: Category | None = None
+    modalities: tuple[Modality, ...] = ()
+    size: Size | None = None
+    collection_period: Period | None = None
+    crawlers: tuple[str, ...] = ()  # names or user agents of the crawlers that collected it
 
     @property
     def license_location(self) -> Location:
         return self.licenses[0].location if self.licenses else self.location
+
+    @property
+    def link(self) -> str | None:
+        """Where the data is published, as a web address: an http(s) ``source``, or the Hub page of
+        an ``hf://`` one; None for an object store or a local path, which readers cannot open."""
+        source = (self.source or "").strip()
+        if source.startswith("hf://"):
+            return _HUB_PAGE + source.removeprefix("hf://").removeprefix("datasets/")
+        return source if source.startswith(("https://", "http://")) else None
+
+
+_HUB_PAGE = "https://huggingface.co/datasets/"

@@ -47,6 +47,7 @@ class Rule(StrEnum):
     LICENSE_CONFLICT = "license-conflict"
     TERMS_UNRESOLVED = "terms-unresolved"
     COLLECTION_UNRESOLVED = "collection-unresolved"
+    ATTRIBUTION_MISSING = "attribution-missing"
     # Raised by `auditor scan` only: machine-readable opt-outs read from saved snapshots.
     OPTOUT_ROBOTS_TXT = "optout-robots-txt"
     OPTOUT_AI_TXT = "optout-ai-txt"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: audit each example manifest and show its report. Two examples are meant to fail the
-# gate; the demo exits 0 when every example gives the verdict it is meant to give.
+# gate; the demo exits 0 when every example gives the verdict it is meant to give. Then it writes
+# the attribution notice and the draft EU training-content summary of the example mixes.
 set -uo pipefail
 AUDITOR=${1:-auditor}
 cd "$(dirname "$0")/.."
@@ -47,4 +48,23 @@ run examples/axolotl-sft.yml 1 --offline
 echo
 echo "HTML reports for reviewers (open in a browser, or print):"
 printf '  %s\n' "${html[@]}"
+
+# What the reviewer signs: the attribution notice and the draft EU AI Act training-content summary
+# of the example mixes (offline: the cache, then the bundled registry).
+mixes=(examples/clean-commercial.yaml examples/instruct-mix.yaml examples/video-mix.yaml)
+echo
+echo "=================================================================================="
+echo "  auditor notice / auditor summary ${mixes[*]}"
+echo "=================================================================================="
+if "$AUDITOR" notice "${mixes[@]}" --offline --output out/NOTICE \
+  && "$AUDITOR" summary "${mixes[@]}" --offline --format md --output out/eu-training-summary.md \
+  && "$AUDITOR" summary "${mixes[@]}" --offline --format html --output out/eu-training-summary.html
+then
+  echo "-> attribution notice in out/NOTICE"
+  echo "-> draft EU training-content summary in out/eu-training-summary.md and .html"
+  echo "   (a draft for the provider to complete; not legal advice)"
+else
+  echo "!! auditor notice or summary failed" >&2
+  status=1
+fi
 exit $status

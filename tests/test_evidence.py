@@ -432,13 +432,14 @@ def test_no_restrictive_or_unknown_claim_is_ever_allowed(
     [
         # "other" points at license_name, which resolves: the named license applies.
         ("license: other\nlicense_name: CC BY-NC 4.0", "CC-BY-NC-4.0", DatasetVerdict.BLOCKED),
-        ("license: other\nlicense_name: Apache License 2.0", "Apache-2.0", DatasetVerdict.ALLOWED),
+        # (Apache-2.0 and MIT require attribution; these cards name nobody to credit: review.)
+        ("license: other\nlicense_name: Apache License 2.0", "Apache-2.0", DatasetVerdict.REVIEW),
         # "other" beside known tags, with nothing to point at: a license not given, unknown.
         ("license: [cc-by-4.0, other]", None, DatasetVerdict.BLOCKED),
         # The author says the license is unknown; prose saying MIT does not overrule that.
         ("license: unknown\nlicense_name: MIT", None, DatasetVerdict.BLOCKED),
         # Repeats are one claim, and written ANDs are flattened.
-        ("license: [mit, MIT, Mit]", "MIT", DatasetVerdict.ALLOWED),
+        ("license: [mit, MIT, Mit]", "MIT", DatasetVerdict.REVIEW),
     ],
 )
 def test_placeholders_pointers_and_repeats(
@@ -520,6 +521,7 @@ def test_a_description_that_states_terms_is_read(tmp_path: Path) -> None:
             description: Released for non-commercial research purposes only.
           - id: plain
             license: MIT
+            creator: Example Lab
             description: Instruction pairs in English, deduplicated.
         """,
     )

@@ -72,3 +72,28 @@ def test_invalid_json_ld_is_an_input_error(name: str, fmt: str | None, message: 
     with pytest.raises(InputError) as caught:
         readers.read(fixture_path(f"readers/{name}"), fmt=fmt)
     assert message in str(caught.value)
+
+
+def test_creators_citation_and_version() -> None:
+    (ds,) = readers.read(fixture_path("readers/croissant.credit.json")).datasets
+    # A Person or Organization by its name, or a plain name; a creator with no name is skipped.
+    assert facts(ds.creators) == [
+        ("Example Lab", 9, "creator"),
+        ("Jane Doe", 10, "creator"),
+        ("Richard Roe", 11, "creator"),
+    ]
+    assert facts(ds.attribution) == [
+        (
+            "Example Lab (2024). Credited Corpus, version 2.1. https://example.org/credited-corpus",
+            14,
+            "citeAs",
+        )
+    ]
+    assert ds.version == "2.1"
+
+
+def test_real_hub_file_names_its_creator() -> None:
+    (ds,) = readers.read(fixture_path("readers/croissant.squad_v2.json")).datasets
+    assert facts(ds.creators) == [("Pranav R", 223, "creator")]
+    # The context maps the citeAs term; the file cites nothing.
+    assert ds.attribution == ()

@@ -86,3 +86,15 @@ def test_the_template_is_not_a_summary() -> None:
         readers.read(fixture_path("readers/dpi._template.json"))
     assert caught.value.line == 3
     assert "is the schema template's example, not a dataset" in caught.value.message
+
+
+def test_creators_and_bibtex_are_the_credit() -> None:
+    credited, uncredited = readers.read(fixture_path("readers/dpi.credit.json")).datasets
+    assert facts(credited.creators) == [
+        ("Example Lab", 7, "Creators"),
+        ("University of Nowhere", 7, "Creators"),
+    ]
+    assert facts(credited.attribution) == [
+        ("@misc{credited2024,\n  author = {Doe, Jane},\n  title = {Credited}\n}", 8, "Bibtex")
+    ]
+    assert (uncredited.creators, uncredited.attribution) == ((), ())

@@ -176,3 +176,59 @@ def test_front_matter_after_blank_lines_keeps_file_lines(
         readers.read(path)
     assert caught.value.line == line
     assert message in caught.value.message
+
+
+def test_citation_section_is_the_credit_and_its_bibtex_authors_the_creators() -> None:
+    ds = card("afrikaans_ner_corpus")
+    (citation,) = ds.attribution
+    assert (citation.location.line, citation.origin) == (162, "Citation")
+    assert citation.value.startswith("@inproceedings{afrikaans_ner_corpus,")
+    assert citation.value.endswith("}")
+    assert [(f.value, f.location.line) for f in ds.creators] == [
+        ("Gerhard van Huyssteen", 162),
+        ("Martin Puttkammer", 162),
+        ("E.B. Trollip", 162),
+        ("J.C. Liversage", 162),
+        ("Roald Eiselen", 162),
+    ]
+    assert {f.origin for f in ds.creators} == {"Citation (BibTeX author)"}
+
+
+def test_a_heading_inside_the_code_block_does_not_end_the_citation() -> None:
+    ds = card("citation-fenced")
+    (citation,) = ds.attribution
+    assert citation.value.splitlines()[0] == "# Fenced Corpus"
+    assert citation.value.splitlines()[-1] == "}"
+    # "others" is not a name.
+    assert [f.value for f in ds.creators] == ["Doe, Jane", "Roe, Richard"]
+
+
+@pytest.mark.parametrize("name", ["turkish_movie_sentiment", "citation-template", "gated-modern"])
+def test_placeholder_or_missing_citation_gives_no_credit(name: str) -> None:
+    ds = card(name)
+    assert (ds.attribution, ds.creators) == ((), ())
+
+
+def test_annotations_creators_are_kinds_not_names() -> None:
+    # afrikaans_ner_corpus says annotations_creators: expert-generated; its creators are the
+    # BibTeX authors only.
+    assert "expert-generated" not in [f.value for f in card("afrikaans_ner_corpus").creators]
+
+
+@pytest.mark.parametrize(
+    ("citation", "authors"),
+    [
+        ('@misc{a, author = "Doe, Jane and Roe, R."}', ("Doe, Jane", "Roe, R.")),
+        ("@misc{a, author={{Example Lab}}}", ("Example Lab",)),
+        ("@misc{a, title={x}} @misc{b, author={Doe}}", ()),  # two entries: not simple
+        ("@misc{a, title={No author}}", ()),
+        ('@misc{a, author={M{\\"u}ller, K}}', ()),  # a LaTeX command: not read
+        ("@misc{a, author={Doe, Jane", ()),  # unbalanced
+        ('@misc{a, author="Doe', ()),
+        ("Doe, J. (2024). A corpus.", ()),  # prose: not BibTeX
+    ],
+)
+def test_only_a_simple_bibtex_entry_names_creators(citation: str, authors: tuple[str, ...]) -> None:
+    from auditor.readers.hf_card import _bibtex_authors
+
+    assert _bibtex_authors(citation) == authors

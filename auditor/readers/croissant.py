@@ -6,7 +6,9 @@ of these, ``null`` or absent; every value is kept as found. Lineage comes from s
 ``prov:wasGeneratedBy`` used. A software agent counts as a generator of the content only where
 the file says so: the dataset is ``prov:wasAttributedTo`` it, or it is associated with an activity
 that says it generates or synthesises. ``usageInfo`` (DUO / ODRL) and ``conditionsOfAccess`` are
-terms. Keys are compared in compact form (``prov:wasDerivedFrom`` or ``wasDerivedFrom``).
+terms. ``creator`` (a Person or Organization, a name, or a list) names the creators, ``citeAs``
+is the credit asked for, and ``version`` the version. Keys are compared in compact form
+(``prov:wasDerivedFrom`` or ``wasDerivedFrom``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ FORMAT = "croissant"
 _CROISSANT = "mlcommons.org/croissant"
 _LOCATIONS = ("prov:atLocation", "prov:locatedAt", "atLocation", "locatedAt", "url", "sameAs")
 _LABELS = ("name", "prov:label", "label", "@id", "id")
+# ``citeAs`` values that cite nothing (written by exporters that fill every field).
+_NO_CITATION = frozenset({"none", "null", "n/a", "unknown"})
 _GENERATES = re.compile(r"generat|synthes", re.IGNORECASE)
 _ACTIVITY_TEXT = ("@id", "name", "description", "prov:description", "@type", "type", "prov:type")
 _AGENT_KEYS = (
@@ -109,6 +113,18 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         for key, item in _values(data, _schema(field))
         if (text := _describe(item))
     ]
+    creators = [
+        Fact(value=who, location=at(key), origin="creator")
+        for key, item in _values(data, _schema("creator"))
+        if (who := _text(item.get("name")) if isinstance(item, dict) else _text(item))
+    ]
+    attribution = [
+        Fact(value=cited, location=at(key), origin="citeAs")
+        for key, item in _values(data, ("citeAs", "cr:citeAs"))
+        if (cited := _text(item)) and cited.lower() not in _NO_CITATION
+    ]
+    versions = (_scalar(item) for _, item in _values(data, _schema("version")))
+    version = next((v for v in versions if v), None)
     name = _text(data.get("name"))
     url = _text(data.get("url"))
     dataset = Dataset(
@@ -121,7 +137,10 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         source=url,
         derived_from=tuple(derived.values()),
         generated_by=tuple(generators.values()),
+        creators=tuple(creators),
+        attribution=tuple(attribution),
         terms=tuple(terms),
+        version=version,
     )
     return name, (dataset,)
 
@@ -133,6 +152,13 @@ def _text(node: Any) -> str | None:
     if isinstance(node, str) and node.strip():
         return node.strip()
     return None
+
+
+def _scalar(node: Any) -> str | None:
+    """A JSON-LD scalar as text, numbers included (a ``version`` may be written ``1.0``)."""
+    if isinstance(node, int | float) and not isinstance(node, bool):
+        return str(node)
+    return _text(node)
 
 
 def _values(

@@ -2,7 +2,8 @@
 
 The text, video and speech collections share the record shape: ``Licenses`` (a list of
 ``{License, License URL}``), ``License Notes``, ``Model Generated`` (the models that wrote the
-content; empty when none did), ``Creators`` (who made the dataset), ``Derived from Datasets`` and
+content; empty when none did), ``Creators`` (who made the dataset), ``Bibtex`` (the citation its
+creators ask for), ``Derived from Datasets`` and
 the sources of the content
 (``Text Sources``, ``Video Sources``, speech ``Source``). A source that is a domain or URL
 (``wikipedia.org``) is a collection; so is a platform the DPI vocabulary names without its domain
@@ -214,6 +215,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         Fact(value=creator, location=at("Creators", index), origin="Creators")
         for index, creator in strings("Creators")
     )
+    bibtex = _text(record.get("Bibtex"))
     collected: dict[str, Collection] = {}
     for field in _SOURCES:
         for index, source in strings(field):
@@ -230,6 +232,7 @@ def _dataset(doc: Document, key: str, record: dict[str, Any], known: dict[str, s
         derived_from=tuple(derived.values()),
         generated_by=tuple(generators),
         creators=creators,
+        attribution=(Fact(value=bibtex, location=at("Bibtex"), origin="Bibtex"),) if bibtex else (),
         collected_from=tuple(collected.values()),
         machine_generated=machine_generated and not generators,
     )

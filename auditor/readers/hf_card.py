@@ -10,7 +10,10 @@ the ``license`` values (a string, a list, legacy ``licenses:`` also per config, 
 ``license_link``, legacy ``license_details``, the free-text ``license`` of each config in a sibling
 ``dataset_infos.json``, and the card's "Licensing Information" section. Gate prompts and gate form
 fields are terms; ``source_datasets`` is lineage (``original`` has no upstream, ``extended|<id>``
-derives from ``<id>``). One card is one dataset, named after its folder (the repo name).
+derives from ``<id>``). The card's "Citation" section is the credit asked for; when it is one
+BibTeX entry, its ``author`` names the creators (the metadata's ``annotations_creators`` are kinds
+of creators, such as ``crowdsourced``, not names). One card is one dataset, named after its
+folder (the repo name).
 """
 
 from __future__ import annotations
@@ -52,7 +55,21 @@ _MARKDOWN = frozenset({".md", ".markdown"})
 _FENCES = frozenset({"---", "..."})
 _LINE_BREAK = re.compile(r"\r\n?")
 _LICENSING_HEADING = re.compile(r"^#{1,6}\s*licen[cs]ing information\s*#*\s*$", re.IGNORECASE)
+_CITATION_HEADING = re.compile(
+    r"^#{1,6}\s*citation(\s+information)?\s*(\[optional\])?\s*#*\s*$", re.IGNORECASE
+)
 _HEADING = re.compile(r"^#{1,6}\s")
+# Citation sections that cite nothing ("No citation available.", "[N/A]", "To be added soon!").
+_NO_CITATION = re.compile(
+    r"^\[?\s*(no (citation|paper)\b.*|not available|unknown|n/?a|none|tb[ad]|to be added.*)"
+    r"\s*\]?\W*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_LABEL = re.compile(r"^\s*\*\*[^*]+:\*\*\s*$")  # "**BibTeX:**" in the card template
+_BIBTEX_ENTRY = re.compile(r"@\w+\s*[{(]")
+_BIBTEX_AUTHOR = re.compile(r"\bauthor\s*=\s*([{\"])", re.IGNORECASE)
+_AND = re.compile(r"\s+and\s+")
 _PLACEHOLDER = re.compile(
     r"^\[?\s*(more information needed|needs more information)\s*\]?(\([^)]*\))?\.?$", re.IGNORECASE
 )
@@ -69,6 +86,7 @@ class Card:
     meta: dict[str, Any]
     readme: bool  # the file is named README.md
     notes: tuple[Fact, ...]  # dataset_infos.json licenses and the Licensing Information section
+    citation: Fact | None = None  # the Citation section
 
 
 def load(path: Path) -> Document | None:
@@ -83,7 +101,8 @@ def load(path: Path) -> Document | None:
         if readme:
             # A card with no metadata at all: one dataset, no declared license (a finding on it,
             # not an input error); its Licensing Information prose is still read.
-            card = Card({}, True, (*_infos_notes(path), *_licensing_notes(lines, 0, name)))
+            notes = (*_infos_notes(path), *_licensing_notes(lines, 0, name))
+            card = Card({}, True, notes, _citation(lines, 0, name))
             return Document(name, card, {(): 1})
         raise InputError(
             name,
@@ -101,7 +120,7 @@ def load(path: Path) -> Document | None:
         what = "empty" if front.data is None else "not a mapping of metadata keys"
         raise InputError(name, f"the YAML front matter is {what}", start + 1)
     notes = (*_infos_notes(path), *_licensing_notes(lines, end + 1, name))
-    card = Card(front.data, readme, notes)
+    card = Card(front.data, readme, notes, _citation(lines, end + 1, name))
     return Document(name, card, front.lines)
 
 
@@ -162,6 +181,15 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         for _, value in _strings(meta.get(field), (field,))
     ]
     pretty = meta.get("pretty_name")
+    citation = card.citation
+    authors = (
+        tuple(
+            Fact(value=author, location=citation.location, origin="Citation (BibTeX author)")
+            for author in _bibtex_authors(citation.value)
+        )
+        if citation
+        else ()
+    )
     dataset = Dataset(
         id=_card_id(doc.path),
         name=pretty.strip() if isinstance(pretty, str) and pretty.strip() else None,
@@ -170,6 +198,8 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         license_notes=tuple(notes),
         license_url=link.strip() if isinstance(link, str) and "://" in link else None,
         derived_from=tuple(derived),
+        creators=authors,
+        attribution=(citation,) if citation else (),
         terms=tuple(terms),
         # Cards never name the generating model, so "machine-generated" is all there is.
         machine_generated=_MACHINE in creators,
@@ -273,15 +303,26 @@ def _line_numbers(text: str, offsets: list[int]) -> list[int | None]:
     return out
 
 
+def _section(lines: list[str], start: int, heading: re.Pattern[str]) -> list[int]:
+    """The indexes of the non-blank lines of the first section under ``heading``."""
+    found = next((i for i in range(start, len(lines)) if heading.match(lines[i].strip())), None)
+    if found is None:
+        return []
+    body: list[int] = []
+    fenced = False  # a '#' line inside a code block is not a heading
+    for index in range(found + 1, len(lines)):
+        if _FENCE.match(lines[index]):
+            fenced = not fenced
+        elif not fenced and _HEADING.match(lines[index]):
+            break
+        if lines[index].strip():
+            body.append(index)
+    return body
+
+
 def _licensing_notes(lines: list[str], start: int, path: str) -> Iterator[Fact]:
     """The card's "Licensing Information" section, unless empty or a placeholder."""
-    heading = next(
-        (i for i in range(start, len(lines)) if _LICENSING_HEADING.match(lines[i].strip())), None
-    )
-    if heading is None:
-        return
-    end = next((i for i in range(heading + 1, len(lines)) if _HEADING.match(lines[i])), len(lines))
-    body = [i for i in range(heading + 1, end) if lines[i].strip()]
+    body = _section(lines, start, _LICENSING_HEADING)
     if not body:
         return
     text = "\n".join(lines[i].rstrip() for i in range(body[0], body[-1] + 1))
@@ -292,3 +333,58 @@ def _licensing_notes(lines: list[str], start: int, path: str) -> Iterator[Fact]:
         location=Location(path=path, line=body[0] + 1),
         origin="Licensing Information",
     )
+
+
+def _citation(lines: list[str], start: int, path: str) -> Fact | None:
+    """The card's "Citation Information" (or "Citation") section: its first code block, else its
+    text less placeholders and the template's labels ("**BibTeX:**"); None when nothing is left."""
+    body = _section(lines, start, _CITATION_HEADING)
+    fences = [i for i in body if _FENCE.match(lines[i])]
+    if len(fences) >= 2:
+        kept = [i for i in body if fences[0] < i < fences[1]]
+    else:
+        kept = [
+            i
+            for i in body
+            if not _PLACEHOLDER.match(lines[i].strip()) and not _LABEL.match(lines[i])
+        ]
+    text = "\n".join(lines[i].rstrip() for i in kept)
+    if not kept or _NO_CITATION.match(text.strip()):
+        return None
+    return Fact(value=text, location=Location(path=path, line=kept[0] + 1), origin="Citation")
+
+
+def _bibtex_authors(text: str) -> tuple[str, ...]:
+    """The authors of a citation that is a single BibTeX entry, or none.
+
+    Only the simple case is read: one entry whose ``author`` field, braces removed, has no LaTeX
+    commands; its names are split on ``and`` (``others`` is dropped).
+    """
+    if len(_BIBTEX_ENTRY.findall(text)) != 1:
+        return ()
+    match = _BIBTEX_AUTHOR.search(text)
+    if match is None:
+        return ()
+    value = _delimited(text, match.end(1) - 1)
+    if value is None:
+        return ()
+    flat = " ".join(value.replace("{", "").replace("}", "").split())
+    if "\\" in flat or not flat:
+        return ()
+    return tuple(name for name in _AND.split(flat) if name and name.lower() != "others")
+
+
+def _delimited(text: str, start: int) -> str | None:
+    """The text inside the ``{...}`` or ``"..."`` that opens at ``start`` (braces nest)."""
+    if text[start] == '"':
+        end = text.find('"', start + 1)
+        return text[start + 1 : end] if end > 0 else None
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1 : index]
+    return None

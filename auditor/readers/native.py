@@ -90,6 +90,11 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
             Fact(value=m, location=at("generated_by", j)) for j, m in enumerate(entry.generated_by)
         ),
         creators=tuple(creators),
+        attribution=(
+            (Fact(value=entry.attribution, location=at("attribution"), origin="attribution"),)
+            if entry.attribution
+            else ()
+        ),
         collected_from=tuple(
             Collection(
                 url=c.url, domain=c.domain, method=c.method, location=at("collected_from", j)
@@ -102,4 +107,10 @@ def _dataset(doc: Document, index: int, entry: DatasetEntry) -> Dataset:
         ),
         pointer=entry.pointer,
         weight=entry.weight,
+        version=entry.version,
+        category=entry.category,
+        modalities=entry.modalities,
+        size=entry.size,
+        collection_period=entry.collection_period,
+        crawlers=entry.crawlers,
     )

@@ -161,3 +161,7 @@ def _code(value: str) -> str:
 def _cell(value: str) -> str:
     """A table cell: a pipe, even inside a code span, must be escaped to stay in its cell."""
     return value.replace("|", "\\|")
+
+
+# The escaping that other Markdown documents (the EU training-content summary) share.
+escape_text, code_span, table_cell = _text, _code, _cell
