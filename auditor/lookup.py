@@ -328,6 +328,7 @@ def _joined(card: Dataset, registry: Dataset) -> Dataset:
             "derived_from": card.derived_from + registry.derived_from,
             "generated_by": card.generated_by + registry.generated_by,
             "creators": card.creators + registry.creators,
+            "attribution": card.attribution + registry.attribution,
             "collected_from": card.collected_from + registry.collected_from,
             "pointer": card.pointer or registry.pointer,
         }
@@ -351,6 +352,7 @@ def _merge(ds: Dataset, found: Dataset, lookup: Lookup) -> Dataset:
             "derived_from": _unique(ds.derived_from + _relocate(found.derived_from, lookup)),
             "generated_by": _unique(ds.generated_by + _relocate(found.generated_by, lookup)),
             "creators": _unique(ds.creators + _relocate(found.creators, lookup)),
+            "attribution": _unique(ds.attribution + _relocate(found.attribution, lookup)),
             "collected_from": tuple(
                 {
                     (c.target.lower(), (c.method or "").lower()): c
