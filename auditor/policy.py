@@ -53,8 +53,9 @@ class Level(StrEnum):
     OFF = "off"
 
 
-# The rules that make the gate fail closed: a license, a reference or a lineage the auditor could
-# not establish, and a lineage it cannot trace. Below ``error`` they let unchecked data pass.
+# The rules that make the gate fail closed: what the auditor could not establish (a license, a
+# reference, a lineage, access terms, where content comes from, a generator and its terms) and a
+# lineage it cannot trace. Below ``error`` they let unchecked data pass.
 FAIL_CLOSED = frozenset(
     {
         Rule.LICENSE_UNKNOWN,
