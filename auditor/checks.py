@@ -29,7 +29,7 @@ from auditor.licensing import (
     family_labels,
     leaves,
 )
-from auditor.model import Dataset, Fact
+from auditor.model import Dataset, Fact, Location
 from auditor.outputs import generator_findings, model_findings
 from auditor.platforms import platform_findings, pointer_findings
 from auditor.policy import Policy, Severity
@@ -381,7 +381,7 @@ def _with_lineage(
     reached again, and is reported, never cut.
     """
     own = {node: list(found) for node, found in own.items()}
-    walks = {node: _ancestors(node, parents, own) for node in own}
+    walks = {node: _Walk(node, parents, own) for node in own}
     for node, facts in parents.items():
         for fact in facts:
             if fact.value not in own:
@@ -407,7 +407,7 @@ def _with_lineage(
                     Rule.LINEAGE_CYCLE,
                     node,
                     f"dataset {node} is part of a derived_from cycle "
-                    f"({' -> '.join((node, *walks[node][node]))}); lineage cannot be traced",
+                    f"({' -> '.join((node, *walks[node].via(node)))}); lineage cannot be traced",
                     location,
                 )
             )
@@ -418,42 +418,98 @@ def _with_lineage(
     def passes_down(finding: Finding) -> bool:
         return finding.rule in inheritable or finding.severity is Severity.ERROR
 
-    inherited = [
-        origin.model_copy(
-            update={
-                "dataset": node,
-                "via": via,
-                "location": locations[node][via[0]],
-                "message": f"inherited from {origin.dataset}"
-                + (f" (via {' -> '.join(via)})" if len(via) > 1 else "")
-                + f": {origin.message}",
-            }
-        )
-        for node in sorted(own)
-        for ancestor, via in walks[node].items()
-        if ancestor != node
-        for origin in own[ancestor]
-        if passes_down(origin)
-    ]
+    inherited: list[Finding] = []
+    for node in sorted(own):
+        # Nearest ancestors first (the walk is breadth-first): per rule, the nearest
+        # MAX_INHERITED origins are listed and the rest counted, so a long chain of datasets
+        # cannot make the report grow with the square of its length.
+        listed: dict[Rule, list[Finding]] = {}
+        more: dict[Rule, int] = {}
+        walk = walks[node]
+        for ancestor in walk.ancestors():
+            if ancestor == node:
+                continue
+            for origin in own[ancestor]:
+                if not passes_down(origin):
+                    continue
+                kept = listed.setdefault(origin.rule, [])
+                if len(kept) >= MAX_INHERITED:
+                    more[origin.rule] = more.get(origin.rule, 0) + 1
+                    continue
+                via = walk.via(ancestor)
+                kept.append(_inherited(origin, node, via, locations[node][via[0]]))
+        for rule, kept in listed.items():
+            if rule in more:
+                last = kept[-1]
+                kept[-1] = last.model_copy(
+                    update={
+                        "message": f"{last.message} (and {more[rule]} more upstream findings of "
+                        f"this rule, further up the lineage)"
+                    }
+                )
+            inherited.extend(kept)
     return [f for node in own for f in own[node]] + inherited
 
 
-def _ancestors(
-    node: str, parents: Mapping[str, tuple[Fact, ...]], known: Mapping[str, object]
-) -> dict[str, tuple[str, ...]]:
-    """Every dataset of the manifest ``node`` derives from, with a shortest chain to it (the
-    chain ends at the ancestor). ``node`` itself is included when a cycle leads back to it."""
-    found: dict[str, tuple[str, ...]] = {}
-    frontier: list[tuple[str, tuple[str, ...]]] = [(node, ())]
-    while frontier:
-        following: list[tuple[str, tuple[str, ...]]] = []
-        for current, chain in frontier:
-            for fact in parents.get(current, ()):
-                parent = fact.value
-                if parent in found or parent not in known:
-                    continue
-                found[parent] = (*chain, parent)
-                if parent != node:
-                    following.append((parent, found[parent]))
-        frontier = following
-    return found
+# Inherited findings listed per dataset and rule (the nearest upstreams); the rest are counted.
+MAX_INHERITED = 20
+# Hops of a ``via`` chain written out in a message (the chain itself is always whole in ``via``).
+_VIA_SHOWN = 6
+
+
+def _inherited(origin: Finding, node: str, via: tuple[str, ...], location: Location) -> Finding:
+    if len(via) <= _VIA_SHOWN:
+        chain = " -> ".join(via)
+    else:
+        hidden = len(via) - _VIA_SHOWN + 1
+        chain = " -> ".join((*via[: _VIA_SHOWN - 2], f"... {hidden} more ...", via[-1]))
+    return origin.model_copy(
+        update={
+            "dataset": node,
+            "via": via,
+            "location": location,
+            "message": f"inherited from {origin.dataset}"
+            + (f" (via {chain})" if len(via) > 1 else "")
+            + f": {origin.message}",
+        }
+    )
+
+
+class _Walk:
+    """Every dataset of the manifest one dataset derives from, found breadth-first (nearest
+    first), each with the dataset it was reached from; the dataset itself is among them when a
+    cycle leads back to it. Chains are rebuilt on demand, so a long lineage costs memory linear
+    in its length, not quadratic."""
+
+    def __init__(
+        self, node: str, parents: Mapping[str, tuple[Fact, ...]], known: Mapping[str, object]
+    ) -> None:
+        self.node = node
+        self.reached_from: dict[str, str] = {}
+        frontier = [node]
+        while frontier:
+            following: list[str] = []
+            for current in frontier:
+                for fact in parents.get(current, ()):
+                    parent = fact.value
+                    if parent in self.reached_from or parent not in known:
+                        continue
+                    self.reached_from[parent] = current
+                    if parent != node:
+                        following.append(parent)
+            frontier = following
+
+    def __contains__(self, ancestor: str) -> bool:
+        return ancestor in self.reached_from
+
+    def ancestors(self) -> list[str]:
+        return list(self.reached_from)
+
+    def via(self, ancestor: str) -> tuple[str, ...]:
+        """A shortest chain from the dataset to ``ancestor`` (its first hop a direct parent)."""
+        chain = [ancestor]
+        current = self.reached_from[ancestor]
+        while current != self.node:
+            chain.append(current)
+            current = self.reached_from[current]
+        return tuple(reversed(chain))

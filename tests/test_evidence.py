@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import auditor
+from auditor.checks import MAX_INHERITED
 from auditor.evidence import ClaimRole
 from auditor.report import DatasetReport, DatasetVerdict, Report
 from auditor.rulebook import Rule
@@ -543,3 +544,25 @@ def test_terms_with_an_unread_limit_are_for_a_person(tmp_path: Path) -> None:
     )
     assert Rule.TERMS_UNRESOLVED in rules_of(report, "gated")
     assert dataset(report, "gated").verdict is DatasetVerdict.BLOCKED
+
+
+def test_a_long_lineage_lists_the_nearest_upstream_findings_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    depth = 400
+    entries = ["  - {id: d0, license: CC-BY-NC-4.0}"] + [
+        f"  - {{id: d{i}, license: CC-BY-NC-4.0, derived_from: [d{i - 1}]}}"
+        for i in range(1, depth)
+    ]
+    report = audit_yaml(tmp_path, "version: 1\nname: chain\ndatasets:\n" + "\n".join(entries))
+    leaf = f"d{depth - 1}"
+    inherited = [
+        f for f in report.findings_for(leaf) if f.via and f.rule is Rule.LICENSE_NONCOMMERCIAL
+    ]
+    # Nearest first, bounded per rule; the farthest are counted in the last message.
+    assert len(inherited) == MAX_INHERITED
+    assert sorted(len(f.via) for f in inherited) == list(range(1, MAX_INHERITED + 1))
+    assert any(f"and {depth - 1 - MAX_INHERITED} more upstream" in f.message for f in inherited)
+    # The whole report stays linear in the depth, not quadratic.
+    assert len(report.findings) < depth * 60
+    assert dataset(report, leaf).verdict is DatasetVerdict.BLOCKED
