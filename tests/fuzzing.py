@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "shared" / "corpus"
 FIXTURES = HERE / "fixtures" / "readers"
@@ -76,9 +78,10 @@ HOSTILE_SNIPPETS: tuple[bytes, ...] = (
 @dataclass(frozen=True)
 class Outcome:
     code: int  # 0, 1, 2; -1 traceback; -2 hang
-    datasets: int
+    datasets: int  # the datasets read from the file itself (not upstreams looked up)
     seconds: float
     detail: str = ""
+    records: int | None = None  # the dataset records a plain parser sees, where it can count
 
 
 def seeds() -> list[tuple[str, bytes, str]]:
@@ -185,7 +188,22 @@ def run_case(data: bytes, name: str, folder: Path) -> Outcome:
     except Exception:
         return Outcome(-1, 0, time.perf_counter() - started, traceback.format_exc(limit=-3))
     code = 0 if report.verdict is Verdict.PASS else 1
-    return Outcome(code, len(report.datasets), time.perf_counter() - started)
+    own = sum(d.manifest == path.as_posix() for d in report.datasets)
+    return Outcome(code, own, time.perf_counter() - started, records=_records(data, name))
+
+
+def _records(data: bytes, name: str) -> int | None:
+    """How many dataset records the file holds, by a plain parser, for the formats whose records
+    can be counted without the reader's knowledge (a native manifest, a DPI summary)."""
+    try:
+        doc = json.loads(data) if name.endswith(".json") else yaml.safe_load(data)
+    except (ValueError, UnicodeDecodeError, RecursionError, yaml.YAMLError):
+        return None
+    if name == "mix.yaml" and isinstance(doc, dict) and isinstance(doc.get("datasets"), list):
+        return len(doc["datasets"])
+    if name == "collection.json" and isinstance(doc, dict):
+        return sum(isinstance(record, dict) for record in doc.values())
+    return None
 
 
 def violations(outcome: Outcome) -> list[str]:
@@ -194,6 +212,10 @@ def violations(outcome: Outcome) -> list[str]:
         found.append(f"traceback: {outcome.detail}")
     if outcome.code == -2:
         found.append("hang")
+    # More datasets than records is fine (upstreams looked up are datasets of the run too).
+    read = outcome.datasets
+    if outcome.code in (0, 1) and outcome.records is not None and read < outcome.records:
+        found.append(f"dropped datasets: {outcome.records} records, {read} read")
     if outcome.code == 0 and outcome.datasets == 0:
         found.append("a pass on zero datasets")
     return found
@@ -238,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     for key in sorted(tally):
         print(f"{key:<28} {tally[key]:>8}")
     print(f"{args.cases} cases in {time.perf_counter() - started:.0f} s")
-    bad = sum(tally[k] for k in ("traceback", "hang", "a pass on zero datasets"))
+    bad = sum(
+        tally[k] for k in ("traceback", "hang", "a pass on zero datasets", "dropped datasets")
+    )
     return 1 if bad else 0
 
 
