@@ -109,3 +109,9 @@ def test_reading_never_raises_and_the_form_is_stable(value: str) -> None:
         if host is not None:
             assert host and host.isascii() and host == host.lower()
             assert ":" in host or normalize(host) == host
+
+
+def test_a_nul_inside_a_host_is_no_host() -> None:
+    """`youtube.com\\0.evil.com` must be neither youtube.com nor evil.com: no host at all."""
+    assert normalize("https://youtube.com\x00.evil.com/x") is None
+    assert normalize("youtube.com\x00.evil.com") is None
