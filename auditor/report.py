@@ -31,11 +31,15 @@ facts of the mix beside its license: ``source``, ``weight`` (its share of the mi
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from enum import IntEnum, StrEnum
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from auditor.document import read_text
+from auditor.errors import InputError
 from auditor.evidence import Claim
 from auditor.knowledge import CommercialUse
 from auditor.licensing import Status
@@ -217,3 +221,35 @@ class Report(Frozen):
 
     def findings_for(self, dataset: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.dataset == dataset)
+
+
+def load_report(path: Path) -> Report:
+    """A JSON report written by auditor (this schema or an older one of the same major version).
+
+    Anything else is an :class:`InputError`: a file that is not JSON, not a report, or a report
+    of a schema this version cannot read (a newer minor version may carry fields it does not know).
+    """
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not JSON: {exc.msg}", exc.lineno) from exc
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if not isinstance(version, str):
+        raise InputError(path, "not an auditor JSON report (no schema_version)")
+    if not _readable(version):
+        raise InputError(
+            path, f"report schema {version} cannot be read by this auditor (up to {SCHEMA_VERSION})"
+        )
+    try:
+        return Report.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise InputError(path, f"not an auditor JSON report: {where}: {error['msg']}") from exc
+
+
+def _readable(version: str) -> bool:
+    major, _, minor = version.partition(".")
+    ours_major, _, ours_minor = SCHEMA_VERSION.partition(".")
+    return major == ours_major and minor.isdigit() and int(minor) <= int(ours_minor)
