@@ -40,11 +40,13 @@ from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.registry import coverage
 from auditor.render import OutputFormat, safe_text, table_text
+from auditor.render.cyclonedx import render_cyclonedx
 from auditor.render.html import render_html
 from auditor.render.json import render_diff_json, render_json
 from auditor.render.markdown import render_diff_markdown, render_markdown
 from auditor.render.notice import render_notice
 from auditor.render.sarif import render_sarif
+from auditor.render.spdx3 import render_spdx3
 from auditor.render.summary import (
     render_summary_html,
     render_summary_json,
@@ -128,6 +130,10 @@ def _render(
             return render_markdown(report)
         case OutputFormat.HTML:
             return render_html(report, weights=mix_weights(manifests, fmt=input_format))
+        case OutputFormat.CYCLONEDX:
+            return render_cyclonedx(report)
+        case OutputFormat.SPDX3:
+            return render_spdx3(report)
         case OutputFormat.TABLE:
             if to_file:
                 return table_text(lambda console: render_table(report, console))
