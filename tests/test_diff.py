@@ -17,6 +17,7 @@ from auditor.render.json import render_json
 from auditor.report import DatasetVerdict, Evidence, Report, Verdict
 from auditor.rulebook import Rule
 from tests.conftest import EXAMPLES, TODAY, fixture_path
+from tests.hubserver import fake_hub
 
 runner = CliRunner()
 
@@ -225,6 +226,7 @@ def test_report_wide_reasons_come_from_the_provenance() -> None:
     after = before.model_copy(
         update={
             "policy": "research",
+            "fail_on": Severity.WARNING,
             "tool_version": "9.9.9",
             "provenance": before.provenance.model_copy(
                 update={"knowledge_base_sha256": "f" * 64, "as_of": TODAY.replace(year=2027)}
@@ -233,6 +235,7 @@ def test_report_wide_reasons_come_from_the_provenance() -> None:
     )
     assert diff(before, after).reasons == (
         "policy commercial → research",
+        "fail-on error → warning",
         "auditor 0.1.0 → 9.9.9",
         f"knowledge base changed (sha256 {before.provenance.knowledge_base_sha256[:12]} → "
         "ffffffffffff)",
@@ -287,3 +290,37 @@ def test_datasets_that_come_and_go_and_a_changed_verdict() -> None:
     reasons = {c.dataset: c.reasons for c in changes.datasets}
     assert reasons["books"] == ("not in the old report",)
     assert reasons["web-corpus"] == ("not in the new report",)
+
+
+def test_a_look_up_that_now_finds_a_card_is_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mix = fixture_path("lookup/mixes/references.yaml")
+    offline = auditor.audit(mix, today=TODAY, offline=True)
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        online = auditor.audit(mix, today=TODAY)
+    changes = diff(offline, online)
+    permissive = next(c for c in changes.datasets if c.dataset == "permissive")
+    assert permissive.old_verdict is DatasetVerdict.BLOCKED
+    assert permissive.new_verdict is DatasetVerdict.ALLOWED
+    assert permissive.reasons[:3] == (
+        "card of example-org/permissive-text read now",
+        "look-up unresolved → hub",
+        "license unknown → Apache-2.0",
+    )
+    assert "fixed: reference-unresolved" in permissive.reasons
+    assert changes.weight == ()  # no dataset of the mix has a weight
+
+
+def test_a_dataset_in_more_manifests_is_counted_once_with_its_worst_verdict() -> None:
+    base = report_of(BASE)
+    both = auditor.audit([fixture_path(BASE), fixture_path(CHANGED)], today=TODAY)
+    changes = diff(base, both)
+    books = next(c for c in changes.datasets if c.dataset == "books")
+    assert books.new_verdict is DatasetVerdict.BLOCKED
+    assert (books.old_weight, books.new_weight) == (0.2, 0.4)
+    assert books.reasons[-1] == "in 1 manifest(s) before, 2 now"
+    wiki = next(c for c in changes.datasets if c.dataset == "wiki")
+    assert wiki.old_verdict == wiki.new_verdict
+    assert (wiki.old_weight, wiki.new_weight) == (0.3, 0.6)
