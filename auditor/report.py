@@ -31,15 +31,13 @@ facts of the mix beside its license: ``source``, ``weight`` (its share of the mi
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from auditor.document import read_text
-from auditor.errors import InputError
+from auditor import document
 from auditor.evidence import Claim
 from auditor.knowledge import CommercialUse
 from auditor.licensing import Status
@@ -226,27 +224,21 @@ class Report(Frozen):
 def load_report(path: Path) -> Report:
     """A JSON report written by auditor (this schema or an older one of the same major version).
 
-    Anything else is an :class:`InputError`: a file that is not JSON, not a report, or a report
-    of a schema this version cannot read (a newer minor version may carry fields it does not know).
+    Anything else is an :class:`InputError` at its line: a file that cannot be parsed, one that is
+    not a report, or a report of a schema this version cannot read (a newer minor version may
+    carry fields it does not know).
     """
-    text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not JSON: {exc.msg}", exc.lineno) from exc
-    version = data.get("schema_version") if isinstance(data, dict) else None
+    doc = document.load(path)
+    version = doc.data.get("schema_version") if isinstance(doc.data, dict) else None
     if not isinstance(version, str):
-        raise InputError(path, "not an auditor JSON report (no schema_version)")
+        raise doc.error((), "not an auditor JSON report (no schema_version)")
     if not _readable(version):
-        raise InputError(
-            path, f"report schema {version} cannot be read by this auditor (up to {SCHEMA_VERSION})"
-        )
+        message = f"report schema {version} cannot be read by this auditor (up to {SCHEMA_VERSION})"
+        raise doc.error(("schema_version",), message)
     try:
-        return Report.model_validate(data)
+        return Report.model_validate(doc.data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise InputError(path, f"not an auditor JSON report: {where}: {error['msg']}") from exc
+        raise doc.validation_error(exc, "report") from exc
 
 
 def _readable(version: str) -> bool:

@@ -153,11 +153,11 @@ def test_diff_command_in_every_format(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{", "bad.json:1: not JSON"),
+        ("{", "bad.json:1: invalid JSON"),
         ("[]", "not an auditor JSON report (no schema_version)"),
         ('{"schema_version": "2.0"}', "report schema 2.0 cannot be read by this auditor"),
         ('{"schema_version": "1.99"}', "report schema 1.99 cannot be read by this auditor"),
-        ('{"schema_version": "1.1", "verdict": "pass"}', "not an auditor JSON report: "),
+        ('{"schema_version": "1.1", "verdict": "pass"}', ":1: missing required key 'tool_version'"),
     ],
 )
 def test_a_bad_report_is_an_input_error(tmp_path: Path, content: str, message: str) -> None:
