@@ -268,6 +268,8 @@ def _dataset_report(
         weight=ds.weight,
         derived_from=tuple(fact.value for fact in ds.derived_from),
         generated_by=tuple(fact.value for fact in ds.generated_by),
+        creators=tuple(fact.value for fact in ds.creators),
+        attribution=tuple(fact.value for fact in ds.attribution),
         collected_from=ds.collected_from,
         pointer=ds.pointer,
     )

@@ -26,7 +26,8 @@ the cache, or a local card), with the ``reference`` that named it, the ``outcome
 the ``revision`` the Hub named and its ``sha256``. With ``tool_version`` that is the provenance.
 Each look-up (``datasets[].lookup``) has the same record as ``card``. Each dataset also has the
 facts of the mix beside its license: ``source``, ``weight`` (its share of the mix, as written),
-``derived_from``, ``generated_by``, ``collected_from`` and ``pointer``.
+``derived_from``, ``generated_by``, ``creators``, ``attribution``, ``collected_from`` and
+``pointer``.
 """
 
 from __future__ import annotations
@@ -133,6 +134,12 @@ class DatasetReport(Frozen):
     weight: float | None = Field(default=None, description="Its weight in the mix, as written")
     derived_from: tuple[str, ...] = Field(default=(), description="Upstream datasets")
     generated_by: tuple[str, ...] = Field(default=(), description="Models that generated it")
+    creators: tuple[str, ...] = Field(
+        default=(), description="Who created and released it, as claimed"
+    )
+    attribution: tuple[str, ...] = Field(
+        default=(), description="The credit its licensor asks for, as written"
+    )
     collected_from: tuple[Collection, ...] = Field(
         default=(), description="Sites its content was collected from, and how"
     )

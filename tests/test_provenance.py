@@ -102,9 +102,10 @@ def test_a_report_of_schema_1_1_still_loads_without_provenance() -> None:
     data["schema_version"] = "1.1"
     del data["provenance"]
     for ds in data["datasets"]:
-        for key in ("source", "weight", "derived_from", "generated_by", "collected_from"):
+        for key in ("source", "weight", "derived_from", "generated_by", "creators"):
             del ds[key]
-        del ds["pointer"]
+        for key in ("attribution", "collected_from", "pointer"):
+            del ds[key]
     old = Report.model_validate(data)
     assert old.provenance is None
     assert old.datasets[0].weight is None

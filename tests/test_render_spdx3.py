@@ -19,6 +19,7 @@ from auditor.evidence import Claim, ClaimRole
 from auditor.licensing import Status
 from auditor.render.spdx3 import NO_ASSERTION, render_spdx3
 from auditor.report import DatasetVerdict, Report
+from auditor.rulebook import Rule
 from tests.conftest import EXAMPLES, TODAY, fixture_path
 from tests.test_evidence import spdx3_document
 
@@ -197,3 +198,27 @@ def test_a_concluded_license_that_lifts_a_declared_one_is_still_a_conflict(tmp_p
     assert ds.verdict is DatasetVerdict.REVIEW
     assert ds.license.expression == "MIT"
     assert {c.role for c in ds.claims} == {ClaimRole.APPLIED, ClaimRole.SUPERSEDED}
+
+
+def test_creators_are_originators_and_credit_is_attribution_text(tmp_path: Path) -> None:
+    report = report_for(EXAMPLES / "clean-commercial.yaml")
+    doc = assert_valid_spdx3(render_spdx3(report))
+    agents = {a["spdxId"]: a["name"] for a in elements(doc, "Agent")}
+    packages = {p["name"]: p for p in elements(doc, "dataset_DatasetPackage")}
+    wiki = packages["English Wikipedia dump"]
+    assert [agents[a] for a in wiki["originatedBy"]] == ["Wikipedia contributors"]
+    code = packages["Permissively licensed source code"]
+    assert code["software_attributionText"] == [
+        "The copyright and license notices kept in each source file"
+    ]
+    # Audited again, only the credit is missing: auditor's SPDX 3 reader does not read it.
+    target = tmp_path / "mix.spdx3.json"
+    target.write_text(render_spdx3(report), encoding="utf-8")
+    again = auditor.audit(target, today=TODAY)
+    names = {d.id: d.name or d.id for d in again.datasets}
+    gained = {(names[f.dataset], f.rule) for f in again.findings} - {
+        (d.name or d.id, f.rule) for d in report.datasets for f in report.findings_for(d.id)
+    }
+    credited = {d.name or d.id for d in report.datasets if d.creators or d.attribution}
+    assert gained
+    assert all(rule is Rule.ATTRIBUTION_MISSING and ds in credited for ds, rule in gained)

@@ -7,24 +7,26 @@ Each dataset of the report is a component of type ``data``, its ``bom-ref`` the 
   expression, anything else as license names (CycloneDX 1.6 allows no mix of the two), each
   ``declared``, or ``concluded`` where an SPDX document concluded it. Hints and silent or
   superseded claims are left out, so the BOM, audited again, weighs the same claims;
+- ``authors``: who created and released the data, as claimed;
 - ``pedigree.ancestors``: the upstream datasets (``data``, named by their id) and the generating
   models (``machine-learning-model``);
 - ``externalReferences``: the source (``distribution``) and the card a look-up read
   (``documentation``, with its SHA-256 and, in the comment, the Hub revision);
 - ``properties`` (``auditor:`` names): the verdict, the license concluded, commercial use, the
-  manifest line, an SPDX declared license a concluded one superseded, the weight, where the
-  content was collected from, whether it is a pointer dataset, and every finding on the dataset
-  (``auditor:finding``: severity, rule, message, place and source).
+  manifest line, an SPDX declared license a concluded one superseded, the credit the licensor
+  asks for (``auditor:attribution``), the weight, where the content was collected from, whether
+  it is a pointer dataset, and every finding on the dataset (``auditor:finding``: severity, rule,
+  message, place and source).
 
 The BOM's metadata names the tool, the date the audit judged as of as its timestamp (a date, so
 the same input gives the same bytes; for that reason the BOM has no random ``serialNumber``), and
 the report's verdict, policy and provenance as ``auditor:`` properties.
 
 Audited again (``auditor check bom.json``) the BOM gives the same verdicts where what decided them
-is in CycloneDX's own fields: licenses, lineage, generators and sources. Where content was
-collected from, pointer datasets and superseded licenses are only in ``auditor:`` properties, and
-who released the data and its access terms are not in the report; CycloneDX readers (auditor's
-included) do not act on them, so a verdict that rests on them is not reproduced.
+is in the CycloneDX fields auditor's reader reads: licenses, lineage, generators and sources. That
+reader does not read ``authors`` or the ``auditor:`` properties (credit, collection, pointer
+datasets, superseded licenses), and access terms are not in the report, so a verdict that rests
+on them (``attribution-missing``, platform terms) is not reproduced.
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ def _component(ds: DatasetReport, ref: str, findings: tuple[Finding, ...]) -> Js
     licenses = _licenses(ds)
     if licenses:
         component["licenses"] = licenses
+    if ds.creators:
+        component["authors"] = [{"name": creator} for creator in ds.creators]
     references = _references(ds)
     if references:
         component["externalReferences"] = references
@@ -169,6 +173,7 @@ def _dataset_properties(ds: DatasetReport, findings: tuple[Finding, ...]) -> lis
         ("manifest", _where(ds.location)),
     ]
     props += [("superseded-license", c.value) for c in ds.claims if c.role is ClaimRole.SUPERSEDED]
+    props += [("attribution", credit) for credit in ds.attribution]
     if ds.source is not None and _NOT_IRI.search(ds.source):
         props.append(("source", ds.source))
     if ds.weight is not None:

@@ -4,8 +4,10 @@ Each dataset of the report is a DatasetPackage (``software_primaryPurpose`` ``da
 ``dataset_datasetType`` is ``noAssertion``, since the report does not know it), its source the
 ``software_downloadLocation``, where its content was collected from the
 ``dataset_dataCollectionProcess``, and a pointer dataset (references to content hosted elsewhere)
-``dataset_datasetAvailability: scrapingScript``. As the Dataset profile asks, each has exactly one
-``hasDeclaredLicense`` and one ``hasConcludedLicense`` relationship:
+``dataset_datasetAvailability: scrapingScript``; who created it is ``originatedBy`` (an Agent per
+creator claimed), the credit its licensor asks for ``software_attributionText``. As the Dataset
+profile asks, each has exactly one ``hasDeclaredLicense`` and one ``hasConcludedLicense``
+relationship:
 
 - declared: every license claim the verdict applied, and every SPDX declared license a concluded
   one superseded, as found (see :class:`~auditor.evidence.Claim`);
@@ -18,6 +20,12 @@ not in the report is a ``software_Package`` at its reference), each generating m
 ``ai_AIPackage`` that ``generates`` the dataset. The verdict and every finding are ``review``
 Annotations on the dataset. The document's creation time is the date the audit judged as of, and
 its element ids are derived from the report itself, so the same input gives the same bytes.
+
+Audited again, the document gives the same verdicts where what decided them is in the fields
+auditor's SPDX 3 reader reads: licenses, lineage, generators, sources and pointer datasets. That
+reader does not read ``originatedBy``, ``software_attributionText`` or the collection process,
+and access terms are not in the report, so a verdict that rests on them (``attribution-missing``,
+platform terms) is not reproduced.
 """
 
 from __future__ import annotations
@@ -76,7 +84,12 @@ def render_spdx3(report: Report) -> str:
     repeated = {i for i, n in Counter(ds.id for ds in report.datasets).items() if n > 1}
     packages = {(ds.manifest, ds.id): _package_id(ds, repeated) for ds in report.datasets}
     roots = [
-        graph.add("dataset_DatasetPackage", packages[ds.manifest, ds.id], **_package(ds))
+        graph.add(
+            "dataset_DatasetPackage",
+            packages[ds.manifest, ds.id],
+            **_package(ds),
+            **_originators(graph, ds),
+        )
         for ds in report.datasets
     ]
     for ds, root in zip(report.datasets, roots, strict=True):
@@ -140,7 +153,19 @@ def _package(ds: DatasetReport) -> Json:
         )
     if ds.pointer:
         props["dataset_datasetAvailability"] = "scrapingScript"
+    if ds.attribution:
+        props["software_attributionText"] = list(ds.attribution)
     return props
+
+
+def _originators(graph: _Graph, ds: DatasetReport) -> Json:
+    """``originatedBy``: an Agent for each creator claimed (a person or an organisation: the
+    report does not say which)."""
+    agents = [
+        graph.add("Agent", f"agent/{quote(creator, safe='')}", name=creator)
+        for creator in ds.creators
+    ]
+    return {"originatedBy": _unique(agents)} if agents else {}
 
 
 def _licenses(graph: _Graph, ds: DatasetReport, root: str) -> None:
