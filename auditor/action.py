@@ -2,8 +2,13 @@
 
 ``action.yml`` runs ``python -I -m auditor.action``. Inputs arrive only as environment variables
 (``AUDITOR_MANIFESTS``, ``AUDITOR_POLICY``, ``AUDITOR_WAIVERS``, ``AUDITOR_FAIL_ON``,
-``AUDITOR_SARIF``, ``AUDITOR_MARKDOWN``, ``AUDITOR_JSON``, ``AUDITOR_SUMMARY``); no value ever
-reaches a shell or an argument list, and a value that looks like an option is refused.
+``AUDITOR_SARIF``, ``AUDITOR_MARKDOWN``, ``AUDITOR_JSON``, ``AUDITOR_SUMMARY``,
+``AUDITOR_BASELINE``); no value ever reaches a shell or an argument list, and a value that looks
+like an option is refused.
+
+With a ``baseline`` (a JSON report of the base branch, made by an earlier step), the gate is the
+baseline's (``check --baseline``): it fails only on new findings, only they are annotated, and the
+changes since the baseline (:mod:`auditor.diff`) follow the summary.
 
 In order: the SARIF, Markdown and JSON reports are written atomically; the Markdown summary is
 appended to ``$GITHUB_STEP_SUMMARY``; ``verdict`` and the report paths are set in
@@ -30,16 +35,17 @@ from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict
 
+from auditor.diff import diff
 from auditor.engine import audit
 from auditor.errors import AuditorError, InputError
 from auditor.output import check_outputs, write_atomically
 from auditor.policy import Severity
 from auditor.render import relaxation_note, safe_text
 from auditor.render.json import render_json
-from auditor.render.markdown import render_input_error, render_markdown
+from auditor.render.markdown import render_diff_markdown, render_input_error, render_markdown
 from auditor.render.sarif import locate, render_sarif, repository_path
-from auditor.render.table import summary_line
-from auditor.report import ExitCode, Report
+from auditor.render.table import diff_line, summary_line
+from auditor.report import ExitCode, Finding, Report, Verdict, load_report
 
 # GitHub shows at most this many annotations of each kind per step.
 ANNOTATION_LIMIT = 10
@@ -69,6 +75,7 @@ class Inputs(BaseModel):
     markdown: str | None = None
     json_report: str | None = None
     summary: bool = True
+    baseline: str | None = None
 
 
 @dataclass
@@ -112,12 +119,18 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
     summary = p.one("summary", "true").lower()
     if summary and summary not in ("true", "false"):
         p.problems.append(f"summary: {summary!r} is not one of: true, false")
+    baseline = p.one("baseline")
     paths = _expand(manifests, p.problems)
     reports = {"sarif": sarif, "markdown": markdown, "json": json_report}
     try:
         check_outputs(
             {name: Path(value) for name, value in reports.items() if value},
-            [*map(Path, paths), Path(waivers) if waivers else None, Path(policy)],
+            [
+                *map(Path, paths),
+                Path(waivers) if waivers else None,
+                Path(policy),
+                Path(baseline) if baseline else None,
+            ],
             new_folders=True,
         )
     except InputError as err:
@@ -133,6 +146,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         markdown=markdown or None,
         json_report=json_report or None,
         summary=summary == "true",
+        baseline=baseline or None,
     )
 
 
@@ -191,6 +205,7 @@ def _run(env: Mapping[str, str], out: TextIO) -> int:
             out.write(annotation("error", problem, title="auditor: input refused") + "\n")
         return _input_failure(str(err), summary_file, output_file, summary=True)
     try:
+        old = load_report(Path(inputs.baseline)) if inputs.baseline else None
         report = audit(
             inputs.manifests,
             policy=inputs.policy,
@@ -207,11 +222,16 @@ def _run(env: Mapping[str, str], out: TextIO) -> int:
         )
         return _input_failure(str(err), summary_file, output_file, summary=inputs.summary)
 
+    changes = diff(old, report) if old is not None else None
+    markdown = render_markdown(report)
+    if changes is not None:
+        markdown += "\n" + render_diff_markdown(changes, fail_on=report.fail_on)
     texts = {
         "sarif": render_sarif(report, root=root),
-        "markdown": render_markdown(report),
+        "markdown": markdown,
         "json": render_json(report),
     }
+    passed = report.passed if changes is None else not changes.failing(report.fail_on)
     targets = {"sarif": inputs.sarif, "markdown": inputs.markdown, "json": inputs.json_report}
     try:
         for name, target in targets.items():
@@ -225,16 +245,20 @@ def _run(env: Mapping[str, str], out: TextIO) -> int:
         _append(summary_file, texts["markdown"])
     if output_file:
         paths = {name: target or "" for name, target in targets.items()}
-        _append(output_file, outputs({"verdict": report.verdict.value, **paths}))
+        verdict = Verdict.PASS if passed else Verdict.FAIL
+        _append(output_file, outputs({"verdict": verdict.value, **paths}))
     note = relaxation_note(report)
     if note is not None:
         out.write(
             annotation("notice", note, title="auditor: policy relaxes fail-closed rules") + "\n"
         )
-    for line in finding_annotations(report, root):
+    shown = changes.new_findings if changes is not None else report.findings
+    for line in finding_annotations(report, root, shown):
         out.write(line + "\n")
     out.write(_one_line(summary_line(report)) + "\n")
-    return ExitCode.PASS if report.passed else ExitCode.FAIL
+    if changes is not None:
+        out.write(_one_line(diff_line(changes, report.fail_on)) + "\n")
+    return ExitCode.PASS if passed else ExitCode.FAIL
 
 
 def _write(path: Path, text: str) -> None:
@@ -257,14 +281,18 @@ def _input_failure(
     return ExitCode.INPUT
 
 
-def finding_annotations(report: Report, root: Path) -> list[str]:
-    """``::error`` and ``::warning`` lines for unwaived findings, at most the limit of each kind.
+def finding_annotations(
+    report: Report, root: Path, findings: Iterable[Finding] | None = None
+) -> list[str]:
+    """``::error`` and ``::warning`` lines for unwaived findings (of ``findings``, by default the
+    report's), at most the limit of each kind.
 
     When there are more, the last line of that kind says how many were left out.
     """
+    chosen = list(report.findings if findings is None else findings)
     lines: list[str] = []
     for severity, command in _COMMAND.items():
-        found = [f for f in report.findings if f.severity is severity and not f.waived]
+        found = [f for f in chosen if f.severity is severity and not f.waived]
         shown = found if len(found) <= ANNOTATION_LIMIT else found[: ANNOTATION_LIMIT - 1]
         for f in shown:
             where = locate(report, f)

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor.diff import Diff, diff
 from auditor.engine import audit, judge_manifests
 from auditor.errors import AuditorError, unexpected_message
 from auditor.knowledge import EvidenceLevel, load_knowledge
@@ -39,18 +40,20 @@ from auditor.policy import FailOn, Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.registry import coverage
 from auditor.render import OutputFormat, safe_text, table_text
+from auditor.render.cyclonedx import render_cyclonedx
 from auditor.render.html import render_html
-from auditor.render.json import render_json
-from auditor.render.markdown import render_markdown
+from auditor.render.json import render_diff_json, render_json
+from auditor.render.markdown import render_diff_markdown, render_markdown
 from auditor.render.notice import render_notice
 from auditor.render.sarif import render_sarif
+from auditor.render.spdx3 import render_spdx3
 from auditor.render.summary import (
     render_summary_html,
     render_summary_json,
     render_summary_markdown,
 )
-from auditor.render.table import render_table, summary_line
-from auditor.report import ExitCode, Report
+from auditor.render.table import diff_line, render_diff_table, render_table, summary_line
+from auditor.report import ExitCode, Report, load_report
 from auditor.rulebook import load_rulebook
 from auditor.scan.command import scan as scan_command
 from auditor.summary import Status as SummaryStatus
@@ -81,6 +84,12 @@ app = typer.Typer(
 class ExplainFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+
+
+class DiffFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
 
 
 def _stderr() -> Console:
@@ -121,6 +130,10 @@ def _render(
             return render_markdown(report)
         case OutputFormat.HTML:
             return render_html(report, weights=mix_weights(manifests, fmt=input_format))
+        case OutputFormat.CYCLONEDX:
+            return render_cyclonedx(report)
+        case OutputFormat.SPDX3:
+            return render_spdx3(report)
         case OutputFormat.TABLE:
             if to_file:
                 return table_text(lambda console: render_table(report, console))
@@ -171,13 +184,23 @@ def check(
             help="Let local dataset references point outside the manifest's folder.",
         ),
     ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help=(
+                "JSON report of an earlier run: fail only on findings that are not in it, and "
+                "say how many of its findings remain."
+            ),
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Audit manifests and gate on the findings.
 
     Datasets named by reference (hf://owner/name, a local folder) are looked up: the Hugging
     Face Hub is contacted only for those, and --offline keeps to the cache. A failed look-up is
-    reported and never passes.
+    reported and never passes. With --baseline, the gate fails only on new findings.
     """
     try:
         today = date.fromisoformat(as_of) if as_of else None
@@ -185,7 +208,8 @@ def check(
         _stderr().print(f"error: --as-of: not a date (YYYY-MM-DD): {as_of}")
         raise typer.Exit(EXIT_INPUT) from None
     try:
-        check_outputs({"--output": output}, [*manifests, waivers, Path(policy)])
+        check_outputs({"--output": output}, [*manifests, waivers, Path(policy), baseline])
+        old = load_report(baseline) if baseline is not None else None
         report = audit(
             manifests,
             policy=policy,
@@ -216,7 +240,55 @@ def check(
     except Exception as err:
         _fail_unexpected(err, ", ".join(p.as_posix() for p in manifests), debug)
     _stderr().print(summary_line(report))
-    raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
+    if old is None:
+        raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
+    changes = diff(old, report)
+    _stderr().print(diff_line(changes, report.fail_on))
+    raise typer.Exit(EXIT_FAIL if changes.failing(report.fail_on) else EXIT_PASS)
+
+
+@app.command(name="diff")
+def diff_command(
+    old: Annotated[Path, typer.Argument(help="The earlier JSON report.", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The later JSON report.", show_default=False)],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        DiffFormat.TABLE
+    ),
+    output: OutputOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Show what changed between two JSON reports: new, fixed and unchanged findings, the
+    verdicts that changed and why, and the weight of the mix by verdict. Exits 0 (2 on a bad
+    report); gate with check --baseline."""
+    try:
+        check_outputs({"--output": output}, [old, new])
+        changes = diff(load_report(old), load_report(new))
+        text = _render_diff(changes, fmt, to_file=output is not None)
+        if output is not None and text is not None:
+            write_atomically(output, text)
+        elif text is not None:
+            sys.stdout.write(text)
+    except AuditorError as err:
+        _fail_input(err, debug)
+    except OSError as err:
+        _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as err:
+        _fail_unexpected(err, f"{old.as_posix()}, {new.as_posix()}", debug)
+    _stderr().print(diff_line(changes))
+
+
+def _render_diff(changes: Diff, fmt: DiffFormat, *, to_file: bool) -> str | None:
+    match fmt:
+        case DiffFormat.JSON:
+            return render_diff_json(changes)
+        case DiffFormat.MARKDOWN:
+            return render_diff_markdown(changes)
+        case DiffFormat.TABLE:
+            if to_file:
+                return table_text(lambda console: render_diff_table(changes, console))
+            render_diff_table(changes, Console(highlight=False, markup=False))
+            return None
 
 
 @app.command()

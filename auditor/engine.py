@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from auditor import readers
+from auditor import document, readers
 from auditor.checks import Judged, evaluate, judge_dataset
 from auditor.errors import AuditorError, UnexpectedError
 from auditor.hub import Hub, default_cache_dir
-from auditor.knowledge import KnowledgeBase, load_knowledge
+from auditor.knowledge import KnowledgeBase, load_knowledge, rules_digest
 from auditor.lookup import Lookups
 from auditor.policy import Policy, Severity, as_policy
 from auditor.readers import dpi
 from auditor.report import (
+    CardRead,
     DatasetReport,
     DatasetVerdict,
     Finding,
     LicenseReport,
+    ManifestRead,
+    Provenance,
     Report,
     Totals,
     Verdict,
@@ -64,14 +68,17 @@ def audit(
 
     dataset_rows: list[tuple[Judged, str]] = []
     findings: list[Finding] = []
+    read: list[ManifestRead] = []
     for path in path_list:
         with _naming_bugs(path):
             manifest = readers.read(path, fmt=fmt)
             judged = _judged(manifest, lookups, resolver, chosen)
             findings.extend(evaluate(judged, kb, chosen, book, lookups.failed_upstreams))
         dataset_rows.extend((item, manifest.path) for item in judged)
+        read.append(_manifest_read(path, manifest.path, manifest.format))
 
-    findings, waiver_reports = apply_waivers(findings, placed, today or date.today(), chosen)
+    as_of = today or date.today()
+    findings, waiver_reports = apply_waivers(findings, placed, as_of, chosen)
     findings.sort(key=_finding_order)
     manifests = {path for _, path in dataset_rows}
     by_dataset: dict[str, list[Finding]] = {}
@@ -95,6 +102,12 @@ def audit(
         findings=tuple(findings),
         waivers=tuple(sorted(waiver_reports, key=_waiver_order)),
         totals=_totals(datasets, findings),
+        provenance=Provenance(
+            as_of=as_of,
+            knowledge_base_sha256=rules_digest(),
+            manifests=tuple(sorted(set(read), key=lambda m: (m.path, m.sha256))),
+            cards=_cards(datasets),
+        ),
     )
 
 
@@ -186,6 +199,22 @@ def _judged(
     return [judge_dataset(ds, resolver, policy) for ds in expanded]
 
 
+def _manifest_read(path: Path, shown: str, fmt: str) -> ManifestRead:
+    """The record of one manifest read (its bytes hashed again, just after the reader read them)."""
+    data = document.read_bytes(path)
+    return ManifestRead(path=shown, format=fmt, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _cards(datasets: Iterable[DatasetReport]) -> tuple[CardRead, ...]:
+    """Every document the look-ups read, once each, sorted."""
+    found = {
+        CardRead(reference=ds.lookup.reference, outcome=ds.lookup.outcome, **card.model_dump())
+        for ds in datasets
+        if ds.lookup is not None and (card := ds.lookup.card) is not None
+    }
+    return tuple(sorted(found, key=lambda c: (c.url, c.reference, c.sha256)))
+
+
 def _env_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -235,6 +264,14 @@ def _dataset_report(
         verdict=verdict,
         lookup=ds.lookup,
         claims=item.claims,
+        source=ds.source,
+        weight=ds.weight,
+        derived_from=tuple(fact.value for fact in ds.derived_from),
+        generated_by=tuple(fact.value for fact in ds.generated_by),
+        creators=tuple(fact.value for fact in ds.creators),
+        attribution=tuple(fact.value for fact in ds.attribution),
+        collected_from=ds.collected_from,
+        pointer=ds.pointer,
     )
 
 

@@ -7,6 +7,7 @@ cannot be sourced are simply absent, and whatever would have matched them resolv
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -532,6 +533,25 @@ def rules_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "rules"
+
+
+@cache
+def rules_digest(root: Path | None = None) -> str:
+    """The knowledge base's version: a sha256 over every file under ``rules/`` (or ``root``).
+
+    Files are taken in the order of their POSIX paths relative to the folder, sorted; each adds
+    its path, a NUL, its size as 8 bytes and its bytes, so the same files give the same digest on
+    every machine and no two different trees give the same input to the hash.
+    """
+    base = root or rules_dir()
+    files = sorted(
+        (path.relative_to(base).as_posix(), path) for path in base.rglob("*") if path.is_file()
+    )
+    digest = hashlib.sha256()
+    for name, path in files:
+        data = path.read_bytes()
+        digest.update(name.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
 
 
 def _validated(path: Path, model: type[Frozen], what: str) -> Any:

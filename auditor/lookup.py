@@ -19,16 +19,17 @@ a failed look-up never passes a gate.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor import readers
+from auditor import document, readers
 from auditor.errors import InputError
 from auditor.hub import Hub, HubError
 from auditor.knowledge import EvidenceLevel, KnowledgeBase, RegistryEntry, dataset_key
-from auditor.model import Collection, Dataset, Fact, Location, Lookup
+from auditor.model import CardRef, Collection, Dataset, Fact, Location, Lookup
 
 _HUB_REF = re.compile(
     r"^(?:hf://|https?://huggingface\.co/)?(?:datasets/)?"
@@ -157,7 +158,7 @@ class Lookups:
         if isinstance(local, str):
             return None, outcome("unresolved", local)
         if local is not None:
-            found, lookup = _read_metadata(local, outcome)
+            found, lookup = _read_metadata(local, outcome, card=_local_card(local))
             known = self.kb.known_dataset(reference)
             if found is None or known is None:
                 return found, lookup
@@ -184,7 +185,11 @@ class Lookups:
                 failure = f"Hugging Face Hub: {err.detail}"
             else:
                 label = f"hf://{repo_id}"
-                found, lookup = _read_metadata(card.path, outcome, kind=card.outcome, label=label)
+                record = card.record
+                read = CardRef(url=record.url, revision=record.revision, sha256=record.sha256)
+                found, lookup = _read_metadata(
+                    card.path, outcome, kind=card.outcome, label=label, card=read
+                )
                 detail = f"{lookup.detail}; {card.provenance()}"
                 lookup = lookup.model_copy(update={"detail": detail})
                 if found is not None and "/" in repo_id:
@@ -274,14 +279,34 @@ def _is_reference(value: str) -> bool:
     return "://" in value or "/" in value
 
 
+def _local_card(path: Path) -> CardRef | None:
+    """A local metadata file as a look-up's record: its URI and the sha256 of its bytes. A file
+    that cannot be read safely (a FIFO, a device, one over the size limit) has none: the reader
+    says why."""
+    try:
+        data = document.read_bytes(path)
+    except InputError:
+        return None
+    return CardRef(url=path.as_uri(), sha256=hashlib.sha256(data).hexdigest())
+
+
 def _read_metadata(
     path: Path,
     make: Callable[[str, str], Lookup],
     *,
     kind: str = "local",
     label: str | None = None,
+    card: CardRef | None = None,
 ) -> tuple[Dataset | None, Lookup]:
-    shown = label or path.as_posix()
+    """The dataset the metadata at ``path`` describes, and the look-up, which records ``card``
+    (what was read) whatever came of it."""
+    found, lookup = _metadata(path, make, kind, label or path.as_posix())
+    return found, lookup.model_copy(update={"card": card})
+
+
+def _metadata(
+    path: Path, make: Callable[[str, str], Lookup], kind: str, shown: str
+) -> tuple[Dataset | None, Lookup]:
     try:
         manifest = readers.read(path)
     except InputError as err:

@@ -43,6 +43,18 @@ class Collection(Frozen):
         return self.url or self.domain or ""
 
 
+class CardRef(Frozen):
+    """The document a look-up read: where from, at which revision, and the bytes' sha256.
+
+    ``url`` is the card's URL on the Hub (``revision`` is the commit the Hub named, when it named
+    one) or, for a local file, its ``file://`` URI.
+    """
+
+    url: str
+    revision: str | None = None
+    sha256: str
+
+
 class Lookup(Frozen):
     """How a referenced dataset's metadata was found (or why it was not)."""
 
@@ -50,6 +62,7 @@ class Lookup(Frozen):
     outcome: str  # local | hub | cache | registry | unresolved
     detail: str  # where the facts came from, or why they could not be found
     location: Location  # where the reference stands in the manifest
+    card: CardRef | None = None  # the document read (local, hub, cache); None: none was read
 
 
 class Modality(StrEnum):

@@ -15,23 +15,38 @@ license the verdict uses; the most restrictive reading of all applied claims app
 (inferred, unaudited evidence, never applied on its own), ``superseded`` (an SPDX declared license
 that the concluded one overrides) or ``silent`` (a placeholder, or a link or prose that names no
 license). Claims are in the order they were found.
+
+Schema 1.2 adds ``provenance``: what the report was made from, so a reviewer can tell what was
+judged and :mod:`auditor.diff` can say why a verdict changed. ``as_of`` is the date the audit
+judged as of (``--as-of``, else the day it ran: a date, never a time, so the same input gives the
+same bytes); ``knowledge_base_sha256`` the version of ``rules/`` (see
+:func:`auditor.knowledge.rules_digest`); ``manifests`` each manifest read, with its ``format`` and
+the ``sha256`` of its bytes; ``cards`` each document a look-up read (a Hub card, from the Hub or
+the cache, or a local card), with the ``reference`` that named it, the ``outcome``, its ``url``,
+the ``revision`` the Hub named and its ``sha256``. With ``tool_version`` that is the provenance.
+Each look-up (``datasets[].lookup``) has the same record as ``card``. Each dataset also has the
+facts of the mix beside its license: ``source``, ``weight`` (its share of the mix, as written),
+``derived_from``, ``generated_by``, ``creators``, ``attribution``, ``collected_from`` and
+``pointer``.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from enum import IntEnum, StrEnum
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from auditor import document
 from auditor.evidence import Claim
 from auditor.knowledge import CommercialUse
 from auditor.licensing import Status
-from auditor.model import Location, Lookup
+from auditor.model import CardRef, Collection, Location, Lookup
 from auditor.policy import Severity
 from auditor.rulebook import Rule
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Frozen(BaseModel):
@@ -115,6 +130,22 @@ class DatasetReport(Frozen):
             "it was weighed: applied, hint, superseded or silent (schema 1.1)"
         ),
     )
+    source: str | None = Field(default=None, description="Where the data lives, as written")
+    weight: float | None = Field(default=None, description="Its weight in the mix, as written")
+    derived_from: tuple[str, ...] = Field(default=(), description="Upstream datasets")
+    generated_by: tuple[str, ...] = Field(default=(), description="Models that generated it")
+    creators: tuple[str, ...] = Field(
+        default=(), description="Who created and released it, as claimed"
+    )
+    attribution: tuple[str, ...] = Field(
+        default=(), description="The credit its licensor asks for, as written"
+    )
+    collected_from: tuple[Collection, ...] = Field(
+        default=(), description="Sites its content was collected from, and how"
+    )
+    pointer: bool = Field(
+        default=False, description="The data is references to content hosted elsewhere"
+    )
 
 
 class WaiverStatus(StrEnum):
@@ -148,6 +179,30 @@ class Totals(Frozen):
     waived: int
 
 
+class ManifestRead(Frozen):
+    """A manifest the audit read: its path as given, the format read, the sha256 of its bytes."""
+
+    path: str
+    format: str
+    sha256: str
+
+
+class CardRead(CardRef):
+    """A document a look-up read, and the reference that named it."""
+
+    reference: str
+    outcome: str  # local | hub | cache
+
+
+class Provenance(Frozen):
+    """What a report was made from (schema 1.2); with ``Report.tool_version``, its provenance."""
+
+    as_of: date = Field(description="The date the audit judged as of (waiver expiry)")
+    knowledge_base_sha256: str = Field(description="The version of rules/: see rules_digest")
+    manifests: tuple[ManifestRead, ...] = ()
+    cards: tuple[CardRead, ...] = ()
+
+
 class Report(Frozen):
     schema_version: str = SCHEMA_VERSION
     tool_version: str
@@ -161,6 +216,9 @@ class Report(Frozen):
     policy_relaxes: tuple[Rule, ...] = Field(
         default=(), description="The fail-closed rules the policy sets below error, sorted"
     )
+    provenance: Provenance | None = Field(
+        default=None, description="What the report was made from (schema 1.2; none before)"
+    )
 
     @property
     def passed(self) -> bool:
@@ -168,3 +226,29 @@ class Report(Frozen):
 
     def findings_for(self, dataset: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.dataset == dataset)
+
+
+def load_report(path: Path) -> Report:
+    """A JSON report written by auditor (this schema or an older one of the same major version).
+
+    Anything else is an :class:`InputError` at its line: a file that cannot be parsed, one that is
+    not a report, or a report of a schema this version cannot read (a newer minor version may
+    carry fields it does not know).
+    """
+    doc = document.load(path)
+    version = doc.data.get("schema_version") if isinstance(doc.data, dict) else None
+    if not isinstance(version, str):
+        raise doc.error((), "not an auditor JSON report (no schema_version)")
+    if not _readable(version):
+        message = f"report schema {version} cannot be read by this auditor (up to {SCHEMA_VERSION})"
+        raise doc.error(("schema_version",), message)
+    try:
+        return Report.model_validate(doc.data)
+    except ValidationError as exc:
+        raise doc.validation_error(exc, "report") from exc
+
+
+def _readable(version: str) -> bool:
+    major, _, minor = version.partition(".")
+    ours_major, _, ours_minor = SCHEMA_VERSION.partition(".")
+    return major == ours_major and minor.isdigit() and int(minor) <= int(ours_minor)

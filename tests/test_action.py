@@ -511,3 +511,80 @@ def test_an_unexpected_exception_is_a_clean_error_with_outputs(
     debug = [line for line in out.getvalue().splitlines() if line.startswith("::debug::")]
     assert debug[0] == "::debug::Traceback (most recent call last):"
     assert all(line.count("::") == 2 for line in debug)
+
+
+def test_in_process_baseline_fails_only_on_new_findings_and_summarises_the_changes(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(fixture_path("diff/mix.base.yaml"), workspace / "mix.yaml")
+    base = run_here(workspace, monkeypatch, manifests="mix.yaml", json="base/report.json")
+    assert base.code == 1  # the base branch's mix already fails
+    shutil.copy(fixture_path("diff/mix.one-dataset-changed.yaml"), workspace / "mix.yaml")
+    result = run_here(
+        workspace, monkeypatch, manifests="mix.yaml", baseline="base/report.json", sarif=""
+    )
+    assert result.code == 1
+    assert result.outputs["verdict"] == "fail"
+    # Only the new finding is annotated; the old ones are in the summary and the reports.
+    errors = result.annotations("error")
+    assert len(errors) == 1
+    assert "books: CC-BY-NC-4.0 prohibits commercial use" in errors[0]
+    assert result.lines[-1].startswith(
+        "auditor baseline: 1 new finding(s) at or above error fail the gate; "
+    )
+    summary = result.summary[len(base.summary) :]
+    assert summary.startswith("## ❌ auditor: FAIL")
+    assert "\n## auditor: changes since the baseline\n" in summary
+    assert "The gate fails only on new findings at or above error: 1 does; 2 of" in summary
+    assert "| `books` | allowed | **blocked** | 0.2 |" in summary
+
+
+def test_in_process_baseline_passes_when_nothing_is_new(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(fixture_path("diff/mix.one-dataset-changed.yaml"), workspace / "mix.yaml")
+    run_here(workspace, monkeypatch, manifests="mix.yaml", json="base.json", summary="false")
+    shutil.copy(fixture_path("diff/mix.base.yaml"), workspace / "mix.yaml")
+    result = run_here(workspace, monkeypatch, manifests="mix.yaml", baseline="base.json")
+    assert result.code == 0
+    assert result.outputs["verdict"] == "pass"
+    assert result.annotations("error") == []
+    assert re.search(r"\*\*0 new\*\*, [1-9][0-9]* fixed", result.summary)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {"baseline": "missing.json"},
+            "::error file=missing.json,title=auditor%3A input error::no such file",
+        ),
+        ({"baseline": "base.json", "json": "base.json"}, "json: would overwrite the input base"),
+        ({"baseline": "--help"}, "baseline: '--help' looks like an option"),
+    ],
+)
+def test_in_process_a_bad_baseline_is_an_input_error(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, inputs: dict[str, str], message: str
+) -> None:
+    shutil.copy(fixture_path("diff/mix.base.yaml"), workspace / "mix.yaml")
+    (workspace / "base.json").write_text("{}", encoding="utf-8")
+    result = run_here(workspace, monkeypatch, manifests="mix.yaml", **inputs)
+    assert result.code == 2
+    assert message in result.stdout
+    assert result.outputs["verdict"] == "error"
+
+
+def test_readme_workflows_use_only_inputs_the_action_has() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL)
+    steps = [
+        step
+        for block in blocks
+        if "your-org/auditor@" in block and "jobs:" in block
+        for job in yaml.safe_load(block)["jobs"].values()
+        for step in job["steps"]
+        if str(step.get("uses", "")).startswith("your-org/auditor@")
+    ]
+    assert [step["with"].get("baseline") for step in steps] == [None, "base-report.json"]
+    for step in steps:
+        assert set(step["with"]) <= set(ACTION["inputs"]), step

@@ -127,7 +127,7 @@ def test_json_report_contract() -> None:
         "verdict",
         "datasets",
     ]
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
     assert data["verdict"] in {"pass", "fail"}
     assert data["policy_relaxes"] == []
     for ds in data["datasets"]:

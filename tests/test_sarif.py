@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from functools import cache
@@ -139,12 +140,25 @@ def test_version_comes_from_the_report_and_output_is_deterministic() -> None:
     assert first == render_sarif(report, root=REPO)
     log = json.loads(first)
     assert log["runs"][0]["tool"]["driver"]["version"] == report.tool_version
+    assert report.provenance is not None
     assert log["runs"][0]["properties"] == {
         "policy": "commercial",
         "policyRelaxes": [],
         "failOn": "error",
         "verdict": "fail",
+        "asOf": "2026-11-25",
+        "knowledgeBaseSha256": report.provenance.knowledge_base_sha256,
     }
+
+
+def test_every_manifest_read_is_an_artifact_with_its_hash() -> None:
+    report = report_for(EXAMPLES / "video-mix.yaml", EXAMPLES / "instruct-mix.yaml")
+    run = assert_valid_sarif(render_sarif(report, root=REPO))["runs"][0]
+    assert [(a["location"]["uri"], a["hashes"]["sha-256"]) for a in run["artifacts"]] == [
+        (f"examples/{name}", hashlib.sha256((EXAMPLES / name).read_bytes()).hexdigest())
+        for name in ("instruct-mix.yaml", "video-mix.yaml")
+    ]
+    assert {a["properties"]["format"] for a in run["artifacts"]} == {"native"}
 
 
 def test_a_relaxing_policy_is_a_run_property_and_a_warning_notification() -> None:

@@ -25,6 +25,8 @@ class OutputFormat(StrEnum):
     SARIF = "sarif"
     MARKDOWN = "markdown"
     HTML = "html"
+    CYCLONEDX = "cyclonedx"  # CycloneDX 1.6 ML-BOM
+    SPDX3 = "spdx3"  # SPDX 3.0.1 JSON-LD, Dataset profile
 
 
 # Categories of characters that are never shown raw: controls (C0, DEL, C1), format characters

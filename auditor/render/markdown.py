@@ -4,6 +4,9 @@ The verdict first; then a table of the datasets that are blocked or need review,
 finding with its reason and line; then the waived findings and the totals. User data is made safe
 (:func:`~auditor.render.safe_text`) and escaped, so a dataset named ``a|b`` or ``**x**`` cannot
 break the table or add formatting, and no control character reaches the job summary or a log.
+
+A diff of two reports (``auditor diff``, the Action with a ``baseline``) renders as a section of
+its own: the counts, the verdicts and weights that changed and why, and the new and fixed findings.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from auditor.diff import Diff, moved
 from auditor.model import Location
 from auditor.policy import Severity
 from auditor.render import safe_text
@@ -165,3 +169,63 @@ def _cell(value: str) -> str:
 
 # The escaping that other Markdown documents (the EU training-content summary) share.
 escape_text, code_span, table_cell = _text, _code, _cell
+
+
+def render_diff_markdown(
+    changes: Diff, *, fail_on: Severity | None = None, max_rows: int = MAX_ROWS
+) -> str:
+    """The changes since a baseline report; with ``fail_on``, what the baseline gate decides."""
+    counts = (
+        f"**{len(changes.new_findings)} new**, {len(changes.fixed_findings)} fixed and "
+        f"{len(changes.unchanged_findings)} unchanged findings; the verdict was "
+        f"{changes.old_verdict.value} and is {changes.new_verdict.value}."
+    )
+    if fail_on is not None:
+        failing, remain = len(changes.failing(fail_on)), len(changes.remaining(fail_on))
+        counts += (
+            f" The gate fails only on new findings at or above {fail_on.value}: "
+            f"{failing} {'does' if failing == 1 else 'do'}; {remain} of the baseline remain."
+        )
+    parts = [f"## auditor: changes since the baseline\n\n{counts}"]
+    if changes.reasons:
+        parts.append(
+            "Changed for every dataset: " + "; ".join(_text(r) for r in changes.reasons) + "."
+        )
+    if changes.datasets:
+        rows = ["| dataset | was | now | weight | why |", "|---|---|---|---|---|"]
+        for change in changes.datasets[:max_rows]:
+            cells = [
+                _code(change.dataset),
+                change.old_verdict.value if change.old_verdict else "-",
+                f"**{change.new_verdict.value}**" if change.new_verdict else "-",
+                moved(change.old_weight, change.new_weight),
+                "; ".join(_text(r) for r in change.reasons),
+            ]
+            rows.append(_row(_cell(c) for c in cells))
+        parts.append("### Verdicts and weights that changed\n\n" + "\n".join(rows))
+    if changes.weight:
+        rows = ["| verdict | weight before | weight now |", "|---|---:|---:|"]
+        rows += [_row((s.verdict.value, f"{s.old:g}", f"{s.new:g}")) for s in changes.weight]
+        parts.append("### Weight of the mix by verdict\n\n" + "\n".join(rows))
+    for title, findings in (("New", changes.new_findings), ("Fixed", changes.fixed_findings)):
+        if findings:
+            parts.append(f"### {title} findings\n\n" + _finding_rows(findings, max_rows))
+    return "\n\n".join(parts) + "\n"
+
+
+def _finding_rows(findings: tuple[Finding, ...], max_rows: int) -> str:
+    rows = ["| dataset | finding | reason | line |", "|---|---|---|---|"]
+    for f in findings[:max_rows]:
+        severity = f"waived {f.severity.value}" if f.waived else f.severity.value
+        cells = [
+            _code(f.dataset),
+            f"{severity}: {_code(f.rule.value)}",
+            _text(f.message),
+            _code(_where(f.location)) if f.location else "",
+        ]
+        rows.append(_row(_cell(c) for c in cells))
+    if len(findings) > max_rows:
+        rows.append(
+            f"\n…and {len(findings) - max_rows} more; `auditor diff --format json` lists all."
+        )
+    return "\n".join(rows)

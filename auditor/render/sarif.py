@@ -9,6 +9,9 @@ Text meant for people (messages, justifications) is made safe with
 are kept exactly, as in the JSON report.
 The run's properties name the policy and the fail-closed rules it relaxes (``policyRelaxes``); a
 relaxing policy also adds a warning configuration notification to the run's invocation.
+The report's provenance is in the run too: each manifest read and each card looked up is an
+artifact with its ``sha-256`` hash (a card's revision and reference in its properties), and the
+run's properties carry ``asOf`` and ``knowledgeBaseSha256``.
 """
 
 from __future__ import annotations
@@ -62,6 +65,32 @@ def render_sarif(
             "verdict": report.verdict.value,
         },
     }
+    provenance = report.provenance
+    if provenance is not None:
+        run["properties"] |= {
+            "asOf": provenance.as_of.isoformat(),
+            "knowledgeBaseSha256": provenance.knowledge_base_sha256,
+        }
+        run["artifacts"] = [
+            {
+                "location": {"uri": _uri(m.path, base)},
+                "roles": ["analysisTarget"],
+                "hashes": {"sha-256": m.sha256},
+                "properties": {"format": m.format},
+            }
+            for m in provenance.manifests
+        ] + [
+            {
+                "location": {"uri": c.url},
+                "hashes": {"sha-256": c.sha256},
+                "properties": {
+                    "reference": c.reference,
+                    "outcome": c.outcome,
+                    "revision": c.revision,
+                },
+            }
+            for c in provenance.cards
+        ]
     note = relaxation_note(report)
     if note is not None:
         run["invocations"] = [

@@ -1,5 +1,8 @@
 """The human report: a table of datasets, then each dataset's findings, then the verdict.
 
+A diff of two reports (``auditor diff``) prints as its verdicts that changed, the weight by verdict,
+and the new and fixed findings.
+
 Printed through rich; user data is always plain ``Text`` (never markup), so a dataset named
 ``foo[bold]`` prints as is, and passes through :func:`~auditor.render.safe_text`, so no control
 character reaches the terminal and no value can start a workflow command in a CI log.
@@ -13,7 +16,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor.diff import Diff, WeightShare, moved
 from auditor.model import Location
+from auditor.policy import Severity
 from auditor.render import relaxation_note, safe_text
 from auditor.report import DatasetReport, DatasetVerdict, Finding, Report, Verdict
 
@@ -133,3 +138,52 @@ def summary_line(report: Report) -> str:
         f"{t.errors} errors, {t.warnings} warnings, {t.waived} waived"
         + (f"; {note}" if note else "")
     )
+
+
+def render_diff_table(changes: Diff, console: Console) -> None:
+    """Print the diff of two reports to ``console``."""
+    if changes.datasets:
+        table = Table(title="Verdicts and weights that changed", title_justify="left")
+        for column in ("dataset", "was", "now", "weight", "why"):
+            table.add_column(column, overflow="fold")
+        for change in changes.datasets:
+            table.add_row(
+                Text(safe_text(change.dataset)),
+                Text(change.old_verdict.value if change.old_verdict else "-"),
+                Text(change.new_verdict.value if change.new_verdict else "-"),
+                Text(moved(change.old_weight, change.new_weight)),
+                Text(safe_text("; ".join(change.reasons))),
+            )
+        console.print(table)
+        console.print()
+    if changes.weight:
+        console.print(Text("weight by verdict: " + _shares(changes.weight)))
+    for label, findings in (("new", changes.new_findings), ("fixed", changes.fixed_findings)):
+        if findings:
+            console.print(Text(f"{label} findings:", style="bold"))
+            console.print(_findings_text(findings))
+    for reason in changes.reasons:
+        console.print(Text(f"changed for every dataset: {safe_text(reason)}", style="dim"))
+    console.print(Text(diff_line(changes)))
+
+
+def diff_line(changes: Diff, fail_on: Severity | None = None) -> str:
+    """One plain line: how many findings are new, fixed and unchanged; with ``fail_on``, how
+    many new ones fail the gate and how many old ones remain (``check --baseline``)."""
+    counts = (
+        f"{len(changes.new_findings)} new, {len(changes.fixed_findings)} fixed, "
+        f"{len(changes.unchanged_findings)} unchanged finding(s)"
+    )
+    verdict = f"verdict {changes.old_verdict.value} → {changes.new_verdict.value}"
+    if fail_on is None:
+        return f"auditor diff: {counts}; {verdict}"
+    failing = len(changes.failing(fail_on))
+    remain = len(changes.remaining(fail_on))
+    return (
+        f"auditor baseline: {failing} new finding(s) at or above {fail_on.value} fail the gate; "
+        f"{remain} at or above {fail_on.value} remain from the baseline ({counts})"
+    )
+
+
+def _shares(shares: Iterable[WeightShare]) -> str:
+    return ", ".join(f"{s.verdict.value} {moved(s.old, s.new)}" for s in shares)
