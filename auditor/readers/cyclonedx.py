@@ -21,7 +21,7 @@ input error at its line. A BOM with no dataset in it is an input error too: it h
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from auditor.document import Document, PathKey
@@ -216,7 +216,40 @@ def _dataset(
         derived_from=tuple(derived.values()),
         generated_by=tuple(generators.values()),
         terms=tuple(terms),
+        creators=_creators(doc, entry, key, at),
+        attribution=_attribution(doc, entry, key, at),
     )
+
+
+def _creators(
+    doc: Document, entry: dict[str, Any], key: PathKey, at: Callable[[PathKey], Location]
+) -> tuple[Fact, ...]:
+    """Who created the data: the component's ``authors`` (1.6, contacts with a name), else its
+    legacy ``author`` text."""
+    found: list[Fact] = []
+    for index, author in enumerate(doc.items((*key, "authors"), entry.get("authors"))):
+        name = _text(author.get("name")) if isinstance(author, dict) else None
+        if name:
+            found.append(Fact(value=name, location=at((*key, "authors", index)), origin="authors"))
+    legacy = _text(entry.get("author"))
+    if not found and legacy:
+        found.append(Fact(value=legacy, location=at((*key, "author")), origin="author"))
+    return tuple(found)
+
+
+def _attribution(
+    doc: Document, entry: dict[str, Any], key: PathKey, at: Callable[[PathKey], Location]
+) -> tuple[Fact, ...]:
+    """The credit the licensor asks for, as auditor's own ML-BOM records it (an
+    ``auditor:attribution`` property; CycloneDX has no field of its own for it)."""
+    found: list[Fact] = []
+    for index, prop in enumerate(doc.items((*key, "properties"), entry.get("properties"))):
+        if isinstance(prop, dict) and prop.get("name") == "auditor:attribution":
+            value = _text(prop.get("value"))
+            if value:
+                where = at((*key, "properties", index))
+                found.append(Fact(value=value, location=where, origin="auditor:attribution"))
+    return tuple(found)
 
 
 def _license(

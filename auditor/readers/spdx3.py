@@ -200,7 +200,7 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
                     found[target].derived(ref(upstream), at(key), "hasInput")
 
     out = [
-        _dataset(graph[index], ident, at(("@graph", index)), found[ident])
+        _dataset(graph[index], ident, at(("@graph", index)), found[ident], elements)
         for ident, index in datasets.items()
     ]
     return document_name, tuple(out)
@@ -219,7 +219,13 @@ class _Found:
         self.lineage.setdefault(upstream, Fact(value=upstream, location=location, origin=origin))
 
 
-def _dataset(element: dict[str, Any], ident: str, location: Location, found: _Found) -> Dataset:
+def _dataset(
+    element: dict[str, Any],
+    ident: str,
+    location: Location,
+    found: _Found,
+    elements: dict[str, dict[str, Any]],
+) -> Dataset:
     availability = element.get("dataset_datasetAvailability")
     terms = (
         (Fact(value=availability, location=location, origin="dataset_datasetAvailability"),)
@@ -238,7 +244,30 @@ def _dataset(element: dict[str, Any], ident: str, location: Location, found: _Fo
         generated_by=tuple(found.generated_by),
         terms=terms,
         pointer=availability == _POINTER_AVAILABILITY,
+        creators=_originators(element, elements, location),
+        attribution=tuple(
+            Fact(value=text, location=location, origin="software_attributionText")
+            for text in _strings(element.get("software_attributionText"))
+        ),
     )
+
+
+def _strings(node: Any) -> list[str]:
+    items = node if isinstance(node, list) else [node]
+    return [item.strip() for item in items if isinstance(item, str) and item.strip()]
+
+
+def _originators(
+    element: dict[str, Any], elements: dict[str, dict[str, Any]], location: Location
+) -> tuple[Fact, ...]:
+    """Who created the data: the names of the Agents ``originatedBy`` (or the references as
+    written, where the Agent is not in the document)."""
+    found: list[Fact] = []
+    for ref in _strings(element.get("originatedBy")):
+        agent = elements.get(ref, {})
+        name = agent.get("name") if isinstance(agent.get("name"), str) else None
+        found.append(Fact(value=name or ref, location=location, origin="originatedBy"))
+    return tuple(found)
 
 
 def _location(element: dict[str, Any]) -> str | None:

@@ -23,10 +23,10 @@ the same input gives the same bytes; for that reason the BOM has no random ``ser
 the report's verdict, policy and provenance as ``auditor:`` properties.
 
 Audited again (``auditor check bom.json``) the BOM gives the same verdicts where what decided them
-is in the CycloneDX fields auditor's reader reads: licenses, lineage, generators and sources. That
-reader does not read ``authors`` or the ``auditor:`` properties (credit, collection, pointer
-datasets, superseded licenses), and access terms are not in the report, so a verdict that rests
-on them (``attribution-missing``, platform terms) is not reproduced.
+is in the CycloneDX fields auditor's reader reads: licenses, lineage, generators, sources, authors
+and the ``auditor:attribution`` credit. The reader does not read the other ``auditor:`` properties
+(collection, pointer datasets, superseded licenses), and access terms are not in the report, so a
+verdict that rests on them (platform terms) is not reproduced.
 """
 
 from __future__ import annotations

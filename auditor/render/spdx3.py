@@ -22,10 +22,10 @@ Annotations on the dataset. The document's creation time is the date the audit j
 its element ids are derived from the report itself, so the same input gives the same bytes.
 
 Audited again, the document gives the same verdicts where what decided them is in the fields
-auditor's SPDX 3 reader reads: licenses, lineage, generators, sources and pointer datasets. That
-reader does not read ``originatedBy``, ``software_attributionText`` or the collection process,
-and access terms are not in the report, so a verdict that rests on them (``attribution-missing``,
-platform terms) is not reproduced.
+auditor's SPDX 3 reader reads: licenses, lineage, generators, sources, pointer datasets,
+``originatedBy`` and ``software_attributionText``. The reader does not read the collection process,
+and access terms are not in the report, so a verdict that rests on them (platform terms) is not
+reproduced.
 """
 
 from __future__ import annotations
