@@ -398,6 +398,22 @@ def _with_lineage(
                         Evidence(trigger=f"derived_from: {fact.value}"),
                     )
                 )
+    cut_findings: set[int] = set()  # a descendant of a cut walk is cut too: not passed down
+    for node in sorted(own):
+        cut = walks[node].cut_at
+        if cut is not None:
+            made = _finding(
+                policy,
+                Rule.LINEAGE_UNRESOLVED,
+                node,
+                f"the derived_from chain of {node} is deeper than {MAX_LINEAGE_DEPTH} "
+                f"datasets; upstreams beyond {cut} were not followed, so their restrictions "
+                "cannot be checked",
+                parents[node][0].location if parents.get(node) else None,
+                Evidence(trigger=f"derived_from, {MAX_LINEAGE_DEPTH} levels deep"),
+            )
+            cut_findings.update(id(f) for f in made)
+            own[node].extend(made)
     for node in sorted(own):
         if node in walks[node]:
             location = parents[node][0].location if parents.get(node) else None
@@ -430,7 +446,7 @@ def _with_lineage(
             if ancestor == node:
                 continue
             for origin in own[ancestor]:
-                if not passes_down(origin):
+                if not passes_down(origin) or id(origin) in cut_findings:
                     continue
                 kept = listed.setdefault(origin.rule, [])
                 if len(kept) >= MAX_INHERITED:
@@ -451,6 +467,9 @@ def _with_lineage(
     return [f for node in own for f in own[node]] + inherited
 
 
+# How many derived_from levels are followed from one dataset: deeper lineage is a finding
+# (lineage-unresolved, which blocks), not a walk whose cost grows with the square of the depth.
+MAX_LINEAGE_DEPTH = 256
 # Inherited findings listed per dataset and rule (the nearest upstreams); the rest are counted.
 MAX_INHERITED = 20
 # Hops of a ``via`` chain written out in a message (the chain itself is always whole in ``via``).
@@ -486,8 +505,13 @@ class _Walk:
     ) -> None:
         self.node = node
         self.reached_from: dict[str, str] = {}
+        self.cut_at: str | None = None  # an ancestor whose own upstreams were not followed
         frontier = [node]
+        depth = 0
         while frontier:
+            if depth == MAX_LINEAGE_DEPTH:
+                self.cut_at = frontier[0]
+                break
             following: list[str] = []
             for current in frontier:
                 for fact in parents.get(current, ()):
@@ -498,6 +522,7 @@ class _Walk:
                     if parent != node:
                         following.append(parent)
             frontier = following
+            depth += 1
 
     def __contains__(self, ancestor: str) -> bool:
         return ancestor in self.reached_from

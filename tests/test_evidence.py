@@ -549,7 +549,7 @@ def test_terms_with_an_unread_limit_are_for_a_person(tmp_path: Path) -> None:
 def test_a_long_lineage_lists_the_nearest_upstream_findings_and_counts_the_rest(
     tmp_path: Path,
 ) -> None:
-    depth = 400
+    depth = 200
     entries = ["  - {id: d0, license: CC-BY-NC-4.0}"] + [
         f"  - {{id: d{i}, license: CC-BY-NC-4.0, derived_from: [d{i - 1}]}}"
         for i in range(1, depth)
@@ -566,3 +566,20 @@ def test_a_long_lineage_lists_the_nearest_upstream_findings_and_counts_the_rest(
     # The whole report stays linear in the depth, not quadratic.
     assert len(report.findings) < depth * 60
     assert dataset(report, leaf).verdict is DatasetVerdict.BLOCKED
+
+
+def test_lineage_deeper_than_the_limit_is_a_blocking_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("auditor.checks.MAX_LINEAGE_DEPTH", 5)
+    entries = ["  - {id: d0, license: CC-BY-NC-4.0}"] + [
+        f"  - {{id: d{i}, license: MIT, derived_from: [d{i - 1}]}}" for i in range(1, 12)
+    ]
+    report = audit_yaml(tmp_path, "version: 1\nname: chain\ndatasets:\n" + "\n".join(entries))
+    # d11 cannot see d0 (11 levels up): it is not followed, and that blocks, never passes.
+    own = {(f.rule, f.via) for f in report.findings_for("d11")}
+    assert (Rule.LINEAGE_UNRESOLVED, ()) in own
+    assert dataset(report, "d11").verdict is DatasetVerdict.BLOCKED
+    assert not [f for f in report.findings_for("d11") if f.rule is Rule.LICENSE_NONCOMMERCIAL]
+    # Within the limit the restriction is inherited as ever.
+    assert Rule.LICENSE_NONCOMMERCIAL in rules_of(report, "d5")
