@@ -140,8 +140,12 @@ def weigh(ds: Dataset, resolver: Resolver) -> Weighed:
         return Weighed(_with_hints(_unknown(ds, resolver, raw), hints), claims, None)
     unique = _dedupe(applied)
     resolution = _with_hints(_conjunction(unique, raw), hints)
-    superseded = [p for p, r in zip(parts, roles, strict=True) if r is ClaimRole.SUPERSEDED]
-    return Weighed(resolution, claims, _conflict(unique, superseded, claims, parts))
+    # A superseded declared license or an unaudited hint stricter than what applies is not
+    # applied, but it is said: the disagreement is for a person to settle.
+    unapplied = [
+        p for p, r in zip(parts, roles, strict=True) if r in (ClaimRole.SUPERSEDED, ClaimRole.HINT)
+    ]
+    return Weighed(resolution, claims, _conflict(unique, unapplied, claims, parts))
 
 
 def _with_hints(resolution: Resolution, hints: Sequence[_Part]) -> Resolution:

@@ -381,7 +381,8 @@ class Resolver:
         whole = self._whole.get(key)
         found = self._partial(whole) if whole is not None else self._named(key)
         if found is not None:
-            return found, False
+            # Letters the name key cannot hold (other scripts) are remarks to read, not nothing.
+            return found, any(char.isalpha() and not char.isascii() for char in text)
         if "(" in text:
             # "The MIT License (MIT)", "Open Database License (ODbL) v1.0", but also
             # "MIT (non-commercial use only)": the caller reads the remarks.

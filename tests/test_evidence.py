@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import auditor
 from auditor.checks import MAX_INHERITED
 from auditor.evidence import ClaimRole
-from auditor.report import DatasetReport, DatasetVerdict, Report
+from auditor.report import DatasetReport, DatasetVerdict, Report, Verdict
 from auditor.rulebook import Rule
 from tests.conftest import TODAY
 
@@ -583,3 +583,63 @@ def test_lineage_deeper_than_the_limit_is_a_blocking_finding(
     assert not [f for f in report.findings_for("d11") if f.rule is Rule.LICENSE_NONCOMMERCIAL]
     # Within the limit the restriction is inherited as ever.
     assert Rule.LICENSE_NONCOMMERCIAL in rules_of(report, "d5")
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "## License",
+        "## Terms of Use",
+        "## Licensing Information 📜",
+        "**Licensing Information**",
+        "License\n-------",
+        "## Licensing Information\n\n#### Images",
+    ],
+)
+def test_a_cards_terms_are_read_under_any_title_about_them(tmp_path: Path, section: str) -> None:
+    (tmp_path / "README.md").write_text(
+        f"---\nlicense: mit\n---\n# t\n\n{section}\n\n"
+        "This dataset is for non-commercial research purposes only.\n",
+        encoding="utf-8",
+    )
+    (ds,) = auditor.audit(tmp_path / "README.md", offline=True, today=TODAY).datasets
+    assert ds.verdict is DatasetVerdict.BLOCKED, section
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "MIT (non-comm.)",
+        "CC-BY 4.0 (nicht kommerziell)",
+        "CC BY 4.0, uso no comercial",
+        "MIT; 仅限非商业用途",
+        "Apache-2.0 (研究用途のみ)",
+        "CC BY 4.0 (non_commercial)",
+        "CC BY 4.0 (not-for-profit)",
+        "MIT (research)",
+        "MIT (no AI training)",
+        "MIT + additional terms",
+    ],
+)
+def test_a_limit_in_words_the_knowledge_base_cannot_read_never_passes(
+    tmp_path: Path, value: str
+) -> None:
+    """Found by a second review as a new user: abbreviations, misspellings, other languages."""
+    body = f'version: 1\nname: t\ndatasets:\n  - id: d\n    license: "{value}"\n    creator: X\n'
+    report = audit_yaml(tmp_path, body)
+    assert dataset(report, "d").verdict is not DatasetVerdict.ALLOWED
+    assert report.verdict is Verdict.FAIL
+
+
+def test_a_stricter_unaudited_hint_is_a_conflict_for_review(tmp_path: Path) -> None:
+    report = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: t
+        datasets:
+          - {id: a, name: "ImageNet 1k", license: MIT, creator: X}
+        """,
+    )
+    assert Rule.LICENSE_CONFLICT in rules_of(report, "a")
+    assert dataset(report, "a").verdict is not DatasetVerdict.ALLOWED

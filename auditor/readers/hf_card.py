@@ -59,6 +59,15 @@ _CITATION_HEADING = re.compile(
     r"^#{1,6}\s*citation(\s+information)?\s*(\[optional\])?\s*#*\s*$", re.IGNORECASE
 )
 _HEADING = re.compile(r"^#{1,6}\s")
+_ATX = re.compile(r"^(?P<marks>#{1,6})\s+(?P<title>.*)$")
+_SETEXT = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")
+_BOLD_TITLE = re.compile(r"^\*\*(?P<title>[^*]{1,80})\*\*:?$")
+# A section title about the data's license or terms, in the words cards use.
+_TERMS_TITLE = re.compile(
+    r"licen[cs]|lizenz|licencia|terms|conditions|usage|intended\s+use|copyright|permission"
+    r"|restriction|legal",
+    re.IGNORECASE,
+)
 # Citation sections that cite nothing ("No citation available.", "[N/A]", "To be added soon!").
 _NO_CITATION = re.compile(
     r"^\[?\s*(no (citation|paper)\b.*|not available|unknown|n/?a|none|tb[ad]|to be added.*)"
@@ -321,18 +330,54 @@ def _section(lines: list[str], start: int, heading: re.Pattern[str]) -> list[int
 
 
 def _licensing_notes(lines: list[str], start: int, path: str) -> Iterator[Fact]:
-    """The card's "Licensing Information" section, unless empty or a placeholder."""
-    body = _section(lines, start, _LICENSING_HEADING)
-    if not body:
-        return
-    text = "\n".join(lines[i].rstrip() for i in range(body[0], body[-1] + 1))
-    if _PLACEHOLDER.match(text.strip()):
-        return
-    yield Fact(
-        value=text,
-        location=Location(path=path, line=body[0] + 1),
-        origin="Licensing Information",
-    )
+    """Every section of the card about its license or terms ("Licensing Information", but also
+    "License", "Terms of Use", "Usage", a bold or underlined title, emoji around it), each up to
+    the next heading of its level or above, unless empty or a placeholder."""
+    headings = _headings(lines, start)
+    for position, (index, level, title) in enumerate(headings):
+        if not _TERMS_TITLE.search(title):
+            continue
+        end = next((i for i, lv, _ in headings[position + 1 :] if lv <= level), len(lines))
+        body = [
+            i for i in range(index + 1, end) if lines[i].strip() and not _SETEXT.match(lines[i])
+        ]
+        if not body:
+            continue
+        text = "\n".join(lines[i].rstrip() for i in range(body[0], body[-1] + 1))
+        if _PLACEHOLDER.match(text.strip()):
+            continue
+        origin = (
+            "Licensing Information"
+            if _LICENSING_HEADING.match(lines[index].strip())
+            else f"card section '{title}'"
+        )
+        yield Fact(value=text, location=Location(path=path, line=body[0] + 1), origin=origin)
+
+
+def _headings(lines: list[str], start: int) -> list[tuple[int, int, str]]:
+    """The card's headings after the front matter, outside code blocks: (line index, level,
+    title). ATX (``## Title``) by its level, setext (a title underlined with = or -) as 1 or 2,
+    a line that is only bold text (``**Licensing Information**``) as 6."""
+    found: list[tuple[int, int, str]] = []
+    fenced = False
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        atx = _ATX.match(line)
+        bold = _BOLD_TITLE.match(line.strip())
+        if atx is not None:
+            found.append((index, len(atx["marks"]), atx["title"].strip(" #")))
+        elif bold is not None:
+            found.append((index, 6, bold["title"]))
+        elif index + 1 < len(lines) and line.strip() and _SETEXT.match(lines[index + 1]):
+            found.append(
+                (index, 1 if lines[index + 1].strip().startswith("=") else 2, line.strip())
+            )
+    return found
 
 
 def _citation(lines: list[str], start: int, path: str) -> Fact | None:
