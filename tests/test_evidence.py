@@ -19,7 +19,7 @@ from auditor.checks import MAX_INHERITED
 from auditor.evidence import ClaimRole
 from auditor.report import DatasetReport, DatasetVerdict, Report, Verdict
 from auditor.rulebook import Rule
-from tests.conftest import TODAY
+from tests.conftest import TODAY, fixture_path
 
 
 def audit_yaml(tmp_path: Path, body: str, name: str = "mix.yaml", **options: object) -> Report:
@@ -643,3 +643,12 @@ def test_a_stricter_unaudited_hint_is_a_conflict_for_review(tmp_path: Path) -> N
     )
     assert Rule.LICENSE_CONFLICT in rules_of(report, "a")
     assert dataset(report, "a").verdict is not DatasetVerdict.ALLOWED
+
+
+def test_a_croissant_copyright_notice_that_states_terms_is_read() -> None:
+    """croissant.squad_v2.json (mlcommons/croissant, Apache-2.0) with a copyrightNotice added."""
+    report = auditor.audit(
+        fixture_path("readers/croissant.copyright-notice.json"), offline=True, today=TODAY
+    )
+    assert Rule.LICENSE_NONCOMMERCIAL in rules_of(report, "squad_v2", own=True)
+    assert dataset(report, "squad_v2").verdict is DatasetVerdict.BLOCKED

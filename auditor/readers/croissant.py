@@ -79,6 +79,13 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
     urls: list[str] = []
     for key, item in _values(data, _schema("license")):
         _license(item, key, at, licenses, notes, urls)
+    # A copyright notice may state terms ("All rights reserved. No commercial use."): prose, read
+    # for the licenses and restrictions it names, silent otherwise.
+    notes.extend(
+        Fact(value=text, location=at(key), origin="copyrightNotice")
+        for key, item in _values(data, _schema("copyrightNotice"))
+        if (text := _text(item))
+    )
 
     agents = _agents(data)
     derived: dict[str, Fact] = {}
