@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -207,7 +209,7 @@ def check(
     except ValueError:
         _stderr().print(f"error: --as-of: not a date (YYYY-MM-DD): {as_of}")
         raise typer.Exit(EXIT_INPUT) from None
-    try:
+    with _guarded(", ".join(p.as_posix() for p in manifests), output, debug):
         check_outputs({"--output": output}, [*manifests, waivers, Path(policy), baseline])
         old = load_report(baseline) if baseline is not None else None
         report = audit(
@@ -228,17 +230,8 @@ def check(
             manifests=manifests,
             input_format=input_format,
         )
-        if output is not None and text is not None:
-            write_atomically(output, text)
-        elif text is not None:
-            sys.stdout.write(text)
-    except AuditorError as err:
-        _fail_input(err, debug)
-    except OSError as err:
-        _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
-        raise typer.Exit(EXIT_INPUT) from None
-    except Exception as err:
-        _fail_unexpected(err, ", ".join(p.as_posix() for p in manifests), debug)
+        if text is not None:
+            _emit(text, output)
     _stderr().print(summary_line(report))
     if old is None:
         raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
@@ -260,21 +253,12 @@ def diff_command(
     """Show what changed between two JSON reports: new, fixed and unchanged findings, the
     verdicts that changed and why, and the weight of the mix by verdict. Exits 0 (2 on a bad
     report); gate with check --baseline."""
-    try:
+    with _guarded(f"{old.as_posix()}, {new.as_posix()}", output, debug):
         check_outputs({"--output": output}, [old, new])
         changes = diff(load_report(old), load_report(new))
         text = _render_diff(changes, fmt, to_file=output is not None)
-        if output is not None and text is not None:
-            write_atomically(output, text)
-        elif text is not None:
-            sys.stdout.write(text)
-    except AuditorError as err:
-        _fail_input(err, debug)
-    except OSError as err:
-        _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
-        raise typer.Exit(EXIT_INPUT) from None
-    except Exception as err:
-        _fail_unexpected(err, f"{old.as_posix()}, {new.as_posix()}", debug)
+        if text is not None:
+            _emit(text, output)
     _stderr().print(diff_line(changes))
 
 
@@ -381,7 +365,7 @@ def notice(
     policy), with the license, where the data is published and the credit its metadata gives.
     Datasets with nobody to credit are marked, and counted on stderr.
     """
-    try:
+    with _guarded(", ".join(p.as_posix() for p in manifests), output, debug):
         check_outputs({"--output": output}, [*manifests, Path(policy)])
         found = build_notice(
             judge_manifests(
@@ -394,12 +378,6 @@ def notice(
             )
         )
         _emit(render_notice(found), output)
-    except AuditorError as err:
-        _fail_input(err, debug)
-    except OSError as err:
-        _fail_os(err, output)
-    except Exception as err:
-        _fail_unexpected(err, ", ".join(p.as_posix() for p in manifests), debug)
     uncredited = [e.dataset for e in found.entries if e.uncredited]
     if uncredited:
         _stderr().print(
@@ -451,7 +429,8 @@ def summary(
     cannot know "To be completed by the provider."; it never invents a figure. A draft for the
     provider to complete: not legal advice.
     """
-    try:
+    where = ", ".join(p.as_posix() for p in [*manifests, *(scans or ())])
+    with _guarded(where, output, debug):
         check_outputs({"--output": output}, [*manifests, *(scans or ()), Path(policy)])
         reports = [load_scan(path) for path in scans or ()]
         judged = judge_manifests(
@@ -464,12 +443,6 @@ def summary(
         )
         drafted = build_summary(judged, reports)
         _emit(_SUMMARY_RENDERERS[fmt](drafted), output)
-    except AuditorError as err:
-        _fail_input(err, debug)
-    except OSError as err:
-        _fail_os(err, output)
-    except Exception as err:
-        _fail_unexpected(err, ", ".join(p.as_posix() for p in [*manifests, *(scans or ())]), debug)
     statuses = [f.status for section in drafted.sections for f in section.fields]
     _stderr().print(
         f"summary: a draft of {len(statuses)} template fields: "
@@ -489,6 +462,20 @@ def _emit(text: str, output: Path | None) -> None:
 def _fail_os(err: OSError, output: Path | None) -> NoReturn:
     _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
     raise typer.Exit(EXIT_INPUT)
+
+
+@contextmanager
+def _guarded(where: str, output: Path | None, debug: bool) -> Iterator[None]:
+    """Input errors, file errors and bugs met inside: one line and exit 2, never a traceback
+    (but with ``--debug``) and never a pass."""
+    try:
+        yield
+    except AuditorError as err:
+        _fail_input(err, debug)
+    except OSError as err:
+        _fail_os(err, output)
+    except Exception as err:
+        _fail_unexpected(err, where, debug)
 
 
 @app.command()
