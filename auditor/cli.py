@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
@@ -137,10 +137,7 @@ def _render(
         case OutputFormat.SPDX3:
             return render_spdx3(report)
         case OutputFormat.TABLE:
-            if to_file:
-                return table_text(lambda console: render_table(report, console))
-            render_table(report, Console(highlight=False, markup=False))
-            return None
+            return _table(lambda console: render_table(report, console), to_file=to_file)
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -269,10 +266,15 @@ def _render_diff(changes: Diff, fmt: DiffFormat, *, to_file: bool) -> str | None
         case DiffFormat.MARKDOWN:
             return render_diff_markdown(changes)
         case DiffFormat.TABLE:
-            if to_file:
-                return table_text(lambda console: render_diff_table(changes, console))
-            render_diff_table(changes, Console(highlight=False, markup=False))
-            return None
+            return _table(lambda console: render_diff_table(changes, console), to_file=to_file)
+
+
+def _table(draw: Callable[[Console], None], *, to_file: bool) -> str | None:
+    """A table as text for a file, else drawn on the terminal (None: nothing left to write)."""
+    if to_file:
+        return table_text(draw)
+    draw(Console(highlight=False, markup=False))
+    return None
 
 
 @app.command()
