@@ -33,7 +33,7 @@ from auditor.model import Dataset, Fact, Location
 from auditor.outputs import generator_findings, model_findings
 from auditor.platforms import platform_findings, pointer_findings
 from auditor.policy import Policy, Severity
-from auditor.registry import withdrawn_findings
+from auditor.registry import entry_for, withdrawn_findings
 from auditor.report import Evidence, Finding
 from auditor.resolver import Resolver
 from auditor.rulebook import Rule, Rulebook
@@ -155,7 +155,8 @@ def judge(
 
 def judge_dataset(dataset: Dataset, resolver: Resolver, policy: Policy) -> Judged:
     """Weigh every license claim of ``dataset``, resolve its terms, decide its ORs."""
-    weighed = weigh(dataset, resolver)
+    entry = entry_for(dataset, resolver.kb)
+    weighed = weigh(dataset, resolver, entry.readings if entry is not None else ())
     terms = tuple((fact, resolver.resolve(fact.value)) for fact in dataset.terms)
     choice = judge_resolution(weighed.resolution, policy)
     return Judged(dataset, weighed.resolution, choice, terms, weighed.claims, weighed.conflict)

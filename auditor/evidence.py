@@ -28,7 +28,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from auditor.knowledge import CommercialUse
+from auditor.knowledge import CommercialUse, Reading
 from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
 from auditor.model import Dataset, Fact, Location
 from auditor.resolver import PLACEHOLDERS, Resolver
@@ -118,9 +118,10 @@ class _Part:
     note: bool  # a license note (name, link, prose), not a license value
 
 
-def weigh(ds: Dataset, resolver: Resolver) -> Weighed:
-    """Weigh every license claim of ``ds``; see the module docstring for the rules."""
-    parts = [_Part(f, resolver.resolve(f.value), note=False) for f in ds.licenses]
+def weigh(ds: Dataset, resolver: Resolver, readings: Sequence[Reading] = ()) -> Weighed:
+    """Weigh every license claim of ``ds``; see the module docstring for the rules. A claim whose
+    value a registry ``reading`` settles for this dataset is read as that reading says."""
+    parts = [_Part(f, _read(f.value, resolver, readings), note=False) for f in ds.licenses]
     notes = list(ds.license_notes)
     if ds.license_url and all(n.value != ds.license_url for n in notes):
         notes.append(Fact(value=ds.license_url, location=ds.location, origin=LICENSE_URL))
@@ -146,6 +147,18 @@ def weigh(ds: Dataset, resolver: Resolver) -> Weighed:
         p for p, r in zip(parts, roles, strict=True) if r in (ClaimRole.SUPERSEDED, ClaimRole.HINT)
     ]
     return Weighed(resolution, claims, _conflict(unique, unapplied, claims, parts))
+
+
+def _read(value: str, resolver: Resolver, readings: Sequence[Reading]) -> Resolution:
+    reading = next((r for r in readings if r.matches(value)), None)
+    if reading is None:
+        return resolver.resolve(value)
+    meant = resolver.resolve(reading.means)
+    evidence = (
+        f"read as {reading.means} by the registry: {reading.note} (source: {reading.source.url}, "
+        f"{reading.source.version}); {meant.evidence}"
+    )
+    return Resolution(value, meant.status, evidence, meant.tree, meant.expression)
 
 
 def _with_hints(resolution: Resolution, hints: Sequence[_Part]) -> Resolution:
@@ -342,24 +355,46 @@ def _conflict(
     parts: Sequence[_Part],
 ) -> tuple[Claim, Claim] | None:
     """The most permissive applied claim and the most restrictive claim (applied, or an SPDX
-    declared license the concluded one overrides), if their terms differ.
+    declared license the concluded one overrides) of another field, if their terms differ.
 
     Only claims that resolved are compared: an unknown one is not a disagreement but a gap,
-    reported as license-unknown."""
+    reported as license-unknown. Claims of one field (a card's list of licenses, an audit's
+    ``Licenses``) list the licenses of the dataset's parts: they all apply, and do not disagree.
+    """
 
-    def scored(group: Sequence[_Part]) -> list[tuple[_Terms, _Part]]:
+    def scored(group: Sequence[_Part]) -> list[tuple[tuple[int, str], _Part]]:
         found = [
-            (terms_of(p.resolved.tree), p)
+            ((_rank(terms_of(p.resolved.tree)), p.fact.origin or ""), p)
             for p in group
             if p.resolved.tree is not None and p.resolved.status is not Status.UNKNOWN
         ]
-        return sorted(found, key=lambda i: (sum(i[0][1:]) + i[0][0] * 10, i[1].fact.origin or ""))
+        return sorted(found, key=lambda i: i[0])
 
     applied, every = scored(unique), scored([*unique, *superseded])
     if not applied or len(every) < 2:
         return None
-    (low, best), (high, worst) = applied[0], every[-1]
-    if low == high:
+    # The most permissive claim of each field, and the most restrictive: the widest gap between
+    # two fields is the least permissive field-minimum against the most restrictive maximum of a
+    # different field (two candidates suffice).
+    lows: dict[str, tuple[int, _Part]] = {}
+    for (rank, origin), part in applied:
+        lows.setdefault(origin, (rank, part))
+    highs: dict[str, tuple[int, _Part]] = {}
+    for (rank, origin), part in reversed(every):
+        highs.setdefault(origin, (rank, part))
+    pairs = [
+        (high[0] - low[0], low[1], high[1])
+        for lo_origin, low in sorted(lows.items(), key=lambda i: i[1][0])[:2]
+        for hi_origin, high in sorted(highs.items(), key=lambda i: -i[1][0])[:2]
+        if lo_origin != hi_origin and high[0] > low[0]
+    ]
+    if not pairs:
         return None
+    _, best, worst = max(pairs, key=lambda p: p[0])
     by_fact = {id(p.fact): c for p, c in zip(parts, claims, strict=True)}
     return by_fact[id(best.fact)], by_fact[id(worst.fact)]
+
+
+def _rank(terms: _Terms) -> int:
+    """How restrictive terms are, as one number: commercial use first, then each flag."""
+    return terms[0] * 10 + sum(terms[1:])

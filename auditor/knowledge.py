@@ -325,6 +325,29 @@ class Withdrawal(Frozen):
     note: str | None = None
 
 
+class Reading(Frozen):
+    """What a value some source writes about this dataset means, from a source that settles it.
+
+    A third party may record a dataset's license in words of its own (the Data Provenance
+    Initiative's "No License" on CommitPackFT). Where the publisher's own material settles what
+    that value covers (the query that selected the data), ``means`` is the license expression it
+    stands for, the most restrictive reading of what the source allows; claims whose value is
+    ``written`` (compared case-folded, spaces collapsed) are read as ``means``, and say so.
+    """
+
+    written: Annotated[str, Field(min_length=1)]
+    means: Annotated[str, Field(min_length=1)]
+    source: Source
+    note: Annotated[str, Field(min_length=1)]
+
+    def matches(self, value: str) -> bool:
+        return _folded(value) == _folded(self.written)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def _one_or_many(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
@@ -359,6 +382,7 @@ class RegistryEntry(Frozen):
     collected_from: tuple[str, ...] = ()  # domains
     creators: Strings = ()  # who released it (a model provider's own release is judged by it)
     withdrawn: Withdrawal | None = None
+    readings: tuple[Reading, ...] = ()  # what third parties' words for its license mean
     source: Source
     notes: str | None = None
 

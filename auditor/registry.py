@@ -25,7 +25,7 @@ from auditor.rulebook import Rule
 
 def withdrawn_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[Finding]:
     """``dataset-withdrawn`` for a dataset the registry records as withdrawn."""
-    entry = _entry(ds, kb)
+    entry = entry_for(ds, kb)
     if entry is None or entry.withdrawn is None:
         return []
     withdrawal = entry.withdrawn
@@ -42,7 +42,7 @@ def withdrawn_findings(ds: Dataset, kb: KnowledgeBase, policy: Policy) -> list[F
     return finding(policy, Rule.DATASET_WITHDRAWN, ds.id, message, where, evidence)
 
 
-def _entry(ds: Dataset, kb: KnowledgeBase) -> RegistryEntry | None:
+def entry_for(ds: Dataset, kb: KnowledgeBase) -> RegistryEntry | None:
     """The registry entry that names ``ds``, by its look-up reference, source, id or name."""
     names = (ds.lookup.reference if ds.lookup else None, ds.source, ds.id, ds.name)
     return next((e for n in names if n and (e := kb.known_dataset(n)) is not None), None)

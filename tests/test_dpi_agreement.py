@@ -13,7 +13,7 @@ from pathlib import Path
 from auditor.report import DatasetVerdict
 from benchmarks.score_dpi import COMMERCIAL, score, unresolved_share
 
-AGREEMENT_FLOOR = 0.93
+AGREEMENT_FLOOR = 0.985
 
 
 def test_no_restricted_dpi_dataset_passes_and_agreement_holds(corpus: Path) -> None:

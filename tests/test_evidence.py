@@ -680,3 +680,25 @@ def test_corpus_cards_that_became_more_permissive_rest_on_audited_evidence(
     assert Rule.LINEAGE_UNRESOLVED not in rules_of(report, card)
     applied = [c for c in ds.claims if c.role is ClaimRole.APPLIED]
     assert applied, "a license that applies, from a claim that is not a hint"
+
+
+def test_licenses_listed_in_one_field_are_parts_not_a_conflict(tmp_path: Path) -> None:
+    card = tmp_path / "parts" / "README.md"
+    card.parent.mkdir()
+    card.write_text("---\nlicense:\n- mit\n- gpl-3.0\npretty_name: parts\n---\n# parts\n", "utf-8")
+    listed = auditor.audit([card], offline=True)
+    rules = {f.rule for f in listed.findings}
+    assert Rule.LICENSE_SHARE_ALIKE in rules and Rule.LICENSE_CONFLICT not in rules
+    # The same two licenses from two fields disagree: a person settles which is right.
+    two_fields = audit_yaml(
+        tmp_path,
+        """
+        version: 1
+        name: fields
+        datasets:
+          - id: fields
+            license: MIT
+            license_url: https://www.gnu.org/licenses/gpl-3.0.html
+        """,
+    )
+    assert {Rule.LICENSE_SHARE_ALIKE, Rule.LICENSE_CONFLICT} <= rules_of(two_fields, "fields")

@@ -140,12 +140,16 @@ def test_the_ids_names_and_pages_teams_use_find_their_entry(reference: str, entr
 
 
 def test_subsets_sharing_a_name_are_matched_by_their_repository() -> None:
-    # 277 CommitPackFT subsets share the name: it names their Hub repository's entry, which
-    # carries every license of any of them.
+    # 277 CommitPackFT subsets share the name: the builder gives it to their Hub repository's
+    # entry, which carries every license of any of them.
     assert KB.known_dataset("commitpackft-edn") is not None
+    generated = json.loads((ROOT / "rules/registry/generated/dpi.json").read_text("utf-8"))
+    (built,) = [e for e in generated["datasets"] if e["id"] == "bigcode/commitpackft"]
+    assert "CommitPackFT" in built["aliases"] and len(built["license"]) > 5
+    # The publisher's own terms, hand-written, win over the generated entry by that name.
     repository = KB.known_dataset("CommitPackFT")
     assert repository is not None and repository.id == "bigcode/commitpackft"
-    assert len(repository.license) > 5  # every license of any subset
+    assert repository.evidence is EvidenceLevel.PUBLISHER
 
 
 # --- Precedence -----------------------------------------------------------------------------
@@ -328,3 +332,64 @@ def test_the_builder_gives_a_name_several_datasets_share_to_none(tmp_path: Path)
     (built,) = build_registry.build(tmp_path).values()
     assert "a/one" in built and "b/two" in built and "first" in built
     assert "shared-tools" not in built
+
+
+# --- Readings: what a third party's word for a license means for one dataset ------------------
+
+
+def _dpi_record(
+    tmp_path: Path, licenses: list[str], url: str, name: str = "CommitPackFT"
+) -> Report:
+    record = {
+        "Unique Dataset Identifier": "commitpackft-demo",
+        "Dataset Name": name,
+        "Collection": name,
+        "Hugging Face URL": url,
+        "Licenses": [{"License": name, "License URL": ""} for name in licenses],
+        "Text Sources": ["github"],
+        "Creators": ["BigCode"],
+    }
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps({"commitpackft-demo": record}), encoding="utf-8")
+    return auditor.engine.audit(path, hub=Hub(cache_dir=tmp_path / "cache", offline=True))
+
+
+def _errors(report: Report) -> set[Rule]:
+    return {f.rule for f in report.findings if f.severity.value == "error" and not f.waived}
+
+
+def test_every_reading_cites_its_source_and_means_licenses_with_known_terms() -> None:
+    from auditor.resolver import Resolver
+
+    resolver = Resolver(KB)
+    readings = [(e.id, r) for e in ENTRIES for r in e.readings]
+    assert readings, "the registry holds no readings"
+    for entry_id, reading in readings:
+        assert reading.source.url.startswith("https://") and reading.source.version.strip()
+        resolved = resolver.resolve(reading.means)
+        assert resolved.status.value != "unknown", (entry_id, reading.written, resolved.evidence)
+
+
+def test_a_reading_settles_a_third_partys_word_for_that_dataset_only(tmp_path: Path) -> None:
+    hub_page = "https://huggingface.co/datasets/bigcode/commitpackft"
+    read = _dpi_record(tmp_path, ["MIT License", "No License"], hub_page)
+    assert Rule.LICENSE_UNKNOWN not in _errors(read)
+    (claim,) = [c for c in read.datasets[0].claims if c.value == "No License"]
+    assert claim.role is ClaimRole.APPLIED and "read as" in claim.detail
+    assert "octopack" in claim.detail  # the source that settles it is cited
+    # Share-alike licenses among those the reading admits are still reported.
+    assert any(f.rule is Rule.LICENSE_SHARE_ALIKE for f in read.findings)
+    # The same words about another dataset are not read: no license stated stays unknown.
+    other = _dpi_record(
+        tmp_path, ["MIT License", "No License"], "https://example.org/other", name="Other code"
+    )
+    assert Rule.LICENSE_UNKNOWN in _errors(other)
+    # Only the words the reading names are read: "Unspecified" stays unknown.
+    unspecified = _dpi_record(tmp_path, ["MIT License", "Unspecified"], hub_page)
+    assert Rule.LICENSE_UNKNOWN in _errors(unspecified)
+
+
+def test_a_reading_is_matched_case_folded_with_spaces_collapsed() -> None:
+    (reading,) = KB.known_dataset("bigcode/commitpackft").readings  # type: ignore[union-attr]
+    assert reading.matches("  no   LICENSE ")
+    assert not reading.matches("No License Provided")
