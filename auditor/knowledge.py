@@ -402,6 +402,8 @@ _HUB_PAGE_TAILS = frozenset(
     {"tree", "blob", "resolve", "viewer", "discussions", "commits", "commit", "raw", "edit"}
 )
 _SEPARATORS = re.compile(r"[\s_.\-]+")
+# A bare name's trailing word "dataset" ("COPA dataset", "Book Corpus dataset") names nothing more.
+_DATASET_WORD = re.compile(r"(?<=\S)\s+(?:data ?sets?)$", re.I)
 _HOST = re.compile(r"^[^/\s]+\.[a-z]{2,}(?:[:/]|$)", re.I)
 
 
@@ -413,7 +415,8 @@ def dataset_key(reference: str) -> str:
     folded. Any other URL (``https://www.github.com/Owner/Repo.git/``) is its host and path,
     case folded, without scheme, ``www.``, query, fragment, trailing slash or ``.git``. A bare
     name (``MS Marco``, ``ms_marco``) is case folded with spaces, ``_``, ``-`` and ``.`` removed,
-    as papers, cards and the Data Provenance Initiative spell one name several ways.
+    as papers, cards and the Data Provenance Initiative spell one name several ways, and without a
+    trailing word "dataset" (``COPA dataset`` is ``COPA``).
     """
     text = reference.strip()
     page = hub_page_id(text)
@@ -422,7 +425,7 @@ def dataset_key(reference: str) -> str:
     elif ("://" in text and not text.lower().startswith("hf://")) or _HOST.match(text):
         return _url_key(text)
     text = text.casefold().removeprefix("hf://").removeprefix("datasets/").strip("/")
-    return text if "/" in text else _SEPARATORS.sub("", text)
+    return text if "/" in text else _SEPARATORS.sub("", _DATASET_WORD.sub("", text))
 
 
 def hub_page_id(url: str) -> str | None:

@@ -283,6 +283,10 @@ def test_conditions_name_their_kind() -> None:
         "rule-based",
         "Human  Annotators",
         "MTurk workers",
+        "SVM",
+        "NBC",
+        "Naive Bayes classifier",
+        "k-means clustering",
     ],
 )
 def test_people_templates_and_rules_are_not_models(name: str) -> None:
@@ -291,7 +295,7 @@ def test_people_templates_and_rules_are_not_models(name: str) -> None:
 
 
 def test_not_a_model_needs_the_whole_value() -> None:
-    for name in ("human and gpt-4", "gpt-4", "humanoid-7b", "templates from gpt-4"):
+    for name in ("human and gpt-4", "gpt-4", "humanoid-7b", "templates from gpt-4", "svm-gpt"):
         assert not KB.not_a_model(name), name
 
 

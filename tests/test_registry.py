@@ -103,6 +103,11 @@ def test_the_builder_check_mode_reports_stale_files(corpus: Path, tmp_path: Path
         ("MS Marco", "msmarco"),
         ("ms_marco", "msmarco"),
         ("Kinetics-700", "kinetics700"),
+        # A trailing word "dataset" names nothing more; inside a name or an id it stays.
+        ("COPA dataset", "copa"),
+        ("Book Corpus  Data set", "bookcorpus"),
+        ("dataset", "dataset"),
+        ("hf://org/my-dataset", "org/my-dataset"),
     ],
 )
 def test_references_are_compared_in_one_normal_form(reference: str, key: str) -> None:
