@@ -54,7 +54,7 @@ def _load() -> list[tuple[str, Example]]:
     files = sorted(FOLDER.glob("*.yaml"))
     if not files:
         pytest.fail(f"no example files in {FOLDER}")
-    out = []
+    out: list[tuple[str, Example]] = []
     for path in files:
         data = ExampleFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         out.extend((path.name, example) for example in data.examples)
