@@ -117,6 +117,9 @@ _MEDIA_TYPES = {
     "AudioObject": Modality.AUDIO,
 }
 _NOT_A_HOME = frozenset({"mlcommons.org"})  # the Croissant examples' placeholder url
+# A paper-style dataset name, "Short: a long title (VENUE YEAR)": the short name is how papers and
+# configs name the dataset ("HMDB", "UCF101"); at most four words before the colon.
+_TITLED = re.compile(r"^(?P<short>[^:\s][^:]{0,39}?):\s+\S")
 
 
 @dataclass
@@ -225,6 +228,7 @@ def _dpi(folder: Path) -> Iterator[tuple[Draft, str]]:
                 ident,
                 key,
                 *([_text(raw.get("Dataset Name")) or "", collection] if alone else []),
+                *([_short_name(_text(raw.get("Dataset Name")) or "")] if alone else []),
                 *_urls(raw.get(field) for field in _DPI_URLS),
             ],
             group=groups.get(index),
@@ -235,6 +239,15 @@ def _dpi(folder: Path) -> Iterator[tuple[Draft, str]]:
                 "note": "marked 'Taken Down' by the Data Provenance Initiative's audit",
             }
         yield draft, "dpi"
+
+
+def _short_name(name: str) -> str:
+    """The short name before a paper title's colon (``HMDB`` of ``HMDB: A Large Video
+    Database ...``), or "" when the name has no such form."""
+    titled = _TITLED.match(name)
+    if titled is None or len(titled["short"].split()) > 4:
+        return ""
+    return titled["short"].strip()
 
 
 def _dpi_repository(
