@@ -30,6 +30,7 @@ from auditor.errors import InputError
 from auditor.hub import Hub, HubError
 from auditor.knowledge import EvidenceLevel, KnowledgeBase, RegistryEntry, dataset_key
 from auditor.model import CardRef, Collection, Dataset, Fact, Location, Lookup
+from auditor.platforms import REDISTRIBUTED
 
 _HUB_REF = re.compile(
     r"^(?:hf://|https?://huggingface\.co/)?(?:datasets/)?"
@@ -411,6 +412,8 @@ def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
     def fact(value: str, *, inferred: bool = False) -> Fact:
         return Fact(value=value, location=location, origin=origin, inferred=inferred)
 
+    method = REDISTRIBUTED if entry.redistributed else None
+
     return Dataset(
         id=entry.id,
         name=entry.name,
@@ -420,7 +423,8 @@ def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
         creators=tuple(fact(v) for v in entry.creators),
         generated_by=tuple(fact(v) for v in entry.generated_by),
         collected_from=tuple(
-            Collection(domain=domain, location=location) for domain in entry.collected_from
+            Collection(domain=domain, method=method, location=location)
+            for domain in entry.collected_from
         ),
         pointer=entry.pointer,
         machine_generated=entry.machine_generated,

@@ -196,7 +196,8 @@ def test_subsets_sharing_a_name_are_matched_by_their_repository() -> None:
     [
         ("HMDB: A Large Video Database for Human Motion Recognition (ICCV 2011)", "HMDB"),
         ("NTU RGB+D: A Large Scale Dataset for 3D Human Activity Analysis", "NTU RGB+D"),
-        ("Collective: What are they doing? : Collective activity classification", "Collective"),
+        ("Collective: What are they doing? : Collective activity classification", ""),
+        ("Moments in Time Dataset: one million videos", "Moments in Time Dataset"),
         ("A name of five words: and a title", ""),
         ("MSR-VTT", ""),
         ("http://example.org/x", ""),
