@@ -166,6 +166,12 @@ def test_references_are_compared_in_one_normal_form(reference: str, key: str) ->
         ("CommonSenseQA", "tau/commonsense_qa"),
         ("WorldTree corpus", "worldtree"),
         ("Anthropic-HHH", "Anthropic/hh-rlhf"),
+        ("LAION-COCO", "laion/laion-coco"),
+        ("DataComp-1B", "mlfoundations/datacomp_1b"),
+        ("MiraData", "mira-space/MiraData"),
+        ("facebook/voxpopuli", "facebook/voxpopuli"),
+        ("LibriLight", "libri-light"),
+        ("K400", "kinetics"),
         ("HACS", "hacs-dataset"),  # the short name of a DPI record's paper title
         ("NTU RGB+D", "ntu-rgbd"),
     ],
