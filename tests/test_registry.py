@@ -172,6 +172,11 @@ def test_references_are_compared_in_one_normal_form(reference: str, key: str) ->
         ("facebook/voxpopuli", "facebook/voxpopuli"),
         ("LibriLight", "libri-light"),
         ("K400", "kinetics"),
+        ("OpenWebMath", "open-web-math/open-web-math"),
+        ("peS2o", "allenai/peS2o"),
+        ("DCLM-Baseline", "mlfoundations/dclm-baseline-1.0"),
+        ("HumanEval", "openai/openai_humaneval"),
+        ("hf://xquad", "google/xquad"),
         ("HACS", "hacs-dataset"),  # the short name of a DPI record's paper title
         ("NTU RGB+D", "ntu-rgbd"),
     ],
