@@ -177,6 +177,8 @@ def test_references_are_compared_in_one_normal_form(reference: str, key: str) ->
         ("DCLM-Baseline", "mlfoundations/dclm-baseline-1.0"),
         ("HumanEval", "openai/openai_humaneval"),
         ("hf://xquad", "google/xquad"),
+        ("VGGSound", "vggsound"),
+        ("ESC-50", "esc-50"),
         ("HACS", "hacs-dataset"),  # the short name of a DPI record's paper title
         ("NTU RGB+D", "ntu-rgbd"),
     ],
