@@ -179,6 +179,7 @@ def test_references_are_compared_in_one_normal_form(reference: str, key: str) ->
         ("hf://xquad", "google/xquad"),
         ("VGGSound", "vggsound"),
         ("ESC-50", "esc-50"),
+        ("How2", "how2"),
         ("HACS", "hacs-dataset"),  # the short name of a DPI record's paper title
         ("NTU RGB+D", "ntu-rgbd"),
     ],
