@@ -16,8 +16,10 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
    an incomplete one ("MIT AND", "(MIT OR") is unknown, whatever it names;
 7. anything else is read as prose (text): every license, license URL and restriction it mentions
    applies, except that two licenses offered as a choice in one clause ("dual licensed under MIT
-   and Apache 2.0") are alternatives; when it mentions none, it is unknown, with the raw text kept.
-   A short value that names a dataset ("Apache Spark logs") mentions no license.
+   and Apache 2.0", 'licensed as "CC0-1.0 OR MIT"') are alternatives; when it mentions none, it
+   is unknown, with the raw text kept. A short value that names a dataset ("Apache Spark logs"),
+   and a one-word name that begins a dataset's name ("MIT Scene Parsing Benchmark"), mention no
+   license.
 
 A value is never read as more permissive than its words. When a name or expression was recognised
 with words left beside it ("MIT (non-commercial use only)", "CC BY 4.0 (except images: CC BY-NC)",
@@ -163,12 +165,18 @@ def word_order_key(key: str) -> str | None:
 
     "CC Attribution-NoDerivs-NonCommercial 1.0" and "CC BY-NC-ND 1.0" share a key: from a
     :func:`normalize_name` key, the words are sorted, elements take their short form and edition
-    words are dropped; version numbers keep their order. Other names (None) are read as written:
-    without "cc", short keys such as "by 4" would match prose ("multiplied by 4").
+    words are dropped; version numbers keep their order. A name without "cc" is one only when it is
+    made of the long element words alone ("Attribution-NoDerivs 3.0", as Creative Commons titles
+    its deeds); other names (None) are read as written: short keys such as "by 4" would match
+    prose ("multiplied by 4").
     """
     tokens = key.split()
     if "cc" not in tokens:
-        return None
+        if "attribution" not in tokens or not all(
+            t in _ELEMENTS or t in _EDITIONS or t.isdigit() for t in tokens
+        ):
+            return None
+        tokens = ["cc", *tokens]
     words = sorted(_ELEMENTS.get(t, t) for t in tokens if not t.isdigit() and t not in _EDITIONS)
     return " ".join(words) + " /" + "".join(f" {t}" for t in tokens if t.isdigit())
 
@@ -252,6 +260,14 @@ class Resolver:
         self._or_later = _any_of(phrases.or_later if phrases else ())
         self._choice = _any_of(phrases.choice if phrases else ())
         self._not_license = _any_of(phrases.not_license if phrases else ())
+        # A word that begins a dataset's name ("MIT Scene Parsing Benchmark", "MIT-BIH Arrhythmia
+        # Database"): capitalised words, then a word that names a dataset.
+        self._dataset_name = re.compile(
+            r"\b[A-Za-z]\w*(?=(?:[\s-]+(?-i:[A-Z]\w*)){0,3}[\s-]+(?:"
+            + self._not_license.pattern
+            + "))",
+            re.IGNORECASE,
+        )
         self._limiting = [
             re.compile(p, re.IGNORECASE) for p in (phrases.limiting if phrases else ())
         ]
@@ -395,7 +411,9 @@ class Resolver:
         entry: License | Family | None = self._families.get(key) or self._by_name.get(key)
         if entry is None:
             # Called for every window of prose: the substring test first, as most have no "cc".
-            if "cc" not in key or (words := word_order_key(key)) is None:
+            if ("cc" not in key and "attribution" not in key) or (
+                words := word_order_key(key)
+            ) is None:
                 return None
             entry = self._by_words.get(words)
         return self._partial(entry)
@@ -456,10 +474,13 @@ class Resolver:
         if not port:
             return self._by_id.get(base)
         exact = self._by_id.get(f"{base}-{port}")
-        unported = self._by_id.get(base)
+        # Licenses off the SPDX list (the 1.0 NonCommercial ones) are known by their URL only.
+        unported = self._by_id.get(base) or self._by_url.get(
+            f"creativecommons.org/licenses/{match['elements']}/{match['version']}"
+        )
         if exact is not None or unported is None:
             return exact
-        port_id = f"LicenseRef-{unported.id}-{port.upper()}"
+        port_id = f"LicenseRef-{unported.id.removeprefix('LicenseRef-')}-{port.upper()}"
         url = f"https://creativecommons.org/licenses/{match['elements']}/{match['version']}/{port}/"
         return License(
             id=port_id,
@@ -665,6 +686,11 @@ class Resolver:
         A one-word name ("MIT", "Apache") counts only in short texts or where the text speaks of
         a license, so "collected at MIT" is not read as the MIT License.
         """
+        # A one-word license name that begins a dataset's name is the dataset's, not a license.
+        text = self._dataset_name.sub(
+            lambda m: " " if normalize_name(m.group(0)) in self._single_word_ids else m.group(0),
+            text,
+        )
         tokens = normalize_name(text).split()
         # A short value that names a dataset ("Apache Spark logs", "MIT-BIH Arrhythmia Database")
         # is not a license, unless it speaks of one.
@@ -785,7 +811,12 @@ def _drop_covered(nodes: list[Node]) -> list[Node]:
     """Drop what a more specific mention covers: a family ("Creative Commons") when one of its
     members is named, and an unported CC license when its jurisdiction port is named."""
     named = {n.key for n in nodes if isinstance(n, Leaf)}
-    ported = {key for key in named for other in named if other.startswith(f"LicenseRef-{key}-")}
+    ported = {
+        key
+        for key in named
+        for other in named
+        if other.startswith(f"LicenseRef-{key.removeprefix('LicenseRef-')}-")
+    }
 
     def covered(node: Node) -> bool:
         if isinstance(node, AllOf) and node.ambiguous:
