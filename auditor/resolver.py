@@ -127,6 +127,15 @@ _CC_BUTTON = re.compile(
     r"^(?:i\.creativecommons\.org|licensebuttons\.net)/(?P<kind>[lp])/(?P<path>[a-z0-9.+/-]+?)"
     r"/\d+x\d+(?:\.(?:png|svg|gif))?$"
 )
+# Creative Commons press-kit buttons name the elements without a version ("by-nc.png"): the
+# unversioned family, as its /licenses/<elements>/ URL is.
+_CC_PRESSKIT = re.compile(
+    r"^mirrors\.creativecommons\.org/presskit/buttons/\d+x\d+/(?:png|svg)/"
+    r"(?P<elements>by(?:-[a-z]+)*)\.(?:png|svg)$"
+)
+# A whole value made of Creative Commons element codes and a version ("by-nc-sa 4.0"), as a
+# normalized key: read as that license. Inside prose such codes are not read ("multiplied by 4").
+_CC_CODES = re.compile(r"^by(?: (?:nc|nd|sa))* \d+(?: \d+)*$")
 _ID_URLS = (
     "spdx.org/licenses/",
     "choosealicense.com/licenses/",
@@ -202,6 +211,9 @@ def normalize_url(url: str) -> str:
     if button is not None:
         where = "licenses" if button["kind"] == "l" else "publicdomain"
         text = f"creativecommons.org/{where}/{button['path']}"
+    presskit = _CC_PRESSKIT.match(text)
+    if presskit is not None:
+        text = f"creativecommons.org/licenses/{presskit['elements']}"
     return text.rstrip("/")
 
 
@@ -395,6 +407,8 @@ class Resolver:
         """A known name or family, and whether parenthetical remarks were left out to find it."""
         key = normalize_name(text)
         whole = self._whole.get(key)
+        if whole is None and _CC_CODES.match(key):
+            key = f"cc {key}"
         found = self._partial(whole) if whole is not None else self._named(key)
         if found is not None:
             # Letters the name key cannot hold (other scripts) are remarks to read, not nothing.
