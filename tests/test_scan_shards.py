@@ -14,6 +14,7 @@ import io
 import json
 import lzma
 import struct
+import subprocess
 import sys
 import tarfile
 import types
@@ -236,6 +237,14 @@ def test_a_missing_shard_of_a_pattern_is_an_input_error(shards: Path) -> None:
     code, out, err = run(str(shards / "{00000..00003}.tar"))
     assert (code, out) == (2, "")
     assert err == f"error: {shards / '00003.tar'}: no such file\n"
+
+
+def test_the_example_shards_are_those_the_script_writes() -> None:
+    script = Path(__file__).parent.parent / "scripts" / "make_example_shards.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
 
 
 # --- hostile shards ---------------------------------------------------------------------------
