@@ -53,6 +53,11 @@ class Invalid(StrEnum):
     BAD_RECORD = "bad-record"
     UNKNOWN_EXTRACTOR = "unknown-extractor"
     LINE_TOO_LONG = "line-too-long"
+    # Keyed samples (WebDataset shards): no metadata member, one over the size cap, or a member
+    # that is no regular file inside the sample (a link, a device, a name leaving the folder).
+    NO_METADATA = "no-metadata"
+    METADATA_TOO_LARGE = "metadata-too-large"
+    UNSAFE_MEMBER = "unsafe-member"
 
 
 class Verdict(StrEnum):
