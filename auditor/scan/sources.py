@@ -38,6 +38,12 @@ from auditor.scan.formats import InputFormat
 BATCH_ROWS = 1 << 19
 _JSONL_BLOCK = 1 << 24  # bytes of JSON lines parsed at once
 _INFO_FILES_PER_BATCH = 4096
+# Codecs as Parquet metadata names them, and as pyarrow's writer does.
+_PARQUET_CODECS = {
+    **{name: name for name in ("snappy", "gzip", "brotli", "zstd", "lz4")},
+    "lz4_raw": "lz4",
+    "uncompressed": "none",
+}
 
 COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".lz4": "lz4"}
 
@@ -184,6 +190,15 @@ class Source:
                     return reader.schema
             case _:
                 return None
+
+    def parquet_compression(self) -> str:
+        """The codec the split of a Parquet input is written with: the input's own (that of its
+        first column chunk), or Snappy (pyarrow's default) when it has none to copy."""
+        metadata = self._parquet.metadata
+        if metadata.num_row_groups and metadata.num_columns:
+            codec = str(metadata.row_group(0).column(0).compression).lower()
+            return _PARQUET_CODECS.get(codec, "snappy")
+        return "snappy"
 
     # --- Parquet --------------------------------------------------------------------------
 
