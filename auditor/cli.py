@@ -105,6 +105,19 @@ def _fail_input(err: AuditorError, debug: bool) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+# The modules of the optional extras (pyproject.toml), for the one line a missing one gives.
+_EXTRA_MODULES = {"pyarrow": "scan", "numpy": "scan", "publicsuffixlist": "scan", "protego": "scan"}
+
+
+def _missing_extra(err: ImportError, command: str) -> str | None:
+    """The line to print when ``err`` is a module of an optional extra not installed, else None."""
+    module = (err.name or "").partition(".")[0]
+    extra = _EXTRA_MODULES.get(module)
+    if extra is None:
+        return None
+    return f"error: auditor {command} needs: pip install 'auditor[{extra}]' ({module} is missing)"
+
+
 def _fail_unexpected(err: Exception, where: str, debug: bool) -> NoReturn:
     """A bug: one line naming the file being handled, exit 2 (never a pass); the traceback with
     ``--debug``."""
@@ -476,6 +489,12 @@ def _guarded(where: str, output: Path | None, debug: bool) -> Iterator[None]:
         _fail_input(err, debug)
     except OSError as err:
         _fail_os(err, output)
+    except ImportError as err:
+        line = _missing_extra(err, _command())
+        if line is None:
+            _fail_unexpected(err, where, debug)
+        _stderr().print(line)
+        raise typer.Exit(EXIT_INPUT) from None
     except Exception as err:
         _fail_unexpected(err, where, debug)
 
@@ -562,5 +581,17 @@ def _main(
         raise typer.Exit(EXIT_PASS)
 
 
+def _command() -> str:
+    """The subcommand being run, for messages."""
+    return next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except ImportError as err:  # `auditor scan` without the scan extra loads pyarrow at once
+        line = _missing_extra(err, _command())
+        if line is None:
+            raise
+        sys.stderr.write(line + "\n")
+        raise SystemExit(EXIT_INPUT) from None
