@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # `make test` (CI) installs the tools, scan and Ray (the Ray engine's tests run there);
-# `make demo` installs only the gate, as `pip install auditor` does.
+# `make demo` installs the gate and `auditor[scan]` (the demo scans URL tables and shards).
 STAMP  := $(VENV)/.installed-dev
-DEMO_STAMP := $(VENV)/.installed-gate
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test lint typecheck unit bench bench-scan fuzz clean
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 $(DEMO_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[scan]'
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
