@@ -175,14 +175,18 @@ def word_order_key(key: str) -> str | None:
     "CC Attribution-NoDerivs-NonCommercial 1.0" and "CC BY-NC-ND 1.0" share a key: from a
     :func:`normalize_name` key, the words are sorted, elements take their short form and edition
     words are dropped; version numbers keep their order. A name without "cc" is one only when it is
-    made of the long element words alone ("Attribution-NoDerivs 3.0", as Creative Commons titles
-    its deeds); other names (None) are read as written: short keys such as "by 4" would match
-    prose ("multiplied by 4").
+    made of the long element words and a version alone ("Attribution-NoDerivs 3.0", as Creative
+    Commons titles its deeds); other names (None) are read as written: short keys such as "by 4"
+    would match prose ("multiplied by 4").
     """
     tokens = key.split()
     if "cc" not in tokens:
-        if "attribution" not in tokens or not all(
-            t in _ELEMENTS or t in _EDITIONS or t.isdigit() for t in tokens
+        # A deed title always has its version: without one, "No derivatives, attribution
+        # required" would read as a license it does not name.
+        if (
+            "attribution" not in tokens
+            or not any(t.isdigit() for t in tokens)
+            or not all(t in _ELEMENTS or t in _EDITIONS or t.isdigit() for t in tokens)
         ):
             return None
         tokens = ["cc", *tokens]
