@@ -210,6 +210,8 @@ def normalize_url(url: str) -> str:
     text = re.split(r"[?#]", text, maxsplit=1)[0]
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?$", "", text)
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?/?$", "", text)
+    # A page in one language of several ("gpl-3.0.en.html", "lgpl-3.0.de.html").
+    text = re.sub(r"\.[a-z]{2}(?:[-_][a-z]{2,4})?(?=\.html?$)", "", text)
     text = re.sub(r"\.(html?|txt|json|php|md)$", "", text)
     button = _CC_BUTTON.match(text.rstrip("/"))
     if button is not None:
