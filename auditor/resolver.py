@@ -175,14 +175,18 @@ def word_order_key(key: str) -> str | None:
     "CC Attribution-NoDerivs-NonCommercial 1.0" and "CC BY-NC-ND 1.0" share a key: from a
     :func:`normalize_name` key, the words are sorted, elements take their short form and edition
     words are dropped; version numbers keep their order. A name without "cc" is one only when it is
-    made of the long element words alone ("Attribution-NoDerivs 3.0", as Creative Commons titles
-    its deeds); other names (None) are read as written: short keys such as "by 4" would match
-    prose ("multiplied by 4").
+    made of the long element words and a version alone ("Attribution-NoDerivs 3.0", as Creative
+    Commons titles its deeds); other names (None) are read as written: short keys such as "by 4"
+    would match prose ("multiplied by 4").
     """
     tokens = key.split()
     if "cc" not in tokens:
-        if "attribution" not in tokens or not all(
-            t in _ELEMENTS or t in _EDITIONS or t.isdigit() for t in tokens
+        # A deed title always has its version: without one, "No derivatives, attribution
+        # required" would read as a license it does not name.
+        if (
+            "attribution" not in tokens
+            or not any(t.isdigit() for t in tokens)
+            or not all(t in _ELEMENTS or t in _EDITIONS or t.isdigit() for t in tokens)
         ):
             return None
         tokens = ["cc", *tokens]
@@ -206,6 +210,8 @@ def normalize_url(url: str) -> str:
     text = re.split(r"[?#]", text, maxsplit=1)[0]
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?$", "", text)
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?/?$", "", text)
+    # A page in one language of several ("gpl-3.0.en.html", "lgpl-3.0.de.html").
+    text = re.sub(r"\.[a-z]{2}(?:[-_][a-z]{2,4})?(?=\.html?$)", "", text)
     text = re.sub(r"\.(html?|txt|json|php|md)$", "", text)
     button = _CC_BUTTON.match(text.rstrip("/"))
     if button is not None:
@@ -700,17 +706,20 @@ class Resolver:
         A one-word name ("MIT", "Apache") counts only in short texts or where the text speaks of
         a license, so "collected at MIT" is not read as the MIT License.
         """
-        # A one-word license name that begins a dataset's name is the dataset's, not a license.
+        # A one-word license name that begins a dataset's name is the dataset's, not a license;
+        # only names of unrestricted licenses are dropped, so dropping one never permits more.
         text = self._dataset_name.sub(
-            lambda m: " " if normalize_name(m.group(0)) in self._single_word_ids else m.group(0),
+            lambda m: " " if self._unrestricted_word(normalize_name(m.group(0))) else m.group(0),
             text,
         )
         tokens = normalize_name(text).split()
-        # A short value that names a dataset ("Apache Spark logs", "MIT-BIH Arrhythmia Database")
-        # is not a license, unless it speaks of one.
-        licensey = _LICENSE_WORDS.search(text) is not None or (
-            len(tokens) <= 6 and self._not_license.search(text) is None
-        )
+        # A short value that names a dataset ("Apache Spark logs", "MIT-BIH Arrhythmia Database",
+        # "Apache Software Foundation mailing list archives") is not a license, unless it speaks
+        # of one: no name in it is read.
+        speaks = _LICENSE_WORDS.search(text) is not None
+        if not speaks and len(tokens) <= 6 and self._not_license.search(text) is not None:
+            return []
+        licensey = speaks or len(tokens) <= 6
         taken = [False] * len(tokens)
         out: list[tuple[str, _Partial]] = []
         for size in range(min(_MAX_NAME_TOKENS, len(tokens)), 0, -1):
@@ -726,6 +735,17 @@ class Resolver:
                 taken[start : start + size] = [True] * size
                 out.append((key, partial))
         return out
+
+    def _unrestricted_word(self, key: str) -> bool:
+        """Whether ``key`` is a one-word name whose every reading allows commercial use freely."""
+        found = self._named(key) if key in self._single_word_ids else None
+        return found is not None and all(
+            leaf.license is not None
+            and leaf.license.terms.commercial_use is CommercialUse.ALLOWED
+            and not leaf.license.terms.use_restricted
+            and not leaf.license.terms.research_only
+            for leaf in leaves(found.tree)
+        )
 
     def _convert(self, node: Any, notes: list[str], exceptions: list[str], text: str) -> Node:
         """The parsed expression ``node`` as a tree; ``exceptions`` collects the exceptions that
