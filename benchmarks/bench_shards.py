@@ -30,17 +30,23 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 SEED = 20261207
 ROUNDS = 3
-PLATFORMS = [
+PLATFORMS: list[tuple[str | None, float]] = [
     ("https://www.youtube.com/watch?v=", 0.05),
     ("https://i.pinimg.com/originals/", 0.10),
     ("https://live.staticflickr.com/65535/", 0.10),
     ("https://upload.wikimedia.org/wikipedia/commons/", 0.05),
 ]
-LICENSES = [("CC-BY-4.0", 0.3), ("cc-by-nc-sa-4.0", 0.1), ("CC0-1.0", 0.1), (None, 0.5)]
+LICENSES: list[tuple[str | None, float]] = [
+    ("CC-BY-4.0", 0.3),
+    ("cc-by-nc-sa-4.0", 0.1),
+    ("CC0-1.0", 0.1),
+    (None, 0.5),
+]
 TAIL = 20_000
 
 READ = """
@@ -59,7 +65,7 @@ print(count)
 """
 
 
-def _pick(rng: random.Random, table: list[tuple[str | None, float]]) -> str | None:
+def _pick(rng: random.Random, table: Sequence[tuple[str | None, float]]) -> str | None:
     roll = rng.random()
     for value, share in table:
         roll -= share
@@ -85,7 +91,7 @@ def make_shards(folder: Path, shards: int, per_shard: int) -> list[Path]:
                     "url": f"{base}{key}.jpg",
                     "key": key,
                     "status": "success",
-                    "license": _pick(rng, LICENSES),  # type: ignore[arg-type]
+                    "license": _pick(rng, LICENSES),
                     "width": 640,
                     "height": 480,
                 }
