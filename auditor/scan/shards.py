@@ -240,6 +240,8 @@ def read_shard(
 
 def _samples(tape: Tape, index: int, fields: Fields, spans: bool, cap: int) -> Iterator[Sample]:
     archive = tarfile.open(fileobj=cast("IO[bytes]", tape), mode="r|")  # noqa: SIM115
+    stream = archive.fileobj
+    assert stream is not None
     current: Sample | None = None
     seen: set[str] = set()
     try:
@@ -267,10 +269,10 @@ def _samples(tape: Tape, index: int, fields: Fields, spans: bool, cap: int) -> I
             elif extension == "json" and current.invalid is None:
                 if member.size > cap:
                     current.invalid = Invalid.METADATA_TOO_LARGE
-                else:
-                    handle = archive.extractfile(member)
-                    assert handle is not None
-                    current.metadata = handle.read(cap + 1)
+                else:  # read from the stream itself: extractfile's file object costs more
+                    current.metadata = stream.read(member.size)
+                    if len(current.metadata) != member.size:
+                        raise tarfile.ReadError("unexpected end of data")
         end = archive.offset
     finally:
         archive.close()
