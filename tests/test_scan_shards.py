@@ -29,8 +29,7 @@ from typer.testing import CliRunner
 
 from auditor.errors import InputError
 from auditor.scan.command import scan as scan_command
-from auditor.scan.loader import BlockedKeys
-from auditor.scan.samples import escape_field, unescape_field
+from auditor.scan.loader import BlockedKeys, escape_field, unescape_field
 from auditor.scan.shards import Tape, expand_braces
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -637,6 +636,13 @@ def test_the_loader_reads_a_report_only_when_it_lists_every_sample(
     run(shards, "-f", "json", "-o", report)
     with pytest.raises(InputError, match="lists 2 of 9 samples"):
         BlockedKeys.from_report(report)
+
+
+def test_the_loader_is_light_to_import() -> None:
+    code = "import sys, auditor.scan.loader; print(sorted(m.split('.')[0] for m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.strip("[]\n").replace("'", "").split(", "))
+    assert not loaded & {"pyarrow", "numpy", "pydantic", "torch", "webdataset", "datasets"}
 
 
 def test_keys_with_tabs_and_newlines_survive_the_file(tmp_path: Path) -> None:
