@@ -30,7 +30,9 @@ from typer.testing import CliRunner
 from auditor.errors import InputError
 from auditor.scan.command import scan as scan_command
 from auditor.scan.loader import BlockedKeys, escape_field, unescape_field
+from auditor.scan.samples import SampleScanReport
 from auditor.scan.shards import Tape, expand_braces
+from auditor.summary import load_scan
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 app.command()(scan_command)
@@ -391,6 +393,13 @@ def test_blocked_keys_need_keyed_samples(tmp_path: Path) -> None:
     code, _, err = run(rows, "--write-blocked-keys", tmp_path / "k.tsv")
     assert code == 2
     assert "--write-blocked-keys is for keyed samples" in err
+
+
+def test_a_shard_scan_report_feeds_the_training_summary(shards: Path, tmp_path: Path) -> None:
+    report = tmp_path / "scan.json"
+    run(shards, "-f", "json", "-o", report)
+    loaded = load_scan(report)
+    assert isinstance(loaded, SampleScanReport) and loaded.blocked_samples_total == 9
 
 
 def test_the_table_names_the_samples_kept_out(shards: Path) -> None:
