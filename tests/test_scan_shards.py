@@ -29,9 +29,10 @@ from typer.testing import CliRunner
 
 from auditor.errors import InputError
 from auditor.scan.command import scan as scan_command
-from auditor.scan.loader import BlockedKeys
-from auditor.scan.samples import escape_field, unescape_field
+from auditor.scan.loader import BlockedKeys, escape_field, unescape_field
+from auditor.scan.samples import SampleScanReport
 from auditor.scan.shards import Tape, expand_braces
+from auditor.summary import load_scan
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 app.command()(scan_command)
@@ -303,6 +304,31 @@ def test_hostile_members_make_their_samples_invalid(
     ]  # fmt: skip
 
 
+def test_a_key_seen_again_later_in_its_shard_is_invalid(tmp_path: Path) -> None:
+    good = json.dumps({"url": OPEN, "license": "cc0-1.0"}).encode()
+    reg = tarfile.REGTYPE
+    members = [("a.json", good, reg), ("b.json", good, reg), ("a.jpg", b"x", reg)]
+    members.append(("tab\tkey.json", good, reg))
+    shard = hostile_shard(tmp_path / "d.tar", members)
+    keys = tmp_path / "k.tsv"
+    code, out, _ = run(shard, "-f", "json", "--write-blocked-keys", keys)
+    assert code == 1
+    assert json.loads(out)["invalid"] == {"bad-record": 1, "unsafe-member": 1}
+    assert keys.read_text() == "d.tar\ta\nd.tar\ttab\\tkey\n"
+    assert BlockedKeys.from_file(keys).blocks("tab\tkey", "d.tar")
+
+
+def test_review_samples_are_kept_out_only_when_failing_on_warnings(tmp_path: Path) -> None:
+    vimeo = img2dataset("v", "https://vimeo.com/1", "cc-by-4.0")
+    write_shard(tmp_path / "0.tar", [vimeo])
+    code, out, _ = run(tmp_path / "0.tar", "-f", "json", "--method", "api")
+    data = json.loads(out)
+    assert data["verdicts"]["review"] == 1
+    assert (code, data["blocked_samples_total"]) == (0, 0)
+    code, out, _ = run(tmp_path / "0.tar", "-f", "json", "--method", "api", "--fail-on", "warning")
+    assert (code, json.loads(out)["blocked_samples"][0]["verdict"]) == (1, "review")
+
+
 @pytest.mark.parametrize("mid_member", [True, False])
 def test_a_truncated_shard_is_an_input_error(tmp_path: Path, mid_member: bool) -> None:
     shard = write_shard(tmp_path / "t.tar", mixed(0)[:1], media=bytes(1000))
@@ -313,6 +339,21 @@ def test_a_truncated_shard_is_an_input_error(tmp_path: Path, mid_member: bool) -
     reason = "unexpected end of data" if mid_member else f"no end-of-archive block at byte {end}"
     assert err.startswith(f"error: {shard}: not a readable tar shard: {reason}")
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_bad_shard_leaves_no_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("auditor.scan.shards._SAMPLES_PER_BATCH", 4)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for shard in range(3):  # all allowed: the first filtered shard is full before the third
+        samples = [img2dataset(f"{shard}{i}", OPEN, "cc0-1.0") for i in range(4)]
+        write_shard(folder / f"{shard}.tar", samples)
+    (folder / "2.tar").write_bytes((folder / "2.tar").read_bytes()[:600])
+    out, keys = tmp_path / "out", tmp_path / "k.tsv"
+    code, _, err = run(folder, "--write-allowed", out, "--write-blocked-keys", keys)
+    assert code == 2, err
+    assert list(out.iterdir()) == [] and not keys.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
 
 
 def test_garbage_after_the_members_is_an_input_error(tmp_path: Path) -> None:
@@ -352,6 +393,13 @@ def test_blocked_keys_need_keyed_samples(tmp_path: Path) -> None:
     code, _, err = run(rows, "--write-blocked-keys", tmp_path / "k.tsv")
     assert code == 2
     assert "--write-blocked-keys is for keyed samples" in err
+
+
+def test_a_shard_scan_report_feeds_the_training_summary(shards: Path, tmp_path: Path) -> None:
+    report = tmp_path / "scan.json"
+    run(shards, "-f", "json", "-o", report)
+    loaded = load_scan(report)
+    assert isinstance(loaded, SampleScanReport) and loaded.blocked_samples_total == 9
 
 
 def test_the_table_names_the_samples_kept_out(shards: Path) -> None:
@@ -597,6 +645,13 @@ def test_the_loader_reads_a_report_only_when_it_lists_every_sample(
     run(shards, "-f", "json", "-o", report)
     with pytest.raises(InputError, match="lists 2 of 9 samples"):
         BlockedKeys.from_report(report)
+
+
+def test_the_loader_is_light_to_import() -> None:
+    code = "import sys, auditor.scan.loader; print(sorted(m.split('.')[0] for m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.strip("[]\n").replace("'", "").split(", "))
+    assert not loaded & {"pyarrow", "numpy", "pydantic", "torch", "webdataset", "datasets"}
 
 
 def test_keys_with_tabs_and_newlines_survive_the_file(tmp_path: Path) -> None:

@@ -3,8 +3,8 @@
 ``auditor scan SHARDS --write-blocked-keys blocked.tsv`` writes one ``shard<TAB>key`` line per
 sample kept out (blocked or invalid). :class:`BlockedKeys` reads that file (or a JSON report
 that lists every such sample) and gives predicates that are True for the samples to keep.
-Nothing here imports webdataset, datasets or torch: the predicates take the plain values those
-libraries pass.
+Nothing here imports webdataset, datasets or torch (nor pyarrow, nor the rest of the scan): the
+predicates take the plain values those libraries pass.
 
 WebDataset (``select`` keeps the samples for which the predicate is True)::
 
@@ -35,9 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import InputError
-from auditor.scan.samples import unescape_field
 
-__all__ = ["BlockedKeys"]
+__all__ = ["BlockedKeys", "escape_field", "unescape_field"]
 
 
 class BlockedKeys:
@@ -143,3 +142,26 @@ def _iterable_dataset() -> type:
     data = getattr(getattr(torch, "utils", None), "data", None)
     base = getattr(data, "IterableDataset", None)
     return base if isinstance(base, type) else object
+
+
+# --- the keys file: one shard<TAB>key line per sample ----------------------------------------
+
+
+def escape_field(text: str) -> str:
+    """A shard or key as one field of a tab-separated line: backslash, tab, line feed and
+    carriage return escaped (``\\\\``, ``\\t``, ``\\n``, ``\\r``); :func:`unescape_field`
+    reverses it. Text that is not UTF-8 (a surrogate escape) is written as its code points."""
+    text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    return text.replace("\r", "\\r").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def unescape_field(text: str) -> str:
+    out: list[str] = []
+    chars = iter(text)
+    for char in chars:
+        if char != "\\":
+            out.append(char)
+            continue
+        code = next(chars, "")
+        out.append({"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}.get(code, "\\" + code))
+    return "".join(out)

@@ -18,6 +18,7 @@ like the rows' own: a row without a license takes it, and its rules apply to eve
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from auditor.output import create_beside
 from auditor.scan.classify import INVALID_BITS, Classifier, Verdict, rules_of
 from auditor.scan.engine import ASSUMED, ScanOptions, classifier_for
 from auditor.scan.formats import InputFormat
+from auditor.scan.loader import escape_field
 from auditor.scan.report import Frozen, ScanReport, Settings, build_report
 from auditor.scan.tally import Tally
 
@@ -306,32 +308,10 @@ def _refs(table: pa.Table, classifier: Classifier) -> Iterator[SampleRef]:
 # --- the blocked-keys file ---------------------------------------------------------------------
 
 
-def escape_field(text: str) -> str:
-    """A shard or key as one field of a tab-separated line: backslash, tab, line feed and
-    carriage return escaped (``\\\\``, ``\\t``, ``\\n``, ``\\r``); :func:`unescape_field`
-    reverses it. Text that is not UTF-8 (a surrogate escape) is written as its code points."""
-    text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-    return text.replace("\r", "\\r").encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def unescape_field(text: str) -> str:
-    out: list[str] = []
-    chars = iter(text)
-    for char in chars:
-        if char != "\\":
-            out.append(char)
-            continue
-        code = next(chars, "")
-        out.append({"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}.get(code, "\\" + code))
-    return "".join(out)
-
-
 class _KeysFile:
     """``shard<TAB>key`` lines, written beside the target and renamed into place at the end."""
 
     def __init__(self, path: Path) -> None:
-        import os
-
         self.path = path
         handle, self._tmp = create_beside(path)
         self._out = os.fdopen(handle, "w", encoding="utf-8", newline="\n")

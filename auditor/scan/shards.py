@@ -32,7 +32,7 @@ import tarfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, cast
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -240,6 +240,8 @@ def read_shard(
 
 def _samples(tape: Tape, index: int, fields: Fields, spans: bool, cap: int) -> Iterator[Sample]:
     archive = tarfile.open(fileobj=cast("IO[bytes]", tape), mode="r|")  # noqa: SIM115
+    stream = archive.fileobj
+    assert stream is not None
     current: Sample | None = None
     seen: set[str] = set()
     try:
@@ -267,10 +269,10 @@ def _samples(tape: Tape, index: int, fields: Fields, spans: bool, cap: int) -> I
             elif extension == "json" and current.invalid is None:
                 if member.size > cap:
                     current.invalid = Invalid.METADATA_TOO_LARGE
-                else:
-                    handle = archive.extractfile(member)
-                    assert handle is not None
-                    current.metadata = handle.read(cap + 1)
+                else:  # read from the stream itself: extractfile's file object costs more
+                    current.metadata = stream.read(member.size)
+                    if len(current.metadata) != member.size:
+                        raise tarfile.ReadError("unexpected end of data")
         end = archive.offset
     finally:
         archive.close()
@@ -295,8 +297,15 @@ def _key(name: str) -> tuple[str | None, str]:
 
 
 def _safe(name: str) -> bool:
-    path = PurePosixPath(name)
-    return not path.is_absolute() and ".." not in path.parts and not _CONTROL.search(name)
+    """Whether a member name stays in the shard's folder and holds no control character (string
+    tests: a path object per member would cost more than the rest of the scan)."""
+    return not (
+        name.startswith(("/", "../"))
+        or name == ".."
+        or name.endswith("/..")
+        or "/../" in name
+        or _CONTROL.search(name)
+    )
 
 
 def _finished(sample: Sample, fields: Fields) -> Sample:
@@ -409,8 +418,8 @@ class ShardSource:
 
 class ShardWriter:
     """Writes allowed samples into new shards in ``folder``: ``00000.tar``, ``00001.tar``...
-    compressed as the first input shard is, each closed once it holds about as many bytes as
-    the largest input shard read so far."""
+    compressed as the first input shard is. A shard is closed before it would hold more bytes
+    (uncompressed) than the largest input shard read so far, so shards keep about their size."""
 
     def __init__(self, folder: Path, paths: Sequence[Path]) -> None:
         self.folder = folder
@@ -418,7 +427,8 @@ class ShardWriter:
         self.kind = compression_of_shard(paths[0]) if paths else None
         self.written: list[Path] = []
         self.target = 0
-        self._out: Any = None
+        self._out: Any = None  # the compressing stream over _raw, or _raw itself
+        self._raw: IO[bytes] | None = None
         self._tmp: Path | None = None
         self._size = 0
         folder.mkdir(parents=True, exist_ok=True)
@@ -432,10 +442,11 @@ class ShardWriter:
         for sample, kept in zip(samples, keep, strict=True):
             if kept:
                 by_shard[sample.shard].append(sample)
-        for sample in samples:
-            self.target = max(self.target, *(end for _, end in sample.spans))
+        ends = [end for sample in samples for _, end in sample.spans]
+        self.target = max([self.target, *ends])
         for index, kept_samples in by_shard.items():
-            self._copy(self.paths[index], kept_samples)
+            if kept_samples:
+                self._copy(self.paths[index], kept_samples)
 
     def _copy(self, path: Path, samples: list[Sample]) -> None:
         with Tape(path) as tape:
@@ -478,21 +489,25 @@ class ShardWriter:
             return
         end = self._size + 2 * _BLOCK
         self._out.write(bytes(2 * _BLOCK + (-end) % _RECORD))
-        self._out.close()
-        if not self._raw.closed:
-            self._raw.close()
+        self._shut()
         assert self._tmp is not None
         self._tmp.replace(self.written[-1])
-        self._out = self._tmp = None
+        self._tmp = None
+
+    def _shut(self) -> None:
+        """Close the compressing stream, then the file under it (a compressor may leave it)."""
+        if self._out is not None:
+            self._out.close()
+        if self._raw is not None and not self._raw.closed:
+            self._raw.close()
+        self._out = self._raw = None
 
     def commit(self) -> None:
         self._close()
 
     def abort(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            if not self._raw.closed:
-                self._raw.close()
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-        self._out = self._tmp = None
+        """Remove what was written: a failed scan leaves no filtered shards behind."""
+        self._shut()
+        for path in [*self.written, *([self._tmp] if self._tmp else [])]:
+            path.unlink(missing_ok=True)
+        self._tmp = None
