@@ -1,0 +1,37 @@
+"""The scan's string index: lookups whose cost follows the batch, and never a wrong match."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
+
+from auditor.scan import arrays
+from auditor.scan.arrays import StringIndex, string_hashes
+
+
+def test_held_strings_are_found_and_others_are_not() -> None:
+    words = [f"h{i}.example.com" for i in range(2000)] + ["", "a", "\u00fc.de"]
+    index = StringIndex()
+    index.add(pa.array(words[:1000]), pa.array(range(1000), pa.int32()))
+    index.add(pa.array(words[1000:]), pa.array(range(1000, len(words)), pa.int32()))
+    probe = pa.array([*reversed(words), "absent.org", None])
+    assert index.get(probe).to_pylist() == [*reversed(range(len(words))), None, None]
+    assert index.get(pa.array(words).slice(5, 3)).to_pylist() == [5, 6, 7]  # a sliced array
+    assert len(index) == len(words) and index.keys().to_pylist() == words
+
+
+def test_hashes_depend_on_every_byte_and_the_length() -> None:
+    values = pa.array(["ab", "ba", "a", "a\x00", "", "abc"])
+    assert len(set(string_hashes(values).tolist())) == len(values)
+
+
+def test_strings_that_share_a_hash_are_never_mistaken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hostile input could make two hosts share a hash: the strings are compared, so the later
+    one is not found (it is judged again), never given the other's value."""
+    monkeypatch.setattr(arrays, "string_hashes", lambda v: np.zeros(len(v), np.uint64))
+    index = StringIndex()
+    index.add(pa.array(["youtube.com", "example.com"]), pa.array([7, 8], pa.int32()))
+    assert index.get(pa.array(["youtube.com", "example.com"])).to_pylist() == [7, None]
+    index.add(pa.array(["example.com"]), pa.array([9], pa.int32()))
+    assert index.get(pa.array(["example.com", "youtube.com"])).to_pylist() == [None, 7]
