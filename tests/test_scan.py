@@ -814,3 +814,31 @@ def test_the_table_prints_a_hostile_file_name_and_method_inert(tmp_path: Path) -
     assert "\x1b" not in out + err
     assert "::" not in out + err
     assert "\\x3a\\x3aadd-mask" in out
+
+
+def test_ranking_a_few_among_many_ties_matches_a_full_sort() -> None:
+    """The report lists the largest domains, ties by name: picking them among millions of
+    one-row domains without sorting them all gives what sorting them all would."""
+    import random
+
+    from auditor.scan.report import _ranked
+
+    rng = random.Random(7)
+    domains = [f"d{rng.randrange(10**6)}.example" for _ in range(5000)]
+    platforms = [rng.choice(["youtube", None, "flickr"]) for _ in domains]
+    sizes = [rng.choice([1, 1, 1, 2, 5]) for _ in domains]
+    table = pa.table({"domain": domains, "platform": platforms, "rows_sum": sizes})
+    everything = sorted(
+        zip(sizes, domains, platforms, strict=True), key=lambda r: (-r[0], r[1], r[2] or "")
+    )
+    for limit in (1, 10, 900, 1100, 4999, None):
+        ranked = _ranked(table, ["domain", "platform"], limit)
+        got = list(
+            zip(
+                ranked.column("rows_sum").to_pylist(),
+                ranked.column("domain").to_pylist(),
+                ranked.column("platform").to_pylist(),
+                strict=True,
+            )
+        )
+        assert got == everything[:limit], limit

@@ -35,3 +35,11 @@ def test_strings_that_share_a_hash_are_never_mistaken(monkeypatch: pytest.Monkey
     assert index.get(pa.array(["youtube.com", "example.com"])).to_pylist() == [7, None]
     index.add(pa.array(["example.com"]), pa.array([9], pa.int32()))
     assert index.get(pa.array(["example.com", "youtube.com"])).to_pylist() == [None, 7]
+
+
+def test_short_long_and_non_ascii_strings_hash_apart() -> None:
+    values = pa.array(["x" * 16, "x" * 17, "x" * 64, "x" * 65, "x" * 300, "\u00fc" * 8, "y"])
+    hashes = string_hashes(values).tolist()
+    assert len(set(hashes)) == len(values)
+    # The same string hashes alike wherever it sits in an array.
+    assert string_hashes(values.slice(3, 2)).tolist() == hashes[3:5]

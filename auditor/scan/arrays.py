@@ -86,15 +86,57 @@ class StringIndex:
 
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_WIDTHS = (16, 32, 64)  # ASCII strings up to this many bytes are hashed a word at a time
 
 
 def string_hashes(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of each string of ``values`` (``string``; a null's is meaningless): a
-    polynomial over its bytes, computed in place on the array's buffers, then mixed (splitmix64's
-    finalizer)."""
+    """A 64-bit hash of each string of ``values`` (``string``; a null's is meaningless).
+
+    ASCII strings of up to 64 bytes (nearly every host name) are padded with zero bytes to a
+    fixed width by an Arrow kernel, so that their bytes form a matrix of 64-bit words, hashed a
+    column at a time; the others byte by byte (:func:`_long_hashes`). The length is hashed too,
+    so padding never makes two strings alike."""
     n = len(values)
+    out = np.zeros(n, np.uint64)
     if not n:
-        return np.zeros(0, np.uint64)
+        return out
+    lengths = pc.fill_null(pc.binary_length(values), 0).to_numpy(zero_copy_only=False)
+    ascii = pc.fill_null(pc.string_is_ascii(values), False).to_numpy(zero_copy_only=False)
+    todo = np.ones(n, bool)
+    lower = -1
+    for width in _WIDTHS:
+        pick = ascii & (lengths > lower) & (lengths <= width)
+        lower = width
+        if not pick.any():
+            continue
+        todo &= ~pick
+        at = np.flatnonzero(pick)
+        part = values if len(at) == n else values.take(at)
+        padded = pc.utf8_rpad(part, width=width, padding="\x00")
+        words = np.frombuffer(padded.buffers()[2], np.uint64, len(at) * width // 8)
+        h = lengths[at].astype(np.uint64) * _MULTIPLIER
+        for column in words.reshape(len(at), width // 8).T:
+            h = (h ^ column) * _MULTIPLIER
+        out[at] = h
+    rest = np.flatnonzero(todo)
+    if len(rest):
+        out[rest] = _long_hashes(values.take(rest))
+    return _mixed(out)
+
+
+def _mixed(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: every bit of the result depends on every bit of ``h``."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    mixed: np.ndarray = h ^ (h >> np.uint64(31))
+    return mixed
+
+
+def _long_hashes(values: pa.Array) -> np.ndarray:
+    """A polynomial over the bytes of each string, in place on the array's buffers."""
+    n = len(values)
     offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
     offsets = offsets.astype(np.int64)
     data = values.buffers()[2]
@@ -104,16 +146,10 @@ def string_hashes(values: pa.Array) -> np.ndarray:
         else np.zeros(0, np.uint8)
     )
     starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
-    longest = int(lengths.max())
-    powers = np.cumprod(np.full(max(longest, 1), _MULTIPLIER, np.uint64))
+    powers = np.cumprod(np.full(max(int(lengths.max()), 1), _MULTIPLIER, np.uint64))
     # Integer arrays wrap around silently (modulo 2**64), as the hash wants.
     position = np.arange(len(raw)) - np.repeat(starts, lengths)
     terms = (raw.astype(np.uint64) + np.uint64(1)) * powers[position]
     sums = np.concatenate([np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)])
     h: np.ndarray = sums[starts + lengths] - sums[starts] + lengths.astype(np.uint64)
-    h ^= h >> np.uint64(30)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
-    h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
     return h
