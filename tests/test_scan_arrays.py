@@ -43,3 +43,26 @@ def test_short_long_and_non_ascii_strings_hash_apart() -> None:
     assert len(set(hashes)) == len(values)
     # The same string hashes alike wherever it sits in an array.
     assert string_hashes(values.slice(3, 2)).tolist() == hashes[3:5]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 20])
+def test_lines_are_cut_alike_whatever_the_blocks(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines spanning blocks, lines over the limit (null, skipped to their end), CRLF, a last
+    line without a line feed: the same lines whatever the block size."""
+    from auditor.scan import sources
+
+    monkeypatch.setattr(sources, "_JSONL_BLOCK", block)
+    text = b'{"a": 1}\n' + b"x" * 20 + b"\n\n  \r\nshort\r\n" + b"y" * 11 + b"\nlast"
+    limit = 10
+    expected = [b'{"a": 1}\n', None, b"\n", b"  \r\n", b"short\r\n", None, b"last\n"]
+    got = [
+        line
+        for array in sources.line_arrays(pa.BufferReader(text), limit)
+        for line in array.to_pylist()
+    ]
+    assert got == expected
+    arrays_ = list(sources.line_arrays(pa.BufferReader(text), limit))
+    kept = b"".join(sources.joined(a.drop_null()).to_pybytes() for a in arrays_)
+    assert kept == b'{"a": 1}\n\n  \r\nshort\r\nlast\n'
