@@ -842,3 +842,22 @@ def test_ranking_a_few_among_many_ties_matches_a_full_sort() -> None:
             )
         )
         assert got == everything[:limit], limit
+
+
+def test_a_failed_write_is_an_error_and_leaves_no_file(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The split is written on threads of its own: what fails there fails the scan (exit 2,
+    one line), and neither the target nor a temporary file is left behind."""
+    from auditor.scan import sinks
+
+    def broken(self: sinks.Sink, chunk: object, keep: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sinks.Sink, "_write", broken)
+    allowed, blocked = tmp_path / "allowed.parquet", tmp_path / "blocked.parquet"
+    code, out, err = run(mixed, "--write-allowed", allowed, "--write-blocked", blocked)
+    assert code == 2 and out == ""
+    assert err.strip().startswith("error:") and "No space left on device" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.parquet"]
