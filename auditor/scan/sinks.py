@@ -2,9 +2,10 @@
 
 Each sink writes to a temporary file beside its target and renames it into place on ``commit``,
 so a training job never reads a half-written file; the file has the usual mode (``0666`` less the
-umask), so that job can read it. Line-based inputs (JSONL, download archives)
-are written line for line as read; Parquet and CSV through Arrow with the input's schema; a
-directory of yt-dlp info files as JSON lines, one record (file, id, URL, license...) per video.
+umask), so that job can read it. Line-based inputs (JSONL, download archives) are written as read,
+the kept lines' bytes one after another (no Python object per line); Parquet and CSV through Arrow
+with the input's schema; a directory of yt-dlp info files as JSON lines, one record (file, id,
+URL, license...) per video.
 
 Each sink writes on a thread of its own, fed by a queue of at most ``_QUEUED`` batches: the scan
 hands a batch and its mask over and goes on reading, while Arrow filters, encodes and compresses
@@ -31,7 +32,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from auditor.output import create_beside
 from auditor.scan.arrays import contiguous
 from auditor.scan.formats import InputFormat
-from auditor.scan.sources import Chunk, Source, compression_of
+from auditor.scan.sources import Chunk, Source, compression_of, joined
 
 _QUEUED = 2  # batches waiting for a sink's thread; the scan waits when they are written slower
 _ROW_GROUP_ROWS = 1 << 17  # smaller filtered batches are gathered up to this before writing
@@ -100,10 +101,11 @@ class Sink:
         self.rows += count
         if chunk.lines is not None and self.format is not InputFormat.YTDLP_INFO:
             assert self._stream is not None
-            # A line too long to hold (None) is counted, not written.
-            picked = [line for line in pc.filter(chunk.lines, keep).to_pylist() if line is not None]
-            if picked:
-                self._stream.write(b"\n".join(picked) + b"\n")
+            # A line too long to hold (null) is counted, not written.
+            picked = pc.filter(chunk.lines, keep)
+            if picked.null_count:
+                picked = picked.drop_null()
+            self._stream.write(joined(picked))
             return
         rows = chunk.rows.filter(keep)
         if self._parquet is not None:
