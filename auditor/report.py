@@ -32,6 +32,7 @@ facts of the mix beside its license: ``source``, ``weight`` (its share of the mi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -225,7 +226,18 @@ class Report(Frozen):
         return self.verdict is Verdict.PASS
 
     def findings_for(self, dataset: str) -> tuple[Finding, ...]:
+        """The findings on one dataset id (a scan of every finding: for many datasets, index
+        them once with :func:`findings_by_dataset`)."""
         return tuple(f for f in self.findings if f.dataset == dataset)
+
+
+def findings_by_dataset(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
+    """The findings on each dataset id, in their order: one pass, so a renderer that shows each
+    dataset's findings stays linear in the size of the report."""
+    grouped: dict[str, list[Finding]] = {}
+    for f in findings:
+        grouped.setdefault(f.dataset, []).append(f)
+    return {dataset: tuple(found) for dataset, found in grouped.items()}
 
 
 def load_report(path: Path) -> Report:

@@ -17,7 +17,6 @@ run's properties carry ``asOf`` and ``knowledgeBaseSha256``.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from urllib.parse import quote
 
 from auditor.model import Location
 from auditor.policy import Severity
-from auditor.render import relaxation_note, safe_text
+from auditor.render import json_document, relaxation_note, safe_text
 from auditor.report import Finding, Report
 from auditor.rulebook import Rulebook, RuleDoc, load_rulebook
 
@@ -100,7 +99,7 @@ def render_sarif(
             }
         ]
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_document(log)
 
 
 def repository_path(path: str, root: Path) -> str:
