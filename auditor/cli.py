@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
@@ -47,7 +47,7 @@ from auditor.render.html import render_html
 from auditor.render.json import render_diff_json, render_json
 from auditor.render.markdown import render_diff_markdown, render_markdown
 from auditor.render.notice import render_notice
-from auditor.render.sarif import render_sarif
+from auditor.render.sarif import Include, render_sarif, repository_root
 from auditor.render.spdx3 import render_spdx3
 from auditor.render.summary import (
     render_summary_html,
@@ -134,13 +134,16 @@ def _render(
     to_file: bool,
     manifests: list[Path],
     input_format: str | None,
+    sarif_root: Path | None = None,
+    sarif_include: Sequence[Include] = (),
 ) -> str | None:
     """The report as text, or None when it was printed to the terminal directly."""
     match fmt:
         case OutputFormat.JSON:
             return render_json(report)
         case OutputFormat.SARIF:
-            return render_sarif(report)
+            root = sarif_root or repository_root(Path.cwd())
+            return render_sarif(report, root=root, include=sarif_include)
         case OutputFormat.MARKDOWN:
             return render_markdown(report)
         case OutputFormat.HTML:
@@ -206,6 +209,25 @@ def check(
             ),
         ),
     ] = None,
+    sarif_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--sarif-root",
+            help="SARIF paths are relative to this folder (default: the git top level).",
+            show_default=False,
+        ),
+    ] = None,
+    sarif_include: Annotated[
+        list[Include] | None,
+        typer.Option(
+            "--sarif-include",
+            help=(
+                "Also put in SARIF the findings below --fail-on (passing) or the waived ones "
+                "(waived); by default only failing findings, since each becomes an alert."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Audit manifests and gate on the findings.
@@ -239,6 +261,8 @@ def check(
             to_file=output is not None,
             manifests=manifests,
             input_format=input_format,
+            sarif_root=sarif_root,
+            sarif_include=sarif_include or (),
         )
         if text is not None:
             _emit(text, output)
