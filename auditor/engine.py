@@ -17,7 +17,7 @@ from auditor.hub import Hub, default_cache_dir
 from auditor.knowledge import KnowledgeBase, load_knowledge, rules_digest
 from auditor.lookup import Lookups
 from auditor.policy import Policy, Severity, as_policy
-from auditor.readers import dpi, native
+from auditor.readers import dpi
 from auditor.report import (
     CardRead,
     DatasetReport,
@@ -41,9 +41,9 @@ PathLike = str | Path
 
 @dataclass(frozen=True)
 class Inline:
-    """A native manifest given as JSON text rather than a file (the Python API's dicts, models
-    and Hub references), under a display ``name``. Local references in it are relative to the
-    working folder."""
+    """A manifest given as text rather than a file (standard input; the Python API's dicts,
+    models and Hub references, as JSON), under a display ``name``. Local references in it are
+    relative to the working folder."""
 
     name: str
     text: str
@@ -61,9 +61,7 @@ def _sources(paths: Source | Sequence[Source]) -> list[Path | Inline]:
 def _read(source: Path | Inline, fmt: str | None) -> readers.Manifest:
     if isinstance(source, Path):
         return readers.read(source, fmt=fmt)
-    doc = document.parse_json(source.text, source.name)
-    name, datasets = native.read(doc)
-    return readers.Manifest(path=source.name, format=native.FORMAT, name=name, datasets=datasets)
+    return readers.read_text(source.text, source.name, fmt=fmt)
 
 
 def audit(
