@@ -59,7 +59,7 @@ from auditor.render.summary import (
     render_summary_markdown,
 )
 from auditor.render.table import diff_line, render_diff_table, render_table, summary_line
-from auditor.report import ExitCode, Report, load_report
+from auditor.report import ExitCode, Report, load_report, report_schema
 from auditor.rulebook import Rulebook, load_rulebook
 from auditor.scan.command import scan as scan_command
 from auditor.summary import Status as SummaryStatus
@@ -584,10 +584,39 @@ def _guarded(where: str, output: Path | None, debug: bool) -> Iterator[None]:
         _fail_unexpected(err, where, debug)
 
 
+class SchemaReport(StrEnum):
+    CHECK = "check"
+    SCAN = "scan"
+
+
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the native manifest."""
-    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+def schema(
+    report: Annotated[
+        SchemaReport | None,
+        typer.Option(
+            "--report",
+            help="Print the JSON Schema of this JSON report instead (check or scan).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the native manifest, or of a JSON report (docs/schemas/)."""
+    match report:
+        case None:
+            found = json_schema()
+        case SchemaReport.CHECK:
+            found = report_schema()
+        case SchemaReport.SCAN:
+            try:
+                from auditor.scan.report import scan_report_schema
+            except ImportError as err:
+                line = _missing_extra(err, "schema --report scan")
+                if line is None:
+                    raise
+                _stderr().print(line)
+                raise typer.Exit(EXIT_INPUT) from None
+            found = scan_report_schema()
+    sys.stdout.write(json.dumps(found, indent=2, sort_keys=True) + "\n")
 
 
 class RulesFormat(StrEnum):

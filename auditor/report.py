@@ -28,6 +28,9 @@ Each look-up (``datasets[].lookup``) has the same record as ``card``. Each datas
 facts of the mix beside its license: ``source``, ``weight`` (its share of the mix, as written),
 ``derived_from``, ``generated_by``, ``creators``, ``attribution``, ``collected_from`` and
 ``pointer``.
+
+Schema 1.3 adds ``kind``: ``check`` here, ``scan`` in the report of ``auditor scan``, so a file
+says which report it is. ``auditor schema --report check`` prints this schema.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from __future__ import annotations
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,7 +50,7 @@ from auditor.model import CardRef, Collection, Location, Lookup
 from auditor.policy import Severity
 from auditor.rulebook import Rule
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Frozen(BaseModel):
@@ -205,6 +209,9 @@ class Provenance(Frozen):
 
 class Report(Frozen):
     schema_version: str = SCHEMA_VERSION
+    kind: Literal["check"] = Field(
+        default="check", description="Which report this is (schema 1.3; `auditor scan`: scan)"
+    )
     tool_version: str
     policy: str
     fail_on: Severity
@@ -226,6 +233,14 @@ class Report(Frozen):
 
     def findings_for(self, dataset: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.dataset == dataset)
+
+
+def report_schema() -> dict[str, object]:
+    """The JSON Schema of the report ``auditor check --format json`` writes."""
+    schema = Report.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"urn:auditor:schema:check-report:{SCHEMA_VERSION}"
+    return schema
 
 
 def load_report(path: Path) -> Report:
