@@ -161,7 +161,7 @@ def load_scan(path: Path) -> ScanReport:
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in err["loc"]) or "(top level)"
         raise InputError(
-            path, f"not an auditor scan JSON report (schema 1.0): {where}: {err['msg']}"
+            path, f"not an auditor scan JSON report (schema 1.1): {where}: {err['msg']}"
         ) from exc
 
 

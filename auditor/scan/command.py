@@ -139,7 +139,10 @@ def scan(
     top_fraction: Annotated[
         float,
         typer.Option(
-            "--top-fraction", min=0.0, max=1.0, help="Share of domains listed as top domains."
+            "--top-fraction",
+            min=0.0,
+            max=1.0,
+            help="Share of domains listed as top domains (above 0).",
         ),
     ] = 0.1,
     max_domains: Annotated[
@@ -159,6 +162,8 @@ def scan(
     from auditor.scan.samples import SAMPLE_FORMATS, detect_sample_format, scan_input
     from auditor.scan.sources import Source, detect_format
 
+    if not top_fraction > 0:  # an explicit 0 is refused, never replaced by the default
+        raise typer.BadParameter("must be above 0", param_hint="'--top-fraction'")
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     options = ScanOptions(
         policy=policy,
@@ -167,7 +172,7 @@ def scan(
         user_agents=tuple(user_agent or ()),
         fail_on=Severity(fail_on.value),
         max_blocked_share=max_blocked_share,
-        top_fraction=top_fraction or 0.1,
+        top_fraction=top_fraction,
         max_domains=max_domains,
         write_allowed=write_allowed,
         write_blocked=write_blocked,

@@ -99,7 +99,9 @@ class Split(Frozen):
 
 
 class ScanReport(Frozen):
-    schema_version: Literal["1.0"] = "1.0"
+    # 1.1 adds ``kind``; a 1.0 report (without it) is still read.
+    schema_version: Literal["1.0", "1.1"] = "1.1"
+    kind: Literal["scan"] = Field(default="scan", description="Which report this is")
     tool_version: str = __version__
     input: str
     input_format: str
@@ -128,6 +130,15 @@ class ScanReport(Frozen):
     @property
     def passed(self) -> bool:
         return self.gate == "pass"
+
+
+def scan_report_schema() -> dict[str, object]:
+    """The JSON Schema of the report ``auditor scan --format json`` writes."""
+    schema = ScanReport.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    version = ScanReport.model_fields["schema_version"].default
+    schema["$id"] = f"urn:auditor:schema:scan-report:{version}"
+    return schema
 
 
 class Settings(Frozen):
