@@ -373,16 +373,20 @@ def _with_lineage(
 ) -> list[Finding]:
     """Add to each dataset the findings of its ancestors, and report derivation problems.
 
-    Lineage problems (an upstream that cannot be resolved, a cycle) are findings of the dataset
-    where they arise. Then every dataset inherits, from each ancestor it reaches, that ancestor's
-    own findings that pass down: those of inheritable rules and every blocking one, whatever its
-    rule (a child of a dataset blocked for an unresolved reference is blocked too). Ancestors are
-    found by a breadth-first walk from each dataset, so the chain named in ``via`` is a shortest
-    one and nothing depends on the order of the manifest; a cycle only means an ancestor is
-    reached again, and is reported, never cut.
+    Lineage problems (an upstream that cannot be resolved, a cycle, a chain deeper than
+    :data:`MAX_LINEAGE_DEPTH`) are findings of the dataset where they arise. Then every dataset
+    inherits, from each ancestor it reaches, that ancestor's own findings that pass down: those of
+    inheritable rules and every blocking one, whatever its rule (a child of a dataset blocked for
+    an unresolved reference is blocked too). Per dataset and rule the nearest
+    :data:`MAX_INHERITED` are listed, nearest first as a breadth-first walk would meet them (so
+    ``via`` is a shortest chain and nothing depends on the order of the manifest), and the rest
+    are counted. A cycle only means an ancestor is reached again, and is reported, never cut.
+
+    The work is linear in the size of the graph: each dataset's list is made once, from its
+    parents' lists, in an order where parents come first (the strongly connected components of
+    the graph, so a cycle is one step); see :class:`_Inheritance`.
     """
     own = {node: list(found) for node, found in own.items()}
-    walks = {node: _Walk(node, parents, own) for node in own}
     for node, facts in parents.items():
         for fact in facts:
             if fact.value not in own:
@@ -399,85 +403,347 @@ def _with_lineage(
                         Evidence(trigger=f"derived_from: {fact.value}"),
                     )
                 )
-    cut_findings: set[int] = set()  # a descendant of a cut walk is cut too: not passed down
-    for node in sorted(own):
-        cut = walks[node].cut_at
-        if cut is not None:
-            made = _finding(
-                policy,
-                Rule.LINEAGE_UNRESOLVED,
-                node,
-                f"the derived_from chain of {node} is deeper than {MAX_LINEAGE_DEPTH} "
-                f"datasets; upstreams beyond {cut} were not followed, so their restrictions "
-                "cannot be checked",
-                parents[node][0].location if parents.get(node) else None,
-                Evidence(trigger=f"derived_from, {MAX_LINEAGE_DEPTH} levels deep"),
-            )
-            cut_findings.update(id(f) for f in made)
-            own[node].extend(made)
-    for node in sorted(own):
-        if node in walks[node]:
-            location = parents[node][0].location if parents.get(node) else None
-            own[node].extend(
-                _finding(
-                    policy,
-                    Rule.LINEAGE_CYCLE,
-                    node,
-                    f"dataset {node} is part of a derived_from cycle "
-                    f"({' -> '.join((node, *walks[node].via(node)))}); lineage cannot be traced",
-                    location,
-                )
-            )
-    locations = {
-        node: {fact.value: fact.location for fact in facts} for node, facts in parents.items()
-    }
-
-    def passes_down(finding: Finding) -> bool:
-        return finding.rule in inheritable or finding.severity is Severity.ERROR
-
-    inherited: list[Finding] = []
-    for node in sorted(own):
-        # Nearest ancestors first (the walk is breadth-first): per rule, the nearest
-        # MAX_INHERITED origins are listed and the rest counted, so a long chain of datasets
-        # cannot make the report grow with the square of its length.
-        listed: dict[Rule, list[Finding]] = {}
-        more: dict[Rule, int] = {}
-        walk = walks[node]
-        for ancestor in walk.ancestors():
-            if ancestor == node:
-                continue
-            for origin in own[ancestor]:
-                if not passes_down(origin) or id(origin) in cut_findings:
-                    continue
-                kept = listed.setdefault(origin.rule, [])
-                if len(kept) >= MAX_INHERITED:
-                    more[origin.rule] = more.get(origin.rule, 0) + 1
-                    continue
-                via = walk.via(ancestor)
-                kept.append(_inherited(origin, node, via, locations[node][via[0]]))
-        for rule, kept in listed.items():
-            if rule in more:
-                last = kept[-1]
-                kept[-1] = last.model_copy(
-                    update={
-                        "message": f"{last.message} (and {more[rule]} more upstream findings of "
-                        f"this rule, further up the lineage)"
-                    }
-                )
-            inherited.extend(kept)
+    inherited = _Inheritance(own, parents, inheritable, policy).run()
     return [f for node in own for f in own[node]] + inherited
 
 
 # How many derived_from levels are followed from one dataset: deeper lineage is a finding
-# (lineage-unresolved, which blocks), not a walk whose cost grows with the square of the depth.
+# (lineage-unresolved, which blocks), so no ``via`` chain is longer than this.
 MAX_LINEAGE_DEPTH = 256
 # Inherited findings listed per dataset and rule (the nearest upstreams); the rest are counted.
 MAX_INHERITED = 20
 # Hops of a ``via`` chain written out in a message (the chain itself is always whole in ``via``).
 _VIA_SHOWN = 6
 
+# A ``via`` chain, shared between datasets: its first hop and the rest of it (None: no more).
+_Link = tuple[str, "_Link | None"]
 
-def _inherited(origin: Finding, node: str, via: tuple[str, ...], location: Location) -> Finding:
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """An upstream finding one dataset lists: how far up, and the chain it comes down."""
+
+    distance: int
+    origin: Finding
+    link: _Link
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """A breadth-first walk from one dataset through its own component of the graph: every
+    dataset reached (those of the component, and the parents outside it, which are not walked
+    further), in the order reached, with the dataset it was reached from, how far it is, and the
+    way there as positions in each ``derived_from`` (which orders chains of one length as the
+    walk meets them)."""
+
+    order: tuple[str, ...]
+    came_from: Mapping[str, tuple[str, int, tuple[int, ...]]]
+    cut: bool  # the walk stopped at MAX_LINEAGE_DEPTH with datasets still to follow
+
+    def hops(self, node: str, ancestor: str) -> list[str]:
+        """The chain from ``node`` to ``ancestor`` (its first hop a direct parent)."""
+        chain = [ancestor]
+        current = self.came_from[ancestor][0]
+        while current != node:
+            chain.append(current)
+            current = self.came_from[current][0]
+        chain.reverse()
+        return chain
+
+
+class _Inheritance:
+    """Inherited findings, made in linear time.
+
+    Components of the graph are taken parents first. Each dataset walks only its own component
+    (one dataset, unless it is in a cycle) and reaches the parents outside it; what those parents
+    list is already made. A dataset's candidates are the reached datasets' own findings and the
+    reached outside parents' lists, ordered by (distance, the way to the dataset reached, order in
+    its list): the order of a breadth-first walk over the whole lineage. The nearest
+    :data:`MAX_INHERITED` per rule are listed; a list that was cut short anywhere is counted
+    exactly from a bit set of each component's ancestors, so counts never depend on the order.
+    """
+
+    def __init__(
+        self,
+        own: dict[str, list[Finding]],
+        parents: Mapping[str, tuple[Fact, ...]],
+        inheritable: set[Rule],
+        policy: Policy,
+    ) -> None:
+        self.own = own
+        self.policy = policy
+        self.inheritable = inheritable
+        self.parents = parents
+        # Known parents of each dataset, each once (its first mention), in the order written.
+        self.edges = {
+            node: list(dict.fromkeys(f.value for f in parents.get(node, ()) if f.value in own))
+            for node in own
+        }
+        self.passing: dict[str, list[Finding]] = {}  # own findings that pass down
+        self.listed: dict[str, list[_Listed]] = {}  # each dataset's list, nearest first
+        self.totals: dict[str, dict[Rule, int]] = {}  # upstream findings per rule, all counted
+        self.depth: dict[str, int] = {}  # the longest chain above each dataset
+        self.bit: dict[str, int] = {}
+        self.ancestors: dict[str, int] = {}  # bit set of every ancestor (per component)
+        self.planes: dict[Rule, list[int]] = {}  # plane k: datasets with more than k of a rule
+        self.waiting = dict.fromkeys(own, 0)  # children in other components yet to be made
+
+    def run(self) -> list[Finding]:
+        components = _components(self.edges)
+        for component in components:
+            members = set(component)
+            for node in component:
+                for parent in self.edges[node]:
+                    if parent not in members:
+                        self.waiting[parent] += 1
+        made: dict[str, list[Finding]] = {}
+        for component in components:
+            made.update(self._component(component))
+        return [f for node in sorted(made) for f in made[node]]
+
+    def _component(self, component: list[str]) -> dict[str, list[Finding]]:
+        members = set(component)
+        reach = {node: self._walk(node, members) for node in component}
+        for node in component:
+            self._lineage_findings(node, reach[node], members)
+        for node in component:
+            self.bit[node] = len(self.bit)
+            found = self.passing[node]
+            counts: dict[Rule, int] = {}
+            for f in found:
+                counts[f.rule] = counts.get(f.rule, 0) + 1
+            for rule, count in counts.items():
+                planes = self.planes.setdefault(rule, [])
+                planes.extend(0 for _ in range(count - len(planes)))
+                for k in range(count):
+                    planes[k] |= 1 << self.bit[node]
+        cyclic = len(component) > 1 or component[0] in self.edges[component[0]]
+        above = 0
+        for node in component:
+            if cyclic:
+                above |= 1 << self.bit[node]
+            for parent in self.edges[node]:
+                if parent not in members:
+                    above |= self.ancestors[parent] | 1 << self.bit[parent]
+        for node in component:
+            self.ancestors[node] = above
+        made = {node: self._inherit(node, reach[node], members) for node in component}
+        for node in component:
+            for parent in self.edges[node]:
+                if parent not in members:
+                    self.waiting[parent] -= 1
+                    if not self.waiting[parent]:
+                        del self.ancestors[parent], self.listed[parent]
+        return made
+
+    def _walk(self, node: str, members: set[str]) -> _Reach:
+        came_from: dict[str, tuple[str, int, tuple[int, ...]]] = {}
+        order: list[str] = []
+        frontier = [node]
+        depth = 0
+        cut = False
+        while frontier:
+            if depth == MAX_LINEAGE_DEPTH:
+                cut = True
+                break
+            following: list[str] = []
+            for current in frontier:
+                way = came_from[current][2] if current != node else ()
+                for position, parent in enumerate(self.edges[current]):
+                    if parent in came_from:
+                        continue
+                    came_from[parent] = (current, depth + 1, (*way, position))
+                    order.append(parent)
+                    if parent != node and parent in members:
+                        following.append(parent)
+            frontier = following
+            depth += 1
+        return _Reach(tuple(order), came_from, cut)
+
+    def _lineage_findings(self, node: str, reach: _Reach, members: set[str]) -> None:
+        """A chain deeper than the limit, and a cycle, are findings of the dataset; a cut
+        chain's finding does not pass down (its descendants are cut too)."""
+        facts = self.parents.get(node, ())
+        location = facts[0].location if facts else None
+        depth = 0
+        for ancestor in reach.order:
+            distance = reach.came_from[ancestor][1]
+            if ancestor not in members:
+                distance += self.depth[ancestor]
+            depth = max(depth, distance)
+        self.depth[node] = MAX_LINEAGE_DEPTH + 1 if reach.cut else depth
+        own = self.own[node]
+        self.passing[node] = [f for f in own if self._passes_down(f)]
+        if self.depth[node] > MAX_LINEAGE_DEPTH:
+            own.extend(
+                _finding(
+                    self.policy,
+                    Rule.LINEAGE_UNRESOLVED,
+                    node,
+                    f"the derived_from chain of {node} is deeper than {MAX_LINEAGE_DEPTH} "
+                    f"datasets; upstreams more than {MAX_LINEAGE_DEPTH} levels up were not "
+                    "followed, so their restrictions cannot be checked",
+                    location,
+                    Evidence(trigger=f"derived_from, {MAX_LINEAGE_DEPTH} levels deep"),
+                )
+            )
+        if node in reach.came_from:
+            cycle = " -> ".join((node, *reach.hops(node, node)))
+            made = _finding(
+                self.policy,
+                Rule.LINEAGE_CYCLE,
+                node,
+                f"dataset {node} is part of a derived_from cycle ({cycle}); lineage cannot be "
+                "traced",
+                location,
+            )
+            own.extend(made)
+            self.passing[node].extend(f for f in made if self._passes_down(f))
+
+    def _passes_down(self, finding: Finding) -> bool:
+        return finding.rule in self.inheritable or finding.severity is Severity.ERROR
+
+    def _inherit(self, node: str, reach: _Reach, members: set[str]) -> list[Finding]:
+        # (distance, the way to the dataset reached, order in what it lists, finding, reached,
+        # the link on from it): sorted, the order of a breadth-first walk over the lineage.
+        candidates: list[tuple[int, tuple[int, ...], int, Finding, str, _Link | None]] = []
+        partial: set[Rule] = set()  # rules some of whose upstream findings are not candidates
+        for ancestor in reach.order:
+            if ancestor == node:
+                continue
+            _, distance, way = reach.came_from[ancestor]
+            found = self.passing[ancestor]
+            for position, f in enumerate(found):
+                candidates.append((distance, way, position, f, ancestor, None))
+            if ancestor in members:
+                continue
+            listed = self.listed[ancestor]
+            shown: dict[Rule, int] = {}
+            for position, entry in enumerate(listed, start=len(found)):
+                shown[entry.origin.rule] = shown.get(entry.origin.rule, 0) + 1
+                far = distance + entry.distance
+                if far > MAX_LINEAGE_DEPTH:
+                    partial.add(entry.origin.rule)
+                    continue
+                candidates.append((far, way, position, entry.origin, ancestor, entry.link))
+            partial.update(r for r, n in self.totals[ancestor].items() if n > shown.get(r, 0))
+        candidates.sort(key=lambda c: c[:3])
+        seen: set[int] = set()
+        kept: dict[Rule, list[_Listed]] = {}
+        counted: dict[Rule, int] = {}
+        listed_here: list[_Listed] = []
+        paths: dict[str, list[str]] = {}
+        for distance, _, _, origin, ancestor, tail in candidates:
+            if id(origin) in seen:
+                continue
+            seen.add(id(origin))
+            rule = origin.rule
+            counted[rule] = counted.get(rule, 0) + 1
+            rule_kept = kept.setdefault(rule, [])
+            if len(rule_kept) >= MAX_INHERITED:
+                continue
+            hops = paths.get(ancestor)
+            if hops is None:
+                hops = paths[ancestor] = reach.hops(node, ancestor)
+            entry = _Listed(distance, origin, _chain(hops, tail))
+            rule_kept.append(entry)
+            listed_here.append(entry)
+        if reach.cut:
+            partial.update(kept)
+        totals = {
+            rule: self._count(node, rule) if rule in partial or n > MAX_INHERITED else n
+            for rule, n in counted.items()
+        }
+        self.listed[node] = listed_here
+        self.totals[node] = totals
+        locations = {fact.value: fact.location for fact in self.parents.get(node, ())}
+        out: list[Finding] = []
+        for rule, entries in kept.items():
+            made = [_inherited(e.origin, node, _via(e.link), locations) for e in entries]
+            more = totals[rule] - len(entries)
+            if more > 0:
+                last = made[-1]
+                made[-1] = last.model_copy(
+                    update={
+                        "message": f"{last.message} (and {more} more upstream findings of this "
+                        "rule, further up the lineage)"
+                    }
+                )
+            out.extend(made)
+        return out
+
+    def _count(self, node: str, rule: Rule) -> int:
+        """Upstream findings of ``rule`` over every ancestor of ``node``, however far."""
+        ancestors = self.ancestors[node]
+        total = sum((ancestors & plane).bit_count() for plane in self.planes.get(rule, ()))
+        if ancestors >> self.bit[node] & 1:  # in a cycle: its own findings are not inherited
+            total -= sum(f.rule is rule for f in self.passing[node])
+        return total
+
+
+def _chain(hops: Sequence[str], tail: _Link | None) -> _Link:
+    """The chain through ``hops`` (at least one), then ``tail``: shared, never copied."""
+    link = tail
+    for hop in reversed(hops):
+        link = (hop, link)
+    assert link is not None
+    return link
+
+
+def _via(link: _Link | None) -> tuple[str, ...]:
+    hops: list[str] = []
+    while link is not None:
+        hops.append(link[0])
+        link = link[1]
+    return tuple(hops)
+
+
+def _components(edges: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """The strongly connected components of the graph, each after every component it reaches
+    (Tarjan's algorithm, iterative so a long chain cannot exhaust the stack)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            else:
+                low[node] = min(low[node], low[edges[node][i - 1]])
+            following = edges[node]
+            while i < len(following):
+                child = following[i]
+                i += 1
+                if child not in index:
+                    work.append((node, i))
+                    work.append((child, 0))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                if low[node] == index[node]:
+                    component: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    out.append(component)
+    return out
+
+
+def _inherited(
+    origin: Finding, node: str, via: tuple[str, ...], locations: Mapping[str, Location]
+) -> Finding:
     if len(via) <= _VIA_SHOWN:
         chain = " -> ".join(via)
     else:
@@ -487,55 +753,9 @@ def _inherited(origin: Finding, node: str, via: tuple[str, ...], location: Locat
         update={
             "dataset": node,
             "via": via,
-            "location": location,
+            "location": locations[via[0]],
             "message": f"inherited from {origin.dataset}"
             + (f" (via {chain})" if len(via) > 1 else "")
             + f": {origin.message}",
         }
     )
-
-
-class _Walk:
-    """Every dataset of the manifest one dataset derives from, found breadth-first (nearest
-    first), each with the dataset it was reached from; the dataset itself is among them when a
-    cycle leads back to it. Chains are rebuilt on demand, so a long lineage costs memory linear
-    in its length, not quadratic."""
-
-    def __init__(
-        self, node: str, parents: Mapping[str, tuple[Fact, ...]], known: Mapping[str, object]
-    ) -> None:
-        self.node = node
-        self.reached_from: dict[str, str] = {}
-        self.cut_at: str | None = None  # an ancestor whose own upstreams were not followed
-        frontier = [node]
-        depth = 0
-        while frontier:
-            if depth == MAX_LINEAGE_DEPTH:
-                self.cut_at = frontier[0]
-                break
-            following: list[str] = []
-            for current in frontier:
-                for fact in parents.get(current, ()):
-                    parent = fact.value
-                    if parent in self.reached_from or parent not in known:
-                        continue
-                    self.reached_from[parent] = current
-                    if parent != node:
-                        following.append(parent)
-            frontier = following
-            depth += 1
-
-    def __contains__(self, ancestor: str) -> bool:
-        return ancestor in self.reached_from
-
-    def ancestors(self) -> list[str]:
-        return list(self.reached_from)
-
-    def via(self, ancestor: str) -> tuple[str, ...]:
-        """A shortest chain from the dataset to ``ancestor`` (its first hop a direct parent)."""
-        chain = [ancestor]
-        current = self.reached_from[ancestor]
-        while current != self.node:
-            chain.append(current)
-            current = self.reached_from[current]
-        return tuple(reversed(chain))

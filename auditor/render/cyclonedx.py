@@ -31,7 +31,6 @@ verdict that rests on them (platform terms) is not reproduced.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from typing import Any
@@ -39,7 +38,8 @@ from typing import Any
 from auditor.evidence import ClaimRole
 from auditor.licensing import Status
 from auditor.model import Location
-from auditor.report import DatasetReport, Finding, Report
+from auditor.render import json_document
+from auditor.report import DatasetReport, Finding, Report, findings_by_dataset
 
 SPEC_VERSION = "1.6"
 SCHEMA = "http://cyclonedx.org/schema/bom-1.6.schema.json"
@@ -65,6 +65,7 @@ def render_cyclonedx(report: Report) -> str:
         metadata = {"timestamp": f"{report.provenance.as_of.isoformat()}T00:00:00Z", **metadata}
     ids = Counter(ds.id for ds in report.datasets)
     repeated = {ident for ident, count in ids.items() if count > 1}
+    found = findings_by_dataset(report.findings)
     bom = {
         "$schema": SCHEMA,
         "bomFormat": "CycloneDX",
@@ -72,10 +73,10 @@ def render_cyclonedx(report: Report) -> str:
         "version": 1,
         "metadata": metadata,
         "components": [
-            _component(ds, _ref(ds, repeated), report.findings_for(ds.id)) for ds in report.datasets
+            _component(ds, _ref(ds, repeated), found.get(ds.id, ())) for ds in report.datasets
         ],
     }
-    return json.dumps(bom, indent=2, ensure_ascii=False) + "\n"
+    return json_document(bom)
 
 
 def _report_properties(report: Report) -> list[Json]:

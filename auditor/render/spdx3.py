@@ -31,14 +31,14 @@ reproduced.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
 from auditor.evidence import Claim, ClaimRole
 from auditor.licensing import Status
-from auditor.report import DatasetReport, Finding, Report
+from auditor.render import json_document
+from auditor.report import DatasetReport, Finding, Report, findings_by_dataset
 
 SPEC_VERSION = "3.0.1"
 CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
@@ -92,10 +92,11 @@ def render_spdx3(report: Report) -> str:
         )
         for ds in report.datasets
     ]
+    found = findings_by_dataset(report.findings)
     for ds, root in zip(report.datasets, roots, strict=True):
         _licenses(graph, ds, root)
         _lineage(graph, ds, root, packages)
-        _annotations(graph, ds, root, report.findings_for(ds.id))
+        _annotations(graph, ds, root, found.get(ds.id, ()))
     verdict = (
         f"auditor verdict: {report.verdict.value} under policy {report.policy} "
         f"(fail on {report.fail_on.value})"
@@ -128,7 +129,7 @@ def render_spdx3(report: Report) -> str:
     if report.provenance is not None:
         creation["created"] = f"{report.provenance.as_of.isoformat()}T00:00:00Z"
     doc = {"@context": CONTEXT, "@graph": [creation, document, *graph.elements.values()]}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_document(doc)
 
 
 def _package_id(ds: DatasetReport, repeated: set[str]) -> str:

@@ -10,7 +10,7 @@ character reaches the terminal and no value can start a workflow command in a CI
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -20,7 +20,14 @@ from auditor.diff import Diff, WeightShare, moved
 from auditor.model import Location
 from auditor.policy import Severity
 from auditor.render import relaxation_note, safe_text
-from auditor.report import DatasetReport, DatasetVerdict, Finding, Report, Verdict
+from auditor.report import (
+    DatasetReport,
+    DatasetVerdict,
+    Finding,
+    Report,
+    Verdict,
+    findings_by_dataset,
+)
 
 _VERDICT_STYLE = {
     DatasetVerdict.ALLOWED: "green",
@@ -33,15 +40,16 @@ _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 def render_table(report: Report, console: Console) -> None:
     """Print the report to ``console``."""
     console.print(_datasets_table(report.datasets))
+    found = findings_by_dataset(report.findings)
     for ds in report.datasets:
-        findings = [f for f in report.findings if f.dataset == ds.id]
+        findings = found.get(ds.id, ())
         if findings:
             console.print()
             console.print(_dataset_block(ds, findings))
-    orphans = sorted({f.dataset for f in report.findings} - {d.id for d in report.datasets})
+    orphans = sorted(found.keys() - {d.id for d in report.datasets})
     for dataset in orphans:
         console.print()
-        console.print(_findings_text(f for f in report.findings if f.dataset == dataset))
+        console.print(_findings_text(found[dataset]))
     console.print()
     console.print(_verdict_line(report))
 
@@ -72,7 +80,7 @@ def _datasets_table(datasets: Iterable[DatasetReport]) -> Table:
     return table
 
 
-def _dataset_block(ds: DatasetReport, findings: list[Finding]) -> Text:
+def _dataset_block(ds: DatasetReport, findings: Sequence[Finding]) -> Text:
     head = Text.assemble(
         (ds.verdict.value.upper(), _VERDICT_STYLE[ds.verdict]),
         "  ",
@@ -128,15 +136,19 @@ def _verdict_line(report: Report) -> Text:
     return line
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def summary_line(report: Report) -> str:
     """One plain line for stderr."""
     t = report.totals
     note = relaxation_note(report)
     return (
         f"auditor: {report.verdict.value.upper()} under policy '{safe_text(report.policy)}': "
-        f"{t.datasets} datasets ({t.allowed} allowed, {t.review} review, {t.blocked} blocked), "
-        f"{t.errors} errors, {t.warnings} warnings, {t.waived} waived"
-        + (f"; {note}" if note else "")
+        f"{_count(t.datasets, 'dataset')} ({t.allowed} allowed, {t.review} review, "
+        f"{t.blocked} blocked), {_count(t.errors, 'error')}, {_count(t.warnings, 'warning')}, "
+        f"{t.waived} waived" + (f"; {note}" if note else "")
     )
 
 
