@@ -152,16 +152,10 @@ def load_scan(path: Path) -> ScanReport:
     try:
         return ScanReport.model_validate_json(text)
     except ValidationError as exc:
-        from auditor.scan.samples import SampleScanReport  # a scan of keyed samples (shards)
-
-        try:
-            return SampleScanReport.model_validate_json(text)
-        except ValidationError:
-            pass
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in err["loc"]) or "(top level)"
         raise InputError(
-            path, f"not an auditor scan JSON report (schema 1.1): {where}: {err['msg']}"
+            path, f"not an auditor scan JSON report (schema 1.2): {where}: {err['msg']}"
         ) from exc
 
 

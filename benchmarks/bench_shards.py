@@ -13,7 +13,7 @@ Each round runs, each in a fresh process, in turn:
   bytes of every ``.json`` member and nothing else (the floor for any tar-based scan);
 * ``tarfile+json``: the same, parsing each ``.json`` with ``json.loads``;
 * ``scan``: ``auditor scan SHARDS --write-blocked-keys FILE -f json`` (the CLI, report and keys
-  file written; its imports and knowledge base loading included).
+  file written; its imports and knowledge base loading included), and its peak memory.
 
 The figures are samples per second; the ratio of ``scan`` to ``tarfile`` is taken within each
 round, and the best and median of the rounds are reported.
@@ -48,6 +48,18 @@ LICENSES: list[tuple[str | None, float]] = [
     (None, 0.5),
 ]
 TAIL = 20_000
+
+SCAN = """
+import resource, sys
+from auditor.cli import main
+code = 0
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
 
 READ = """
 import sys, tarfile, json
@@ -108,13 +120,13 @@ def make_shards(folder: Path, shards: int, per_shard: int) -> list[Path]:
     return paths
 
 
-def timed(command: list[str]) -> tuple[float, str]:
+def timed(command: list[str]) -> tuple[float, str, str]:
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
         sys.exit(f"{command[:4]}... failed ({done.returncode}): {done.stderr.strip()}")
-    return elapsed, done.stdout
+    return elapsed, done.stdout, done.stderr
 
 
 def main() -> None:
@@ -135,16 +147,16 @@ def main() -> None:
         keys = Path(tmp) / "blocked.tsv"
         names = [str(p) for p in paths]
         rows: dict[str, list[float]] = {"tarfile": [], "tarfile+json": [], "scan": []}
-        ratios = []
+        ratios: list[float] = []
+        peaks: list[float] = []
         for round_ in range(ROUNDS):
-            bare, out = timed([sys.executable, "-c", READ, "bytes", *names])
+            bare, out, _ = timed([sys.executable, "-c", READ, "bytes", *names])
             assert int(out) == samples, out
-            parsed, _ = timed([sys.executable, "-c", READ, "json", *names])
-            scan_command = [sys.executable, "-m", "auditor", "scan", pattern]
-            scanned, report = timed(
-                [*scan_command, "--write-blocked-keys", str(keys), "-f", "json"]
-            )
+            parsed, _, _ = timed([sys.executable, "-c", READ, "json", *names])
+            scan_command = [sys.executable, "-c", SCAN, "scan", pattern, "-f", "json"]
+            scanned, report, err = timed([*scan_command, "--write-blocked-keys", str(keys)])
             assert json.loads(report)["rows"] == samples
+            peaks.append(int(err.strip().splitlines()[-1]) / 1024)
             rows["tarfile"].append(samples / bare)
             rows["tarfile+json"].append(samples / parsed)
             rows["scan"].append(samples / scanned)
@@ -162,6 +174,7 @@ def main() -> None:
             f"scan time / tarfile time: best {min(ratios):.2f}, "
             f"median {statistics.median(ratios):.2f}"
         )
+        print(f"scan peak memory (max RSS): {max(peaks):,.0f} MiB")
 
 
 if __name__ == "__main__":

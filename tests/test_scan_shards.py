@@ -25,12 +25,13 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 import typer
+from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
+from auditor.cli import app as cli_app
 from auditor.errors import InputError
 from auditor.scan.command import scan as scan_command
 from auditor.scan.loader import BlockedKeys, escape_field, unescape_field
-from auditor.scan.samples import SampleScanReport
 from auditor.scan.shards import Tape, expand_braces
 from auditor.summary import load_scan
 
@@ -139,11 +140,11 @@ def test_shards_are_split_into_allowed_blocked_and_invalid(shards: Path, tmp_pat
     assert code == 1, err
     data = json.loads(report.read_text())
     assert data["input_format"] == "webdataset"
-    assert data["rows"] == 12 and data["shards"] == 3
+    assert data["rows"] == 12 and data["samples"]["shards"] == 3
     assert data["verdicts"] == {"allowed": 3, "review": 0, "blocked": 6, "invalid": 3}
     assert data["invalid"] == {"no-metadata": 3}
-    assert data["blocked_samples_total"] == 9
-    listed = [(s["shard"], s["key"], s["verdict"]) for s in data["blocked_samples"]]
+    assert data["samples"]["blocked_total"] == 9
+    listed = [(s["shard"], s["key"], s["verdict"]) for s in data["samples"]["blocked"]]
     assert listed[:3] == [
         ("00000.tar", "000000001", "blocked"),
         ("00000.tar", "000000002", "blocked"),
@@ -324,9 +325,9 @@ def test_review_samples_are_kept_out_only_when_failing_on_warnings(tmp_path: Pat
     code, out, _ = run(tmp_path / "0.tar", "-f", "json", "--method", "api")
     data = json.loads(out)
     assert data["verdicts"]["review"] == 1
-    assert (code, data["blocked_samples_total"]) == (0, 0)
+    assert (code, data["samples"]["blocked_total"]) == (0, 0)
     code, out, _ = run(tmp_path / "0.tar", "-f", "json", "--method", "api", "--fail-on", "warning")
-    assert (code, json.loads(out)["blocked_samples"][0]["verdict"]) == (1, "review")
+    assert (code, json.loads(out)["samples"]["blocked"][0]["verdict"]) == (1, "review")
 
 
 @pytest.mark.parametrize("mid_member", [True, False])
@@ -395,11 +396,13 @@ def test_blocked_keys_need_keyed_samples(tmp_path: Path) -> None:
     assert "--write-blocked-keys is for keyed samples" in err
 
 
-def test_a_shard_scan_report_feeds_the_training_summary(shards: Path, tmp_path: Path) -> None:
+def test_a_shard_scan_report_fits_the_scan_schema(shards: Path, tmp_path: Path) -> None:
     report = tmp_path / "scan.json"
     run(shards, "-f", "json", "-o", report)
     loaded = load_scan(report)
-    assert isinstance(loaded, SampleScanReport) and loaded.blocked_samples_total == 9
+    assert loaded.samples is not None and loaded.samples.blocked_total == 9
+    schema = json.loads(runner.invoke(cli_app, ["schema", "--report", "scan"]).stdout)
+    assert list(Draft202012Validator(schema).iter_errors(json.loads(report.read_text()))) == []
 
 
 def test_the_table_names_the_samples_kept_out(shards: Path) -> None:
@@ -437,8 +440,8 @@ def test_a_saved_dataset_takes_its_dataset_level_license(tmp_path: Path) -> None
     data = json.loads(out)
     assert data["input_format"] == "hf-disk"
     assert data["verdicts"]["blocked"] == 5
-    assert data["dataset_license"]["raw"] == "cc-by-nc-4.0"
-    assert "license-noncommercial" in data["dataset_license"]["rules"]
+    assert data["samples"]["dataset_license"]["raw"] == "cc-by-nc-4.0"
+    assert "license-noncommercial" in data["samples"]["dataset_license"]["rules"]
     assert lines(keys) == [(".", str(i)) for i in range(5)]
 
 

@@ -259,7 +259,7 @@ def _run(
 
 def _render(report: ScanReport, fmt: ScanFormat, *, to_file: bool) -> str | None:
     from auditor.scan.html import render_html
-    from auditor.scan.render import render_json
+    from auditor.scan.render import render_json, render_table
 
     match fmt:
         case ScanFormat.JSON:
@@ -267,20 +267,10 @@ def _render(report: ScanReport, fmt: ScanFormat, *, to_file: bool) -> str | None
         case ScanFormat.HTML:
             return render_html(report)
         case ScanFormat.TABLE:
-            draw = _table_of(report)
             if to_file:
-                return table_text(lambda console: draw(console))
-            draw(Console(highlight=False, markup=False))
+                return table_text(lambda console: render_table(report, console))
+            render_table(report, Console(highlight=False, markup=False))
             return None
-
-
-def _table_of(report: ScanReport) -> Callable[[Console], None]:
-    from auditor.scan.render import render_sample_table, render_table
-    from auditor.scan.samples import SampleScanReport
-
-    if isinstance(report, SampleScanReport):
-        return lambda console: render_sample_table(report, console)
-    return lambda console: render_table(report, console)
 
 
 @contextmanager

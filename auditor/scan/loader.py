@@ -79,10 +79,11 @@ class BlockedKeys:
             report = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise InputError(path, f"not a readable JSON report: {exc}") from exc
-        if not isinstance(report, dict) or not isinstance(report.get("blocked_samples"), list):
-            raise InputError(path, "not a scan report of keyed samples (no 'blocked_samples')")
-        listed = report["blocked_samples"]
-        total = report.get("blocked_samples_total")
+        samples = report.get("samples") if isinstance(report, dict) else None
+        listed = samples.get("blocked") if isinstance(samples, dict) else None
+        if not isinstance(samples, dict) or not isinstance(listed, list):
+            raise InputError(path, "not a scan report of keyed samples (no 'samples.blocked')")
+        total = samples.get("blocked_total")
         if total != len(listed):
             raise InputError(
                 path,

@@ -6,18 +6,13 @@ each passes through :func:`~auditor.render.safe_text`; the JSON report keeps val
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from auditor.render import safe_text
 from auditor.scan.classify import Verdict
-from auditor.scan.report import ScanReport
-
-if TYPE_CHECKING:
-    from auditor.scan.samples import SampleScanReport
+from auditor.scan.report import Samples, ScanReport
 
 TABLE_DOMAINS = 20
 _STYLE = {
@@ -100,6 +95,8 @@ def render_table(report: ScanReport, console: Console) -> None:
         )
     )
     console.print(Text(_verdict(report), style="bold green" if report.passed else "bold red"))
+    if report.samples is not None:
+        _render_samples(report.samples, console)
 
 
 def _verdict(report: ScanReport) -> str:
@@ -129,20 +126,19 @@ def summary_line(report: ScanReport) -> str:
 TABLE_SAMPLES = 20
 
 
-def render_sample_table(report: SampleScanReport, console: Console) -> None:
-    """The scan's table, then the samples kept out, by shard and key."""
-    render_table(report, console)
-    if report.dataset_license is not None:
-        claim = report.dataset_license
+def _render_samples(samples: Samples, console: Console) -> None:
+    """The samples kept out, by shard and key (a scan of keyed samples)."""
+    if samples.dataset_license is not None:
+        claim = samples.dataset_license
         rules = ", ".join(claim.rules) or "none"
         console.print(
             Text(safe_text(f"dataset license: {claim.raw} ({claim.status}; rules: {rules})"))
         )
-    if not report.blocked_samples:
+    if not samples.blocked:
         return
-    shown = report.blocked_samples[:TABLE_SAMPLES]
+    shown = samples.blocked[:TABLE_SAMPLES]
     table = Table(
-        title=f"Samples kept out (first {len(shown)} of {report.blocked_samples_total:,})",
+        title=f"Samples kept out (first {len(shown)} of {samples.blocked_total:,})",
         title_justify="left",
     )
     table.add_column("shard", overflow="fold")
@@ -157,5 +153,5 @@ def render_sample_table(report: SampleScanReport, console: Console) -> None:
             Text(", ".join(sample.rules)),
         )
     console.print(table)
-    if report.blocked_keys_file is not None:
-        console.print(Text(safe_text(f"all their keys: {report.blocked_keys_file}")))
+    if samples.blocked_keys_file is not None:
+        console.print(Text(safe_text(f"all their keys: {samples.blocked_keys_file}")))

@@ -98,9 +98,38 @@ class Split(Frozen):
     blocked: int = Field(description="Every other row, invalid rows included")
 
 
+class SampleRef(Frozen):
+    """A sample kept out: its shard (or split) and key, verdict and rules."""
+
+    shard: str
+    key: str
+    verdict: Verdict
+    rules: tuple[str, ...]
+
+
+class DatasetLicense(Frozen):
+    """The license a whole dataset declares (``dataset_info.json``), as resolved."""
+
+    raw: str
+    status: str
+    rules: tuple[str, ...]
+
+
+class Samples(Frozen):
+    """What a scan of keyed samples (WebDataset shards, saved datasets, MDS) adds."""
+
+    shards: int = Field(description="Shards (or splits, or Arrow files) read")
+    dataset_license: DatasetLicense | None
+    blocked_total: int = Field(description="Samples kept out: blocked, invalid (and review)")
+    blocked: tuple[SampleRef, ...] = Field(
+        description="The first samples kept out (1,000 at most), in input order"
+    )
+    blocked_keys_file: str | None = Field(description="Where every one of them is listed")
+
+
 class ScanReport(Frozen):
-    # 1.1 adds ``kind``; a 1.0 report (without it) is still read.
-    schema_version: Literal["1.0", "1.1"] = "1.1"
+    # 1.1 adds ``kind``, 1.2 ``samples``; 1.0 and 1.1 reports are still read.
+    schema_version: Literal["1.0", "1.1", "1.2"] = "1.2"
     kind: Literal["scan"] = Field(default="scan", description="Which report this is")
     tool_version: str = __version__
     input: str
@@ -126,6 +155,9 @@ class ScanReport(Frozen):
     platforms: tuple[PlatformRows, ...]
     licenses: tuple[LicenseRows, ...]
     optout_snapshots: tuple[SnapshotEvidence, ...]
+    samples: Samples | None = Field(
+        default=None, description="Keyed-sample inputs only: the samples kept out, by shard and key"
+    )
 
     @property
     def passed(self) -> bool:

@@ -26,15 +26,21 @@ from typing import Protocol
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-from pydantic import Field
 
 from auditor.errors import InputError
 from auditor.output import create_beside
-from auditor.scan.classify import INVALID_BITS, Classifier, Verdict, rules_of
+from auditor.scan.classify import INVALID_BITS, Classifier, rules_of
 from auditor.scan.engine import ASSUMED, ScanOptions, classifier_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.loader import escape_field
-from auditor.scan.report import Frozen, ScanReport, Settings, build_report
+from auditor.scan.report import (
+    DatasetLicense,
+    SampleRef,
+    Samples,
+    ScanReport,
+    Settings,
+    build_report,
+)
 from auditor.scan.tally import Tally
 
 SAMPLE_FORMATS = (InputFormat.WEBDATASET, InputFormat.HF_DISK, InputFormat.MDS)
@@ -73,31 +79,6 @@ class SplitWriter(Protocol):
     def write(self, rows: Rows, keep: Sequence[bool]) -> None: ...
     def commit(self) -> None: ...
     def abort(self) -> None: ...
-
-
-class SampleRef(Frozen):
-    shard: str
-    key: str
-    verdict: Verdict
-    rules: tuple[str, ...]
-
-
-class DatasetLicense(Frozen):
-    raw: str
-    status: str
-    rules: tuple[str, ...]
-
-
-class SampleScanReport(ScanReport):
-    """The scan report, with the samples it keeps out named by shard and key."""
-
-    shards: int = Field(description="Shards (or splits, or Arrow files) read")
-    dataset_license: DatasetLicense | None
-    blocked_samples_total: int = Field(description="Samples kept out: blocked and invalid")
-    blocked_samples: tuple[SampleRef, ...] = Field(
-        description=f"The first {LISTED} samples kept out, in input order"
-    )
-    blocked_keys_file: str | None
 
 
 def detect_sample_format(path: Path) -> InputFormat | None:
@@ -156,7 +137,7 @@ def scan_input(
     license_field: str | None,
     blocked_keys: Path | None,
     progress: Callable[[int], None] | None = None,
-) -> SampleScanReport:
+) -> ScanReport:
     """``auditor scan`` over keyed samples: ``options.write_allowed`` and ``write_blocked``
     name folders of filtered shards here."""
     source = open_source(path, fmt, url_field=url_field, license_field=license_field)
@@ -193,7 +174,7 @@ def scan_samples(
     blocked_keys: Path | None = None,
     writers: Sequence[tuple[SplitWriter, bool]] = (),
     progress: Callable[[int], None] | None = None,
-) -> SampleScanReport:
+) -> ScanReport:
     """Scan every sample; write the keys of those kept out, and filtered shards, if asked.
 
     ``writers`` pairs a writer with True for the allowed samples, False for the others."""
@@ -270,14 +251,14 @@ def scan_samples(
             "The dataset declares a license of its own: rows without one take it, and its "
             "rules apply to every valid row."
         )
-    return SampleScanReport(
-        **{**dict(report), "notes": tuple(notes)},
+    samples = Samples(
         shards=source.shards,
         dataset_license=dataset_license,
-        blocked_samples_total=total,
-        blocked_samples=tuple(listed),
+        blocked_total=total,
+        blocked=tuple(listed),
         blocked_keys_file=str(blocked_keys) if blocked_keys is not None else None,
     )
+    return report.model_copy(update={"notes": tuple(notes), "samples": samples})
 
 
 def _dataset_claim(classifier: Classifier, raw: str | None) -> int:
