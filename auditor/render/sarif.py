@@ -16,7 +16,9 @@ run's properties carry ``asOf`` and ``knowledgeBaseSha256``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -203,6 +205,13 @@ def _physical_at(uri: str, line: int | None) -> Json:
 
 
 def _uri(path: str, root: Path) -> str:
+    return _uri_from(path, root, os.getcwd())  # noqa: PTH109 (a str: a Path costs more per finding)
+
+
+@functools.lru_cache(maxsize=1024)
+def _uri_from(path: str, root: Path, cwd: str) -> str:
+    """Cached: a report has many findings on few files, and resolving a path asks the file
+    system; the working folder is part of the key, since a relative path resolves against it."""
     relative = repository_path(path, root)
     if Path(relative).is_absolute():
         return Path(relative).as_uri()
