@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# `make test` (CI) installs the tools, scan and Ray (the Ray engine's tests run there);
+# `make demo` installs the gate and `auditor[scan]` (the demo scans URL tables and shards).
 STAMP  := $(VENV)/.installed-dev
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test lint typecheck unit bench bench-scan fuzz clean
 
@@ -11,10 +14,14 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,scan,ray]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[scan]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	@bash examples/demo.sh $(BIN)/auditor
 
 lint: $(STAMP)

@@ -227,7 +227,7 @@ def _run(env: Mapping[str, str], out: TextIO) -> int:
     if changes is not None:
         markdown += "\n" + render_diff_markdown(changes, fail_on=report.fail_on)
     texts = {
-        "sarif": render_sarif(report, root=root),
+        "sarif": render_sarif(report, root=root, help_base=_rules_doc(env)),
         "markdown": markdown,
         "json": render_json(report),
     }
@@ -359,6 +359,16 @@ def _append(path: str, text: str) -> None:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _rules_doc(env: Mapping[str, str]) -> str | None:
+    """The rules' documentation in the action's own repository, at the ref the workflow uses
+    (``uses: owner/auditor@ref``), for each SARIF rule's ``helpUri``; None outside an action."""
+    repository, ref = env.get("GITHUB_ACTION_REPOSITORY"), env.get("GITHUB_ACTION_REF")
+    if not repository or not ref:
+        return None
+    server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    return f"{server}/{repository}/blob/{ref}/docs/rules.md"
 
 
 def main() -> None:

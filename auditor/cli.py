@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
@@ -23,8 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.diff import Diff, diff
-from auditor.engine import audit, judge_manifests
-from auditor.errors import AuditorError, unexpected_message
+from auditor.engine import Inline, Source, audit, judge_manifests
+from auditor.errors import AuditorError, InputError, unexpected_message
+from auditor.explanation import Explanation
 from auditor.knowledge import EvidenceLevel, load_knowledge
 from auditor.manifest import json_schema
 from auditor.mix import mix_weights
@@ -39,16 +41,18 @@ from auditor.options import (
     PolicyOption,
 )
 from auditor.output import check_outputs, write_atomically
-from auditor.policy import FailOn, Severity, builtin_policies
+from auditor.policy import FailOn, Policy, Severity, builtin_policies
 from auditor.readers import FORMATS
 from auditor.registry import coverage
 from auditor.render import OutputFormat, safe_text, table_text
+from auditor.render.concise import render_concise
 from auditor.render.cyclonedx import render_cyclonedx
+from auditor.render.github import render_github
 from auditor.render.html import render_html
 from auditor.render.json import render_diff_json, render_json
 from auditor.render.markdown import render_diff_markdown, render_markdown
 from auditor.render.notice import render_notice
-from auditor.render.sarif import render_sarif
+from auditor.render.sarif import Include, render_sarif, repository_root
 from auditor.render.spdx3 import render_spdx3
 from auditor.render.summary import (
     render_summary_html,
@@ -56,8 +60,8 @@ from auditor.render.summary import (
     render_summary_markdown,
 )
 from auditor.render.table import diff_line, render_diff_table, render_table, summary_line
-from auditor.report import ExitCode, Report, load_report
-from auditor.rulebook import load_rulebook
+from auditor.report import ExitCode, Report, load_report, report_schema
+from auditor.rulebook import Rulebook, load_rulebook
 from auditor.scan.command import scan as scan_command
 from auditor.summary import Status as SummaryStatus
 from auditor.summary import build_summary, load_scan
@@ -65,6 +69,9 @@ from auditor.version import __version__
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = ExitCode.PASS, ExitCode.FAIL, ExitCode.INPUT
 EXPLAIN_ROWS = 12
+STDIN = Path("-")
+# Piped with no COLUMNS set, tables are drawn this wide: no line is wrapped and no URL is split.
+PIPE_WIDTH = 1000
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 the gate passes; 1 it fails on findings at or above --fail-on; "
@@ -79,8 +86,9 @@ app = typer.Typer(
         "legal advice. " + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    # Help text is shown as written: a "[default: ...]" in it is text, not rich markup.
+    rich_markup_mode=None,
 )
 
 
@@ -99,11 +107,31 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
+def _stdout() -> Console:
+    """The console results are drawn on: the terminal's width, or, piped with no ``COLUMNS``, wide
+    enough that a table never wraps a line (a URL is not split, a pipe gets whole words)."""
+    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    return Console(highlight=False, markup=False, width=PIPE_WIDTH if piped else None)
+
+
 def _fail_input(err: AuditorError, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exc()
     _stderr().print(f"error: {err}")
     raise typer.Exit(EXIT_INPUT)
+
+
+# The modules of the optional extras (pyproject.toml), for the one line a missing one gives.
+_EXTRA_MODULES = {"pyarrow": "scan", "numpy": "scan", "publicsuffixlist": "scan", "protego": "scan"}
+
+
+def _missing_extra(err: ImportError, command: str) -> str | None:
+    """The line to print when ``err`` is a module of an optional extra not installed, else None."""
+    module = (err.name or "").partition(".")[0]
+    extra = _EXTRA_MODULES.get(module)
+    if extra is None:
+        return None
+    return f"error: auditor {command} needs: pip install 'auditor[{extra}]' ({module} is missing)"
 
 
 def _fail_unexpected(err: Exception, where: str, debug: bool) -> NoReturn:
@@ -122,17 +150,25 @@ def _render(
     to_file: bool,
     manifests: list[Path],
     input_format: str | None,
+    sarif_root: Path | None = None,
+    sarif_include: Sequence[Include] = (),
 ) -> str | None:
     """The report as text, or None when it was printed to the terminal directly."""
     match fmt:
         case OutputFormat.JSON:
             return render_json(report)
         case OutputFormat.SARIF:
-            return render_sarif(report)
+            root = sarif_root or repository_root(Path.cwd())
+            return render_sarif(report, root=root, include=sarif_include)
+        case OutputFormat.CONCISE:
+            return render_concise(report)
+        case OutputFormat.GITHUB:
+            return render_github(report, root=sarif_root or repository_root(Path.cwd()))
         case OutputFormat.MARKDOWN:
             return render_markdown(report)
         case OutputFormat.HTML:
-            return render_html(report, weights=mix_weights(manifests, fmt=input_format))
+            files = [path for path in manifests if path != STDIN]
+            return render_html(report, weights=mix_weights(files, fmt=input_format))
         case OutputFormat.CYCLONEDX:
             return render_cyclonedx(report)
         case OutputFormat.SPDX3:
@@ -145,14 +181,25 @@ def _render(
 def check(
     manifests: Annotated[
         list[Path],
-        typer.Argument(help="Manifest files to audit (YAML or JSON).", show_default=False),
+        typer.Argument(
+            help="Manifest files to audit (YAML or JSON); - reads one from standard input.",
+            show_default=False,
+        ),
     ],
     policy: PolicyOption = "commercial",
     waivers: Annotated[
         Path | None, typer.Option("--waivers", "-w", help="YAML file of accepted exceptions.")
     ] = None,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help=(
+                "Report format; concise prints one line per finding (path:line: rule message), "
+                "github prints workflow annotations."
+            ),
+        ),
     ] = OutputFormat.TABLE,
     output: OutputOption = None,
     fail_on: Annotated[
@@ -194,6 +241,27 @@ def check(
             ),
         ),
     ] = None,
+    sarif_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--sarif-root",
+            help=(
+                "SARIF and github paths are relative to this folder (default: the git top level)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    sarif_include: Annotated[
+        list[Include] | None,
+        typer.Option(
+            "--sarif-include",
+            help=(
+                "Also put in SARIF the findings below --fail-on (passing) or the waived ones "
+                "(waived); by default only failing findings, since each becomes an alert."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Audit manifests and gate on the findings.
@@ -211,7 +279,7 @@ def check(
         check_outputs({"--output": output}, [*manifests, waivers, Path(policy), baseline])
         old = load_report(baseline) if baseline is not None else None
         report = audit(
-            manifests,
+            _sources(manifests),
             policy=policy,
             waivers=waivers,
             fail_on=Severity(fail_on.value),
@@ -227,6 +295,8 @@ def check(
             to_file=output is not None,
             manifests=manifests,
             input_format=input_format,
+            sarif_root=sarif_root,
+            sarif_include=sarif_include or (),
         )
         if text is not None:
             _emit(text, output)
@@ -274,34 +344,55 @@ def _table(draw: Callable[[Console], None], *, to_file: bool) -> str | None:
     """A table as text for a file, else drawn on the terminal (None: nothing left to write)."""
     if to_file:
         return table_text(draw)
-    draw(Console(highlight=False, markup=False))
+    draw(_stdout())
     return None
 
 
 @app.command()
 def explain(
-    text: Annotated[str, typer.Argument(help="A license value as found in the wild.")],
+    texts: Annotated[
+        list[str],
+        typer.Argument(
+            help="License values as found in the wild; - reads them from standard input, one "
+            "per line.",
+            show_default=False,
+        ),
+    ],
     fmt: Annotated[
-        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
+        ExplainFormat,
+        typer.Option("--format", "-f", help="Output format; json prints one object per line."),
     ] = ExplainFormat.TABLE,
     policy: Annotated[
         str, typer.Option("--policy", "-p", help="Policy used to decide between OR branches.")
     ] = "commercial",
     debug: DebugOption = False,
 ) -> None:
-    """Show how a license string resolves and what terms it carries."""
+    """Show how license strings resolve and what terms they carry."""
     from auditor.explanation import explain as explain_text
 
+    values = [
+        line
+        for text in texts
+        for line in (sys.stdin.read().splitlines() if text == "-" else [text])
+        if line.strip() or text != "-"
+    ]
     try:
-        result = explain_text(text, policy)
+        results = [explain_text(value, policy) for value in values]
     except AuditorError as err:
         _fail_input(err, debug)
     except Exception as err:
         _fail_unexpected(err, "explain", debug)
     if fmt is ExplainFormat.JSON:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        sys.stdout.write("".join(result.model_dump_json() + "\n" for result in results))
         return
-    console = Console(highlight=False, markup=False)
+    console = _stdout()
+    for i, result in enumerate(results):
+        if i:
+            console.print()
+        _explain_table(result, console)
+
+
+def _explain_table(result: Explanation, console: Console) -> None:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
@@ -454,6 +545,13 @@ def summary(
     raise typer.Exit(EXIT_PASS)
 
 
+def _sources(manifests: list[Path]) -> list[Source]:
+    """The manifests, ``-`` read from standard input (once)."""
+    if manifests.count(STDIN) > 1:
+        raise InputError("-", "standard input can be read once only")
+    return [Inline("<stdin>", sys.stdin.read()) if path == STDIN else path for path in manifests]
+
+
 def _emit(text: str, output: Path | None) -> None:
     """The result to ``output`` (written atomically) or to stdout."""
     if output is not None:
@@ -477,34 +575,131 @@ def _guarded(where: str, output: Path | None, debug: bool) -> Iterator[None]:
         _fail_input(err, debug)
     except OSError as err:
         _fail_os(err, output)
+    except ImportError as err:
+        line = _missing_extra(err, _command())
+        if line is None:
+            _fail_unexpected(err, where, debug)
+        _stderr().print(line)
+        raise typer.Exit(EXIT_INPUT) from None
     except Exception as err:
         _fail_unexpected(err, where, debug)
 
 
-@app.command()
-def schema() -> None:
-    """Print the JSON Schema of the native manifest."""
-    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+class SchemaReport(StrEnum):
+    CHECK = "check"
+    SCAN = "scan"
 
 
 @app.command()
-def rules() -> None:
+def schema(
+    report: Annotated[
+        SchemaReport | None,
+        typer.Option(
+            "--report",
+            help="Print the JSON Schema of this JSON report instead (check or scan).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the native manifest, or of a JSON report (docs/schemas/)."""
+    match report:
+        case None:
+            found = json_schema()
+        case SchemaReport.CHECK:
+            found = report_schema()
+        case SchemaReport.SCAN:
+            try:
+                from auditor.scan.report import scan_report_schema
+            except ImportError as err:
+                line = _missing_extra(err, "schema --report scan")
+                if line is None:
+                    raise
+                _stderr().print(line)
+                raise typer.Exit(EXIT_INPUT) from None
+            found = scan_report_schema()
+    sys.stdout.write(json.dumps(found, indent=2, sort_keys=True) + "\n")
+
+
+class RulesFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+@app.command()
+def rules(
+    fmt: Annotated[
+        RulesFormat,
+        typer.Option(
+            "--format", "-f", help="Output format; markdown is docs/rules.md, json is data."
+        ),
+    ] = RulesFormat.TABLE,
+) -> None:
     """List the finding rules, what each means and its severity under each built-in policy."""
     from auditor.policy import load_policy
 
     book = load_rulebook()
     policies = [load_policy(name) for name in builtin_policies()]
-    table = Table(title="Finding rules", title_justify="left")
-    table.add_column("rule", no_wrap=True)
-    table.add_column("what it means")
-    for p in policies:
-        table.add_column(p.name, no_wrap=True)
+    match fmt:
+        case RulesFormat.JSON:
+            sys.stdout.write(json.dumps(_rules_data(book, policies), indent=2) + "\n")
+        case RulesFormat.MARKDOWN:
+            sys.stdout.write(_rules_markdown(book, policies))
+        case RulesFormat.TABLE:
+            table = Table(title="Finding rules", title_justify="left")
+            table.add_column("rule", no_wrap=True)
+            table.add_column("what it means")
+            for p in policies:
+                table.add_column(p.name, no_wrap=True)
+            for doc in book.rules:
+                scope = "(auditor scan) " if doc.scan_only else ""
+                row = [Text(doc.id.value), Text(f"{scope}{doc.summary}\nFix: {doc.how_to_fix}")]
+                row += [Text(p.severities[doc.id].value) for p in policies]
+                table.add_row(*row)
+            _stdout().print(table)
+
+
+def _rules_data(book: Rulebook, policies: list[Policy]) -> dict[str, object]:
+    return {
+        "schema_version": "1.0",
+        "kind": "rules",
+        "rules": [
+            {
+                "id": doc.id.value,
+                "name": doc.name,
+                "summary": doc.summary,
+                "rationale": doc.rationale,
+                "how_to_fix": doc.how_to_fix,
+                "scan_only": doc.scan_only,
+                "inherited": doc.inherited,
+                "references": list(doc.references),
+                "severity": {p.name: p.severities[doc.id].value for p in policies},
+            }
+            for doc in book.rules
+        ],
+    }
+
+
+def _rules_markdown(book: Rulebook, policies: list[Policy]) -> str:
+    """docs/rules.md: every rule under a heading whose anchor is its id (SARIF's helpUri)."""
+    out = [
+        "# Finding rules\n",
+        "Generated by `auditor rules --format markdown`; do not edit. Each heading's anchor is "
+        "the rule's id, which SARIF's `helpUri` points at.\n",
+    ]
     for doc in book.rules:
-        scope = "(auditor scan) " if doc.scan_only else ""
-        row = [Text(doc.id.value), Text(f"{scope}{doc.summary}\nFix: {doc.how_to_fix}")]
-        row += [Text(p.severities[doc.id].value) for p in policies]
-        table.add_row(*row)
-    Console(highlight=False, markup=False).print(table)
+        levels = ", ".join(f"{p.name}: {p.severities[doc.id].value}" for p in policies)
+        scope = " Raised by `auditor scan` only." if doc.scan_only else ""
+        out += [
+            f"## {doc.id.value}\n",
+            f"**{doc.name}.** {doc.summary}{scope}\n",
+            f"**Why it matters.** {doc.rationale}\n",
+            f"**How to fix.** {doc.how_to_fix}\n",
+            f"**Severity.** {levels}.\n",
+        ]
+        if doc.references:
+            out.append("**References.**\n\n" + "".join(f"- {u}\n" for u in doc.references))
+    return "\n".join(out)
 
 
 registry_app = typer.Typer(
@@ -569,7 +764,19 @@ def _main(
 GC_YOUNG_THRESHOLD = 50_000
 
 
+def _command() -> str:
+    """The subcommand being run, for messages."""
+    return next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+
+
 def main() -> None:
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
-    app()
+    try:
+        app()
+    except ImportError as err:  # `auditor scan` without the scan extra loads pyarrow at once
+        line = _missing_extra(err, _command())
+        if line is None:
+            raise
+        sys.stderr.write(line + "\n")
+        raise SystemExit(EXIT_INPUT) from None

@@ -39,8 +39,33 @@ from auditor.waivers import apply_waivers, load_waivers
 PathLike = str | Path
 
 
+@dataclass(frozen=True)
+class Inline:
+    """A manifest given as text rather than a file (standard input; the Python API's dicts,
+    models and Hub references, as JSON), under a display ``name``. Local references in it are
+    relative to the working folder."""
+
+    name: str
+    text: str
+
+
+Source = PathLike | Inline
+
+
+def _sources(paths: Source | Sequence[Source]) -> list[Path | Inline]:
+    if isinstance(paths, str | Path | Inline):
+        paths = [paths]
+    return [p if isinstance(p, Inline) else Path(p) for p in paths]
+
+
+def _read(source: Path | Inline, fmt: str | None) -> readers.Manifest:
+    if isinstance(source, Path):
+        return readers.read(source, fmt=fmt)
+    return readers.read_text(source.text, source.name, fmt=fmt)
+
+
 def audit(
-    paths: PathLike | Sequence[PathLike],
+    paths: Source | Sequence[Source],
     *,
     policy: str | Policy = "commercial",
     waivers: PathLike | None = None,
@@ -57,7 +82,7 @@ def audit(
     Datasets named by reference are looked up (local files, the Hugging Face Hub, the bundled
     registry); ``offline`` answers Hub look-ups from the cache only.
     """
-    path_list = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    path_list = _sources(paths)
     chosen = as_policy(policy)
     threshold = Severity(fail_on)
     kb = load_knowledge()
@@ -71,7 +96,7 @@ def audit(
     read: list[ManifestRead] = []
     for path in path_list:
         with _naming_bugs(path):
-            manifest = readers.read(path, fmt=fmt)
+            manifest = _read(path, fmt)
             judged = _judged(manifest, lookups, resolver, chosen)
             findings.extend(evaluate(judged, kb, chosen, book, lookups.failed_upstreams))
         dataset_rows.extend((item, manifest.path) for item in judged)
@@ -127,7 +152,7 @@ class JudgedManifest:
 
 
 def judge_manifests(
-    paths: PathLike | Sequence[PathLike],
+    paths: Source | Sequence[Source],
     *,
     policy: str | Policy = "commercial",
     fmt: str | None = None,
@@ -139,7 +164,7 @@ def judge_manifests(
     """Read, look up and judge every dataset of each manifest, as :func:`audit` does, without
     evaluating findings: what documents about the data (a notice, a summary) are written from.
     ``policy`` decides each OR. Raises InputError on bad input."""
-    path_list = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    path_list = _sources(paths)
     chosen = as_policy(policy)
     kb = load_knowledge()
     resolver = resolver_for(kb)
@@ -147,7 +172,7 @@ def judge_manifests(
     out = []
     for path in path_list:
         with _naming_bugs(path):
-            manifest = readers.read(path, fmt=fmt)
+            manifest = _read(path, fmt)
             judged = _judged(manifest, lookups, resolver, chosen)
         own = {ds.id for ds in manifest.datasets}
         out.append(
@@ -163,7 +188,7 @@ def judge_manifests(
 
 
 @contextmanager
-def _naming_bugs(path: Path) -> Iterator[None]:
+def _naming_bugs(path: Path | Inline) -> Iterator[None]:
     """A bug met while handling ``path`` (an exception that is not an input error) is raised as
     an :class:`UnexpectedError` that says which manifest it was."""
     try:
@@ -171,7 +196,8 @@ def _naming_bugs(path: Path) -> Iterator[None]:
     except (AuditorError, UnexpectedError):
         raise
     except Exception as exc:
-        raise UnexpectedError(path.as_posix(), exc) from exc
+        where = path.name if isinstance(path, Inline) else path.as_posix()
+        raise UnexpectedError(where, exc) from exc
 
 
 def _lookups(
@@ -199,9 +225,9 @@ def _judged(
     return [judge_dataset(ds, resolver, policy) for ds in expanded]
 
 
-def _manifest_read(path: Path, shown: str, fmt: str) -> ManifestRead:
+def _manifest_read(path: Path | Inline, shown: str, fmt: str) -> ManifestRead:
     """The record of one manifest read (its bytes hashed again, just after the reader read them)."""
-    data = document.read_bytes(path)
+    data = path.text.encode() if isinstance(path, Inline) else document.read_bytes(path)
     return ManifestRead(path=shown, format=fmt, sha256=hashlib.sha256(data).hexdigest())
 
 

@@ -380,6 +380,8 @@ class RegistryEntry(Frozen):
     machine_generated: bool = False  # model-generated, the model not named
     derived_from: tuple[str, ...] = ()
     collected_from: tuple[str, ...] = ()  # domains
+    # The publisher collected the content itself and redistributes it under its own license.
+    redistributed: bool = False
     creators: Strings = ()  # who released it (a model provider's own release is judged by it)
     withdrawn: Withdrawal | None = None
     readings: tuple[Reading, ...] = ()  # what third parties' words for its license mean

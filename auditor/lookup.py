@@ -27,13 +27,15 @@ from pathlib import Path
 
 from auditor import document, readers
 from auditor.errors import InputError
-from auditor.hub import Hub, HubError
+from auditor.hub import Card, Hub, HubError
 from auditor.knowledge import EvidenceLevel, KnowledgeBase, RegistryEntry, dataset_key
 from auditor.model import CardRef, Collection, Dataset, Fact, Location, Lookup
+from auditor.platforms import REDISTRIBUTED
 
+# A Hub reference, optionally pinned to a revision (a branch, tag or commit): hf://owner/name@v1.0
 _HUB_REF = re.compile(
     r"^(?:hf://|https?://huggingface\.co/)?(?:datasets/)?"
-    r"(?P<id>[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?)/?$"
+    r"(?P<id>[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?)(?:@(?P<revision>[A-Za-z0-9][\w./-]*))?/?$"
 )
 _CARD_NAMES = ("README.md", "croissant.json", "metadata.json", "datapackage.json")
 MAX_UPSTREAM_DEPTH = 5
@@ -168,7 +170,8 @@ class Lookups:
             return joined, lookup.model_copy(update={"detail": detail})
         hub_like = "://" not in reference or reference.startswith(_HUB_PREFIXES)
         match = _HUB_REF.match(reference) if hub_like else None
-        entry = self.kb.known_dataset(reference)
+        pinned = match is not None and match["revision"] is not None
+        entry = self.kb.known_dataset(reference.rpartition("@")[0] if pinned else reference)
         if match is None:
             if entry is not None:
                 detail = f"facts from the bundled registry ({_cited(entry)})"
@@ -180,11 +183,11 @@ class Lookups:
         failure = "Hub look-ups are disabled"
         if self.hub is not None:
             try:
-                card = self.hub.card(repo_id)
+                card = self.hub.card(repo_id, match["revision"])
             except HubError as err:
                 failure = f"Hugging Face Hub: {err.detail}"
             else:
-                label = f"hf://{repo_id}"
+                label = f"hf://{repo_id}" + (f"@{match['revision']}" if pinned else "")
                 record = card.record
                 read = CardRef(url=record.url, revision=record.revision, sha256=record.sha256)
                 found, lookup = _read_metadata(
@@ -200,6 +203,8 @@ class Lookups:
                         origin="Hub repository owner",
                     )
                     found = found.model_copy(update={"creators": (*found.creators, owner)})
+                if found is not None:
+                    found = _gate(found, card)
                 if entry is None or found is None:
                     return found, lookup
                 # The registry's facts (the upstream, the platforms, the true license as its
@@ -237,6 +242,23 @@ class Lookups:
                     return candidate / name
             return f"{reference} is a folder with no dataset card, Croissant file or datapackage"
         return candidate
+
+
+def _gate(found: Dataset, card: Card) -> Dataset:
+    """A dataset the Hub gates, whose card states no gate terms (``extra_gated_prompt``...): the
+    terms shown on the access request still bind and nobody has read them, so they stand as terms
+    a reviewer must read, never as silence."""
+    if card.gated not in ("auto", "manual") or found.terms:
+        return found
+    unread = Fact(
+        value=(
+            f"Access is gated on the Hugging Face Hub ({card.gated} approval) and the dataset card "
+            "states no gate terms; read what the access request asks you to accept."
+        ),
+        location=found.location,
+        origin="gated",
+    )
+    return found.model_copy(update={"terms": (unread,)})
 
 
 def _needs_lookup(ds: Dataset) -> bool:
@@ -411,6 +433,8 @@ def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
     def fact(value: str, *, inferred: bool = False) -> Fact:
         return Fact(value=value, location=location, origin=origin, inferred=inferred)
 
+    method = REDISTRIBUTED if entry.redistributed else None
+
     return Dataset(
         id=entry.id,
         name=entry.name,
@@ -420,7 +444,8 @@ def _from_registry(entry: RegistryEntry, location: Location) -> Dataset:
         creators=tuple(fact(v) for v in entry.creators),
         generated_by=tuple(fact(v) for v in entry.generated_by),
         collected_from=tuple(
-            Collection(domain=domain, location=location) for domain in entry.collected_from
+            Collection(domain=domain, method=method, location=location)
+            for domain in entry.collected_from
         ),
         pointer=entry.pointer,
         machine_generated=entry.machine_generated,

@@ -105,5 +105,5 @@ class Manifest(Strict):
 def json_schema() -> dict[str, object]:
     schema = Manifest.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://github.com/auditor/auditor/schema/manifest-v1.json"
+    schema["$id"] = "urn:auditor:schema:manifest:1"
     return schema

@@ -9,6 +9,12 @@ the findings, by this table (the rows add up):
 - ``no-automated-access``, ``no-download`` or ``api-only``: ``tos-scraping-prohibited`` for a
   method that is not one of the platform's sanctioned channels (an API, a license), or not stated.
 
+Content a dataset's publisher collected and redistributes under its own license (method
+``redistributed``: People's Speech, from Archive.org and Vimeo) was not fetched from the platform
+by the user: the platform's access clauses bound the publisher's collection, not the user's
+download, so they raise no ``tos-scraping-prohibited``; a training ban still binds the content,
+and ``tos-review`` asks a person to confirm that the publisher's license covers each item.
+
 So automated collection gets every finding the platform's sanctioned channels get, and more:
 access through an API or a license is never judged harsher than scraping, whatever severities a
 policy gives the rules. A restriction binds whatever it covers (a training ban in developer terms
@@ -44,6 +50,8 @@ _SCRAPING = (Clause.NO_AUTOMATED_ACCESS, Clause.NO_DOWNLOAD)
 # knowledge base, its terms are for a person to check (a plain download of a published file is
 # not among them).
 SCRAPING_METHODS = frozenset({"scrape", "scraping", "scraper", "crawl", "crawler", "yt-dlp"})
+# The dataset's publisher collected the content and redistributes it under its own license.
+REDISTRIBUTED = "redistributed"
 
 
 def sanctioned(method: str | None) -> bool:
@@ -76,7 +84,7 @@ def decide(platform: Platform, method: str | None) -> Decision:
     this module's docstring), each with the clause it rests on (the open license that does not
     cover the content, if any, for ``tos-review``)."""
     found: list[tuple[Rule, PlatformClause | None]] = []
-    if not sanctioned(method):
+    if not sanctioned(method) and _method(method) != REDISTRIBUTED:
         scraping = platform.clause(*_SCRAPING) or platform.clause(Clause.API_ONLY)
         if scraping is not None:
             found.append((Rule.TOS_SCRAPING_PROHIBITED, scraping))
@@ -192,6 +200,12 @@ def _message(
                 if clause is not None
                 else "its terms grant no license to the content"
             )
+            if _method(method) == REDISTRIBUTED:
+                return (
+                    f"content from {name}, collected by the dataset's publisher and redistributed "
+                    f"under its own license ({why}): {name}'s access terms bound that collection, "
+                    "not your download; check that the publisher's license covers each item"
+                )
             if sanctioned(method):
                 return (
                     f"content from {name} obtained by {method} ({why}): check that the API or "

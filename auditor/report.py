@@ -28,6 +28,9 @@ Each look-up (``datasets[].lookup``) has the same record as ``card``. Each datas
 facts of the mix beside its license: ``source``, ``weight`` (its share of the mix, as written),
 ``derived_from``, ``generated_by``, ``creators``, ``attribution``, ``collected_from`` and
 ``pointer``.
+
+Schema 1.3 adds ``kind``: ``check`` here, ``scan`` in the report of ``auditor scan``, so a file
+says which report it is. ``auditor schema --report check`` prints this schema.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from collections.abc import Iterable
 from datetime import date
 from enum import IntEnum, StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -47,7 +51,7 @@ from auditor.model import CardRef, Collection, Location, Lookup
 from auditor.policy import Severity
 from auditor.rulebook import Rule
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Frozen(BaseModel):
@@ -206,6 +210,9 @@ class Provenance(Frozen):
 
 class Report(Frozen):
     schema_version: str = SCHEMA_VERSION
+    kind: Literal["check"] = Field(
+        default="check", description="Which report this is (schema 1.3; `auditor scan`: scan)"
+    )
     tool_version: str
     policy: str
     fail_on: Severity
@@ -238,6 +245,14 @@ def findings_by_dataset(findings: Iterable[Finding]) -> dict[str, tuple[Finding,
     for f in findings:
         grouped.setdefault(f.dataset, []).append(f)
     return {dataset: tuple(found) for dataset, found in grouped.items()}
+
+
+def report_schema() -> dict[str, object]:
+    """The JSON Schema of the report ``auditor check --format json`` writes."""
+    schema = Report.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"urn:auditor:schema:check-report:{SCHEMA_VERSION}"
+    return schema
 
 
 def load_report(path: Path) -> Report:

@@ -16,8 +16,10 @@ the first step that recognises the value decides its :class:`~auditor.licensing.
    an incomplete one ("MIT AND", "(MIT OR") is unknown, whatever it names;
 7. anything else is read as prose (text): every license, license URL and restriction it mentions
    applies, except that two licenses offered as a choice in one clause ("dual licensed under MIT
-   and Apache 2.0") are alternatives; when it mentions none, it is unknown, with the raw text kept.
-   A short value that names a dataset ("Apache Spark logs") mentions no license.
+   and Apache 2.0", 'licensed as "CC0-1.0 OR MIT"') are alternatives; when it mentions none, it
+   is unknown, with the raw text kept. A short value that names a dataset ("Apache Spark logs"),
+   and a one-word name that begins a dataset's name ("MIT Scene Parsing Benchmark"), mention no
+   license.
 
 A value is never read as more permissive than its words. When a name or expression was recognised
 with words left beside it ("MIT (non-commercial use only)", "CC BY 4.0 (except images: CC BY-NC)",
@@ -125,6 +127,15 @@ _CC_BUTTON = re.compile(
     r"^(?:i\.creativecommons\.org|licensebuttons\.net)/(?P<kind>[lp])/(?P<path>[a-z0-9.+/-]+?)"
     r"/\d+x\d+(?:\.(?:png|svg|gif))?$"
 )
+# Creative Commons press-kit buttons name the elements without a version ("by-nc.png"): the
+# unversioned family, as its /licenses/<elements>/ URL is.
+_CC_PRESSKIT = re.compile(
+    r"^mirrors\.creativecommons\.org/presskit/buttons/\d+x\d+/(?:png|svg)/"
+    r"(?P<elements>by(?:-[a-z]+)*)\.(?:png|svg)$"
+)
+# A whole value made of Creative Commons element codes and a version ("by-nc-sa 4.0"), as a
+# normalized key: read as that license. Inside prose such codes are not read ("multiplied by 4").
+_CC_CODES = re.compile(r"^by(?: (?:nc|nd|sa))* \d+(?: \d+)*$")
 _ID_URLS = (
     "spdx.org/licenses/",
     "choosealicense.com/licenses/",
@@ -163,12 +174,22 @@ def word_order_key(key: str) -> str | None:
 
     "CC Attribution-NoDerivs-NonCommercial 1.0" and "CC BY-NC-ND 1.0" share a key: from a
     :func:`normalize_name` key, the words are sorted, elements take their short form and edition
-    words are dropped; version numbers keep their order. Other names (None) are read as written:
-    without "cc", short keys such as "by 4" would match prose ("multiplied by 4").
+    words are dropped; version numbers keep their order. A name without "cc" is one only when it is
+    made of the long element words and a version alone ("Attribution-NoDerivs 3.0", as Creative
+    Commons titles its deeds); other names (None) are read as written: short keys such as "by 4"
+    would match prose ("multiplied by 4").
     """
     tokens = key.split()
     if "cc" not in tokens:
-        return None
+        # A deed title always has its version: without one, "No derivatives, attribution
+        # required" would read as a license it does not name.
+        if (
+            "attribution" not in tokens
+            or not any(t.isdigit() for t in tokens)
+            or not all(t in _ELEMENTS or t in _EDITIONS or t.isdigit() for t in tokens)
+        ):
+            return None
+        tokens = ["cc", *tokens]
     words = sorted(_ELEMENTS.get(t, t) for t in tokens if not t.isdigit() and t not in _EDITIONS)
     return " ".join(words) + " /" + "".join(f" {t}" for t in tokens if t.isdigit())
 
@@ -189,11 +210,16 @@ def normalize_url(url: str) -> str:
     text = re.split(r"[?#]", text, maxsplit=1)[0]
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?$", "", text)
     text = re.sub(r"/(legalcode|deed)(\.[a-z_-]+)?/?$", "", text)
+    # A page in one language of several ("gpl-3.0.en.html", "lgpl-3.0.de.html").
+    text = re.sub(r"\.[a-z]{2}(?:[-_][a-z]{2,4})?(?=\.html?$)", "", text)
     text = re.sub(r"\.(html?|txt|json|php|md)$", "", text)
     button = _CC_BUTTON.match(text.rstrip("/"))
     if button is not None:
         where = "licenses" if button["kind"] == "l" else "publicdomain"
         text = f"creativecommons.org/{where}/{button['path']}"
+    presskit = _CC_PRESSKIT.match(text)
+    if presskit is not None:
+        text = f"creativecommons.org/licenses/{presskit['elements']}"
     return text.rstrip("/")
 
 
@@ -252,6 +278,14 @@ class Resolver:
         self._or_later = _any_of(phrases.or_later if phrases else ())
         self._choice = _any_of(phrases.choice if phrases else ())
         self._not_license = _any_of(phrases.not_license if phrases else ())
+        # A word that begins a dataset's name ("MIT Scene Parsing Benchmark", "MIT-BIH Arrhythmia
+        # Database"): capitalised words, then a word that names a dataset.
+        self._dataset_name = re.compile(
+            r"\b[A-Za-z]\w*(?=(?:[\s-]+(?-i:[A-Z]\w*)){0,3}[\s-]+(?:"
+            + self._not_license.pattern
+            + "))",
+            re.IGNORECASE,
+        )
         self._limiting = [
             re.compile(p, re.IGNORECASE) for p in (phrases.limiting if phrases else ())
         ]
@@ -379,6 +413,8 @@ class Resolver:
         """A known name or family, and whether parenthetical remarks were left out to find it."""
         key = normalize_name(text)
         whole = self._whole.get(key)
+        if whole is None and _CC_CODES.match(key):
+            key = f"cc {key}"
         found = self._partial(whole) if whole is not None else self._named(key)
         if found is not None:
             # Letters the name key cannot hold (other scripts) are remarks to read, not nothing.
@@ -395,7 +431,9 @@ class Resolver:
         entry: License | Family | None = self._families.get(key) or self._by_name.get(key)
         if entry is None:
             # Called for every window of prose: the substring test first, as most have no "cc".
-            if "cc" not in key or (words := word_order_key(key)) is None:
+            if ("cc" not in key and "attribution" not in key) or (
+                words := word_order_key(key)
+            ) is None:
                 return None
             entry = self._by_words.get(words)
         return self._partial(entry)
@@ -456,10 +494,13 @@ class Resolver:
         if not port:
             return self._by_id.get(base)
         exact = self._by_id.get(f"{base}-{port}")
-        unported = self._by_id.get(base)
+        # Licenses off the SPDX list (the 1.0 NonCommercial ones) are known by their URL only.
+        unported = self._by_id.get(base) or self._by_url.get(
+            f"creativecommons.org/licenses/{match['elements']}/{match['version']}"
+        )
         if exact is not None or unported is None:
             return exact
-        port_id = f"LicenseRef-{unported.id}-{port.upper()}"
+        port_id = f"LicenseRef-{unported.id.removeprefix('LicenseRef-')}-{port.upper()}"
         url = f"https://creativecommons.org/licenses/{match['elements']}/{match['version']}/{port}/"
         return License(
             id=port_id,
@@ -665,12 +706,20 @@ class Resolver:
         A one-word name ("MIT", "Apache") counts only in short texts or where the text speaks of
         a license, so "collected at MIT" is not read as the MIT License.
         """
-        tokens = normalize_name(text).split()
-        # A short value that names a dataset ("Apache Spark logs", "MIT-BIH Arrhythmia Database")
-        # is not a license, unless it speaks of one.
-        licensey = _LICENSE_WORDS.search(text) is not None or (
-            len(tokens) <= 6 and self._not_license.search(text) is None
+        # A one-word license name that begins a dataset's name is the dataset's, not a license;
+        # only names of unrestricted licenses are dropped, so dropping one never permits more.
+        text = self._dataset_name.sub(
+            lambda m: " " if self._unrestricted_word(normalize_name(m.group(0))) else m.group(0),
+            text,
         )
+        tokens = normalize_name(text).split()
+        # A short value that names a dataset ("Apache Spark logs", "MIT-BIH Arrhythmia Database",
+        # "Apache Software Foundation mailing list archives") is not a license, unless it speaks
+        # of one: no name in it is read.
+        speaks = _LICENSE_WORDS.search(text) is not None
+        if not speaks and len(tokens) <= 6 and self._not_license.search(text) is not None:
+            return []
+        licensey = speaks or len(tokens) <= 6
         taken = [False] * len(tokens)
         out: list[tuple[str, _Partial]] = []
         for size in range(min(_MAX_NAME_TOKENS, len(tokens)), 0, -1):
@@ -686,6 +735,17 @@ class Resolver:
                 taken[start : start + size] = [True] * size
                 out.append((key, partial))
         return out
+
+    def _unrestricted_word(self, key: str) -> bool:
+        """Whether ``key`` is a one-word name whose every reading allows commercial use freely."""
+        found = self._named(key) if key in self._single_word_ids else None
+        return found is not None and all(
+            leaf.license is not None
+            and leaf.license.terms.commercial_use is CommercialUse.ALLOWED
+            and not leaf.license.terms.use_restricted
+            and not leaf.license.terms.research_only
+            for leaf in leaves(found.tree)
+        )
 
     def _convert(self, node: Any, notes: list[str], exceptions: list[str], text: str) -> Node:
         """The parsed expression ``node`` as a tree; ``exceptions`` collects the exceptions that
@@ -785,7 +845,12 @@ def _drop_covered(nodes: list[Node]) -> list[Node]:
     """Drop what a more specific mention covers: a family ("Creative Commons") when one of its
     members is named, and an unported CC license when its jurisdiction port is named."""
     named = {n.key for n in nodes if isinstance(n, Leaf)}
-    ported = {key for key in named for other in named if other.startswith(f"LicenseRef-{key}-")}
+    ported = {
+        key
+        for key in named
+        for other in named
+        if other.startswith(f"LicenseRef-{key.removeprefix('LicenseRef-')}-")
+    }
 
     def covered(node: Node) -> bool:
         if isinstance(node, AllOf) and node.ambiguous:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -35,8 +35,10 @@ from auditor.engine import JudgedManifest
 from auditor.errors import InputError
 from auditor.model import Category, Dataset, Modality, Period, Size
 from auditor.platforms import SCRAPING_METHODS
-from auditor.scan.report import ScanReport
 from auditor.version import __version__
+
+if TYPE_CHECKING:  # the scan extra (pyarrow) is loaded only to read a scan report
+    from auditor.scan.report import ScanReport
 
 SCHEMA_VERSION: Final = "1.0"
 TO_COMPLETE = "To be completed by the provider."
@@ -144,14 +146,22 @@ class Summary(Frozen):
 
 def load_scan(path: Path) -> ScanReport:
     """An ``auditor scan --format json`` report, validated against its schema."""
+    from auditor.scan.report import ScanReport
+
     text = document.read_text(path)
     try:
         return ScanReport.model_validate_json(text)
     except ValidationError as exc:
+        from auditor.scan.samples import SampleScanReport  # a scan of keyed samples (shards)
+
+        try:
+            return SampleScanReport.model_validate_json(text)
+        except ValidationError:
+            pass
         err = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in err["loc"]) or "(top level)"
         raise InputError(
-            path, f"not an auditor scan JSON report (schema 1.0): {where}: {err['msg']}"
+            path, f"not an auditor scan JSON report (schema 1.1): {where}: {err['msg']}"
         ) from exc
 
 

@@ -1,41 +1,50 @@
-"""Benchmark: ``auditor scan`` on a generated 10-million-row Parquet file; prints its figures.
+"""Benchmark: ``auditor scan`` on generated URL tables; prints best and median of several rounds.
 
-Run with ``python benchmarks/bench_scan.py [ROWS]`` (default 10,000,000). The file is shaped like
-a web-scale URL dataset: a few dominant platforms and a long Zipf tail of domains and subdomains,
-with a per-row license column; generation is seeded. Each measurement runs in a fresh process, and
-reports wall time (the modules it imports included; the scan's import time is also shown on its
-own) and peak memory (max RSS). The read, the scan and the loop run in turn, five times each,
-and the best time of each is reported:
+Run with ``python benchmarks/bench_scan.py [--rows N] [--cases read,scan,split,...] [--rounds R]
+[--data DIR]``. The inputs are shaped like a web-scale URL dataset: a few dominant platforms and a
+long Zipf tail of domains and subdomains, with a per-row license column; generation is seeded and
+cached in ``--data`` (a temporary folder by default). Each measurement runs in a fresh process and
+reports wall time (its imports included, ``ray.init`` excluded) and peak memory (max RSS). The
+cases run in turn in every round, so that a slow spell of a shared machine weighs on all of them;
+ratios to ``read`` (or to ``duckdb-hosts`` for ``hosts``, to ``split`` for ``ray``) are computed
+within each round, then their best and median reported.
 
-* ``read``: pyarrow reading the URL column alone (``pq.read_table(columns=["url"])``);
-* ``scan``: the vectorized scan of URLs and licenses (the local engine, report included);
-* ``loop``: a plain per-row Python loop (``urllib.parse.urlsplit`` plus dictionary look-ups,
-  counting rows per host and verdict) over a 1,000,000-row slice, extrapolated linearly to the
-  file's rows (the loop's cost per row does not depend on the file's size).
+Cases:
 
-The scan's peak memory (and the peak of Arrow's own allocations) is also measured on half the
-file, to show that it does not grow with the number of rows.
+* ``read``: pyarrow reading the URL column alone, the floor for any scan;
+* ``scan``: the local engine on the Parquet file, report only;
+* ``split``: the same, writing both the allowed and the blocked file;
+* ``split-csv``, ``split-jsonl``: ``split`` on the same rows as CSV and as JSON lines;
+* ``hosts``: the scan of a file where ~80 % of rows have a host (and domain) of their own;
+* ``duckdb-hosts``: the same job in DuckDB (host and domain cut per row, joined with the
+  platform hosts, counted per domain and verdict, top 1,000 domains), if DuckDB is installed;
+* ``ray``: ``split`` with ``--engine ray`` on a local Ray of 2 CPUs (``ray.init`` not timed);
+* ``loop``: a per-row Python loop (``urlsplit`` and dictionaries) over 1,000,000 rows,
+  extrapolated to the file's rows.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
-import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 SEED = 20261125
 LOOP_ROWS = 1_000_000
-ROUNDS = 5
 CHUNK = 1_000_000
 PLATFORMS = [  # host, share of rows
     ("i.ytimg.com", 0.08),
@@ -59,57 +68,156 @@ LICENSES = [
     ("CC BY-SA 3.0", 0.05),
     ("Public Domain Mark 1.0", 0.05),
 ]
+HOSTS_UNIQUE_SHARE = 0.8  # rows of the ``hosts`` file whose host is their own
 
 
-def generate(path: Path, rows: int) -> None:
-    rng = random.Random(SEED)
-    tail = [f"{rng.choice(SUBDOMAINS)}.site{i}.{rng.choice(TLDS)}" for i in range(TAIL_DOMAINS)]
-    hosts = pa.array([h for h, _ in PLATFORMS] + tail)
-    head_share = sum(s for _, s in PLATFORMS)
-    zipf = [1 / (rank + 1) ** 1.07 for rank in range(TAIL_DOMAINS)]
-    scale = (1 - head_share) / sum(zipf)
-    weights = [s for _, s in PLATFORMS] + [w * scale for w in zipf]
-    cumulative = []
-    total = 0.0
-    for w in weights:
-        total += w
-        cumulative.append(total)
+def _hosts(rng: np.random.Generator, unique: bool) -> tuple[pa.Array, list[float]]:
+    tail = [
+        f"{SUBDOMAINS[rng.integers(len(SUBDOMAINS))]}.site{i}.{TLDS[rng.integers(len(TLDS))]}"
+        for i in range(TAIL_DOMAINS)
+    ]
+    head = [s for _, s in PLATFORMS]
+    if unique:  # the platforms and the tail share what the per-row hosts leave, 3 to 1
+        scale = (1 - HOSTS_UNIQUE_SHARE) * 0.75 / sum(head)
+        head = [s * scale for s in head]
+    zipf = np.array([1 / (rank + 1) ** 1.07 for rank in range(TAIL_DOMAINS)])
+    tail_share = 1 - sum(head) - (HOSTS_UNIQUE_SHARE if unique else 0)
+    weights = head + list(zipf * max(tail_share, 0) / zipf.sum())
+    return pa.array([h for h, _ in PLATFORMS] + tail), weights
+
+
+def generate(path: Path, rows: int, *, unique_hosts: bool = False) -> None:
+    rng = np.random.default_rng(SEED)
+    hosts, weights = _hosts(rng, unique_hosts)
+    p = np.array(weights + ([HOSTS_UNIQUE_SHARE] if unique_hosts else []))
     license_values = pa.array([v for v, _ in LICENSES], pa.string())
-    license_cum = []
-    total = 0.0
-    for _, w in LICENSES:
-        total += w
-        license_cum.append(total)
-    indices = range(len(weights))
-    with pq.ParquetWriter(path, pa.schema([("url", pa.string()), ("license", pa.string())])) as out:
+    license_p = np.array([w for _, w in LICENSES])
+    schema = pa.schema([("url", pa.string()), ("license", pa.string())])
+    with pq.ParquetWriter(path, schema) as out:
         for start in range(0, rows, CHUNK):
             n = min(CHUNK, rows - start)
-            picked = pa.array(rng.choices(indices, cum_weights=cumulative, k=n), pa.int32())
-            ids = pa.array([rng.getrandbits(40) for _ in range(n)], pa.int64()).cast(pa.string())
-            urls = pc.binary_join_element_wise(
-                "https://", pc.take(hosts, picked), "/images/", ids, ".jpg", ""
-            )
-            lic = pa.array(
-                rng.choices(range(len(LICENSES)), cum_weights=license_cum, k=n), pa.int32()
-            )
+            picked = rng.choice(len(p), size=n, p=p / p.sum())
+            ids = pa.array(rng.integers(0, 1 << 40, n)).cast(pa.string())
+            host = pc.take(hosts, pa.array(np.minimum(picked, len(hosts) - 1)))
+            if unique_hosts:
+                own = pa.array(picked == len(hosts))
+                tlds = pc.take(pa.array(TLDS), pa.array(rng.integers(0, len(TLDS), n)))
+                mine = pc.binary_join_element_wise("h", ids, ".", tlds, "")
+                host = pc.if_else(own, mine, host)
+            urls = pc.binary_join_element_wise("https://", host, "/images/", ids, ".jpg", "")
+            lic = pa.array(rng.choice(len(LICENSES), size=n, p=license_p / license_p.sum()))
             out.write_table(pa.table({"url": urls, "license": pc.take(license_values, lic)}))
 
 
-def measure_read(path: Path) -> int:
+def as_csv(parquet: Path, path: Path) -> None:
+    with pcsv.CSVWriter(path, pq.read_schema(parquet)) as out:
+        for batch in pq.ParquetFile(parquet).iter_batches(batch_size=CHUNK):
+            out.write_batch(batch)
+
+
+def as_jsonl(parquet: Path, path: Path) -> None:
+    with path.open("wb") as out:
+        for batch in pq.ParquetFile(parquet).iter_batches(batch_size=CHUNK):
+            license = batch.column("license")
+            quoted = pc.binary_join_element_wise('"', license, '"', "")
+            lines = pc.binary_join_element_wise(
+                '{"url": "',
+                batch.column("url"),
+                '", "license": ',
+                pc.fill_null(quoted, "null"),
+                "}\n",
+                "",
+            )
+            out.write(pc.binary_join(lines, "").as_py().encode())
+
+
+# --- measurements, each in a fresh process ------------------------------------------------
+
+
+def measure_read(path: Path, out: Path) -> int:
     rows: int = pq.read_table(path, columns=["url"]).num_rows
     return rows
 
 
-def measure_scan(path: Path) -> int:
+def _scan(path: Path, out: Path | None, fmt: str = "parquet") -> int:
     from auditor.scan.engine import ScanOptions, scan
     from auditor.scan.formats import InputFormat
     from auditor.scan.sources import Source
 
-    report = scan(Source(path, InputFormat.PARQUET), ScanOptions())
-    return report.rows
+    suffix = path.suffix
+    options = ScanOptions(
+        write_allowed=out / f"allowed{suffix}" if out else None,
+        write_blocked=out / f"blocked{suffix}" if out else None,
+    )
+    return scan(Source(path, InputFormat(fmt)), options).rows
 
 
-def measure_loop(path: Path) -> int:
+def measure_scan(path: Path, out: Path) -> int:
+    return _scan(path, None)
+
+
+def measure_split(path: Path, out: Path) -> int:
+    return _scan(path, out)
+
+
+def measure_split_csv(path: Path, out: Path) -> int:
+    return _scan(path.with_suffix(".csv"), out, "csv")
+
+
+def measure_split_jsonl(path: Path, out: Path) -> int:
+    return _scan(path.with_suffix(".jsonl"), out, "jsonl")
+
+
+def measure_hosts(path: Path, out: Path) -> int:
+    return _scan(path.with_name("hosts.parquet"), None)
+
+
+def measure_duckdb_hosts(path: Path, out: Path) -> int:
+    import duckdb
+
+    from auditor.knowledge import load_knowledge
+
+    domains = sorted({d for p in load_knowledge().platforms for d in p.domains})
+    db = duckdb.connect()
+    db.execute("SET threads = 2")
+    db.execute("CREATE TABLE platform_hosts (domain VARCHAR)")
+    db.executemany("INSERT INTO platform_hosts VALUES (?)", [(d,) for d in domains])
+    source = str(path.with_name("hosts.parquet"))
+    db.execute(
+        f"""
+        CREATE TEMP TABLE by_domain AS
+        WITH hosts AS (
+            SELECT regexp_extract(url, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]*)', 1) AS host, license
+            FROM read_parquet('{source}')
+        ), cut AS (
+            SELECT host, regexp_extract(host, '([^.]+\\.[^.]+)$', 1) AS domain, license
+            FROM hosts
+        )
+        SELECT cut.domain, platform_hosts.domain IS NOT NULL AS platform, license,
+               count(*) AS rows
+        FROM cut LEFT JOIN platform_hosts ON cut.domain = platform_hosts.domain
+        GROUP BY ALL
+        """
+    )
+    db.execute(
+        "SELECT domain, sum(rows) AS n FROM by_domain GROUP BY domain ORDER BY n DESC LIMIT 1000"
+    ).fetchall()
+    db.execute("SELECT count(DISTINCT domain) FROM by_domain").fetchall()
+    (rows,) = db.execute("SELECT sum(rows) FROM by_domain").fetchone() or (0,)
+    return int(rows)
+
+
+def measure_ray(path: Path, out: Path) -> int:
+    from auditor.scan.distributed import scan_on_ray
+    from auditor.scan.engine import ScanOptions
+    from auditor.scan.formats import InputFormat
+    from auditor.scan.sources import Source
+
+    options = ScanOptions(write_allowed=out / "allowed-ray", write_blocked=out / "blocked-ray")
+    return scan_on_ray(Source(path, InputFormat.PARQUET), options).rows
+
+
+def measure_loop(path: Path, out: Path) -> int:
     """The per-row baseline: urlsplit, then dictionaries for the host's verdict and the counts."""
     from urllib.parse import urlsplit
 
@@ -142,13 +250,18 @@ def measure_loop(path: Path) -> int:
     return rows
 
 
-MEASURES = {"read": measure_read, "scan": measure_scan, "loop": measure_loop}
-# The modules each measurement imports (timed with it; also reported on their own).
-IMPORTS = {
-    "read": (),
-    "scan": ("auditor.scan.engine", "auditor.scan.formats", "auditor.scan.sources"),
-    "loop": ("auditor.knowledge",),
+MEASURES: dict[str, Callable[[Path, Path], int]] = {
+    "read": measure_read,
+    "scan": measure_scan,
+    "split": measure_split,
+    "split-csv": measure_split_csv,
+    "split-jsonl": measure_split_jsonl,
+    "hosts": measure_hosts,
+    "duckdb-hosts": measure_duckdb_hosts,
+    "ray": measure_ray,
+    "loop": measure_loop,
 }
+BASELINE = {"hosts": "duckdb-hosts", "ray": "split", "duckdb-hosts": "hosts"}
 
 
 def run(what: str, path: Path) -> dict[str, float]:
@@ -157,76 +270,81 @@ def run(what: str, path: Path) -> dict[str, float]:
         [sys.executable, __file__, "--measure", what, str(path)],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode:
+        raise SystemExit(f"{what} failed:\n{done.stderr}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
+def measure(what: str, path: Path) -> None:
+    if what == "ray":
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(dir=path.parent) as out:
+        rows = MEASURES[what](path, Path(out))
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    arrow = pa.default_memory_pool().max_memory() / 2**20
+    print(json.dumps({"seconds": seconds, "rows": rows, "peak_mib": peak, "arrow_mib": arrow}))
+
+
+def prepare(data: Path, rows: int, cases: list[str]) -> Path:
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / "urls.parquet"
+    marker = data / "rows.txt"
+    if not path.exists() or not marker.exists() or marker.read_text() != str(rows):
+        for old in data.iterdir():
+            old.unlink()
+        generate(path, rows)
+        marker.write_text(str(rows))
+    if "split-csv" in cases and not path.with_suffix(".csv").exists():
+        as_csv(path, path.with_suffix(".csv"))
+    if "split-jsonl" in cases and not path.with_suffix(".jsonl").exists():
+        as_jsonl(path, path.with_suffix(".jsonl"))
+    hosts = data / "hosts.parquet"
+    if {"hosts", "duckdb-hosts"} & set(cases) and not hosts.exists():
+        generate(hosts, rows, unique_hosts=True)
+    return path
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--measure":
-        path = Path(sys.argv[3])
-        started = time.perf_counter()
-        for module in IMPORTS[sys.argv[2]]:
-            importlib.import_module(module)
-        imports = time.perf_counter() - started
-        rows = MEASURES[sys.argv[2]](path)
-        seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        arrow = pa.default_memory_pool().max_memory() / 2**20
-        print(
-            json.dumps(
-                {
-                    "seconds": seconds,
-                    "imports": imports,
-                    "rows": rows,
-                    "peak_mib": peak,
-                    "arrow_peak_mib": arrow,
-                }
-            )
-        )
+        # Each measurement imports what it needs, and that import is timed with it.
+        importlib.invalidate_caches()
+        measure(sys.argv[2], Path(sys.argv[3]))
         return
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--cases", default="read,scan,split")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=None)
+    args = parser.parse_args()
+    cases = args.cases.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "urls.parquet"
-        half = Path(tmp) / "urls-half.parquet"
+        data = args.data or Path(tmp)
         t0 = time.perf_counter()
-        generate(path, rows)
-        generate(half, rows // 2)
-        size = path.stat().st_size / 2**20
-        print(f"generated {rows:,} rows ({size:,.0f} MiB) in {time.perf_counter() - t0:.1f} s")
-        # The three take turns, so that a slow spell of a shared machine weighs on all of them;
-        # the best of each is kept.
-        rounds = [
-            tuple(run(what, path) for what in ("read", "scan", "loop")) for _ in range(ROUNDS)
-        ]
-        read, scan, loop = (
-            min((r[at] for r in rounds), key=lambda r: r["seconds"]) for at in range(3)
+        path = prepare(data, args.rows, cases)
+        print(f"{args.rows:,} rows ready in {time.perf_counter() - t0:.1f} s ({data})")
+        rounds = [{what: run(what, path) for what in cases} for _ in range(args.rounds)]
+    for what in cases:
+        seconds = [r[what]["seconds"] for r in rounds]
+        peaks = [r[what]["peak_mib"] for r in rounds]
+        rows = rounds[0][what]["rows"]
+        if what == "loop":
+            seconds = [s * args.rows / rows for s in seconds]
+        line = (
+            f"{what:13} best {min(seconds):7.2f} s  median {statistics.median(seconds):7.2f} s  "
+            f"peak {max(peaks):6,.0f} MiB  {args.rows / min(seconds):>12,.0f} rows/s"
         )
-        smaller = run("scan", half)
-        loop_seconds = loop["seconds"] * rows / loop["rows"]
-        print(f"read URL column: {read['seconds']:.2f} s, peak {read['peak_mib']:,.0f} MiB")
-        for name, at in (("read", 0), ("scan", 1), ("loop", 2)):
-            times = ", ".join(f"{r[at]['seconds']:.2f}" for r in rounds)
-            print(f"  every {name}: {times} s")
-        print(
-            f"scan:            {scan['seconds']:.2f} s = {rows / scan['seconds']:,.0f} rows/s, "
-            f"peak {scan['peak_mib']:,.0f} MiB, Arrow {scan['arrow_peak_mib']:,.0f} MiB (on half "
-            f"the rows: {smaller['peak_mib']:,.0f} and {smaller['arrow_peak_mib']:,.0f} MiB); "
-            f"{scan['imports']:.2f} s of it importing auditor"
-        )
-        print(
-            f"per-row loop:    {loop['seconds']:.2f} s for {loop['rows']:,.0f} rows, "
-            f"extrapolated {loop_seconds:.1f} s = {rows / loop_seconds:,.0f} rows/s"
-        )
-        print(f"scan vs loop: {loop_seconds / scan['seconds']:.1f}x faster (target >= 20x)")
-        print(f"scan vs read: {scan['seconds'] / read['seconds']:.2f}x the read (target <= 3x)")
-        # The read's library (pyarrow) is imported before its timer starts; the same for the scan:
-        work = scan["seconds"] - scan["imports"]
-        print(
-            f"  the same without importing auditor, as the read excludes importing pyarrow: "
-            f"{work / read['seconds']:.2f}x"
-        )
+        base = BASELINE.get(what, "read")
+        if base in cases and base != what:
+            ratios = [r[what]["seconds"] / r[base]["seconds"] for r in rounds]
+            line += f"  vs {base}: best {min(ratios):.2f}x median {statistics.median(ratios):.2f}x"
+        print(line)
 
 
 if __name__ == "__main__":

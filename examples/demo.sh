@@ -67,4 +67,24 @@ else
   echo "!! auditor notice or summary failed" >&2
   status=1
 fi
+
+# What the training job reads: WebDataset shards as img2dataset/video2dataset write them, scanned
+# sample by sample. The keys of the samples kept out go to a file the loader skips
+# (auditor.scan.loader); the allowed samples are copied into clean shards.
+shards='examples/shards/{00000..00002}.tar'
+echo
+echo "=================================================================================="
+echo "  auditor scan $shards --write-blocked-keys out/blocked-keys.tsv    (expected exit 1)"
+echo "=================================================================================="
+rm -rf out/clean-shards out/blocked-keys.tsv
+"$AUDITOR" scan "$shards" --write-blocked-keys out/blocked-keys.tsv --write-allowed out/clean-shards
+code=$?
+if [ "$code" -ne 1 ] || [ ! -f out/blocked-keys.tsv ]; then
+  echo "!! $shards: exit $code, expected 1 and out/blocked-keys.tsv" >&2
+  status=1
+else
+  echo "-> blocked keys (shard<TAB>key) in out/blocked-keys.tsv:"
+  sed 's/^/     /' out/blocked-keys.tsv
+  echo "-> allowed samples copied into out/clean-shards/: $(ls out/clean-shards | tr '\n' ' ')"
+fi
 exit $status

@@ -43,3 +43,12 @@ def _no_internet(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(tmp_path_factory.mktemp("auditor-cache")))
+    # The user's own Hugging Face home (saved token, shared cache) stays out of the tests: an empty
+    # one, as huggingface_hub resolved it from HF_HOME when it was imported.
+    from huggingface_hub import constants
+
+    home = tmp_path_factory.mktemp("hf-home")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
+    monkeypatch.delenv("HF_OIDC_RESOURCE", raising=False)

@@ -1,8 +1,16 @@
 """A fake Hugging Face Hub on 127.0.0.1 serving fixture dataset cards, for tests.
 
-Serves ``/datasets/<owner>/<name>/resolve/<revision>/README.md`` from tests/fixtures/hub; a repo
-named ``gated`` answers 403 unless the request carries ``Authorization: Bearer hf_test``. Records
-every request so tests can check what the client sent.
+Serves ``/datasets/<owner>/<name>/resolve/<revision>/README.md`` from tests/fixtures/hub, and the
+dataset API ``/api/datasets/<owner>/<name>[/revision/<revision>]`` with the commit (``sha``), the
+``gated`` flag and, for gated repos, the card's metadata (``cardData``). Revisions: ``main`` is
+commit ``COMMIT``; tag ``v1.0`` is commit ``COMMIT_V1``, at which permissive-text's card was the
+nc-instructions card (its license changed later); any other revision is 404.
+
+Gated repos answer 403 for the README unless the request carries ``Authorization: Bearer
+hf_test``: ``gated`` (manual approval, the nc-instructions card, whose metadata has no gate text)
+and ``gated-terms`` (automatic approval, a card whose ``extra_gated_prompt`` says non-commercial).
+A ``private`` repo answers 401 to both without that token. Records every request so tests can
+check what the client sent.
 
 A few repo names behave like a hostile or broken server, for the client's limits:
 
@@ -19,6 +27,7 @@ A few repo names behave like a hostile or broken server, for the client's limits
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -27,9 +36,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import yaml
+
 CARDS = Path(__file__).parent / "fixtures" / "hub"
 TOKEN = "hf_test"
 COMMIT = "0" * 40
+COMMIT_V1 = "1" * 40
+REVISIONS = {"main": COMMIT, COMMIT: COMMIT, "v1.0": COMMIT_V1, COMMIT_V1: COMMIT_V1}
+GATED = {"gated": "manual", "gated-terms": "auto"}
 
 
 @dataclass
@@ -38,6 +52,30 @@ class FakeHub:
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
     drip_interval: float = 0.2
     huge_size: int = 4 * 1024 * 1024
+
+
+# Repos whose README answers like a hostile or broken server; the API answers for them as usual.
+_HOSTILE = {
+    "drip",
+    "drip-headers",
+    "huge",
+    "huge-unsized",
+    "bomb",
+    "gzipped",
+    "brotli",
+    "corrupt",
+    "truncated",
+    "moved",
+    "loop",
+}
+
+
+def _card(owner: str, name: str, commit: str | None) -> Path | None:
+    """The README a repo has at ``commit``, None when it has none."""
+    if name in ("gated", "private") or (name == "permissive-text" and commit == COMMIT_V1):
+        return CARDS / "example-org" / "nc-instructions" / "README.md"
+    card = CARDS / owner / name / "README.md"
+    return card if card.is_file() else None
 
 
 @contextmanager
@@ -54,6 +92,8 @@ def fake_hub() -> Iterator[FakeHub]:
         def do_GET(self) -> None:
             self.close_connection = True
             parts = self.path.split("?")[0].strip("/").split("/")
+            if parts[:2] == ["api", "datasets"]:
+                return self._api(parts[2:])
             # datasets/<owner>/<name>/resolve/<revision>/README.md
             if len(parts) != 6 or parts[0] != "datasets" or parts[3] != "resolve":
                 return self._send(404, b"")
@@ -83,20 +123,42 @@ def fake_hub() -> Iterator[FakeHub]:
                         return self._send(307, b"x" * 1024, {"Location": where})
             except OSError:
                 return None  # the client hung up, as it should on a hostile answer
-            if name == "gated" and self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                return self._send(403, b"gated")
-            card = CARDS / owner / name / parts[5]
-            if name == "gated":
-                card = CARDS / "example-org" / "nc-instructions" / "README.md"
-            if not card.is_file():
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                if name in GATED:
+                    return self._send(403, b"gated")
+                if name == "private":
+                    return self._send(401, b"private")
+            commit = REVISIONS.get(parts[4])
+            card = _card(owner, name, commit)
+            if commit is None or card is None:
                 return self._send(404, b"")
-            return self._send(200, card.read_bytes())
+            return self._send(200, card.read_bytes(), {"X-Repo-Commit": commit})
+
+        def _api(self, parts: list[str]) -> None:
+            """``<owner>/<name>`` or ``<owner>/<name>/revision/<revision>``."""
+            revision = parts[3] if len(parts) == 4 and parts[2] == "revision" else "main"
+            commit = REVISIONS.get(revision)
+            if len(parts) not in (2, 4) or commit is None:
+                return self._send(404, b'{"error": "Revision Not Found"}')
+            owner, name = parts[0], parts[1]
+            if name == "private" and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                return self._send(401, b'{"error": "Invalid credentials"}')
+            card = _card(owner, name, commit)
+            if card is None and name not in _HOSTILE:
+                return self._send(404, b'{"error": "Repository Not Found"}')
+            info: dict[str, object] = {
+                "id": f"{owner}/{name}",
+                "sha": commit,
+                "gated": GATED.get(name, False),
+            }
+            if name in GATED and card is not None:
+                info["cardData"] = yaml.safe_load(card.read_text().split("---")[1])
+            return self._send(200, json.dumps(info).encode())
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("X-Repo-Commit", COMMIT)
-            for key, value in (headers or {}).items():
+            for key, value in ({"X-Repo-Commit": COMMIT} | (headers or {})).items():
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(body)

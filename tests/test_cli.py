@@ -144,8 +144,8 @@ def test_a_relaxing_policy_says_so_in_every_format() -> None:
     code, out, err = run("check", manifest, "--policy", policy)
     assert code == 0
     assert err == (
-        "auditor: PASS under policy 'lenient-unknown': 1 datasets (0 allowed, 1 review, "
-        f"0 blocked), 0 errors, 1 warnings, 0 waived; {note}\n"
+        "auditor: PASS under policy 'lenient-unknown': 1 dataset (0 allowed, 1 review, "
+        f"0 blocked), 0 errors, 1 warning, 0 waived; {note}\n"
     )
     assert out.endswith(f"\n{note}\n")
     code, out, _ = run("check", manifest, "--policy", policy, "--format", "json")

@@ -30,10 +30,10 @@ def test_no_restricted_dpi_dataset_passes_and_agreement_holds(corpus: Path) -> N
 
 
 # DPI-commercial datasets the gate blocks only because a lineage or a generator's terms could not
-# be resolved. The issue's target is 3 %; lineage is resolved through the registry (2 % left,
-# upstreams no source describes), the rest waits for generators' terms in rules/models. The
-# ceiling only goes down.
-UNRESOLVED_CEILING = 0.04
+# be resolved. The issue's target is 3 %: 16 of 690 (2.3 %) are left, nearly all for want of
+# generators' terms in rules/models (SeaLLM, Command R+, Glaive's in-house model); the ceiling
+# only goes down.
+UNRESOLVED_CEILING = 0.03
 
 
 def test_few_commercial_dpi_datasets_are_blocked_only_for_want_of_knowledge(corpus: Path) -> None:

@@ -119,15 +119,16 @@ def test_gate_raises_input_error_on_bad_manifest() -> None:
 def test_json_report_contract() -> None:
     report = auditor.audit(EXAMPLES / "video-mix.yaml", today=TODAY)
     data = json.loads(render_json(report))
-    assert list(data)[:6] == [
+    assert list(data)[:7] == [
         "schema_version",
+        "kind",
         "tool_version",
         "policy",
         "fail_on",
         "verdict",
         "datasets",
     ]
-    assert data["schema_version"] == "1.2"
+    assert data["schema_version"] == "1.3"
     assert data["verdict"] in {"pass", "fail"}
     assert data["policy_relaxes"] == []
     for ds in data["datasets"]:

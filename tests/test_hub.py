@@ -16,9 +16,10 @@ import auditor
 from auditor.errors import InputError
 from auditor.hub import Hub, HubError, HubFailure, Limits
 from auditor.policy import Severity
+from auditor.render.json import render_json
 from auditor.report import Verdict
 from auditor.rulebook import Rule
-from tests.hubserver import CARDS, COMMIT, TOKEN, FakeHub, fake_hub
+from tests.hubserver import CARDS, COMMIT, COMMIT_V1, TOKEN, FakeHub, fake_hub
 
 
 def test_fetches_and_caches_a_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,12 +30,17 @@ def test_fetches_and_caches_a_card(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         card = hub.card("example-org/nc-instructions")
         assert "cc-by-nc-4.0" in card.path.read_text()
         assert card.outcome == "hub"
-        # Exactly one request, for the card: no telemetry or other surprise traffic.
+        # Two requests: the dataset API (commit, gating), then the card at that commit; no
+        # telemetry or other surprise traffic.
         assert [(m, p) for m, p, _ in hub_server.requests] == [
-            ("GET", "/datasets/example-org/nc-instructions/resolve/main/README.md")
+            (
+                "GET",
+                "/api/datasets/example-org/nc-instructions?expand=sha&expand=gated&expand=cardData",
+            ),
+            ("GET", f"/datasets/example-org/nc-instructions/resolve/{COMMIT}/README.md"),
         ]
     # The cache records what was fetched: the URL, the revision, when, and the card's hash.
-    url = f"{hub_server.url}/datasets/example-org/nc-instructions/resolve/main/README.md"
+    url = f"{hub_server.url}/datasets/example-org/nc-instructions/resolve/{COMMIT}/README.md"
     record = json.loads(card.path.with_name("meta.json").read_text())
     assert record["repo_id"] == "example-org/nc-instructions"
     assert record["url"] == url
@@ -52,20 +58,32 @@ def test_fetches_and_caches_a_card(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert caught.value.failure is HubFailure.OFFLINE
 
 
-def test_not_found_and_gated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_not_found_private_and_gated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_hub() as hub_server:
         monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
         monkeypatch.delenv("HF_TOKEN", raising=False)
-        hub = Hub(cache_dir=tmp_path)
+        hub = Hub(cache_dir=tmp_path / "a")
         with pytest.raises(HubError) as missing:
             hub.card("example-org/nothing-here")
         assert missing.value.failure is HubFailure.NOT_FOUND
-        with pytest.raises(HubError) as gated:
-            hub.card("example-org/gated")
-        assert gated.value.failure is HubFailure.DENIED
+        with pytest.raises(HubError) as private:
+            hub.card("example-org/private")
+        assert private.value.failure is HubFailure.DENIED
+        # A gated README is refused without access: the card is the metadata the API gives.
+        gated = hub.card("example-org/gated")
+        assert gated.gated == "manual"
+        assert "license: cc-by-nc-4.0" in gated.path.read_text()
+        assert gated.record.url.startswith(f"{hub_server.url}/api/datasets/example-org/gated?")
+        assert gated.provenance().endswith(f"(revision {COMMIT}; gated: manual approval)")
         monkeypatch.setenv("HF_TOKEN", TOKEN)
-        assert "cc-by-nc-4.0" in hub.card("example-org/gated").path.read_text()
+        hub = Hub(cache_dir=tmp_path / "b")
+        assert hub.card("example-org/private").record.revision == COMMIT
+        with_access = hub.card("example-org/gated")
+        assert "# " in with_access.path.read_text()  # the README itself, prose included
+        assert with_access.gated == "manual"
         assert hub_server.requests[-1][2] == f"Bearer {TOKEN}"
+    # Offline, the cache keeps the gating.
+    assert Hub(cache_dir=tmp_path / "a", offline=True).card("example-org/gated").gated == "manual"
 
 
 def test_unreachable_hub_fails_once_then_fast(
@@ -289,3 +307,111 @@ def test_a_cached_card_older_than_the_limit_is_stale(
     monkeypatch.setenv("AUDITOR_CACHE_MAX_AGE_DAYS", "a month")
     with pytest.raises(InputError):
         Hub()
+
+
+def _mix(tmp_path: Path, *sources: str) -> Path:
+    lines = ["version: 1", "name: mix", "datasets:"]
+    for i, source in enumerate(sources):
+        lines += [f"  - id: d{i}", f"    source: {source}"]
+    path = tmp_path / "mix.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_token_saved_by_hf_auth_login_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    # `hf auth login` writes the token to HF_HOME/token (constants.HF_TOKEN_PATH); no HF_TOKEN.
+    token_file = Path(constants.HF_TOKEN_PATH)
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text(TOKEN + "\n")
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        card = Hub(cache_dir=tmp_path).card("example-org/private")
+        assert {auth for _, _, auth in hub_server.requests} == {f"Bearer {TOKEN}"}
+    assert card.record.revision == COMMIT
+    token_file.unlink()  # logged out: the same dataset is denied
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        with pytest.raises(HubError) as denied:
+            Hub(cache_dir=tmp_path / "other").card("example-org/private")
+    assert denied.value.failure is HubFailure.DENIED
+
+
+def _hf_cache_snapshot(cache: Path, repo_id: str, commit: str, card: Path) -> Path:
+    """A dataset's README as ``hf_hub_download`` leaves it in the shared cache."""
+    repo = cache / f"datasets--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (snapshot / "README.md").write_bytes(card.read_bytes())
+    return snapshot / "README.md"
+
+
+def test_offline_reads_the_shared_hugging_face_cache(tmp_path: Path) -> None:
+    from huggingface_hub import constants
+
+    nc = CARDS / "example-org" / "nc-instructions" / "README.md"
+    commit = "a" * 40
+    _hf_cache_snapshot(Path(constants.HF_HUB_CACHE), "example-org/from-datasets", commit, nc)
+    card = Hub(cache_dir=tmp_path, offline=True).card("example-org/from-datasets")
+    assert card.hf_cache and card.outcome == "cache"
+    assert card.record.revision == commit
+    assert card.provenance().startswith("from the Hugging Face cache: ")
+    # Through the CLI's engine: HF_HUB_OFFLINE, the verdict from the shared cache's card, and the
+    # report records the commit read.
+    report = auditor.audit(_mix(tmp_path, "hf://example-org/from-datasets"), offline=True)
+    assert report.provenance is not None
+    assert report.datasets[0].license.expression == "CC-BY-NC-4.0"
+    assert [(c.outcome, c.revision) for c in report.provenance.cards] == [("cache", commit)]
+    # A revision the shared cache does not hold is not answered from another one.
+    with pytest.raises(HubError) as missing:
+        Hub(cache_dir=tmp_path, offline=True).card("example-org/from-datasets", "v2")
+    assert missing.value.failure is HubFailure.OFFLINE
+
+
+def test_a_pinned_revision_is_read_and_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        mix = _mix(tmp_path, "hf://example-org/permissive-text@v1.0", "example-org/permissive-text")
+        report = auditor.audit(mix, cache_dir=tmp_path / "cache")
+        paths = [p for _, p, _ in hub_server.requests]
+    assert "/api/datasets/example-org/permissive-text/revision/v1.0" in paths[0]
+    # At v1.0 the card said CC BY-NC; main says Apache-2.0. Each is judged at its revision.
+    assert report.provenance is not None
+    licenses = [d.license.expression for d in report.datasets]
+    assert licenses == ["CC-BY-NC-4.0", "Apache-2.0"]
+    revisions = {c.reference: c.revision for c in report.provenance.cards}
+    assert revisions == {
+        "hf://example-org/permissive-text@v1.0": COMMIT_V1,
+        "example-org/permissive-text": COMMIT,
+    }
+    data = json.loads(render_json(report))
+    assert {c["revision"] for c in data["provenance"]["cards"]} == {COMMIT, COMMIT_V1}
+    # Offline, the pinned copy answers for the pin only.
+    offline = Hub(cache_dir=tmp_path / "cache", offline=True)
+    assert offline.card("example-org/permissive-text", "v1.0").record.revision == COMMIT_V1
+    assert offline.card("example-org/permissive-text").record.revision == COMMIT
+
+
+def test_gate_terms_are_read_and_an_unread_gate_is_a_review(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_hub() as hub_server:
+        monkeypatch.setenv("HF_ENDPOINT", hub_server.url)
+        mix = _mix(tmp_path, "hf://example-org/gated-terms", "hf://example-org/gated")
+        report = auditor.audit(mix, cache_dir=tmp_path / "cache")
+    # The gate's prompt says non-commercial though the card's tag says CC BY 4.0.
+    terms = {f.rule for f in report.findings_for("d0")}
+    assert Rule.GATED_TERMS_CONFLICT in terms
+    # A gate whose terms are nowhere in the card is for a person to read, never silence.
+    unread = [f for f in report.findings_for("d1") if f.rule is Rule.TERMS_UNRESOLVED]
+    assert len(unread) == 1
+    assert unread[0].severity.rank >= Severity.WARNING.rank
+    assert unread[0].evidence is not None
+    assert "manual approval" in (unread[0].evidence.quote or "")

@@ -249,9 +249,10 @@ def test_generator_names_in_published_forms(name: str, model_id: str) -> None:
         "Vicuna",
         "falcon-180b",
         "blip2-opt-2.7b",
-        "bigscience/bloom",
+        "bigscience/mt0-xxl",
         "openai/clip-vit-large-patch14",
-        "stable-diffusion-2-1",
+        "stabilityai/stable-diffusion-xl-base-0.9",
+        "Stable Diffusion",
         # A namespace that publishes fine-tunes is not a repackager.
         "someone/Mistral-7B-Instruct-v0.2-finetuned",
     ],

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 import auditor
+from auditor import engine
+from auditor.hub import Hub
 from auditor.knowledge import (
     Clause,
     Covers,
@@ -200,3 +202,29 @@ def test_hosts_in_one_script_are_read_as_they_are(host: str) -> None:
 def test_scraping_a_site_with_unknown_terms_is_for_review(method: str) -> None:
     assert rules("https://clips.example-stock.net/video/", method) == {Rule.TOS_REVIEW}
     assert rules("https://clips.example-stock.net/video/", "download") == set()
+
+
+def test_a_publishers_redistribution_is_not_the_users_scraping() -> None:
+    # The publisher collected the content; the user downloads the publisher's release.
+    assert rules("youtube.com", "redistributed") == {Rule.TOS_REVIEW}
+    assert rules("vimeo.com", "redistributed") == {Rule.TOS_REVIEW}
+    (review,) = findings("vimeo.com", "redistributed")
+    assert "collected by the dataset's publisher" in review.message
+    # A training ban binds the content however it reached the user.
+    assert Rule.TOS_AI_TRAINING_PROHIBITED in rules("netflix.com", "redistributed")
+
+
+def test_peoples_speech_is_judged_as_the_publishers_licensed_redistribution(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nname: m\ndatasets:\n  - id: ps\n    source: hf://MLCommons/peoples_speech\n",
+        encoding="utf-8",
+    )
+    report = engine.audit(manifest, hub=Hub(cache_dir=tmp_path / "c", offline=True))
+    found = {f.rule for f in report.findings if f.dataset == "ps"}
+    assert Rule.TOS_SCRAPING_PROHIBITED not in found
+    assert Rule.TOS_REVIEW in found
+    (verdict,) = (d.verdict.value for d in report.datasets if d.id == "ps")
+    assert verdict == "review"

@@ -57,7 +57,7 @@ def test_cards_looked_up_are_recorded_with_url_revision_and_hash(
     assert hub_card == CardRead(
         reference="hf://example-org/nc-instructions",
         outcome="hub",
-        url=f"{hub_server.url}/datasets/example-org/nc-instructions/resolve/main/README.md",
+        url=f"{hub_server.url}/datasets/example-org/nc-instructions/resolve/{COMMIT}/README.md",
         revision=COMMIT,
         sha256=sha256(CARDS / "example-org" / "nc-instructions" / "README.md"),
     )

@@ -8,7 +8,7 @@ import pytest
 
 from auditor import readers
 from auditor.errors import InputError
-from auditor.model import Fact
+from auditor.model import Dataset, Fact
 from tests.conftest import fixture_path
 
 
@@ -96,3 +96,50 @@ def test_a_megabyte_of_tag_value_reads_in_linear_time(tmp_path: Path) -> None:
         ["CC-BY-4.0 AND MIT", "MIT"],
     )
     assert last.licenses[0].location.line == path.read_text().count("\n") - 6
+
+
+@pytest.mark.parametrize(
+    ("name", "wiki_line", "qa_line"),
+    [("spdx2.dataset.spdx.rdf.xml", 32, 26), ("spdx2.dataset.spdx.xml", 18, 26)],
+)
+def test_rdf_xml_and_xml_documents_read_as_the_tag_value_one(
+    name: str, wiki_line: int, qa_line: int
+) -> None:
+    tag_value = readers.read(fixture_path("readers/spdx2.dataset.spdx"))
+    manifest = readers.read(fixture_path(f"readers/{name}"), fmt="spdx2")
+    assert (manifest.format, manifest.name) == ("spdx2", "qa-corpus-bom")
+
+    def seen(datasets: tuple[Dataset, ...]) -> dict[str, tuple[object, ...]]:
+        return {
+            d.id: (
+                sorted(f.value for f in d.licenses),
+                sorted(f.value for f in d.license_notes),
+                sorted((f.value, f.origin) for f in d.derived_from),
+                d.source,
+            )
+            for d in datasets
+        }
+
+    assert seen(manifest.datasets) == seen(tag_value.datasets)
+    # Packages at the first line naming their SPDX id, in the order of those lines.
+    lines = {d.id: d.location.line for d in manifest.datasets}
+    assert lines == {"SPDXRef-wiki": wiki_line, "SPDXRef-qa": qa_line}
+    assert [d.id for d in manifest.datasets] == sorted(lines, key=lambda i: lines[i] or 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("other.xml", "<project><name>x</name></project>", "invalid SPDX XML: Did not find"),
+        ("broken.rdf", "<rdf:RDF", "not a readable SPDX 2 RDF/XML document"),
+    ],
+)
+def test_xml_that_is_not_spdx_is_one_input_error(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        readers.read(path)
+    assert str(caught.value).startswith(f"{path.as_posix()}: {message}")
+    assert "\n" not in str(caught.value)

@@ -137,6 +137,51 @@ def test_references_are_compared_in_one_normal_form(reference: str, key: str) ->
         ("CC3M", "google-research-datasets/conceptual_captions"),
         ("MS Marco retrieval corpus", "ms_marco"),
         ("xP3", "bigscience/xP3"),
+        ("snap-research/Panda-70M", "panda-70m"),
+        ("EPIC-KITCHENS-100", "epic-kitchens-100"),
+        ("epic-kitchenes", "epic-kitchens-100"),
+        ("UCF-101", "ucf101"),
+        ("HMDB51", "hmdb51"),
+        ("Moments in Time", "moments-in-time"),
+        ("ActivityNet Captions", "Leyo/ActivityNet_Captions"),
+        ("https://github.com/sangho-vision/acav100m", "acav100m"),
+        ("Open Images V7", "open-images"),
+        ("SA-1B", "sa-1b"),
+        ("Flickr30k", "flickr30k"),
+        ("mozilla-foundation/common_voice_11_0", "mozilla-foundation/common_voice_17_0"),
+        ("common_voice_13_0", "mozilla-foundation/common_voice_17_0"),
+        ("facebook/multilingual_librispeech", "facebook/multilingual_librispeech"),
+        ("VoxCeleb2", "voxceleb"),
+        ("AudioSet", "audioset"),
+        ("cvssp/WavCaps", "cvssp/WavCaps"),
+        ("Clotho", "clotho"),
+        ("https://github.com/cdjkim/audiocaps", "audiocaps"),
+        ("togethercomputer/RedPajama-Data-V2", "togethercomputer/RedPajama-Data-V2"),
+        ("RedPajama", "togethercomputer/RedPajama-Data-1T"),
+        ("FineWeb", "HuggingFaceFW/fineweb"),
+        ("https://github.com/allenai/dolma", "allenai/dolma"),
+        ("RefinedWeb", "tiiuae/falcon-refinedweb"),
+        ("SlimPajama", "cerebras/SlimPajama-627B"),
+        ("bigcode/the-stack-v2", "bigcode/the-stack-v2"),
+        ("CommonSenseQA", "tau/commonsense_qa"),
+        ("WorldTree corpus", "worldtree"),
+        ("Anthropic-HHH", "Anthropic/hh-rlhf"),
+        ("LAION-COCO", "laion/laion-coco"),
+        ("DataComp-1B", "mlfoundations/datacomp_1b"),
+        ("MiraData", "mira-space/MiraData"),
+        ("facebook/voxpopuli", "facebook/voxpopuli"),
+        ("LibriLight", "libri-light"),
+        ("K400", "kinetics"),
+        ("OpenWebMath", "open-web-math/open-web-math"),
+        ("peS2o", "allenai/peS2o"),
+        ("DCLM-Baseline", "mlfoundations/dclm-baseline-1.0"),
+        ("HumanEval", "openai/openai_humaneval"),
+        ("hf://xquad", "google/xquad"),
+        ("VGGSound", "vggsound"),
+        ("ESC-50", "esc-50"),
+        ("How2", "how2"),
+        ("HACS", "hacs-dataset"),  # the short name of a DPI record's paper title
+        ("NTU RGB+D", "ntu-rgbd"),
     ],
 )
 def test_the_ids_names_and_pages_teams_use_find_their_entry(reference: str, entry_id: str) -> None:
@@ -158,6 +203,22 @@ def test_subsets_sharing_a_name_are_matched_by_their_repository() -> None:
 
 
 # --- Precedence -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("HMDB: A Large Video Database for Human Motion Recognition (ICCV 2011)", "HMDB"),
+        ("NTU RGB+D: A Large Scale Dataset for 3D Human Activity Analysis", "NTU RGB+D"),
+        ("Collective: What are they doing? : Collective activity classification", ""),
+        ("Moments in Time Dataset: one million videos", "Moments in Time Dataset"),
+        ("A name of five words: and a title", ""),
+        ("MSR-VTT", ""),
+        ("http://example.org/x", ""),
+    ],
+)
+def test_the_builder_reads_the_short_name_before_a_paper_title(name: str, short: str) -> None:
+    assert build_registry._short_name(name) == short
 
 
 def test_hand_written_entries_win_over_generated_ones() -> None:

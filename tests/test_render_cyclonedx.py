@@ -97,7 +97,9 @@ def test_datasets_looked_up_on_the_hub_keep_their_card(
         {"type": "distribution", "url": "hf://example-org/nc-instructions"},
         {
             "type": "documentation",
-            "url": f"{hub_server.url}/datasets/example-org/nc-instructions/resolve/main/README.md",
+            "url": (
+                f"{hub_server.url}/datasets/example-org/nc-instructions/resolve/{COMMIT}/README.md"
+            ),
             "comment": f"the metadata of hf://example-org/nc-instructions, read by auditor at "
             f"revision {COMMIT}",
             "hashes": [{"alg": "SHA-256", "content": from_hub_sha(report)}],

@@ -256,12 +256,17 @@ def test_word_order_is_read_only_in_creative_commons_names(resolver: Resolver) -
     assert word_order_key(normalize_name("CC BY-NC-ND 2.5")) == word_order_key(
         normalize_name("Creative Commons NoDerivs Attribution NonCommercial 2.5")
     )
-    # Version numbers keep their order; names without "cc" are read as written, so prose such as
+    # Version numbers keep their order; names without "cc" are read as written unless made of the
+    # long element words alone (as Creative Commons titles its deeds), so prose such as
     # "multiplied by 4" is not the Attribution 4.0 license.
     assert word_order_key(normalize_name("CC BY 2.5")) != word_order_key(
         normalize_name("CC BY 5.2")
     )
-    assert word_order_key(normalize_name("Attribution 4.0")) is None
+    assert word_order_key(normalize_name("Attribution-NoDerivs 4.0")) == word_order_key(
+        normalize_name("CC BY-ND 4.0")
+    )
+    assert word_order_key(normalize_name("by 4")) is None
+    assert word_order_key(normalize_name("Attribution Assurance License")) is None
     assert resolver.resolve("the values were multiplied by 4 under this license").tree is None
 
 

@@ -302,7 +302,7 @@ def test_json_report_is_deterministic(mixed: Path) -> None:
     second = run(mixed, "--optout-snapshots", SNAPSHOTS, "-f", "json")[1]
     assert first == second
     report = json.loads(first)
-    assert report["schema_version"] == "1.0"
+    assert (report["schema_version"], report["kind"]) == ("1.1", "scan")
     domains = report["domains"]
     assert domains == sorted(domains, key=lambda d: (-d["rows"], d["domain"], d["platform"] or ""))
     assert report["top_domains"][0] == {
@@ -678,7 +678,7 @@ def test_query_strings_after_a_host_do_not_make_new_host_classes() -> None:
         found = classifier.classify(urls)
         assert found.rows == 1000 and len(set(found.keys.to_pylist())) == 1
     # Only cut authorities are remembered: one host, whatever the number of query strings.
-    assert classifier._known.to_pylist() == ["www.example.com"]
+    assert classifier._known.keys().to_pylist() == ["www.example.com"]
 
 
 LOOK_ALIKES = [
@@ -814,3 +814,50 @@ def test_the_table_prints_a_hostile_file_name_and_method_inert(tmp_path: Path) -
     assert "\x1b" not in out + err
     assert "::" not in out + err
     assert "\\x3a\\x3aadd-mask" in out
+
+
+def test_ranking_a_few_among_many_ties_matches_a_full_sort() -> None:
+    """The report lists the largest domains, ties by name: picking them among millions of
+    one-row domains without sorting them all gives what sorting them all would."""
+    import random
+
+    from auditor.scan.report import _ranked
+
+    rng = random.Random(7)
+    domains = [f"d{rng.randrange(10**6)}.example" for _ in range(5000)]
+    platforms = [rng.choice(["youtube", None, "flickr"]) for _ in domains]
+    sizes = [rng.choice([1, 1, 1, 2, 5]) for _ in domains]
+    table = pa.table({"domain": domains, "platform": platforms, "rows_sum": sizes})
+    everything = sorted(
+        zip(sizes, domains, platforms, strict=True), key=lambda r: (-r[0], r[1], r[2] or "")
+    )
+    for limit in (1, 10, 900, 1100, 4999, None):
+        ranked = _ranked(table, ["domain", "platform"], limit)
+        got = list(
+            zip(
+                ranked.column("rows_sum").to_pylist(),
+                ranked.column("domain").to_pylist(),
+                ranked.column("platform").to_pylist(),
+                strict=True,
+            )
+        )
+        assert got == everything[:limit], limit
+
+
+def test_a_failed_write_is_an_error_and_leaves_no_file(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The split is written on threads of its own: what fails there fails the scan (exit 2,
+    one line), and neither the target nor a temporary file is left behind."""
+    from auditor.scan import sinks
+
+    def broken(self: sinks.Sink, chunk: object, keep: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sinks.Sink, "_write", broken)
+    allowed, blocked = tmp_path / "allowed.parquet", tmp_path / "blocked.parquet"
+    code, out, err = run(mixed, "--write-allowed", allowed, "--write-blocked", blocked)
+    assert code == 2 and out == ""
+    assert err.strip().startswith("error:") and "No space left on device" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.parquet"]

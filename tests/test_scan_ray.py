@@ -35,7 +35,7 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield
     finally:
@@ -86,5 +86,78 @@ def test_cli_engine_ray_splits_like_the_local_engine(
         )
         assert result.exit_code == 1, result.stderr
         report = json.loads(result.stdout)
-        outputs[engine] = (report["split"], report["verdicts"], pq.read_table(allowed).to_pylist())
+        kept = sorted(pq.read_table(allowed).to_pylist(), key=repr)
+        outputs[engine] = (report["split"], report["verdicts"], kept)
     assert outputs["ray"] == outputs["local"]
+    assert allowed.is_dir() and [p.name for p in allowed.iterdir()] == ["part-000000.parquet"]
+
+
+# Every way Ray Data brings a dataset's rows to the driver (``materialize`` is left: Ray's own
+# write materializes the write tasks' results, the counts measured below).
+_ROWS_TO_DRIVER = (
+    "iter_batches",
+    "iter_rows",
+    "iter_torch_batches",
+    "take",
+    "take_all",
+    "take_batch",
+    "to_pandas",
+    "to_arrow_refs",
+    "show",
+)
+
+
+def test_engine_ray_splits_and_reports_on_the_workers(
+    local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same report and splits as the local engine, with no row-level data on the driver:
+    every row accessor of Ray's datasets fails, and what comes back from the workers is counts
+    (a row per domain, platform and rule mask, and per license), far fewer than the rows."""
+    from auditor.scan.distributed import scan_on_ray
+    from auditor.scan.splits import SplitDatasink
+
+    hosts = ["www.youtube.com", "a.example.com", "b.example.org", "c.example.net", "flickr.com"]
+    licenses = ["CC-BY-4.0", "MIT", "cc-by-nc-4.0", None, "?"]
+    n = 6000
+    rows = pa.table(
+        {
+            "url": [f"https://{hosts[i % 5]}/{i}" if i % 97 else None for i in range(n)],
+            "license": [licenses[i % 3 + (i // 5) % 3] for i in range(n)],
+            "id": list(range(n)),
+        }
+    )
+    source = tmp_path / "rows.parquet"
+    pq.write_table(rows, source, row_group_size=1000)
+
+    def local(**paths: Path) -> object:
+        return scan(Source(source, InputFormat.PARQUET), ScanOptions(**paths))  # type: ignore[arg-type]
+
+    expected = local(write_allowed=tmp_path / "a.parquet", write_blocked=tmp_path / "b.parquet")
+    for name in _ROWS_TO_DRIVER:
+        monkeypatch.setattr(ray.data.Dataset, name, _forbidden(name), raising=False)
+    returned: list[int] = []
+    complete = SplitDatasink.on_write_complete
+
+    def counted(self: SplitDatasink, result: object) -> None:
+        returned.extend(t.num_rows for t in result.write_returns)  # type: ignore[attr-defined]
+        complete(self, result)
+
+    monkeypatch.setattr(SplitDatasink, "on_write_complete", counted)
+    allowed, blocked = tmp_path / "allowed", tmp_path / "blocked"
+    options = ScanOptions(write_allowed=allowed, write_blocked=blocked)
+    report = scan_on_ray(Source(source, InputFormat.PARQUET), options)
+    assert report.model_dump(exclude={"input_format"}) == expected.model_dump(  # type: ignore[attr-defined]
+        exclude={"input_format"}
+    )
+    assert returned and sum(returned) < n / 50
+    for split, local_file in ((allowed, "a.parquet"), (blocked, "b.parquet")):
+        ray_rows = pq.read_table(split).sort_by("id")
+        assert ray_rows.equals(pq.read_table(tmp_path / local_file).sort_by("id"))
+    assert not list(tmp_path.glob(".*.tmp"))  # staging folders renamed into place
+
+
+def _forbidden(name: str) -> object:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"Dataset.{name} brought rows to the driver")
+
+    return refuse

@@ -223,7 +223,7 @@ def test_a_file_that_is_not_a_scan_report_is_an_input_error(tmp_path: Path) -> N
     bad.write_text('{"schema_version": "9.0"}', encoding="utf-8")
     code, out, err = run("summary", FIELDS, "--scan", bad)
     assert (code, out) == (2, "")
-    assert "not an auditor scan JSON report (schema 1.0)" in err
+    assert "not an auditor scan JSON report (schema 1.1)" in err
 
 
 def _field(summary: Summary, key: str) -> Any:

@@ -98,10 +98,27 @@ def read(path: Path, *, fmt: str | None = None) -> Manifest:
         raise UnexpectedError(path.as_posix(), exc) from exc
 
 
+def read_text(text: str, name: str, *, fmt: str | None = None) -> Manifest:
+    """Read a manifest given as text (standard input, the Python API's dicts) as :func:`read`
+    reads a file: JSON when it starts as JSON, else YAML; ``name`` stands for its path."""
+    try:
+        json_like = text.lstrip().startswith(("{", "["))
+        doc = document.parse_json(text, name) if json_like else document.parse_yaml(text, name)
+        return _from_document(doc, fmt)
+    except (AuditorError, UnexpectedError):
+        raise
+    except Exception as exc:
+        raise UnexpectedError(name, exc) from exc
+
+
 def _read(path: Path, fmt: str | None) -> Manifest:
     doc = next((d for loader in LOADERS if (d := loader.load(path)) is not None), None)
     if doc is None:
         doc = document.load(path)
+    return _from_document(doc, fmt)
+
+
+def _from_document(doc: Document, fmt: str | None) -> Manifest:
     if doc.data is None:
         raise InputError(doc.path, "the file is empty")
     if fmt is not None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from auditor.document import Document, PathKey
@@ -113,6 +115,7 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         _dataset(doc, entry, key, ident, full, ids_by_ref)
         for (key, entry, full), ident in zip(entries, ids, strict=True)
     )
+    _validate(doc, data, [(key, kind) for key, _, kind in components])
     metadata = data.get("metadata")
     subject = metadata.get("component") if isinstance(metadata, dict) else None
     name = subject.get("name") if isinstance(subject, dict) else None
@@ -322,3 +325,76 @@ def _source(entry: dict[str, Any]) -> str | None:
         if isinstance(inner, dict) and _text(inner.get("url")):
             return _text(inner.get("url"))
     return None
+
+
+# The JSON schema of each CycloneDX version read, bundled (auditor/schemas/README.md).
+SCHEMAS = Path(__file__).parent.parent / "schemas" / "cyclonedx"
+_VERSIONS = ("1.5", "1.6", "1.7")
+
+
+def _validate(doc: Document, data: dict[str, Any], kinds: list[tuple[PathKey, str]]) -> None:
+    """Fail on a BOM its own CycloneDX version's JSON schema refuses: one line at the line of the
+    value refused, saying where in the BOM and why. Component types are checked as they were
+    read (without case or spaces, as above); everything else as written."""
+    version = data.get("specVersion")
+    if version not in _VERSIONS:
+        known = ", ".join(_VERSIONS)
+        message = f"CycloneDX specVersion {version!r} is not read (read: {known})"
+        raise doc.error(("specVersion",), message)
+    from jsonschema.exceptions import best_match
+
+    checked = json.loads(json.dumps(data))
+    for key, kind in kinds:
+        node: Any = checked
+        for part in key:
+            node = node[part]
+        node["type"] = kind
+    error = best_match(_validator(str(version)).iter_errors(checked))
+    if error is None:
+        return
+    key = tuple(error.absolute_path)
+    where = ".".join(str(part) for part in key) or "(top level)"
+    raise doc.error(key, f"not valid CycloneDX {version}: {where}: {_reason(error)}")
+
+
+def _key_name(error: Any) -> str:
+    path = list(error.absolute_path)
+    return str(path[-1]) if path else ""
+
+
+def _reason(error: Any) -> str:
+    """The schema's complaint in words a BOM's author can act on, on one line."""
+    match error.validator:
+        case "oneOf" if "is valid under each of" in error.message:
+            required = [
+                " + ".join(f"'{k}'" for k in option.get("required", ()))
+                for option in error.validator_value
+                if isinstance(option, dict) and option.get("required")
+            ]
+            why = f"give exactly one of {' or '.join(required)}, not several"
+        case "oneOf" | "anyOf":
+            count = len(error.validator_value)
+            why = f"matches none of the {count} forms CycloneDX allows here"
+            if _key_name(error) == "licenses":
+                why += " (a list of {'license': ...} entries, or one {'expression': ...})"
+        case "enum":
+            allowed = ", ".join(str(v) for v in error.validator_value[:12])
+            more = ", ..." if len(error.validator_value) > 12 else ""
+            why = f"{error.instance!r} is not one of: {allowed}{more}"
+        case _:
+            why = " ".join(error.message.split())
+    return why if len(why) <= 200 else why[:199] + "…"
+
+
+@cache
+def _validator(version: str) -> Any:
+    from jsonschema import Draft7Validator
+    from referencing import Registry, Resource
+
+    resources = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((contents["$id"], Resource.from_contents(contents)))
+    registry = Registry().with_resources(resources)
+    schema = json.loads((SCHEMAS / f"bom-{version}.schema.json").read_text(encoding="utf-8"))
+    return Draft7Validator(schema, registry=registry)

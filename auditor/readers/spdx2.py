@@ -1,4 +1,5 @@
-"""SPDX 2.2 / 2.3 documents (JSON, YAML or tag-value) through spdx-tools: packages are datasets.
+"""SPDX 2.2 / 2.3 documents (JSON, YAML, tag-value, RDF/XML, XML) through spdx-tools: packages are
+datasets.
 
 SPDX 2 has no dataset concept, so every package is read as one. ``licenseDeclared`` and
 ``licenseConcluded`` are license values (the expression as spdx-tools renders it; ``NOASSERTION``
@@ -17,6 +18,12 @@ here (a megabyte took minutes): it builds a new license-expression parser for ev
 (spdx/tools-python#749), and it checks each file's implied CONTAINS relationship against every
 relationship before it (spdx/tools-python#891). spdx-tools is imported when a document is read,
 not when the CLI starts.
+
+RDF/XML (``.rdf``, ``.rdf.xml``) and XML (``.xml``) documents are parsed whole by spdx-tools (its
+RDF parser uses rdflib, its XML parser xmltodict, both installed with it). Neither keeps line
+numbers: a package's line is the first line that names its SPDX id, and packages are taken in
+the order of those lines (an RDF graph has no order of its own), so the output is the same from
+run to run.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
 FORMAT = "spdx2"
 
 _TAG_VALUE = frozenset({".spdx", ".tag"})
+_XML = frozenset({".xml", ".rdf"})
 # (relationship type, True when the element is derived from the related element, False when the
 # related element is derived from the element)
 _LINEAGE = {
@@ -59,7 +67,7 @@ _TAG_KEYS = {
 
 @dataclass(frozen=True)
 class TagValue:
-    """A tag-value document as spdx-tools parsed it."""
+    """A tag-value, RDF/XML or XML document as spdx-tools parsed it."""
 
     document: SpdxDocument
 
@@ -75,7 +83,9 @@ class _Package:
 
 
 def load(path: Path) -> Document | None:
-    """Parse an SPDX tag-value file; ``None`` for other files."""
+    """Parse an SPDX tag-value, RDF/XML or XML file; ``None`` for other files."""
+    if path.suffix.lower() in _XML:
+        return _load_xml(path)
     if path.suffix.lower() not in _TAG_VALUE:
         return None
     from spdx_tools.spdx.parser.error import SPDXParsingError
@@ -94,6 +104,50 @@ def load(path: Path) -> Document | None:
         why = f"{type(exc).__name__} {exc}"
         raise InputError(name, f"invalid SPDX tag-value (the parser stopped: {why})") from exc
     return Document(name, TagValue(parsed), _tag_lines(text))
+
+
+def _load_xml(path: Path) -> Document:
+    """An SPDX 2 RDF/XML (``.rdf``, ``.rdf.xml``) or XML document, through spdx-tools."""
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+
+    name = path.as_posix()
+    text = document.read_text(path)  # within the size limits, before spdx-tools reads it
+    rdf = path.suffix.lower() == ".rdf" or path.name.lower().endswith(".rdf.xml")
+    kind = "RDF/XML" if rdf else "XML"
+    try:
+        parsed = _parse(path, rdf=rdf)
+    except SPDXParsingError as exc:
+        messages: list[str] = exc.messages
+        raise InputError(name, f"invalid SPDX {kind}: {'; '.join(messages[:3])}") from exc
+    except Exception as exc:  # the XML, RDF and model layers each raise their own
+        why = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        raise InputError(name, f"not a readable SPDX 2 {kind} document ({why})") from exc
+    lines = text.splitlines()
+
+    def first_line(spdx_id: str) -> int | None:
+        pattern = re.compile(rf"[>#\"]{re.escape(spdx_id)}[<\"]")
+        return next((i for i, line in enumerate(lines, 1) if pattern.search(line)), None)
+
+    found = {p.spdx_id: first_line(p.spdx_id) for p in parsed.packages}
+    parsed.packages.sort(key=lambda p: (found[p.spdx_id] or len(lines) + 1, p.spdx_id))
+    parsed.relationships.sort(
+        key=lambda r: (r.spdx_element_id, r.relationship_type.name, str(r.related_spdx_element_id))
+    )
+    table: dict[PathKey, int] = {(): 1}
+    for index, package in enumerate(parsed.packages):
+        line = found[package.spdx_id]
+        if line is not None:
+            table[("packages", index)] = line
+    return Document(name, TagValue(parsed), table)
+
+
+def _parse(path: Path, *, rdf: bool) -> SpdxDocument:
+    from spdx_tools.spdx.parser.rdf import rdf_parser
+    from spdx_tools.spdx.parser.xml import xml_parser
+
+    parser = rdf_parser if rdf else xml_parser
+    document: SpdxDocument = parser.parse_from_file(str(path))
+    return document
 
 
 def _tag_value_parser() -> Any:

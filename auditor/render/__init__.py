@@ -29,6 +29,8 @@ class OutputFormat(StrEnum):
     HTML = "html"
     CYCLONEDX = "cyclonedx"  # CycloneDX 1.6 ML-BOM
     SPDX3 = "spdx3"  # SPDX 3.0.1 JSON-LD, Dataset profile
+    CONCISE = "concise"  # one line per finding: path:line: rule message
+    GITHUB = "github"  # GitHub Actions workflow commands (annotations)
 
 
 # Categories of characters that are never shown raw: controls (C0, DEL, C1), format characters

@@ -1,9 +1,26 @@
-"""SARIF 2.1.0 for code scanning: one rule per finding rule, one result per finding.
+"""SARIF 2.1.0 for GitHub code scanning: every rule, one result per finding that fails the gate.
 
-Results point at the manifest line that triggered them, with the path relative to the repository
-root. Each carries a ``partialFingerprints`` hash of what the finding is about (rule, dataset,
-lineage, manifest, trigger) but not of its line, so a finding keeps its identity when lines move.
-Waived findings are results with an accepted external suppression giving the waiver's reason.
+What GitHub reads (its "SARIF support for code scanning" page; checked in tests/test_sarif.py):
+
+- URIs relative to the repository root (``root``: by default the git top level above the working
+  folder), with ``uriBaseId`` ``%SRCROOT%`` and the root in ``originalUriBaseIds``; a path
+  outside the root is an absolute ``file:`` URI.
+- Full regions: the finding's line, from its first to its last non-blank character.
+- ``partialFingerprints.primaryLocationLineHash``, the only fingerprint GitHub uses: a hash of
+  what the finding is about (rule, dataset, lineage, manifest, trigger) and not of its line, so a
+  finding keeps its alert when lines move.
+- The same rule metadata in every run: all rules in the rulebook's order, each with its
+  descriptions, help, ``helpUri`` (when a documentation base is given), tags, ``precision`` and
+  ``problem.severity``, and ``defaultConfiguration`` set to its level under the built-in
+  commercial policy. Each result carries its level under the policy the run used. No
+  ``security-severity``: these are compliance findings, not vulnerabilities.
+
+Every result GitHub receives becomes an alert, whatever its level. So by default only findings
+that fail the gate (at or above ``fail_on``, not waived) are results, and a passing mix uploads
+none (GitHub then closes the earlier alerts as fixed). ``include`` adds the findings below the
+threshold (``passing``: warning and note) and the waived ones (``waived``: suppressed results with
+the waiver's reason, which GitHub may still show as alerts).
+
 Text meant for people (messages, justifications) is made safe with
 :func:`~auditor.render.safe_text`; identifiers (the dataset in properties and logical locations)
 are kept exactly, as in the JSON report.
@@ -16,49 +33,80 @@ run's properties carry ``asOf`` and ``knowledgeBaseSha256``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
 import re
+from collections.abc import Collection
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from auditor.model import Location
-from auditor.policy import Severity
+from auditor.policy import Level, Severity, load_policy
 from auditor.render import json_document, relaxation_note, safe_text
 from auditor.report import Finding, Report
-from auditor.rulebook import Rulebook, RuleDoc, load_rulebook
+from auditor.rulebook import Rule, Rulebook, RuleDoc, load_rulebook
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
-FINGERPRINT_KEY = "auditorFinding/v1"
+# The one fingerprint GitHub code scanning reads.
+FINGERPRINT_KEY = "primaryLocationLineHash"
+SRCROOT = "%SRCROOT%"
+FULL_DESCRIPTION_MAX = 1000  # characters GitHub shows of a rule's fullDescription
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_DEFAULT_LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note"}
+_PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "note": "recommendation"}
+# Tags to filter alerts by: every rule is about training data and compliance; the rule family
+# is the first word of its id (license, lineage, model, platform, ...).
+_TAGS = ("training-data", "compliance")
+
+
+class Include(StrEnum):
+    """Findings SARIF leaves out by default, since every result becomes a GitHub alert."""
+
+    PASSING = "passing"  # below the fail threshold: warnings and notes of a passing gate
+    WAIVED = "waived"  # waived: suppressed results with the waiver's reason
+
 
 Json = dict[str, Any]
 
 
 def render_sarif(
-    report: Report, *, root: Path | None = None, rulebook: Rulebook | None = None
+    report: Report,
+    *,
+    root: Path | None = None,
+    rulebook: Rulebook | None = None,
+    include: Collection[Include] = (),
+    help_base: str | None = None,
 ) -> str:
-    """The report as a SARIF log; paths inside ``root`` (default: the working folder) relative."""
+    """The report as a SARIF log for code scanning (see the module's docstring).
+
+    Paths inside ``root`` (default: the git top level above the working folder) are relative.
+    ``help_base`` is the URL of the rules' documentation (docs/rules.md where the package is
+    published); each rule's ``helpUri`` is its anchor there.
+    """
     book = rulebook or load_rulebook()
-    base = root or Path.cwd()
+    base = root or repository_root(Path.cwd())
     index = {doc.id: i for i, doc in enumerate(book.rules)}
-    levels = {f.rule: _LEVEL[f.severity] for f in report.findings}
+    defaults = _default_levels()
+    shown = [f for f in report.findings if _included(report, f, include)]
     run: Json = {
         "tool": {
             "driver": {
                 "name": "auditor",
                 "version": report.tool_version,
                 "semanticVersion": report.tool_version,
-                "rules": [_rule(doc, levels.get(doc.id)) for doc in book.rules],
+                "rules": [
+                    _rule(doc, defaults.get(doc.id, "warning"), help_base) for doc in book.rules
+                ],
             }
         },
-        "results": [_result(report, f, index[f.rule], base) for f in report.findings],
+        "originalUriBaseIds": {SRCROOT: {"uri": base.resolve().as_uri().rstrip("/") + "/"}},
+        "results": [_result(report, f, index[f.rule], base) for f in shown],
         "properties": {
             "policy": report.policy,
             "policyRelaxes": [rule.value for rule in report.policy_relaxes],
@@ -74,7 +122,7 @@ def render_sarif(
         }
         run["artifacts"] = [
             {
-                "location": {"uri": _uri(m.path, base)},
+                "location": _artifact_location(m.path, base),
                 "roles": ["analysisTarget"],
                 "hashes": {"sha-256": m.sha256},
                 "properties": {"format": m.format},
@@ -104,6 +152,32 @@ def render_sarif(
     return json_document(log)
 
 
+def repository_root(start: Path) -> Path:
+    """The top level of the git work tree holding ``start`` (a ``.git`` folder, or the ``.git``
+    file of a worktree or submodule), else ``start`` itself."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def _included(report: Report, finding: Finding, include: Collection[Include]) -> bool:
+    if finding.waived:
+        return Include.WAIVED in include
+    return Include.PASSING in include or finding.severity.rank >= report.fail_on.rank
+
+
+@cache
+def _default_levels() -> dict[Rule, str]:
+    """Each rule's level under the built-in commercial policy: rule metadata that is the same in
+    every run, whichever policy the run used."""
+    severities = load_policy("commercial").severities
+    return {
+        rule: _DEFAULT_LEVEL[level] for rule, level in severities.items() if level in _DEFAULT_LEVEL
+    }
+
+
 def repository_path(path: str, root: Path) -> str:
     """``path`` relative to ``root`` in POSIX form; a path outside ``root`` stays as given."""
     given = Path(path)
@@ -120,13 +194,17 @@ def locate(report: Report, finding: Finding) -> Location | None:
     return next((d.location for d in report.datasets if d.id == finding.dataset), None)
 
 
-def _rule(doc: RuleDoc, level: str | None) -> Json:
+def _rule(doc: RuleDoc, level: str, help_base: str | None) -> Json:
     refs = "".join(f"\n- {url}" for url in doc.references)
+    full = doc.rationale
+    if len(full) > FULL_DESCRIPTION_MAX:
+        full = full[: FULL_DESCRIPTION_MAX - 1].rstrip() + "…"
     rule: Json = {
         "id": doc.id.value,
         "name": _identifier(doc.name),
         "shortDescription": {"text": doc.summary},
-        "fullDescription": {"text": doc.rationale},
+        "fullDescription": {"text": full},
+        "defaultConfiguration": {"level": level},
         "help": {
             "text": f"How to fix: {doc.how_to_fix}" + (f"\n\nReferences:{refs}" if refs else ""),
             "markdown": (
@@ -135,9 +213,16 @@ def _rule(doc: RuleDoc, level: str | None) -> Json:
                 + (f"\n\n**References**\n{refs}" if refs else "")
             ),
         },
+        "properties": {
+            "tags": [*_TAGS, doc.id.value.split("-", 1)[0]],
+            # Each rule applies its knowledge deterministically; what it cannot establish is its
+            # own finding (unknown, unresolved), not a guess.
+            "precision": "high",
+            "problem.severity": _PROBLEM_SEVERITY[level],
+        },
     }
-    if level is not None:
-        rule["defaultConfiguration"] = {"level": level}
+    if help_base:
+        rule["helpUri"] = f"{help_base}#{doc.id.value}"
     return rule
 
 
@@ -149,14 +234,13 @@ def _identifier(name: str) -> str:
 
 def _result(report: Report, finding: Finding, rule_index: int, root: Path) -> Json:
     where = locate(report, finding)
-    uri = _uri(where.path, root) if where is not None else None
     result: Json = {
         "ruleId": finding.rule.value,
         "ruleIndex": rule_index,
         "level": _LEVEL[finding.severity],
         "message": {"text": _message(finding)},
-        "locations": [_location(finding.dataset, where, uri)],
-        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(finding, uri)},
+        "locations": [_location(finding.dataset, where, root)],
+        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(finding, where, root)},
         "properties": {"dataset": finding.dataset, "via": list(finding.via)},
     }
     if finding.waiver is not None:
@@ -186,39 +270,59 @@ def _message(finding: Finding) -> str:
     return "\n".join(safe_text(line) for line in lines)
 
 
-def _location(dataset: str, where: Location | None, uri: str | None) -> Json:
+def _location(dataset: str, where: Location | None, root: Path) -> Json:
     location: Json = {"logicalLocations": [{"name": dataset, "kind": "object"}]}
-    if where is not None and uri is not None:
-        location["physicalLocation"] = _physical_at(uri, where.line)
+    if where is not None:
+        location["physicalLocation"] = _physical(where, root)
     return location
 
 
 def _physical(where: Location, root: Path) -> Json:
-    return _physical_at(_uri(where.path, root), where.line)
-
-
-def _physical_at(uri: str, line: int | None) -> Json:
-    physical: Json = {"artifactLocation": {"uri": uri}}
-    if line is not None and line >= 1:
-        physical["region"] = {"startLine": line}
+    physical: Json = {"artifactLocation": _artifact_location(where.path, root)}
+    if where.line is not None and where.line >= 1:
+        physical["region"] = _region(where.path, where.line)
     return physical
 
 
-def _uri(path: str, root: Path) -> str:
-    return _uri_from(path, root, os.getcwd())  # noqa: PTH109 (a str: a Path costs more per finding)
-
-
-@functools.lru_cache(maxsize=1024)
-def _uri_from(path: str, root: Path, cwd: str) -> str:
-    """Cached: a report has many findings on few files, and resolving a path asks the file
-    system; the working folder is part of the key, since a relative path resolves against it."""
+def _artifact_location(path: str, root: Path) -> Json:
     relative = repository_path(path, root)
     if Path(relative).is_absolute():
-        return Path(relative).as_uri()
-    return quote(relative, safe="/")
+        return {"uri": Path(relative).as_uri()}
+    return {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
 
 
-def _fingerprint(finding: Finding, uri: str | None) -> str:
+def _region(path: str, line: int) -> Json:
+    """The line from its first to its last non-blank character (columns 1-based, the end column
+    after the last); the whole line when the file cannot be read again."""
+    text = _lines(path, *_stamp(path))
+    content = text[line - 1] if line <= len(text) else ""
+    stripped = content.strip()
+    start = len(content) - len(content.lstrip()) + 1 if stripped else 1
+    end = start + len(stripped) if stripped else 2
+    return {"startLine": line, "startColumn": start, "endLine": line, "endColumn": end}
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    """What tells one version of a file from the next, so an edited file is read again."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _lines(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    try:
+        return tuple(Path(path).read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return ()
+
+
+def _fingerprint(finding: Finding, where: Location | None, root: Path) -> str:
+    """What the finding is about, not where its line is, in the ``hash:occurrence`` form GitHub
+    computes for ``primaryLocationLineHash``."""
+    uri = _artifact_location(where.path, root)["uri"] if where is not None else ""
     trigger = finding.evidence.trigger if finding.evidence is not None else None
-    parts = (finding.rule.value, finding.dataset, "/".join(finding.via), uri or "", trigger or "")
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    parts = (finding.rule.value, finding.dataset, "/".join(finding.via), uri, trigger or "")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16] + ":1"

@@ -192,15 +192,19 @@ def _verdict_line(report: Report) -> Text:
     return line
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def summary_line(report: Report) -> str:
     """One plain line for stderr."""
     t = report.totals
     note = relaxation_note(report)
     return (
         f"auditor: {report.verdict.value.upper()} under policy '{safe_text(report.policy)}': "
-        f"{t.datasets} datasets ({t.allowed} allowed, {t.review} review, {t.blocked} blocked), "
-        f"{t.errors} errors, {t.warnings} warnings, {t.waived} waived"
-        + (f"; {note}" if note else "")
+        f"{_count(t.datasets, 'dataset')} ({t.allowed} allowed, {t.review} review, "
+        f"{t.blocked} blocked), {_count(t.errors, 'error')}, {_count(t.warnings, 'warning')}, "
+        f"{t.waived} waived" + (f"; {note}" if note else "")
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 
 def contiguous(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -13,3 +15,141 @@ def contiguous(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if values.num_chunks == 1:
         return values.chunk(0)
     return values.combine_chunks()
+
+
+class StringIndex:
+    """A growing map from distinct strings to int32 values, looked up a batch at a time at a cost
+    that follows the batch, not the number of strings held.
+
+    Each string is hashed to 64 bits with Arrow buffers and numpy (no Python per value); the
+    hashes are kept sorted, beside where each string is held, and found with a binary search. A
+    found hash is confirmed by comparing the strings themselves, so two strings that share a
+    hash are never mistaken for each other: the later one is simply not held, and looked up (and
+    added) in vain, at no cost to correctness.
+    """
+
+    def __init__(self) -> None:
+        self._hashes = np.zeros(0, np.uint64)  # sorted
+        self._at = np.zeros(0, np.int64)  # where the string of each hash is held
+        self._strings: list[pa.Array] = []
+        self._values = np.zeros(0, np.int32)  # by where the string is held
+        self._held = 0
+
+    def __len__(self) -> int:
+        return self._held
+
+    def keys(self) -> pa.Array:
+        """The strings held, in the order they were added."""
+        return pa.chunked_array(self._strings, pa.string()).combine_chunks()
+
+    def get(self, keys: pa.Array) -> pa.Array:
+        """The value of each of ``keys`` (strings), null for those not held and for null."""
+        hashes = string_hashes(keys)
+        found = self._find(keys, hashes)
+        held = found >= 0
+        if keys.null_count:
+            held &= pc.is_valid(keys).to_numpy(zero_copy_only=False)
+        values = self._values[np.where(held, found, 0)] if self._held else np.zeros(len(keys))
+        return pa.array(values.astype(np.int32), pa.int32(), mask=~held)
+
+    def add(self, keys: pa.Array, values: pa.Array) -> None:
+        """Hold ``keys`` (distinct non-null strings, none held yet) with their int32 ``values``."""
+        hashes = string_hashes(keys)
+        _, first = np.unique(hashes, return_index=True)
+        fresh = np.zeros(len(keys), bool)
+        fresh[first] = True
+        if self._held:  # a hash held already, or twice among the keys, is not held again
+            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+            fresh &= self._hashes[at] != hashes
+        picked = np.flatnonzero(fresh)
+        order = picked[np.argsort(hashes[picked], kind="stable")]
+        where = np.searchsorted(self._hashes, hashes[order])
+        self._hashes = np.insert(self._hashes, where, hashes[order])
+        self._at = np.insert(self._at, where, order + self._held)
+        self._strings.append(keys)
+        self._values = np.concatenate([self._values, values.to_numpy(zero_copy_only=False)])
+        self._held += len(keys)
+
+    def _find(self, keys: pa.Array, hashes: np.ndarray) -> np.ndarray:
+        """Where each key is held (-1: not held)."""
+        if not len(self._hashes) or not len(keys):
+            return np.full(len(keys), -1, np.int64)
+        at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+        hit = self._hashes[at] == hashes
+        found = np.where(hit, self._at[at], -1)
+        candidates = np.flatnonzero(hit)
+        if len(candidates):
+            held = pa.chunked_array(self._strings, pa.string()).take(found[candidates])
+            same = pc.fill_null(pc.equal(keys.take(candidates), held), False)
+            found[candidates[~same.to_numpy(zero_copy_only=False)]] = -1
+        return found
+
+
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_WIDTHS = (16, 32, 64)  # ASCII strings up to this many bytes are hashed a word at a time
+
+
+def string_hashes(values: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string of ``values`` (``string``; a null's is meaningless).
+
+    ASCII strings of up to 64 bytes (nearly every host name) are padded with zero bytes to a
+    fixed width by an Arrow kernel, so that their bytes form a matrix of 64-bit words, hashed a
+    column at a time; the others byte by byte (:func:`_long_hashes`). The length is hashed too,
+    so padding never makes two strings alike."""
+    n = len(values)
+    out = np.zeros(n, np.uint64)
+    if not n:
+        return out
+    lengths = pc.fill_null(pc.binary_length(values), 0).to_numpy(zero_copy_only=False)
+    ascii = pc.fill_null(pc.string_is_ascii(values), False).to_numpy(zero_copy_only=False)
+    todo = np.ones(n, bool)
+    lower = -1
+    for width in _WIDTHS:
+        pick = ascii & (lengths > lower) & (lengths <= width)
+        lower = width
+        if not pick.any():
+            continue
+        todo &= ~pick
+        at = np.flatnonzero(pick)
+        part = values if len(at) == n else values.take(at)
+        padded = pc.utf8_rpad(part, width=width, padding="\x00")
+        words = np.frombuffer(padded.buffers()[2], np.uint64, len(at) * width // 8)
+        h = lengths[at].astype(np.uint64) * _MULTIPLIER
+        for column in words.reshape(len(at), width // 8).T:
+            h = (h ^ column) * _MULTIPLIER
+        out[at] = h
+    rest = np.flatnonzero(todo)
+    if len(rest):
+        out[rest] = _long_hashes(values.take(rest))
+    return _mixed(out)
+
+
+def _mixed(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: every bit of the result depends on every bit of ``h``."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    mixed: np.ndarray = h ^ (h >> np.uint64(31))
+    return mixed
+
+
+def _long_hashes(values: pa.Array) -> np.ndarray:
+    """A polynomial over the bytes of each string, in place on the array's buffers."""
+    n = len(values)
+    offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
+    offsets = offsets.astype(np.int64)
+    data = values.buffers()[2]
+    raw = (
+        np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
+        if data is not None
+        else np.zeros(0, np.uint8)
+    )
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    powers = np.cumprod(np.full(max(int(lengths.max()), 1), _MULTIPLIER, np.uint64))
+    # Integer arrays wrap around silently (modulo 2**64), as the hash wants.
+    position = np.arange(len(raw)) - np.repeat(starts, lengths)
+    terms = (raw.astype(np.uint64) + np.uint64(1)) * powers[position]
+    sums = np.concatenate([np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)])
+    h: np.ndarray = sums[starts + lengths] - sums[starts] + lengths.astype(np.uint64)
+    return h

@@ -33,7 +33,7 @@ from auditor.policy import Policy, Severity
 from auditor.report import Finding
 from auditor.resolver import resolver_for
 from auditor.rulebook import Rule
-from auditor.scan.arrays import contiguous
+from auditor.scan.arrays import StringIndex, contiguous
 from auditor.scan.hosts import (
     PlatformIndex,
     cut_at_query,
@@ -53,6 +53,11 @@ class Invalid(StrEnum):
     BAD_RECORD = "bad-record"
     UNKNOWN_EXTRACTOR = "unknown-extractor"
     LINE_TOO_LONG = "line-too-long"
+    # Keyed samples (WebDataset shards): no metadata member, one over the size cap, or a member
+    # that is no regular file inside the sample (a link, a device, a name leaving the folder).
+    NO_METADATA = "no-metadata"
+    METADATA_TOO_LARGE = "metadata-too-large"
+    UNSAFE_MEMBER = "unsafe-member"
 
 
 class Verdict(StrEnum):
@@ -242,8 +247,7 @@ class Classifier:
         self._platform = pa.array([None], pa.int32())  # an index into self._platforms.platforms
         self._mask = pa.array([invalid_bit(Invalid.UNPARSABLE_URL)], pa.int64())
         self._bad = pa.array([False])  # the rows' license rules do not count
-        self._known = pa.array([], pa.string())  # judged authorities...
-        self._known_class = pa.array([], pa.int32())  # ...and their host classes
+        self._known = StringIndex()  # judged authorities, and their host classes
         self._bad_classes: dict[int, int] = {}
         self._signals: dict[int, HostSignals] = {}  # classes whose opt-outs depend on the path
         self._path_classes = pa.array([], pa.int32())
@@ -384,18 +388,13 @@ class Classifier:
 
     def _known_classes(self, values: pa.Array) -> pa.Array:
         """The host class of each of ``values`` (distinct) already judged, null for the others."""
-        # Look the known authorities up among the values (fewer, and distinct).
-        at = pc.index_in(self._known, values)
-        hit = pc.is_valid(at)
-        picked = pc.filter(self._known_class, hit)
-        return pc.scatter(picked, pc.filter(at, hit), max_index=len(values) - 1)
+        return self._known.get(values)
 
     def _judge_new(self, fresh: pa.Array) -> pa.Array:
         """Judge ``fresh`` authorities (distinct, cut, none known); their new host classes."""
         first = self._add_hosts(fresh)
         added = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(fresh)), first - 1)
-        self._known = pa.concat_arrays([self._known, fresh])
-        self._known_class = pa.concat_arrays([self._known_class, added])
+        self._known.add(fresh, added)
         return added
 
     def _add_hosts(self, fresh: pa.Array) -> int:

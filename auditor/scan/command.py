@@ -56,7 +56,9 @@ def scan(
         Path,
         typer.Argument(
             help="Parquet, JSONL or CSV file (optionally .gz/.bz2/.zst/.lz4), a directory of "
-            "yt-dlp .info.json files, or a yt-dlp --download-archive file.",
+            "yt-dlp .info.json files, or a yt-dlp --download-archive file; or keyed samples: "
+            "WebDataset tar shards (a folder, or a pattern such as 'shards/{00000..00999}.tar'), "
+            "a Hugging Face save_to_disk folder or .arrow file, an MDS folder with index.json.",
             show_default=False,
         ),
     ],
@@ -112,6 +114,15 @@ def scan(
             "--write-blocked", help="Write every other row (invalid ones too) here, likewise."
         ),
     ] = None,
+    write_blocked_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-blocked-keys",
+            help="Keyed samples: write 'shard<TAB>key' of every sample kept out (blocked or "
+            "invalid) here, for a loader to skip (auditor.scan.loader). With WebDataset "
+            "shards, --write-allowed and --write-blocked name folders of filtered shards.",
+        ),
+    ] = None,
     max_blocked_share: Annotated[
         float,
         typer.Option(
@@ -128,7 +139,10 @@ def scan(
     top_fraction: Annotated[
         float,
         typer.Option(
-            "--top-fraction", min=0.0, max=1.0, help="Share of domains listed as top domains."
+            "--top-fraction",
+            min=0.0,
+            max=1.0,
+            help="Share of domains listed as top domains (above 0).",
         ),
     ] = 0.1,
     max_domains: Annotated[
@@ -145,8 +159,11 @@ def scan(
     from auditor.output import check_outputs, write_atomically
     from auditor.scan.engine import ScanOptions
     from auditor.scan.render import summary_line
+    from auditor.scan.samples import SAMPLE_FORMATS, detect_sample_format, scan_input
     from auditor.scan.sources import Source, detect_format
 
+    if not top_fraction > 0:  # an explicit 0 is refused, never replaced by the default
+        raise typer.BadParameter("must be above 0", param_hint="'--top-fraction'")
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     options = ScanOptions(
         policy=policy,
@@ -155,24 +172,53 @@ def scan(
         user_agents=tuple(user_agent or ()),
         fail_on=Severity(fail_on.value),
         max_blocked_share=max_blocked_share,
-        top_fraction=top_fraction or 0.1,
+        top_fraction=top_fraction,
         max_domains=max_domains,
         write_allowed=write_allowed,
         write_blocked=write_blocked,
     )
     try:
-        outputs = {"--output": output, "--write-allowed": write_allowed}
-        check_outputs({**outputs, "--write-blocked": write_blocked}, [manifest])
+        kind = input_format or detect_sample_format(manifest)
+        folders = kind in SAMPLE_FORMATS  # --write-allowed and --write-blocked name folders
+        outputs = {"--output": output, "--write-allowed": None if folders else write_allowed}
+        check_outputs(
+            {
+                **outputs,
+                "--write-blocked": None if folders else write_blocked,
+                "--write-blocked-keys": write_blocked_keys,
+            },
+            [manifest],
+        )
         if optout_snapshots is not None and not optout_snapshots.is_dir():
             raise InputError(optout_snapshots, "the opt-out snapshot directory does not exist")
-        source = Source(
-            manifest,
-            input_format or detect_format(manifest),
-            url_column=url_column,
-            license_column=license_column,
-        )
-        with _progress(console, source.total_rows) as advance:
-            report = _run(source, options, engine, advance)
+        report: ScanReport
+        if kind is not None and kind in SAMPLE_FORMATS:
+            if engine is not Engine.LOCAL:
+                raise InputError(manifest, "keyed samples are scanned with --engine local only")
+            with _progress(console, None) as advance:
+                report = scan_input(
+                    manifest,
+                    kind,
+                    options,
+                    url_field=url_column,
+                    license_field=license_column,
+                    blocked_keys=write_blocked_keys,
+                    progress=advance,
+                )
+        else:
+            if write_blocked_keys is not None:
+                raise InputError(
+                    write_blocked_keys,
+                    "--write-blocked-keys is for keyed samples (WebDataset, saved datasets, MDS)",
+                )
+            source = Source(
+                manifest,
+                kind or detect_format(manifest),
+                url_column=url_column,
+                license_column=license_column,
+            )
+            with _progress(console, source.total_rows) as advance:
+                report = _run(source, options, engine, advance)
         text = _render(report, fmt, to_file=output is not None)
         if output is not None and text is not None:
             write_atomically(output, text)
@@ -213,7 +259,7 @@ def _run(
 
 def _render(report: ScanReport, fmt: ScanFormat, *, to_file: bool) -> str | None:
     from auditor.scan.html import render_html
-    from auditor.scan.render import render_json, render_table
+    from auditor.scan.render import render_json
 
     match fmt:
         case ScanFormat.JSON:
@@ -221,10 +267,20 @@ def _render(report: ScanReport, fmt: ScanFormat, *, to_file: bool) -> str | None
         case ScanFormat.HTML:
             return render_html(report)
         case ScanFormat.TABLE:
+            draw = _table_of(report)
             if to_file:
-                return table_text(lambda console: render_table(report, console))
-            render_table(report, Console(highlight=False, markup=False))
+                return table_text(lambda console: draw(console))
+            draw(Console(highlight=False, markup=False))
             return None
+
+
+def _table_of(report: ScanReport) -> Callable[[Console], None]:
+    from auditor.scan.render import render_sample_table, render_table
+    from auditor.scan.samples import SampleScanReport
+
+    if isinstance(report, SampleScanReport):
+        return lambda console: render_sample_table(report, console)
+    return lambda console: render_table(report, console)
 
 
 @contextmanager

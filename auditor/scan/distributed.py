@@ -34,8 +34,7 @@ from auditor.scan.classify import Classifier, Verdict, bit
 from auditor.scan.engine import ScanOptions, classifier_for, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
-from auditor.scan.sinks import Sink
-from auditor.scan.sources import Chunk, Source
+from auditor.scan.sources import Source
 
 if TYPE_CHECKING:
     import ray.data
@@ -57,7 +56,7 @@ class BatchAnnotator:
 
     def __call__(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
         if self._classifier is None:
-            self._classifier = classifier_for(self.options(), self.method, "ray")
+            self._classifier = _worker_classifier(self)
         return self._classifier.annotate(
             batch, url_column=self.url_column, license_column=self.license_column
         )
@@ -74,6 +73,19 @@ class BatchAnnotator:
         state = dict(self.__dict__)
         state["_classifier"] = None  # rebuilt on each worker
         return state
+
+
+# A worker process builds the classifier of each setting once, however many tasks it runs: Ray
+# sends ``map_batches`` a fresh copy of the annotator with every task.
+_CLASSIFIERS: dict[tuple[object, ...], Classifier] = {}
+
+
+def _worker_classifier(annotator: BatchAnnotator) -> Classifier:
+    key = (annotator.policy, annotator.method, annotator.snapshots, annotator.user_agents)
+    found = _CLASSIFIERS.get(key)
+    if found is None:
+        found = _CLASSIFIERS[key] = classifier_for(annotator.options(), annotator.method, "ray")
+    return found
 
 
 def annotate(ds: ray.data.Dataset, annotator: BatchAnnotator | None = None) -> ray.data.Dataset:
@@ -147,6 +159,19 @@ def _counts_table(counts: pa.Table, licenses: Counter[str | None]) -> pa.Table:
     )
 
 
+def counts_table_of(table: pa.Table, license_column: str | None) -> pa.Table:
+    """The counts of an annotated table (see :func:`counts_of_annotated`) as one small table."""
+    return _counts_table(*counts_of_annotated(table, license_column))
+
+
+def merge_tallies(tables: Iterable[pa.Table]) -> pa.Table:
+    """Tables of counts (see :func:`counts_table_of`) added up into one, a row per key."""
+    merged = pa.concat_tables([_COUNTS_SCHEMA.empty_table(), *tables])
+    keys = [name for name in _COUNTS_SCHEMA.names if name != "rows"]
+    summed = merged.group_by(keys, use_threads=False).aggregate([("rows", "sum")])
+    return summed.rename_columns({"rows_sum": "rows"}).select(_COUNTS_SCHEMA.names)
+
+
 def merge_counts(tables: Iterable[pa.Table]) -> tuple[pa.Table, Counter[str | None]]:
     merged = pa.concat_tables([_COUNTS_SCHEMA.empty_table(), *tables])
     is_license = merged.column("is_license")
@@ -192,22 +217,30 @@ class _BatchCounter:
     license_column: str | None
 
     def __call__(self, table: pa.Table) -> pa.Table:
-        return _counts_table(*counts_of_annotated(table, self.license_column))
+        return counts_table_of(table, self.license_column)
 
 
 def scan_on_ray(
     source: Source, options: ScanOptions, progress: Callable[[int], None] | None = None
 ) -> ScanReport:
-    """``auditor scan --engine ray``: read and classify on Ray Data; tally and write here.
+    """``auditor scan --engine ray``: read, classify, tally and write on the Ray workers.
 
-    Connects to the cluster named by ``RAY_ADDRESS``, or starts a local Ray instance.
+    Each write task classifies its blocks, writes their allowed and blocked rows to a part file
+    of each output and returns the blocks' counts (a small table); the driver only adds those
+    up. Outputs are folders of part files, staged beside their targets and renamed into place
+    when every task has finished. Connects to the cluster named by ``RAY_ADDRESS``, or starts a
+    local Ray instance.
     """
     try:
         import ray
         import ray.data
     except ImportError as exc:
         raise InputError("--engine", "Ray is not installed: pip install 'auditor[ray]'") from exc
+    from auditor.scan.splits import SplitDatasink
+
     path = str(source.path)
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False)
     match source.format:
         case InputFormat.PARQUET:
             ds = ray.data.read_parquet(path)
@@ -217,8 +250,6 @@ def scan_on_ray(
             ds = ray.data.read_json(path, lines=True)
         case _:
             raise InputError(path, "--engine ray reads Parquet, CSV and JSON lines")
-    if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     method = options.method or source.default_method
     annotator = BatchAnnotator(
@@ -232,39 +263,24 @@ def scan_on_ray(
     excluded = [Verdict.BLOCKED.value, Verdict.INVALID.value]
     if options.fail_on is Severity.WARNING:
         excluded.append(Verdict.REVIEW.value)
-    sinks = [
-        (Sink(target, source), allowed)
-        for target, allowed in ((options.write_allowed, True), (options.write_blocked, False))
-        if target is not None
-    ]
-    counts: list[pa.Table] = [_COUNTS.empty_table()]
-    licenses: Counter[str | None] = Counter()
+    sink = SplitDatasink(
+        license_column=source.license_column,
+        excluded=tuple(excluded),
+        allowed=options.write_allowed,
+        blocked=options.write_blocked,
+        format=source.format,
+        schema=source.schema(),
+        compression=source.parquet_compression() if source.format is InputFormat.PARQUET else None,
+    )
     try:
-        for item in annotate(ds, annotator).iter_batches(batch_format="pyarrow"):
-            batch: pa.Table = item
-            found, found_licenses = counts_of_annotated(batch, source.license_column)
-            counts.append(found)
-            licenses.update(found_licenses)
-            if sinks:
-                blocked = pc.is_in(batch.column("auditor_verdict"), pa.array(excluded))
-                rows = batch.drop_columns(list(ANNOTATION_COLUMNS))
-                chunk = Chunk(rows, contiguous(rows.column(source.url_column)), None, None)
-                for sink, allowed in sinks:
-                    sink.write(chunk, pc.invert(blocked) if allowed else blocked)
-            if progress is not None:
-                progress(batch.num_rows)
+        annotate(ds, annotator).write_datasink(sink)
     except BaseException:
-        for sink, _ in sinks:
-            sink.abort()
+        sink.discard()
         raise
-    for sink, _ in sinks:
-        sink.commit()
+    sink.commit()
+    counts, licenses = merge_counts(sink.tallies)
+    if progress is not None:
+        progress(pc.sum(counts.column("rows")).as_py() or 0)
     classifier = classifier_for(options, method, path)
     settings = settings_for(options, source, method)
-    return build_report(
-        pa.concat_tables(counts),
-        licenses,
-        classifier,
-        settings,
-        classifier.snapshots,
-    )
+    return build_report(counts, licenses, classifier, settings, classifier.snapshots)

@@ -148,12 +148,12 @@ def _scan(
                 classifier = building.result()
             while pending:
                 handle(classifier, *pending.popleft())
+        for sink, _ in sinks:
+            sink.commit()  # raises what failed on the sink's thread, if anything did
     except BaseException:
         for sink, _ in sinks:
             sink.abort()
         raise
-    for sink, _ in sinks:
-        sink.commit()
     return build_report(
         tally.counts(classifier),
         tally.license_rows(classifier),

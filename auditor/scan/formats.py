@@ -12,3 +12,7 @@ class InputFormat(StrEnum):
     CSV = "csv"
     YTDLP_INFO = "yt-dlp-info"
     YTDLP_ARCHIVE = "yt-dlp-archive"
+    # Keyed samples (auditor/scan/samples.py): what a training job reads.
+    WEBDATASET = "webdataset"
+    HF_DISK = "hf-disk"
+    MDS = "mds"

@@ -6,6 +6,8 @@ each passes through :func:`~auditor.render.safe_text`; the JSON report keeps val
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +15,9 @@ from rich.text import Text
 from auditor.render import safe_text
 from auditor.scan.classify import Verdict
 from auditor.scan.report import ScanReport
+
+if TYPE_CHECKING:
+    from auditor.scan.samples import SampleScanReport
 
 TABLE_DOMAINS = 20
 _STYLE = {
@@ -117,3 +122,40 @@ def summary_line(report: ScanReport) -> str:
         f"({_percent(report.blocked_share)}; max {_percent(report.max_blocked_share)}), "
         f"{sum(report.invalid.values()):,} invalid, policy {safe_text(report.policy)}"
     )
+
+
+# --- keyed samples (auditor/scan/samples.py) ---------------------------------------------------
+
+TABLE_SAMPLES = 20
+
+
+def render_sample_table(report: SampleScanReport, console: Console) -> None:
+    """The scan's table, then the samples kept out, by shard and key."""
+    render_table(report, console)
+    if report.dataset_license is not None:
+        claim = report.dataset_license
+        rules = ", ".join(claim.rules) or "none"
+        console.print(
+            Text(safe_text(f"dataset license: {claim.raw} ({claim.status}; rules: {rules})"))
+        )
+    if not report.blocked_samples:
+        return
+    shown = report.blocked_samples[:TABLE_SAMPLES]
+    table = Table(
+        title=f"Samples kept out (first {len(shown)} of {report.blocked_samples_total:,})",
+        title_justify="left",
+    )
+    table.add_column("shard", overflow="fold")
+    table.add_column("key", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("rules", overflow="fold")
+    for sample in shown:
+        table.add_row(
+            Text(safe_text(sample.shard)),
+            Text(safe_text(sample.key)),
+            Text(sample.verdict.value),
+            Text(", ".join(sample.rules)),
+        )
+    console.print(table)
+    if report.blocked_keys_file is not None:
+        console.print(Text(safe_text(f"all their keys: {report.blocked_keys_file}")))

@@ -99,7 +99,9 @@ class Split(Frozen):
 
 
 class ScanReport(Frozen):
-    schema_version: Literal["1.0"] = "1.0"
+    # 1.1 adds ``kind``; a 1.0 report (without it) is still read.
+    schema_version: Literal["1.0", "1.1"] = "1.1"
+    kind: Literal["scan"] = Field(default="scan", description="Which report this is")
     tool_version: str = __version__
     input: str
     input_format: str
@@ -128,6 +130,15 @@ class ScanReport(Frozen):
     @property
     def passed(self) -> bool:
         return self.gate == "pass"
+
+
+def scan_report_schema() -> dict[str, object]:
+    """The JSON Schema of the report ``auditor scan --format json`` writes."""
+    schema = ScanReport.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    version = ScanReport.model_fields["schema_version"].default
+    schema["$id"] = f"urn:auditor:schema:scan-report:{version}"
+    return schema
 
 
 class Settings(Frozen):
@@ -305,17 +316,37 @@ def _codes(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
 
 def _ranked(table: pa.Table, names: list[str], limit: int | None) -> pa.Table:
     """The ``limit`` largest rows (all when None) by ``rows_sum``, then by ``names`` (a null name
-    as an empty one), for a deterministic order."""
+    as an empty one), for a deterministic order.
+
+    Only the rows kept are sorted: those above the ``limit``-th largest count, and of those tied
+    with it (with millions of one-row domains, nearly all), the first by name, picked with a
+    partial selection rather than a sort of every name."""
     if limit is not None and limit < len(table):
-        # Only rows with at least as many rows as the limit-th largest can be among them.
         sizes = table.column("rows_sum")
         top = pc.take(sizes, pc.select_k_unstable(sizes, limit, [("rows_sum", "descending")]))
-        table = table.filter(pc.greater_equal(sizes, pc.min(top)))
-    keys = [pc.fill_null(table.column(name), "") for name in names]
-    order = pa.table([table.column("rows_sum"), *keys], names=["rows_sum", *names])
+        floor = pc.min(top)
+        above = table.filter(pc.greater(sizes, floor))
+        tied = table.filter(pc.equal(sizes, floor))
+        wanted = limit - len(above)
+        if wanted < len(tied):
+            by_name = pa.table(_name_keys(tied, names), names=names)
+            order = [(n, "ascending") for n in names]
+            # A heap of a few is quicker than a sort; for a large share of the ties, a sort is.
+            picked = (
+                pc.select_k_unstable(by_name, wanted, order)
+                if wanted * 16 < len(tied)
+                else pc.sort_indices(by_name, order).slice(0, wanted)
+            )
+            tied = tied.take(picked)
+        table = pa.concat_tables([above, tied])
+    order = pa.table([table.column("rows_sum"), *_name_keys(table, names)], ["rows_sum", *names])
     sort_keys = [("rows_sum", "descending"), *((name, "ascending") for name in names)]
-    ranked = table.take(pc.sort_indices(order, sort_keys))
-    return ranked if limit is None else ranked.slice(0, limit)
+    return table.take(pc.sort_indices(order, sort_keys))
+
+
+def _name_keys(table: pa.Table, names: list[str]) -> list[pa.ChunkedArray]:
+    """The name columns to order by, a null name as an empty one."""
+    return [pc.fill_null(table.column(name), "") for name in names]
 
 
 def _share(part: int, whole: int) -> float:
@@ -370,8 +401,10 @@ def _top_domains(by_domain: pa.Table, rows: int, fraction: float) -> tuple[TopDo
     "top 10% of all domain names by size of content scraped", with rows standing for size."""
     keep = math.ceil(len(by_domain) * fraction) if len(by_domain) else 0
     ranked = _pairs(_ranked(by_domain, ["domain"], keep), "domain")
+    # Built unvalidated: the EU template's top tenth can be hundreds of thousands of domains,
+    # and these values are typed by construction (a name, a count, a rounded share).
     return tuple(
-        TopDomain(rank=i + 1, domain=domain, rows=n, share=_share(n, rows))
+        TopDomain.model_construct(rank=i + 1, domain=domain, rows=n, share=_share(n, rows))
         for i, (domain, n) in enumerate(ranked)
     )
 

@@ -2,15 +2,26 @@
 
 Each sink writes to a temporary file beside its target and renames it into place on ``commit``,
 so a training job never reads a half-written file; the file has the usual mode (``0666`` less the
-umask), so that job can read it. Line-based inputs (JSONL, download archives)
-are written line for line as read; Parquet and CSV through Arrow with the input's schema; a
-directory of yt-dlp info files as JSON lines, one record (file, id, URL, license...) per video.
+umask), so that job can read it. Line-based inputs (JSONL, download archives) are written as read,
+the kept lines' bytes one after another (no Python object per line); Parquet and CSV through Arrow
+with the input's schema; a directory of yt-dlp info files as JSON lines, one record (file, id,
+URL, license...) per video.
+
+Each sink writes on a thread of its own, fed by a queue of at most ``_QUEUED`` batches: the scan
+hands a batch and its mask over and goes on reading, while Arrow filters, encodes and compresses
+(it releases the GIL while it does), so two outputs and the scan use the cores side by side, and
+memory stays bounded by the batches queued. Parquet is written with the input's compression codec
+(the codec of its first column; Snappy when the input has none or no row groups), so the split
+costs what the input cost to store and reads back as fast; filtered batches are gathered into row
+groups of at least ``_ROW_GROUP_ROWS`` rows, never one small group per batch.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -21,7 +32,10 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from auditor.output import create_beside
 from auditor.scan.arrays import contiguous
 from auditor.scan.formats import InputFormat
-from auditor.scan.sources import Chunk, Source, compression_of
+from auditor.scan.sources import Chunk, Source, compression_of, joined
+
+_QUEUED = 2  # batches waiting for a sink's thread; the scan waits when they are written slower
+_ROW_GROUP_ROWS = 1 << 17  # smaller filtered batches are gathered up to this before writing
 
 
 class Sink:
@@ -34,37 +48,71 @@ class Sink:
         self._parquet: pq.ParquetWriter | None = None
         self._csv: pcsv.CSVWriter | None = None
         self._stream: pa.NativeFile | None = None
+        self._held: list[pa.Table] = []  # filtered Parquet rows not yet written
+        self._held_rows = 0
         schema = source.schema()
         match self.format:
             case InputFormat.PARQUET:
                 assert schema is not None
-                self._parquet = pq.ParquetWriter(str(self._tmp), schema)
+                self._parquet = pq.ParquetWriter(
+                    str(self._tmp), schema, compression=source.parquet_compression()
+                )
             case InputFormat.CSV:
                 assert schema is not None
                 self._stream = self._open()
                 self._csv = pcsv.CSVWriter(self._stream, _as_text(schema.empty_table()).schema)
             case _:
                 self._stream = self._open()
+        self._queue: queue.Queue[tuple[Chunk, pa.Array] | None] = queue.Queue(_QUEUED)
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name=f"sink {path.name}", daemon=True)
+        self._thread.start()
 
     def _open(self) -> pa.NativeFile:
         return pa.output_stream(str(self._tmp), compression=compression_of(self.path))
 
     def write(self, chunk: Chunk, keep: pa.Array) -> None:
-        """Write the rows of ``chunk`` where ``keep`` is true."""
+        """Write the rows of ``chunk`` where ``keep`` is true (on the sink's thread: a failure
+        is raised by a later call, or by ``commit``)."""
+        self._raise_failure()
+        self._queue.put((chunk, keep))
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._failed is None:
+                try:
+                    self._write(*item)
+                except BaseException as exc:  # handed to the scan's thread
+                    self._failed = exc
+
+    def _raise_failure(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _write(self, chunk: Chunk, keep: pa.Array) -> None:
         count = pc.sum(keep).as_py() or 0
         if not count:
             return
         self.rows += count
         if chunk.lines is not None and self.format is not InputFormat.YTDLP_INFO:
             assert self._stream is not None
-            # A line too long to hold (None) is counted, not written.
-            picked = [line for line in pc.filter(chunk.lines, keep).to_pylist() if line is not None]
-            if picked:
-                self._stream.write(b"\n".join(picked) + b"\n")
+            # A line too long to hold (null) is counted, not written.
+            picked = pc.filter(chunk.lines, keep)
+            if picked.null_count:
+                picked = picked.drop_null()
+            self._stream.write(joined(picked))
             return
         rows = chunk.rows.filter(keep)
         if self._parquet is not None:
-            self._parquet.write_table(rows)
+            self._held.append(rows)
+            self._held_rows += rows.num_rows
+            if self._held_rows >= _ROW_GROUP_ROWS:
+                self._flush()
         elif self._csv is not None:
             self._csv.write_table(_as_text(rows))
         else:
@@ -72,12 +120,23 @@ class Sink:
             text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.to_pylist())
             self._stream.write(text.encode("utf-8"))
 
+    def _flush(self) -> None:
+        assert self._parquet is not None
+        if self._held:
+            self._parquet.write_table(pa.concat_tables(self._held), row_group_size=1 << 30)
+            self._held, self._held_rows = [], 0
+
     def commit(self) -> None:
+        self._stop()
+        self._raise_failure()
+        if self._parquet is not None:
+            self._flush()
         self._close()
         self._tmp.replace(self.path)
 
     def abort(self) -> None:
         try:
+            self._stop()
             self._close()
         finally:
             self._tmp.unlink(missing_ok=True)

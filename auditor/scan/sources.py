@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
@@ -38,6 +39,14 @@ from auditor.scan.formats import InputFormat
 BATCH_ROWS = 1 << 19
 _JSONL_BLOCK = 1 << 24  # bytes of JSON lines parsed at once
 _INFO_FILES_PER_BATCH = 4096
+_LF = 0x0A
+_BLANK_LINE = r"^[ \t\n\r\x0b\x0c]*$"  # what bytes.strip() strips
+# Codecs as Parquet metadata names them, and as pyarrow's writer does.
+_PARQUET_CODECS = {
+    **{name: name for name in ("snappy", "gzip", "brotli", "zstd", "lz4")},
+    "lz4_raw": "lz4",
+    "uncompressed": "none",
+}
 
 COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".lz4": "lz4"}
 
@@ -67,7 +76,7 @@ class Chunk:
     urls: pa.Array
     licenses: pa.Array | None
     invalid: pa.Array | None  # int64 invalid bits per row, 0 for a usable row
-    lines: pa.Array | None = None  # binary: the raw lines, for line-based formats
+    lines: pa.Array | None = None  # binary: the raw lines with their line feeds (null: too long)
 
 
 def compression_of(path: Path) -> str | None:
@@ -185,6 +194,15 @@ class Source:
             case _:
                 return None
 
+    def parquet_compression(self) -> str:
+        """The codec the split of a Parquet input is written with: the input's own (that of its
+        first column chunk), or Snappy (pyarrow's default) when it has none to copy."""
+        metadata = self._parquet.metadata
+        if metadata.num_row_groups and metadata.num_columns:
+            codec = str(metadata.row_group(0).column(0).compression).lower()
+            return _PARQUET_CODECS.get(codec, "snappy")
+        return "snappy"
+
     # --- Parquet --------------------------------------------------------------------------
 
     def _parquet_chunks(self, full: bool) -> Iterator[Chunk]:
@@ -293,25 +311,30 @@ class Source:
         options = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
         try:
             with pa.input_stream(str(self.path), compression=compression_of(self.path)) as stream:
-                for block in _lines(stream, self.line_bytes):
-                    lines = [line for line in block if line is None or line.strip()]
-                    if lines:
+                for lines in line_arrays(stream, self.line_bytes):
+                    blank = pc.match_substring_regex(lines, _BLANK_LINE)
+                    if lines.null_count:
+                        blank = pc.fill_null(blank, False)
+                    if pc.any(blank).as_py():
+                        lines = lines.filter(pc.invert(blank))
+                    if len(lines):
                         yield self._jsonl_chunk(lines, options)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the JSON lines: {exc}") from exc
 
-    def _jsonl_chunk(self, lines: list[bytes | None], options: pjson.ParseOptions) -> Chunk:
-        raw = pa.array(lines, pa.binary())
+    def _jsonl_chunk(self, raw: pa.Array, options: pjson.ParseOptions) -> Chunk:
+        """The records of non-blank lines (``binary``, each with its line feed; null: too long),
+        parsed by Arrow in one go; line by line only when some line is not a good record."""
         table = None
-        whole = [line for line in lines if line is not None]
-        if len(whole) == len(lines):
+        if not raw.null_count:
             try:
-                table = pjson.read_json(pa.BufferReader(b"\n".join(whole)), parse_options=options)
+                table = pjson.read_json(pa.BufferReader(joined(raw)), parse_options=options)
             except pa.ArrowException:
                 table = None
-        if table is not None and table.num_rows == len(lines):
+        if table is not None and table.num_rows == len(raw):
             # Read as bytes: Arrow does not check that JSON strings are UTF-8; _chunk does.
             return dataclasses.replace(self._chunk(table), lines=raw)
+        lines: list[bytes | None] = raw.to_pylist()
         wanted = self._wanted()
         values: dict[str, list[str | None]] = {name: [] for name in wanted}
         invalid = []
@@ -418,7 +441,7 @@ def _archive_chunk(lines: list[bytes | None]) -> Chunk:
         contiguous(table.column("url")),
         None,
         pa.array(invalid, pa.int64()),
-        pa.array(lines, pa.binary()),
+        pa.array([line + b"\n" if line is not None else None for line in lines], pa.binary()),
     )
 
 
@@ -440,7 +463,7 @@ def _bad_lines(lines: list[str]) -> Chunk:
     """CSV records the parser could not split into the header's columns (kept as raw text)."""
     urls = pa.nulls(len(lines), pa.string())
     invalid = pa.array([invalid_bit(Invalid.BAD_RECORD)] * len(lines), pa.int64())
-    raw = pa.array([line.encode("utf-8") for line in lines], pa.binary())
+    raw = pa.array([line.encode("utf-8") + b"\n" for line in lines], pa.binary())
     return Chunk(pa.table({"_raw": raw}), urls, None, invalid, raw)
 
 
@@ -489,6 +512,58 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def line_arrays(stream: Any, limit: int) -> Iterator[pa.Array]:
+    """The lines of a binary stream, a block at a time, as ``binary`` arrays over the block's own
+    bytes, each line with its line feed (one is added to a last line without). A line longer than
+    ``limit`` bytes is null: skipped to its end, never held. Lines are found with numpy, so no
+    Python object is made per line."""
+    carry = b""  # the start of a line that runs past the blocks read so far
+    skipping = False  # inside a line known to be too long
+    while block := stream.read(_JSONL_BLOCK):
+        ends = np.flatnonzero(np.frombuffer(block, np.uint8) == _LF) + 1
+        if not len(ends):
+            skipping = skipping or len(carry) + len(block) > limit
+            carry = b"" if skipping else carry + block
+            continue
+        first = b"" if skipping else carry + block[: ends[0]]
+        too_long = [skipping or len(first) > limit + 1]
+        if too_long[0]:
+            first = b""
+        body_ends = ends[1:] - ends[0] + len(first)
+        offsets = np.concatenate([[0, len(first)], body_ends]).astype(np.int32)
+        lengths = np.diff(offsets)
+        valid = np.concatenate([[not too_long[0]], lengths[1:] <= limit + 1])
+        data = first + block[ends[0] : ends[-1]]
+        yield pa.Array.from_buffers(
+            pa.binary(),
+            len(lengths),
+            [_bitmap(valid), pa.py_buffer(offsets), pa.py_buffer(data)],
+        )
+        rest = block[ends[-1] :]
+        skipping = len(rest) > limit
+        carry = b"" if skipping else rest
+    if skipping:
+        yield pa.array([None], pa.binary())
+    elif carry:
+        yield pa.array([carry + b"\n"], pa.binary())
+
+
+def _bitmap(valid: np.ndarray) -> pa.Buffer | None:
+    """An Arrow validity bitmap (None when every value is valid)."""
+    if valid.all():
+        return None
+    return pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+
+
+def joined(lines: pa.Array) -> pa.Buffer:
+    """The bytes of a ``binary`` array's values, one after another (without a copy)."""
+    offsets = np.frombuffer(lines.buffers()[1], np.int32, len(lines) + 1, lines.offset * 4)
+    data = lines.buffers()[2]
+    if data is None:
+        return pa.py_buffer(b"")
+    return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
 def _lines(stream: Any, limit: int) -> Iterator[list[bytes | None]]:

@@ -1,0 +1,330 @@
+"""``auditor scan`` over keyed samples: what a training job reads, sample by sample.
+
+Three inputs, each read by its own module into batches of :class:`Rows` (the sample's shard
+and key, its URL, its license and why it is invalid, if it is):
+
+* WebDataset tar shards (:mod:`auditor.scan.shards`): a folder, a brace pattern or one shard;
+* Hugging Face datasets saved to disk, and the Arrow cache files ``datasets`` leaves
+  (:mod:`auditor.scan.arrowdisk`): a row's key is its index in its split;
+* MosaicML streaming MDS shards (:mod:`auditor.scan.mds`): a row's key is its sample index.
+
+Each batch is classified as ``scan`` classifies any rows, and then each sample is in exactly one
+of three sets: allowed, blocked, invalid. Every sample that is not allowed (blocked, invalid, and
+under review when ``--fail-on warning``) is written to ``--write-blocked-keys`` as a
+``shard<TAB>key`` line, in input order, so a loader can skip it (:mod:`auditor.scan.loader`);
+the report lists the first of them. A dataset-level license (``dataset_info.json``) is a claim
+like the rows' own: a row without a license takes it, and its rules apply to every valid row.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+from pydantic import Field
+
+from auditor.errors import InputError
+from auditor.output import create_beside
+from auditor.scan.classify import INVALID_BITS, Classifier, Verdict, rules_of
+from auditor.scan.engine import ASSUMED, ScanOptions, classifier_for
+from auditor.scan.formats import InputFormat
+from auditor.scan.loader import escape_field
+from auditor.scan.report import Frozen, ScanReport, Settings, build_report
+from auditor.scan.tally import Tally
+
+SAMPLE_FORMATS = (InputFormat.WEBDATASET, InputFormat.HF_DISK, InputFormat.MDS)
+LISTED = 1000  # blocked samples named in the report; the keys file names them all
+
+
+@dataclass(frozen=True)
+class Rows:
+    """One batch of samples: Arrow arrays of equal length."""
+
+    shards: pa.Array  # string: the shard (or split) each sample is in
+    keys: pa.Array  # string: its key in that shard
+    urls: pa.Array  # string
+    licenses: pa.Array | None  # string; None: the input has no license field
+    invalid: pa.Array | None  # int64 invalid bits, 0 for a usable sample
+    samples: Sequence[object] = ()  # the reader's own record of each sample, for its writer
+
+
+class SampleSource(Protocol):
+    """An input of keyed samples."""
+
+    label: str  # the input as given
+    format: InputFormat
+    url_field: str
+    license_field: str | None
+    dataset_license: str | None  # a license the whole dataset declares
+    shards: int
+
+    def batches(self) -> Iterator[Rows]: ...
+    def writer(self, folder: Path) -> SplitWriter: ...
+
+
+class SplitWriter(Protocol):
+    """Writes the samples of each batch that ``keep`` marks (filtered shards)."""
+
+    def write(self, rows: Rows, keep: Sequence[bool]) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class SampleRef(Frozen):
+    shard: str
+    key: str
+    verdict: Verdict
+    rules: tuple[str, ...]
+
+
+class DatasetLicense(Frozen):
+    raw: str
+    status: str
+    rules: tuple[str, ...]
+
+
+class SampleScanReport(ScanReport):
+    """The scan report, with the samples it keeps out named by shard and key."""
+
+    shards: int = Field(description="Shards (or splits, or Arrow files) read")
+    dataset_license: DatasetLicense | None
+    blocked_samples_total: int = Field(description="Samples kept out: blocked and invalid")
+    blocked_samples: tuple[SampleRef, ...] = Field(
+        description=f"The first {LISTED} samples kept out, in input order"
+    )
+    blocked_keys_file: str | None
+
+
+def detect_sample_format(path: Path) -> InputFormat | None:
+    """The keyed-sample format of ``path``, or None when it is none of them."""
+    from auditor.scan.shards import is_shard_name
+
+    text = str(path)
+    if "{" in text and not path.exists():
+        return InputFormat.WEBDATASET if is_shard_name(text) else None
+    if path.is_file():
+        name = path.name.lower()
+        if is_shard_name(name):
+            return InputFormat.WEBDATASET
+        if name.endswith(".arrow"):
+            return InputFormat.HF_DISK
+        return InputFormat.MDS if name == "index.json" else None
+    if not path.is_dir():
+        return None
+    if (path / "index.json").is_file():
+        return InputFormat.MDS
+    markers = ("state.json", "dataset_dict.json", "dataset_info.json")
+    if any((path / name).is_file() for name in markers) or next(path.glob("*.arrow"), None):
+        return InputFormat.HF_DISK
+    if next(path.rglob("*.info.json"), None) is None:
+        for child in path.rglob("*"):
+            if is_shard_name(child.name):
+                return InputFormat.WEBDATASET
+    return None
+
+
+def open_source(
+    path: Path, fmt: InputFormat, *, url_field: str, license_field: str | None
+) -> SampleSource:
+    match fmt:
+        case InputFormat.WEBDATASET:
+            from auditor.scan.shards import ShardSource
+
+            return ShardSource(path, url_field=url_field, license_field=license_field)
+        case InputFormat.HF_DISK:
+            from auditor.scan.arrowdisk import SavedDataset
+
+            return SavedDataset(path, url_field=url_field, license_field=license_field)
+        case InputFormat.MDS:
+            from auditor.scan.mds import MdsDataset
+
+            return MdsDataset(path, url_field=url_field, license_field=license_field)
+    raise InputError(path, f"not a keyed-sample format: {fmt.value}")
+
+
+def scan_input(
+    path: Path,
+    fmt: InputFormat,
+    options: ScanOptions,
+    *,
+    url_field: str,
+    license_field: str | None,
+    blocked_keys: Path | None,
+    progress: Callable[[int], None] | None = None,
+) -> SampleScanReport:
+    """``auditor scan`` over keyed samples: ``options.write_allowed`` and ``write_blocked``
+    name folders of filtered shards here."""
+    source = open_source(path, fmt, url_field=url_field, license_field=license_field)
+    folders = [(options.write_allowed, True), (options.write_blocked, False)]
+    writers = []
+    for folder, allowed in folders:
+        if folder is not None:
+            _check_folder(folder, path, "--write-allowed" if allowed else "--write-blocked")
+            writers.append((source.writer(folder), allowed))
+    return scan_samples(
+        source, options, blocked_keys=blocked_keys, writers=writers, progress=progress
+    )
+
+
+def _check_folder(folder: Path, spec: Path, option: str) -> None:
+    """A folder for filtered shards: not a file, not in the scanned folder, holding no shards."""
+    from auditor.scan.shards import is_shard_name
+
+    if folder.exists() and not folder.is_dir():
+        raise InputError(folder, f"{option}: not a folder")
+    where = folder.resolve()
+    if spec.is_dir() and where.is_relative_to(spec.resolve()):
+        raise InputError(folder, f"{option}: inside the scanned folder {spec}")
+    if not spec.is_dir() and where == spec.parent.resolve():
+        raise InputError(folder, f"{option}: the folder of the scanned shards")
+    if folder.is_dir() and any(is_shard_name(p.name) for p in folder.iterdir()):
+        raise InputError(folder, f"{option}: already holds shards; name an empty folder")
+
+
+def scan_samples(
+    source: SampleSource,
+    options: ScanOptions,
+    *,
+    blocked_keys: Path | None = None,
+    writers: Sequence[tuple[SplitWriter, bool]] = (),
+    progress: Callable[[int], None] | None = None,
+) -> SampleScanReport:
+    """Scan every sample; write the keys of those kept out, and filtered shards, if asked.
+
+    ``writers`` pairs a writer with True for the allowed samples, False for the others."""
+    classifier = classifier_for(options, options.method, source.label)
+    excluded = classifier.excluded_bits(options.fail_on)
+    claim = _dataset_claim(classifier, source.dataset_license)
+    tally = Tally()
+    listed: list[SampleRef] = []
+    total = 0
+    keys_file = _KeysFile(blocked_keys) if blocked_keys is not None else None
+    try:
+        for rows in source.batches():
+            licenses = rows.licenses
+            if source.dataset_license is not None:
+                base = licenses if licenses is not None else pa.nulls(len(rows.urls), pa.string())
+                licenses = pc.fill_null(base, source.dataset_license)
+            found = classifier.classify(rows.urls, licenses, rows.invalid, rows=True)
+            tally.add(found)
+            assert found.host is not None
+            slot = pc.add(found.license, 1) if found.license is not None else None
+            mask = _with_claim(classifier.masks(found.host, slot), claim)
+            out = pc.not_equal(pc.bit_wise_and(mask, excluded), 0)
+            total += pc.sum(out).as_py() or 0
+            kept_out = pc.filter(pa.table({"s": rows.shards, "k": rows.keys, "m": mask}), out)
+            if keys_file is not None:
+                keys_file.write(kept_out.column("s").to_pylist(), kept_out.column("k").to_pylist())
+            if len(listed) < LISTED:
+                listed.extend(_refs(kept_out.slice(0, LISTED - len(listed)), classifier))
+            if writers:
+                keep = pc.invert(out).to_pylist()
+                for writer, allowed in writers:
+                    writer.write(rows, keep if allowed else [not k for k in keep])
+            if progress is not None:
+                progress(len(rows.urls))
+    except BaseException:
+        for writer, _ in writers:
+            writer.abort()
+        if keys_file is not None:
+            keys_file.abort()
+        raise
+    for writer, _ in writers:
+        writer.commit()
+    if keys_file is not None:
+        keys_file.commit()
+    counts = tally.counts(classifier)
+    if claim:
+        counts = counts.set_column(
+            counts.schema.get_field_index("mask"), "mask", _with_claim(counts.column("mask"), claim)
+        )
+    settings = Settings(
+        input=source.label,
+        input_format=source.format.value,
+        method=options.method or ASSUMED,
+        url_column=source.url_field,
+        license_column=source.license_field,
+        fail_on=options.fail_on,
+        max_blocked_share=options.max_blocked_share,
+        top_fraction=options.top_fraction,
+        max_domains=options.max_domains,
+    )
+    report = build_report(
+        counts, tally.license_rows(classifier), classifier, settings, classifier.snapshots
+    )
+    dataset_license = None
+    notes = list(report.notes)
+    if source.dataset_license is not None:
+        resolved = classifier.license_class(source.dataset_license)
+        dataset_license = DatasetLicense(
+            raw=source.dataset_license,
+            status=resolved.resolution.status.value,
+            rules=rules_of(resolved.mask),
+        )
+        notes.append(
+            "The dataset declares a license of its own: rows without one take it, and its "
+            "rules apply to every valid row."
+        )
+    return SampleScanReport(
+        **{**dict(report), "notes": tuple(notes)},
+        shards=source.shards,
+        dataset_license=dataset_license,
+        blocked_samples_total=total,
+        blocked_samples=tuple(listed),
+        blocked_keys_file=str(blocked_keys) if blocked_keys is not None else None,
+    )
+
+
+def _dataset_claim(classifier: Classifier, raw: str | None) -> int:
+    """The rule bits of a dataset-level license (0 without one)."""
+    return classifier.license_class(raw).mask if raw is not None else 0
+
+
+def _with_claim(mask: pa.Array | pa.ChunkedArray, claim: int) -> pa.Array:
+    """``mask`` with the dataset-level license's bits added to every valid row."""
+    if not claim:
+        return mask
+    valid = pc.equal(pc.bit_wise_and(mask, INVALID_BITS), 0)
+    return pc.if_else(valid, pc.bit_wise_or(mask, claim), mask)
+
+
+def _refs(table: pa.Table, classifier: Classifier) -> Iterator[SampleRef]:
+    for shard, key, mask in zip(
+        table.column("s").to_pylist(),
+        table.column("k").to_pylist(),
+        table.column("m").to_pylist(),
+        strict=True,
+    ):
+        yield SampleRef(
+            shard=shard, key=key, verdict=classifier.verdict(mask), rules=rules_of(mask)
+        )
+
+
+# --- the blocked-keys file ---------------------------------------------------------------------
+
+
+class _KeysFile:
+    """``shard<TAB>key`` lines, written beside the target and renamed into place at the end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        handle, self._tmp = create_beside(path)
+        self._out = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
+
+    def write(self, shards: list[str], keys: list[str]) -> None:
+        self._out.writelines(
+            f"{escape_field(s)}\t{escape_field(k)}\n" for s, k in zip(shards, keys, strict=True)
+        )
+
+    def commit(self) -> None:
+        self._out.close()
+        self._tmp.replace(self.path)
+
+    def abort(self) -> None:
+        self._out.close()
+        self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,178 @@
+"""The Ray engine's writer: each write task splits its annotated blocks into an allowed and a
+blocked part file and hands back only their counts.
+
+:class:`SplitDatasink` is a Ray Data ``Datasink``. ``write`` runs on the workers: for every block
+(already annotated by :func:`auditor.scan.distributed.annotate`, in the same fused task) it
+counts the rows by domain, platform, rule mask and license, drops the annotation columns, and
+writes the rows of each output to ``part-<task>.<format>`` in a staging folder beside the target.
+Its return value, the task's counts, is all that reaches the driver, whose ``on_write_complete``
+keeps them. ``commit`` then renames each staging folder into place, so a training job never reads
+a half-written split.
+
+Parquet parts use the input's compression codec and row groups of at least ``_ROW_GROUP_ROWS``
+rows (small blocks are gathered); CSV parts are written by Arrow, JSON-lines parts one JSON
+object per row, as Ray read them. The targets must be on a file system every worker and the
+driver share (one machine, or a shared mount); for object stores use the Python API
+(``annotate``, then ``write_parquet`` and ``summarize``; see docs/scan.md).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pcsv  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+from ray.data import Datasink
+
+from auditor.errors import InputError
+from auditor.scan.distributed import ANNOTATION_COLUMNS, counts_table_of, merge_tallies
+from auditor.scan.formats import InputFormat
+
+_ROW_GROUP_ROWS = 1 << 17
+_SUFFIX = {InputFormat.PARQUET: "parquet", InputFormat.CSV: "csv", InputFormat.JSONL: "jsonl"}
+
+
+class SplitDatasink(Datasink[pa.Table]):
+    def __init__(
+        self,
+        *,
+        license_column: str | None,
+        excluded: tuple[str, ...],
+        allowed: Path | None,
+        blocked: Path | None,
+        format: InputFormat,
+        schema: pa.Schema | None,
+        compression: str | None,
+    ) -> None:
+        self.license_column = license_column
+        self.excluded = excluded
+        self.format = format
+        self.schema = schema
+        self.compression = compression or "snappy"
+        self.targets = {True: allowed, False: blocked}
+        for target in self.targets.values():
+            if target is not None:
+                _check_target(target)
+        self.staged = {
+            keep: Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            )
+            for keep, target in self.targets.items()
+            if target is not None
+        }
+        self.tallies: list[pa.Table] = []
+
+    def write(self, blocks: Iterable[Any], ctx: Any) -> pa.Table:
+        """Split and count the blocks of one write task (on a worker); return the counts."""
+        tallies = []
+        parts = {keep: _Part(self, folder, ctx.task_idx) for keep, folder in self.staged.items()}
+        try:
+            for block in blocks:
+                table: pa.Table = block
+                tallies.append(counts_table_of(table, self.license_column))
+                if not parts:
+                    continue
+                blocked = pc.is_in(table.column("auditor_verdict"), pa.array(self.excluded))
+                rows = table.drop_columns(list(ANNOTATION_COLUMNS))
+                for keep, part in parts.items():
+                    part.add(rows.filter(pc.invert(blocked) if keep else blocked))
+        finally:
+            for part in parts.values():
+                part.close()
+        return merge_tallies(tallies)
+
+    def on_write_complete(self, write_result: Any) -> None:
+        self.tallies = list(write_result.write_returns)
+
+    def commit(self) -> None:
+        """Move each staged folder to its target (an empty split gets one empty part file)."""
+        for keep, folder in self.staged.items():
+            target = self.targets[keep]
+            assert target is not None
+            if not any(folder.iterdir()):
+                _Part(self, folder, 0).close(empty=True)
+            _check_target(target)
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            folder.replace(target)
+
+    def discard(self) -> None:
+        for folder in self.staged.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _staging(target: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+
+
+def _check_target(target: Path) -> None:
+    """A target may be new, a file, or a folder of part files (an earlier split, replaced)."""
+    if target.is_dir() and any(not p.name.startswith("part-") for p in target.iterdir()):
+        raise InputError(target, "is a folder that does not hold an earlier split; not replaced")
+
+
+class _Part:
+    """One write task's part file of one output, opened on its first rows."""
+
+    def __init__(self, sink: SplitDatasink, folder: Path, task: int) -> None:
+        self.sink = sink
+        self.path = folder / f"part-{task:06d}.{_SUFFIX[sink.format]}"
+        self.held: list[pa.Table] = []
+        self.held_rows = 0
+        self.parquet: pq.ParquetWriter | None = None
+        self.csv: pcsv.CSVWriter | None = None
+        self.lines: Any = None
+
+    def add(self, rows: pa.Table) -> None:
+        if not rows.num_rows:
+            return
+        self.held.append(rows)
+        self.held_rows += rows.num_rows
+        if self.held_rows >= _ROW_GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.held:
+            return
+        rows = pa.concat_tables(self.held, promote_options="permissive")
+        self.held, self.held_rows = [], 0
+        match self.sink.format:
+            case InputFormat.PARQUET:
+                if self.parquet is None:
+                    self.parquet = pq.ParquetWriter(
+                        str(self.path), rows.schema, compression=self.sink.compression
+                    )
+                self.parquet.write_table(rows, row_group_size=1 << 30)
+            case InputFormat.CSV:
+                if self.csv is None:
+                    self.csv = pcsv.CSVWriter(str(self.path), rows.schema)
+                self.csv.write_table(rows)
+            case _:
+                if self.lines is None:
+                    self.lines = self.path.open("w", encoding="utf-8")
+                for record in rows.to_pylist():
+                    self.lines.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+    def close(self, *, empty: bool = False) -> None:
+        self.flush()
+        if empty:
+            schema = self.sink.schema
+            match self.sink.format:
+                case InputFormat.PARQUET if schema is not None:
+                    pq.write_table(schema.empty_table(), self.path)
+                case InputFormat.CSV if schema is not None:
+                    pcsv.write_csv(schema.empty_table(), self.path)
+                case _:
+                    self.path.touch()
+        for writer in (self.parquet, self.csv, self.lines):
+            if writer is not None:
+                writer.close()

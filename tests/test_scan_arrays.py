@@ -1,0 +1,68 @@
+"""The scan's string index: lookups whose cost follows the batch, and never a wrong match."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
+
+from auditor.scan import arrays
+from auditor.scan.arrays import StringIndex, string_hashes
+
+
+def test_held_strings_are_found_and_others_are_not() -> None:
+    words = [f"h{i}.example.com" for i in range(2000)] + ["", "a", "\u00fc.de"]
+    index = StringIndex()
+    index.add(pa.array(words[:1000]), pa.array(range(1000), pa.int32()))
+    index.add(pa.array(words[1000:]), pa.array(range(1000, len(words)), pa.int32()))
+    probe = pa.array([*reversed(words), "absent.org", None])
+    assert index.get(probe).to_pylist() == [*reversed(range(len(words))), None, None]
+    assert index.get(pa.array(words).slice(5, 3)).to_pylist() == [5, 6, 7]  # a sliced array
+    assert len(index) == len(words) and index.keys().to_pylist() == words
+
+
+def test_hashes_depend_on_every_byte_and_the_length() -> None:
+    values = pa.array(["ab", "ba", "a", "a\x00", "", "abc"])
+    assert len(set(string_hashes(values).tolist())) == len(values)
+
+
+def test_strings_that_share_a_hash_are_never_mistaken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hostile input could make two hosts share a hash: the strings are compared, so the later
+    one is not found (it is judged again), never given the other's value."""
+    monkeypatch.setattr(arrays, "string_hashes", lambda v: np.zeros(len(v), np.uint64))
+    index = StringIndex()
+    index.add(pa.array(["youtube.com", "example.com"]), pa.array([7, 8], pa.int32()))
+    assert index.get(pa.array(["youtube.com", "example.com"])).to_pylist() == [7, None]
+    index.add(pa.array(["example.com"]), pa.array([9], pa.int32()))
+    assert index.get(pa.array(["example.com", "youtube.com"])).to_pylist() == [None, 7]
+
+
+def test_short_long_and_non_ascii_strings_hash_apart() -> None:
+    values = pa.array(["x" * 16, "x" * 17, "x" * 64, "x" * 65, "x" * 300, "\u00fc" * 8, "y"])
+    hashes = string_hashes(values).tolist()
+    assert len(set(hashes)) == len(values)
+    # The same string hashes alike wherever it sits in an array.
+    assert string_hashes(values.slice(3, 2)).tolist() == hashes[3:5]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 20])
+def test_lines_are_cut_alike_whatever_the_blocks(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines spanning blocks, lines over the limit (null, skipped to their end), CRLF, a last
+    line without a line feed: the same lines whatever the block size."""
+    from auditor.scan import sources
+
+    monkeypatch.setattr(sources, "_JSONL_BLOCK", block)
+    text = b'{"a": 1}\n' + b"x" * 20 + b"\n\n  \r\nshort\r\n" + b"y" * 11 + b"\nlast"
+    limit = 10
+    expected = [b'{"a": 1}\n', None, b"\n", b"  \r\n", b"short\r\n", None, b"last\n"]
+    got = [
+        line
+        for array in sources.line_arrays(pa.BufferReader(text), limit)
+        for line in array.to_pylist()
+    ]
+    assert got == expected
+    arrays_ = list(sources.line_arrays(pa.BufferReader(text), limit))
+    kept = b"".join(sources.joined(a.drop_null()).to_pybytes() for a in arrays_)
+    assert kept == b'{"a": 1}\n\n  \r\nshort\r\nlast\n'
