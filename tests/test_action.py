@@ -389,7 +389,7 @@ def test_example_workflow_uploads_the_sarif() -> None:
 def test_pre_commit_hook_audits_manifests(path: str, audited: bool) -> None:
     (hook,) = HOOKS
     assert hook["id"] == "auditor"
-    assert hook["entry"] == "auditor check"
+    assert hook["entry"] == "auditor check --format concise"  # one line per finding
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is True
     assert bool(re.search(hook["files"], path)) is audited
