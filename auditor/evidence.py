@@ -28,10 +28,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from auditor.knowledge import CommercialUse, Reading
+from auditor.knowledge import CommercialUse, Placeholders, Reading
 from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
 from auditor.model import Dataset, Fact, Location
-from auditor.resolver import PLACEHOLDERS, Resolver
+from auditor.resolver import Resolver
 
 # SPDX fields: the concluded license supersedes the declared one (SPDX 2.3 7.13, SPDX 3 Software
 # profile ``hasConcludedLicense``).
@@ -53,28 +53,6 @@ NAMING_FIELDS = frozenset(
         "licenses.path",
     }
 )
-# License values that point at another field for the license: silent when a license name, link
-# or prose resolves, else a license whose terms are not given (unknown). "Custom" is not among
-# them: it says a license exists and names none.
-POINTERS = frozenset({"other", "see license", "see below", "license"})
-# Placeholders that say there is no license ("unknown", "none", "Unspecified", "No License"),
-# or that one exists and is not given ("custom"): an unknown part, which blocks whatever else is
-# claimed. Every other placeholder of the resolver states nothing (SPDX's NOASSERTION, an
-# unfilled template, the pointers above).
-NO_LICENSE = frozenset(
-    {
-        "unknown",
-        "none",
-        "unspecified",
-        "not specified",
-        "no license",
-        "no license provided",
-        "none provided",
-        "not provided",
-        "custom",
-    }
-)
-NO_STATEMENT = (PLACEHOLDERS - NO_LICENSE) | POINTERS
 
 
 class ClaimRole(StrEnum):
@@ -126,9 +104,9 @@ def weigh(ds: Dataset, resolver: Resolver, readings: Sequence[Reading] = ()) -> 
     if ds.license_url and all(n.value != ds.license_url for n in notes):
         notes.append(Fact(value=ds.license_url, location=ds.location, origin=LICENSE_URL))
     parts += [_Part(f, resolver.resolve(f.value), note=True) for f in notes]
-    roles = [_role(p) for p in parts]
+    roles = [_role(p, resolver.placeholders) for p in parts]
     _supersede(parts, roles)
-    _pointers(parts, roles)
+    _pointers(parts, roles, resolver.placeholders.pointers)
     applied = [p for p, r in zip(parts, roles, strict=True) if r is ClaimRole.APPLIED]
     claims = tuple(_claim(p, r) for p, r in zip(parts, roles, strict=True))
     raw = _raw(ds.licenses)
@@ -173,7 +151,7 @@ def _with_hints(resolution: Resolution, hints: Sequence[_Part]) -> Resolution:
     )
 
 
-def _role(part: _Part) -> ClaimRole:
+def _role(part: _Part, placeholders: Placeholders) -> ClaimRole:
     resolved = part.resolved
     if part.fact.inferred:
         return ClaimRole.HINT
@@ -186,18 +164,19 @@ def _role(part: _Part) -> ClaimRole:
         # prose that names no license.
         stated = " ".join(part.fact.value.split()).lower()
         prose = part.note and not _names_a_license(part.fact)
-        return ClaimRole.SILENT if prose or stated in NO_STATEMENT else ClaimRole.APPLIED
+        silent = stated in placeholders.no_statement or stated in placeholders.pointers
+        return ClaimRole.SILENT if prose or silent else ClaimRole.APPLIED
     return ClaimRole.APPLIED
 
 
-def _pointers(parts: Sequence[_Part], roles: list[ClaimRole]) -> None:
+def _pointers(parts: Sequence[_Part], roles: list[ClaimRole], pointers: Sequence[str]) -> None:
     """A value that points elsewhere ("other", "see license") is explained by a license name,
     link or prose that resolves; with nothing to point at, it is a license whose terms are not
     given: an unknown part."""
     explained = any(p.note and r is ClaimRole.APPLIED for p, r in zip(parts, roles, strict=True))
     for i, part in enumerate(parts):
         stated = " ".join(part.fact.value.split()).lower()
-        if not part.note and stated in POINTERS and not explained:
+        if not part.note and stated in pointers and not explained:
             roles[i] = ClaimRole.APPLIED
 
 

@@ -133,8 +133,47 @@ class Alias(Frozen):
     source: Source
 
 
+def _normalised(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(" ".join(v.split()).lower() for v in values)
+
+
+Placeholder = Annotated[tuple[str, ...], AfterValidator(_normalised)]
+
+
+class Placeholders(Frozen):
+    """Whole license values that name no license, matched case-folded with spaces collapsed."""
+
+    no_license: Placeholder = Field(
+        description="Values saying there is no license, or one that is not given ('unknown', "
+        "'No License', 'custom'): an unknown part, which blocks whatever else is claimed"
+    )
+    no_statement: Placeholder = Field(
+        description="Values stating nothing (SPDX's NOASSERTION, an unfilled card template): "
+        "silent, like prose that names no license"
+    )
+    pointers: Placeholder = Field(
+        description="Values pointing elsewhere ('other', 'see license'): silent when a license "
+        "name, link or prose of the same dataset resolves, an unknown part otherwise"
+    )
+
+    @model_validator(mode="after")
+    def _one_meaning_each(self) -> Placeholders:
+        lists = (self.no_license, self.no_statement, self.pointers)
+        seen = [v for values in lists for v in set(values)]
+        twice = sorted({v for v in seen if seen.count(v) > 1})
+        if twice:
+            raise ValueError(f"placeholders listed with two meanings: {twice}")
+        return self
+
+    @cached_property
+    def every(self) -> frozenset[str]:
+        return frozenset(self.no_license) | frozenset(self.no_statement) | frozenset(self.pointers)
+
+
 class ExpressionPhrases(Frozen):
     """Words in license prose that say how the licenses it names combine."""
+
+    placeholders: Placeholders
 
     or_later: Regexes = Field(
         description="Regexes for a trailing 'or later' after one license name ('GPL v2 or later')"

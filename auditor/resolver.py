@@ -41,7 +41,15 @@ from license_expression import (
 )
 
 from auditor.errors import InputError
-from auditor.knowledge import CommercialUse, Family, KnowledgeBase, License, LicenseTerms, Source
+from auditor.knowledge import (
+    CommercialUse,
+    Family,
+    KnowledgeBase,
+    License,
+    LicenseTerms,
+    Placeholders,
+    Source,
+)
 from auditor.licensing import (
     AllOf,
     AnyOf,
@@ -56,37 +64,7 @@ from auditor.licensing import (
 )
 from auditor.model import Fact
 
-PLACEHOLDERS = frozenset(
-    {
-        "",
-        "unknown",
-        "none",
-        "n/a",
-        "na",
-        "null",
-        "nil",
-        "-",
-        "?",
-        "tbd",
-        "todo",
-        "unspecified",
-        "not specified",
-        "no license",
-        "noassertion",
-        "other",
-        "custom",
-        "[more information needed]",
-        "more information needed",
-        "[needs more information]",
-        "needs more information",
-        "none provided",
-        "not provided",
-        "no license provided",
-        "see license",
-        "see below",
-        "license",
-    }
-)
+_NO_PLACEHOLDERS = Placeholders(no_license=(), no_statement=(), pointers=())
 
 # A restriction stated in words no phrase of the knowledge base reads: its terms are unknown.
 UNREAD = "LicenseRef-Unread-Restriction"
@@ -275,6 +253,7 @@ class Resolver:
             else:
                 self._index(self._by_name, normalize_name(alias.alias), target, "")
         phrases = kb.expression_phrases
+        self.placeholders = phrases.placeholders if phrases else _NO_PLACEHOLDERS
         self._or_later = _any_of(phrases.or_later if phrases else ())
         self._choice = _any_of(phrases.choice if phrases else ())
         self._not_license = _any_of(phrases.not_license if phrases else ())
@@ -353,7 +332,7 @@ class Resolver:
         if raw is None:
             return _unknown(raw, "no license given: all rights reserved unless stated otherwise")
         text = " ".join(raw.split())
-        if text.lower() in PLACEHOLDERS:
+        if text.lower() in self.placeholders.every:
             return _unknown(raw, f"placeholder {text!r}: no license stated")
         lic = self._by_id.get(text.lower())
         if lic is not None:

@@ -391,3 +391,19 @@ def test_a_typo_in_rules_fails_with_path_and_line(tmp_path: Path) -> None:
         load_knowledge(tmp_path)
     assert caught.value.line == 6
     assert "aliasses" in caught.value.message
+
+
+def test_placeholders_are_data_with_one_meaning_each() -> None:
+    from pydantic import ValidationError
+
+    from auditor.knowledge import Placeholders, load_knowledge
+
+    phrases = load_knowledge().expression_phrases
+    assert phrases is not None
+    held = phrases.placeholders
+    # Read from rules/licenses/expressions.yaml, case-folded with spaces collapsed.
+    assert "no license" in held.no_license
+    assert "noassertion" in held.no_statement
+    assert "see license" in held.pointers
+    with pytest.raises(ValidationError, match="two meanings"):
+        Placeholders(no_license=("Other",), no_statement=(), pointers=("other",))
