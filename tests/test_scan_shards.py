@@ -470,6 +470,23 @@ def test_a_dataset_dict_keys_rows_by_split(tmp_path: Path) -> None:
     assert lines(keys) == [("train", "1"), ("test", "0")]
 
 
+@pytest.mark.parametrize("option", ["--write-allowed", "--write-blocked"])
+def test_filtered_copies_are_for_shards_only(tmp_path: Path, option: str) -> None:
+    saved = save_to_disk(tmp_path / "d", pa.table({"url": [OPEN]}), None)
+    code, out, err = run(saved, option, tmp_path / "out")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {tmp_path / 'out'}: filtered copies are written for WebDataset shards only; "
+        "for a saved dataset use --write-blocked-keys and filter it when loading\n"
+    )
+
+
+def test_shards_are_scanned_on_the_local_engine(shards: Path) -> None:
+    code, _, err = run(shards, "--engine", "ray")
+    assert code == 2
+    assert err == f"error: {shards}: keyed samples are scanned with --engine local only\n"
+
+
 def test_an_arrow_cache_file(tmp_path: Path) -> None:
     cache = tmp_path / "cache-0123.arrow"
     table = pa.table({"url": [OPEN, YOUTUBE], "license": ["cc0-1.0", None]})
