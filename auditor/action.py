@@ -361,14 +361,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def main() -> None:
-    sys.exit(run(os.environ, sys.stdout))
-
-
-if __name__ == "__main__":
-    main()
-
-
 def _rules_doc(env: Mapping[str, str]) -> str | None:
     """The rules' documentation in the action's own repository, at the ref the workflow uses
     (``uses: owner/auditor@ref``), for each SARIF rule's ``helpUri``; None outside an action."""
@@ -377,3 +369,11 @@ def _rules_doc(env: Mapping[str, str]) -> str | None:
         return None
     server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     return f"{server}/{repository}/blob/{ref}/docs/rules.md"
+
+
+def main() -> None:
+    sys.exit(run(os.environ, sys.stdout))
+
+
+if __name__ == "__main__":
+    main()

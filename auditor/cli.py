@@ -6,6 +6,7 @@ error. The report goes to stdout (or --output); the one-line summary and all mes
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -757,12 +758,20 @@ def _main(
         raise typer.Exit(EXIT_PASS)
 
 
+# Allocations between young-generation collections (CPython's default: 700). An audit builds
+# tens of thousands of small objects that all live until the report is written; at the default
+# the cyclic collector walks them again and again, a third of the time at 10,000 datasets.
+GC_YOUNG_THRESHOLD = 50_000
+
+
 def _command() -> str:
     """The subcommand being run, for messages."""
     return next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
 
 
 def main() -> None:
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
     try:
         app()
     except ImportError as err:  # `auditor scan` without the scan extra loads pyarrow at once

@@ -314,7 +314,11 @@ class Hub:
             record = CacheRecord.model_validate_json((folder / "meta.json").read_bytes())
         except (OSError, ValidationError):
             raise untrusted("has no valid record of its fetch (meta.json)") from None
-        urls = {_card_url(repo_id, record.revision or requested), _api_url(repo_id, requested)}
+        urls = {
+            _card_url(repo_id, requested),  # as fetched before the commit was asked for first
+            _card_url(repo_id, record.revision or requested),
+            _api_url(repo_id, requested),
+        }
         if record.repo_id != repo_id or record.requested != requested or record.url not in urls:
             raise untrusted(f"was fetched from {record.url}, not {_card_url(repo_id, requested)}")
         self._check_size(path, untrusted)

@@ -1,12 +1,23 @@
-"""Benchmark: audit a generated 1,000-dataset manifest; prints wall-clock figures.
+"""Benchmark: `auditor check` on generated manifests; prints wall-clock figures.
 
-Run with ``make bench`` (or ``python benchmarks/bench_check.py [N]``). It reports the time of the
-first audit in a fresh process (knowledge base and resolver built, imports excluded) and of
-repeated audits, plus the full CLI run including interpreter start.
+Run with ``make bench`` (or ``python benchmarks/bench_check.py [N]``): the first audit in a fresh
+process (knowledge base and resolver built, imports excluded), repeated audits, and the full CLI
+run including interpreter start, on an N-dataset manifest (default 1,000).
+
+``python benchmarks/bench_check.py --formats [--sizes 10,1000,10000] [--rounds 3]`` runs the CLI
+end to end in every report format (and the ``notice`` and ``summary`` documents, which are made
+from the same manifests) at each size, then a 10,000-deep ``derived_from`` chain in two shapes:
+``dense`` (every dataset non-commercial: each lists the nearest 20 upstream findings per rule)
+and ``sparse`` (only the root restricted). Each figure is the best and the median of the rounds,
+with the peak memory of the process; a format's ratio to JSON is taken within each round (the
+machine may be shared, so a round's figures are comparable with each other, not across rounds),
+and the median ratio is printed.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +45,19 @@ SOURCES = [
     "    generated_by: [gpt-4]\n",
     "    derived_from: [ds-{p}]\n",
 ]
+# (label, CLI arguments after the manifest); the JSON report is the reference.
+FORMATS = [
+    ("json", ["check", "--format", "json"]),
+    ("table", ["check", "--format", "table"]),
+    ("markdown", ["check", "--format", "markdown"]),
+    ("sarif", ["check", "--format", "sarif"]),
+    ("html", ["check", "--format", "html"]),
+    ("cyclonedx", ["check", "--format", "cyclonedx"]),
+    ("spdx3", ["check", "--format", "spdx3"]),
+    ("notice", ["notice"]),
+    ("summary", ["summary"]),
+]
+CHAIN_DEPTH = 10_000
 
 
 def manifest(n: int) -> str:
@@ -49,8 +73,72 @@ def manifest(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+def chain(depth: int, dense: bool) -> str:
+    """A straight derived_from chain, children listed before parents (the worst order for a
+    recursive walk): ``dense`` restricts every dataset, else only the root."""
+    lines = ["version: 1", "name: chain", "datasets:"]
+    for i in reversed(range(depth)):
+        lic = "CC-BY-NC-4.0" if dense or i == 0 else "CC0-1.0"
+        parent = f", derived_from: [d{i - 1}]" if i else ""
+        lines.append(f"  - {{id: d{i}, license: {lic}, creator: Example Lab{parent}}}")
+    return "\n".join(lines) + "\n"
+
+
+def run_cli(args: list[str], output: Path) -> tuple[float, float]:
+    """Seconds and peak resident megabytes of one CLI run (stdout to ``output``)."""
+    command = [sys.executable, "-m", "auditor", *args]
+    with output.open("w") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)}: exit {proc.returncode}")
+    return elapsed, usage.ru_maxrss / 1024  # Linux reports kilobytes
+
+
+def spread(values: list[float]) -> str:
+    return f"best {min(values):7.2f}  median {statistics.median(values):7.2f}"
+
+
+def bench_formats(sizes: list[int], rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        for n in sizes:
+            path = Path(tmp) / f"mix-{n}.yaml"
+            path.write_text(manifest(n))
+            times: dict[str, list[float]] = {label: [] for label, _ in FORMATS}
+            ratios: dict[str, list[float]] = {label: [] for label, _ in FORMATS}
+            memory: dict[str, float] = {}
+            for _ in range(rounds):
+                this_round = {}
+                for label, args in FORMATS:
+                    seconds, mb = run_cli([args[0], str(path), *args[1:]], out)
+                    this_round[label] = seconds
+                    times[label].append(seconds)
+                    memory[label] = max(memory.get(label, 0.0), mb)
+                for label in this_round:
+                    ratios[label].append(this_round[label] / this_round["json"])
+            print(f"\n{n:,} datasets ({rounds} rounds; seconds end to end, ratio to JSON)")
+            for label, _ in FORMATS:
+                ratio = statistics.median(ratios[label])
+                print(
+                    f"  {label:<10} {spread(times[label])}  x{ratio:5.2f} json"
+                    f"  {memory[label]:6.0f} MB"
+                )
+        for shape in ("dense", "sparse"):
+            path = Path(tmp) / f"chain-{shape}.yaml"
+            path.write_text(chain(CHAIN_DEPTH, dense=shape == "dense"))
+            runs = [run_cli(["check", str(path), "--format", "json"], out) for _ in range(rounds)]
+            size = out.stat().st_size / 1e6
+            print(
+                f"\n{CHAIN_DEPTH:,}-deep chain, {shape}: {spread([s for s, _ in runs])}  "
+                f"peak {max(mb for _, mb in runs):.0f} MB  (JSON report {size:.0f} MB)"
+            )
+
+
+def bench_audit(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mix.yaml"
         path.write_text(manifest(n))
@@ -67,15 +155,9 @@ def main() -> None:
             t0 = time.perf_counter()
             auditor.audit(path)
             runs.append(time.perf_counter() - t0)
-        cli = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "auditor", "check", str(path), "--format", "json"],
-                capture_output=True,
-                check=False,
-            )
-            cli.append(time.perf_counter() - t0)
+        cli = [run_cli(["check", str(path), "--format", "json"], Path(tmp) / "out")[0]]
+        cli += [run_cli(["check", str(path), "--format", "json"], Path(tmp) / "out")[0]]
+        cli += [run_cli(["check", str(path), "--format", "json"], Path(tmp) / "out")[0]]
         baseline = []
         for _ in range(3):
             t0 = time.perf_counter()
@@ -90,6 +172,19 @@ def main() -> None:
     print(f"bare interpreter start:         {statistics.median(baseline):.3f} s")
     beyond = statistics.median(cli) - statistics.median(baseline)
     print(f"CLI beyond interpreter start:   {beyond:.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("datasets", nargs="?", type=int, default=1000)
+    parser.add_argument("--formats", action="store_true", help="every format, and deep chains")
+    parser.add_argument("--sizes", default="10,1000,10000", help="with --formats")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.formats:
+        bench_formats([int(n) for n in args.sizes.split(",")], args.rounds)
+    else:
+        bench_audit(args.datasets)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,8 @@ def as_csv(parquet: Path, path: Path) -> None:
 
 
 def as_jsonl(parquet: Path, path: Path) -> None:
+    from auditor.scan.sources import joined
+
     with path.open("wb") as out:
         for batch in pq.ParquetFile(parquet).iter_batches(batch_size=CHUNK):
             license = batch.column("license")
@@ -128,7 +130,7 @@ def as_jsonl(parquet: Path, path: Path) -> None:
                 "}\n",
                 "",
             )
-            out.write(pc.binary_join(lines, "").as_py().encode())
+            out.write(joined(lines.cast(pa.binary())))
 
 
 # --- measurements, each in a fresh process ------------------------------------------------
@@ -301,10 +303,11 @@ def prepare(data: Path, rows: int, cases: list[str]) -> Path:
             old.unlink()
         generate(path, rows)
         marker.write_text(str(rows))
-    if "split-csv" in cases and not path.with_suffix(".csv").exists():
-        as_csv(path, path.with_suffix(".csv"))
-    if "split-jsonl" in cases and not path.with_suffix(".jsonl").exists():
-        as_jsonl(path, path.with_suffix(".jsonl"))
+    for case, suffix, write in (("split-csv", ".csv", as_csv), ("split-jsonl", ".jsonl", as_jsonl)):
+        if case in cases and not path.with_suffix(suffix).exists():
+            partial = path.with_suffix(".partial")
+            write(path, partial)
+            partial.replace(path.with_suffix(suffix))
     hosts = data / "hosts.parquet"
     if {"hosts", "duckdb-hosts"} & set(cases) and not hosts.exists():
         generate(hosts, rows, unique_hosts=True)

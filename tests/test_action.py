@@ -170,7 +170,10 @@ def test_the_example_workflow_fails_only_after_writing_every_report(workspace: P
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for r in log["runs"][0]["results"]
     }
-    assert uris == {f"mixes/{p.name}" for p in (workspace / "mixes").iterdir()}
+    # Only what fails the gate becomes an alert: the clean mix's notes and warnings do not.
+    failing = {f"mixes/{p.name}" for p in (workspace / "mixes").iterdir()}
+    failing.discard("mixes/clean-commercial.yaml")
+    assert uris == failing
     # The annotations: errors first, then warnings; then the one-line verdict, last.
     assert result.lines[-1].startswith("auditor: FAIL under policy 'commercial'")
     kinds = [line.split(" ", 1)[0] for line in result.lines[:-1]]
@@ -386,7 +389,7 @@ def test_example_workflow_uploads_the_sarif() -> None:
 def test_pre_commit_hook_audits_manifests(path: str, audited: bool) -> None:
     (hook,) = HOOKS
     assert hook["id"] == "auditor"
-    assert hook["entry"] == "auditor check"
+    assert hook["entry"] == "auditor check --format concise"  # one line per finding
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is True
     assert bool(re.search(hook["files"], path)) is audited
@@ -588,3 +591,14 @@ def test_readme_workflows_use_only_inputs_the_action_has() -> None:
     assert [step["with"].get("baseline") for step in steps] == [None, "base-report.json"]
     for step in steps:
         assert set(step["with"]) <= set(ACTION["inputs"]), step
+
+
+def test_sarif_rules_link_their_documentation_in_the_actions_own_repository() -> None:
+    from auditor.action import _rules_doc
+
+    env = {"GITHUB_ACTION_REPOSITORY": "acme/auditor", "GITHUB_ACTION_REF": "v1.2.0"}
+    assert _rules_doc(env) == "https://github.com/acme/auditor/blob/v1.2.0/docs/rules.md"
+    assert _rules_doc({**env, "GITHUB_SERVER_URL": "https://ghe.example/"}) == (
+        "https://ghe.example/acme/auditor/blob/v1.2.0/docs/rules.md"
+    )
+    assert _rules_doc({}) is None

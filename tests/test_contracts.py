@@ -78,6 +78,7 @@ def test_the_wheel_is_typed_and_carries_the_license(tmp_path: Path) -> None:
         metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
         meta = archive.read(metadata).decode()
     assert "auditor/py.typed" in names
+    assert "auditor/schemas/cyclonedx/bom-1.6.schema.json" in names  # read offline
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "License-Expression: Apache-2.0" in meta
     assert "Classifier: Programming Language :: Python :: 3.11" in meta

@@ -415,3 +415,42 @@ def test_gate_terms_are_read_and_an_unread_gate_is_a_review(
     assert unread[0].severity.rank >= Severity.WARNING.rank
     assert unread[0].evidence is not None
     assert "manual approval" in (unread[0].evidence.quote or "")
+
+
+def test_the_cli_uses_the_hugging_face_home_as_the_hub_client_does(tmp_path: Path) -> None:
+    """HF_HOME as a user sets it, read by huggingface_hub itself: the saved token online, the
+    shared cache offline."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "hf-home"
+    home.mkdir()
+    (home / "token").write_text(TOKEN + "\n")  # where `hf auth login` saves it
+    nc = CARDS / "example-org" / "nc-instructions" / "README.md"
+    _hf_cache_snapshot(home / "hub", "example-org/downloaded", "b" * 40, nc)
+    mix = _mix(tmp_path, "hf://example-org/private", "hf://example-org/downloaded")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "AUDITOR_"))}
+    env |= {"HF_HOME": str(home), "AUDITOR_CACHE_DIR": str(tmp_path / "cache")}
+
+    def check(*args: str) -> dict[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "auditor", "check", str(mix), "-f", "json", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        report = json.loads(done.stdout)
+        return {d["id"]: d["lookup"]["outcome"] for d in report["datasets"]}
+
+    with fake_hub() as hub_server:
+        env["HF_ENDPOINT"] = hub_server.url
+        online = check()
+        sent = {auth for _, path, auth in hub_server.requests if "private" in path}
+    assert sent == {f"Bearer {TOKEN}"}
+    assert online["d0"] == "hub"
+    env["HF_HUB_OFFLINE"] = "1"
+    offline = check()
+    assert offline == {"d0": "cache", "d1": "cache"}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import auditor
+from auditor import engine
 from auditor.hub import Hub
 from auditor.knowledge import (
     Clause,
@@ -221,7 +222,7 @@ def test_peoples_speech_is_judged_as_the_publishers_licensed_redistribution(
         "version: 1\nname: m\ndatasets:\n  - id: ps\n    source: hf://MLCommons/peoples_speech\n",
         encoding="utf-8",
     )
-    report = auditor.audit(manifest, hub=Hub(cache_dir=tmp_path / "c", offline=True))
+    report = engine.audit(manifest, hub=Hub(cache_dir=tmp_path / "c", offline=True))
     found = {f.rule for f in report.findings if f.dataset == "ps"}
     assert Rule.TOS_SCRAPING_PROHIBITED not in found
     assert Rule.TOS_REVIEW in found

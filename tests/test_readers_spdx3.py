@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from auditor import readers
@@ -78,3 +80,33 @@ def test_build_inputs_ancestors_and_license_operators() -> None:
         "(MIT OR GPL-2.0-only+ WITH Classpath-exception-2.0)",
         "NONE",
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            '"dataset_datasetAvailability": "registration"',
+            '"dataset_datasetAvailability": "whenever"',
+            "'whenever' is not a valid value. Choose one of clickthrough directDownload",
+        ),
+        (
+            '"dataset_datasetAvailability": "registration"',
+            '"dataset_whenAvailable": "registration"',
+            "Unknown property 'dataset_whenAvailable'",
+        ),
+    ],
+)
+def test_an_element_the_spdx_model_refuses_is_an_input_error_at_its_line(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = fixture_path("readers/spdx3.datasets.spdx3.json").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "doc.spdx3.json"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        readers.read(path)
+    assert caught.value.line == 18
+    assert caught.value.message.startswith("not valid SPDX 3.0.1: ")
+    assert message in caught.value.message
+    assert "\n" not in str(caught.value)

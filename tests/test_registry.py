@@ -180,6 +180,11 @@ def test_references_are_compared_in_one_normal_form(reference: str, key: str) ->
         ("VGGSound", "vggsound"),
         ("ESC-50", "esc-50"),
         ("How2", "how2"),
+        ("WIT", "google/wit"),
+        ("DiffusionDB", "poloclub/diffusiondb"),
+        ("FFHQ", "ffhq"),
+        ("JourneyDB", "JourneyDB/JourneyDB"),
+        ("liuhaotian/LLaVA-Instruct-150K", "liuhaotian/LLaVA-Instruct-150K"),
         ("HACS", "hacs-dataset"),  # the short name of a DPI record's paper title
         ("NTU RGB+D", "ntu-rgbd"),
     ],

@@ -11,10 +11,12 @@ from auditor.scan.arrays import StringIndex, string_hashes
 
 
 def test_held_strings_are_found_and_others_are_not() -> None:
-    words = [f"h{i}.example.com" for i in range(2000)] + ["", "a", "\u00fc.de"]
+    """Across several growths of the table (it starts at 1,024 slots)."""
+    words = [f"h{i}.example.com" for i in range(5000)] + ["", "a", "\u00fc.de"]
     index = StringIndex()
-    index.add(pa.array(words[:1000]), pa.array(range(1000), pa.int32()))
-    index.add(pa.array(words[1000:]), pa.array(range(1000, len(words)), pa.int32()))
+    for start in (0, 10, 1000, 4000):
+        end = {0: 10, 10: 1000, 1000: 4000}.get(start, len(words))
+        index.add(pa.array(words[start:end]), pa.array(range(start, end), pa.int32()))
     probe = pa.array([*reversed(words), "absent.org", None])
     assert index.get(probe).to_pylist() == [*reversed(range(len(words))), None, None]
     assert index.get(pa.array(words).slice(5, 3)).to_pylist() == [5, 6, 7]  # a sliced array

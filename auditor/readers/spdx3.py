@@ -18,6 +18,11 @@ Models and files are not datasets; a model's ``trainedOn`` targets are read only
 An element that cannot be read is an input error at its line, never skipped: a graph item that is
 not an object, an ``spdxId`` or ``type`` that is not a string (a list of types is read), a
 relationship whose type, ``from`` or ``to`` is not text. So is a document without a dataset.
+
+Then each element is checked against the SPDX 3.0.1 model with the SPDX project's own bindings
+(spdx-python-model), which refuse unknown types and properties, values outside a vocabulary and
+malformed dates: an element they refuse is an input error at its line, naming the element.
+References between elements are not resolved (a document may import elements from others).
 """
 
 from __future__ import annotations
@@ -203,6 +208,7 @@ def read(doc: Document) -> tuple[str | None, tuple[Dataset, ...]]:
         _dataset(graph[index], ident, at(("@graph", index)), found[ident], elements)
         for ident, index in datasets.items()
     ]
+    _validate(doc, data, graph)
     return document_name, tuple(out)
 
 
@@ -326,3 +332,31 @@ def _named(ref: str) -> str:
     if last in _NONE:
         return "NONE"
     return ref
+
+
+_TERMS_IRI = re.compile(r"https://spdx\.org/rdf/3\.0\.1/terms/(?:\w+/)*")
+
+
+def _validate(doc: Document, data: dict[str, Any], graph: list[Any]) -> None:
+    """Each element through the SPDX 3.0.1 model bindings, one at a time, so a refusal names its
+    element and line."""
+    from spdx_python_model import v3_0_1 as spdx
+
+    context = data.get("@context")
+    for index, element in enumerate(graph):
+        kinds = _types(element)
+        if isinstance(element.get("type"), list) and kinds:
+            # A list of types is read (above); the model takes one: the dataset's, if listed.
+            element = {**element, "type": _DATASET if _DATASET in kinds else kinds[0]}
+        try:
+            spdx.JSONLDDeserializer().deserialize_data(
+                {"@context": context, "@graph": [element]}, spdx.SHACLObjectSet()
+            )
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            why = " ".join(_TERMS_IRI.sub("", str(text)).split())
+            if len(why) > 200:
+                why = why[:199] + "…"
+            ident = _id(element)
+            name = f"{ident} ({', '.join(kinds)})" if ident else f"@graph[{index}]"
+            raise doc.error(("@graph", index), f"not valid SPDX 3.0.1: {name}: {why}") from exc

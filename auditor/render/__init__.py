@@ -51,7 +51,9 @@ def safe_text(value: str) -> str:
     reads. A run of colons is written as ``\\x3a`` escapes, so a value can never form a
     ``::command::`` that a CI runner executes, however a renderer wraps or folds it.
     """
-    if not _PLAIN.fullmatch(value):
+    if not _PLAIN.fullmatch(value) and not value.isprintable():
+        # Printable text holds no control, format or separator character (nor a lone
+        # surrogate): only the rest is looked at character by character.
         value = "".join(_shown(c) for c in value)
     if "::" in value:
         value = _COLONS.sub(lambda m: "\\x3a" * len(m[0]), value)

@@ -16,6 +16,7 @@ report gives the same bytes. The helpers above ``render_html`` are shared with t
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -139,8 +140,13 @@ def linked(value: str) -> str:
     return "".join(out)
 
 
+# What no URL written as a link may hold (``\\s`` is what str.isspace calls space).
+_NOT_IN_LINK = re.compile(r"[\s<>\"'`]")
+
+
+@functools.lru_cache(maxsize=4096)  # the same few sources stand behind most findings
 def _linkable(url: str) -> bool:
-    if safe_text(url) != url or any(c.isspace() or c in "<>\"'`" for c in url):
+    if safe_text(url) != url or _NOT_IN_LINK.search(url):
         return False
     try:
         parts = urlsplit(url)

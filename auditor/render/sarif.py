@@ -34,10 +34,11 @@ run's properties carry ``asOf`` and ``knowledgeBaseSha256``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Collection
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -285,10 +286,17 @@ def _physical(where: Location, root: Path) -> Json:
 
 
 def _artifact_location(path: str, root: Path) -> Json:
+    return dict(_artifact_fields(path, root, os.getcwd()))  # noqa: PTH109 (a str costs less)
+
+
+@lru_cache(maxsize=1024)
+def _artifact_fields(path: str, root: Path, cwd: str) -> tuple[tuple[str, str], ...]:
+    """Cached: a report has many findings on few files, and resolving a path asks the file
+    system; the working folder is in the key, since a relative path resolves against it."""
     relative = repository_path(path, root)
     if Path(relative).is_absolute():
-        return {"uri": Path(relative).as_uri()}
-    return {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
+        return (("uri", Path(relative).as_uri()),)
+    return (("uri", quote(relative, safe="/")), ("uriBaseId", SRCROOT))
 
 
 def _region(path: str, line: int) -> Json:

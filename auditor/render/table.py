@@ -6,11 +6,15 @@ and the new and fixed findings.
 Printed through rich; user data is always plain ``Text`` (never markup), so a dataset named
 ``foo[bold]`` prints as is, and passes through :func:`~auditor.render.safe_text`, so no control
 character reaches the terminal and no value can start a workflow command in a CI log.
+
+A large report (more than :data:`PLAIN_ABOVE` datasets and findings together) is written as plain
+lines instead, the same text without colour, box drawing or wrapping: rich lays out a few
+thousand lines a second, so at 10,000 datasets drawing the table would cost ten times the audit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -37,10 +41,17 @@ _VERDICT_STYLE = {
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
+# Datasets and findings together above which the report is written as plain lines.
+PLAIN_ABOVE = 2_000
+
+
 def render_table(report: Report, console: Console) -> None:
     """Print the report to ``console``."""
-    console.print(_datasets_table(report.datasets))
     found = findings_by_dataset(report.findings)
+    if len(report.datasets) + len(report.findings) > PLAIN_ABOVE:
+        console.file.write("".join(_plain_lines(report, found)))
+        return
+    console.print(_datasets_table(report.datasets))
     for ds in report.datasets:
         findings = found.get(ds.id, ())
         if findings:
@@ -52,6 +63,40 @@ def render_table(report: Report, console: Console) -> None:
         console.print(_findings_text(found[dataset]))
     console.print()
     console.print(_verdict_line(report))
+
+
+def _plain_lines(report: Report, found: Mapping[str, Sequence[Finding]]) -> Iterator[str]:
+    """The report as :func:`render_table` prints it, each line as plain text: the datasets in
+    aligned columns, then the findings blocks and the verdict as the table shows them."""
+    head = ("dataset", "license as found", "resolved (how)", "commercial use", "verdict")
+    rows = [head, *(_dataset_row(ds) for ds in report.datasets)]
+    widths = [min(max(len(row[i]) for row in rows), 40) for i in range(len(head) - 1)]
+    yield "Datasets\n"
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        yield "  ".join((*cells, row[-1])) + "\n"
+    known = set()
+    for ds in report.datasets:
+        known.add(ds.id)
+        findings = found.get(ds.id, ())
+        if findings:
+            yield "\n" + _dataset_plain(ds, findings) + "\n"
+    for dataset in sorted(found.keys() - known):
+        plain = ("".join(text for text, _ in _finding_parts(f)) for f in found[dataset])
+        yield "\n" + "\n".join(plain) + "\n"
+    yield "\n" + _verdict_line(report).plain + "\n"
+
+
+def _dataset_row(ds: DatasetReport) -> tuple[str, str, str, str, str]:
+    lic = ds.license
+    resolved = lic.expression or ("ambiguous" if lic.candidates else "unknown")
+    return (
+        safe_text(ds.id),
+        safe_text(lic.raw) if lic.raw is not None else "(none)",
+        safe_text(f"{resolved} ({lic.status.value})"),
+        lic.commercial_use.value,
+        ds.verdict.value,
+    )
 
 
 def _where(location: Location | None) -> str:
@@ -68,57 +113,68 @@ def _datasets_table(datasets: Iterable[DatasetReport]) -> Table:
     table.add_column("commercial use", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for ds in datasets:
-        lic = ds.license
-        resolved = lic.expression or ("ambiguous" if lic.candidates else "unknown")
-        table.add_row(
-            Text(safe_text(ds.id)),
-            Text(safe_text(lic.raw) if lic.raw is not None else "(none)"),
-            Text(safe_text(f"{resolved} ({lic.status.value})")),
-            Text(lic.commercial_use.value),
-            Text(ds.verdict.value, style=_VERDICT_STYLE[ds.verdict]),
-        )
+        *cells, verdict = _dataset_row(ds)
+        table.add_row(*map(Text, cells), Text(verdict, style=_VERDICT_STYLE[ds.verdict]))
     return table
 
 
+# Text with the style it is shown in ("": none): one layout for the table and the plain lines.
+_Part = tuple[str, str]
+
+
 def _dataset_block(ds: DatasetReport, findings: Sequence[Finding]) -> Text:
-    head = Text.assemble(
-        (ds.verdict.value.upper(), _VERDICT_STYLE[ds.verdict]),
-        "  ",
-        (safe_text(ds.id), "bold"),
-        f"  {safe_text(ds.name)}" if ds.name and ds.name != ds.id else "",
-        (f"  {_where(ds.location)}", "dim"),
+    return Text("\n").join(
+        [Text.assemble(*_head_parts(ds)), *(Text.assemble(*_finding_parts(f)) for f in findings)]
     )
+
+
+def _dataset_plain(ds: DatasetReport, findings: Sequence[Finding]) -> str:
+    blocks = [_head_parts(ds), *map(_finding_parts, findings)]
+    return "\n".join("".join(text for text, _ in parts) for parts in blocks)
+
+
+def _head_parts(ds: DatasetReport) -> list[_Part]:
+    parts = [
+        (ds.verdict.value.upper(), _VERDICT_STYLE[ds.verdict]),
+        ("  ", ""),
+        (safe_text(ds.id), "bold"),
+        (f"  {safe_text(ds.name)}" if ds.name and ds.name != ds.id else "", ""),
+        (f"  {_where(ds.location)}", "dim"),
+    ]
     if ds.license.decisions:
-        head.append("\n  license: " + safe_text("; ".join(ds.license.decisions)), style="dim")
-    return Text("\n").join([head, _findings_text(findings)])
+        parts.append(("\n  license: " + safe_text("; ".join(ds.license.decisions)), "dim"))
+    return parts
 
 
 def _findings_text(findings: Iterable[Finding]) -> Text:
-    lines: list[Text] = []
-    for f in findings:
-        label = f"waived {f.severity.value}" if f.waived else f.severity.value
-        style = "dim" if f.waived else _SEVERITY_STYLE[f.severity.value]
-        line = Text.assemble("  ", (f"{label:<8}", style), " ", (f.rule.value, "bold"))
-        where = _where(f.location)
-        if where:
-            line.append(f"  {where}", style="dim")
-        line.append(f"\n           {safe_text(f.message)}")
-        ev = f.evidence
-        if ev is not None and ev.quote:
-            line.append(f'\n           "{safe_text(ev.quote)}"', style="italic")
-        if ev is not None and ev.source_url:
-            source = safe_text(f"{ev.source_url} ({ev.version})")
-            line.append(f"\n           source: {source}", style="dim")
-        if f.waiver is not None:
-            w = f.waiver
-            line.append(
+    return Text("\n").join(Text.assemble(*_finding_parts(f)) for f in findings)
+
+
+def _finding_parts(f: Finding) -> list[_Part]:
+    label = f"waived {f.severity.value}" if f.waived else f.severity.value
+    style = "dim" if f.waived else _SEVERITY_STYLE[f.severity.value]
+    parts = [("  ", ""), (f"{label:<8}", style), (" ", ""), (f.rule.value, "bold")]
+    where = _where(f.location)
+    if where:
+        parts.append((f"  {where}", "dim"))
+    parts.append((f"\n           {safe_text(f.message)}", ""))
+    ev = f.evidence
+    if ev is not None and ev.quote:
+        parts.append((f'\n           "{safe_text(ev.quote)}"', "italic"))
+    if ev is not None and ev.source_url:
+        source = safe_text(f"{ev.source_url} ({ev.version})")
+        parts.append((f"\n           source: {source}", "dim"))
+    if f.waiver is not None:
+        w = f.waiver
+        parts.append(
+            (
                 f"\n           waived: {safe_text(w.reason)} (approved by "
                 f"{safe_text(w.approved_by)}, expires {w.expires.isoformat()}, "
                 f"{_where(w.location)})",
-                style="dim",
+                "dim",
             )
-        lines.append(line)
-    return Text("\n").join(lines)
+        )
+    return parts
 
 
 def _verdict_line(report: Report) -> Text:

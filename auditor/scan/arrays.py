@@ -21,31 +21,32 @@ class StringIndex:
     """A growing map from distinct strings to int32 values, looked up a batch at a time at a cost
     that follows the batch, not the number of strings held.
 
-    Each string is hashed to 64 bits with Arrow buffers and numpy (no Python per value); the
-    hashes are kept sorted, beside where each string is held, and found with a binary search. A
-    found hash is confirmed by comparing the strings themselves, so two strings that share a
+    Each string is hashed to 64 bits with Arrow kernels and numpy (no Python per value), and the
+    hashes are kept in an open-addressing table (linear probing, at most half full), probed for
+    a whole batch at once: a round of array operations per probe step, of which there are few.
+    A found hash is confirmed by comparing the strings themselves, so two strings that share a
     hash are never mistaken for each other: the later one is simply not held, and looked up (and
     added) in vain, at no cost to correctness.
     """
 
     def __init__(self) -> None:
-        self._hashes = np.zeros(0, np.uint64)  # sorted
-        self._at = np.zeros(0, np.int64)  # where the string of each hash is held
+        self._slots = np.zeros(1 << 10, np.uint64)  # a hash per slot; 0: empty
+        self._at = np.zeros(1 << 10, np.int64)  # where the string of each slot's hash is held
         self._strings: list[pa.Array] = []
         self._values = np.zeros(0, np.int32)  # by where the string is held
-        self._held = 0
+        self._held = 0  # strings added
+        self._used = 0  # slots taken
 
     def __len__(self) -> int:
         return self._held
 
     def keys(self) -> pa.Array:
-        """The strings held, in the order they were added."""
+        """The strings added, in the order they were added."""
         return pa.chunked_array(self._strings, pa.string()).combine_chunks()
 
     def get(self, keys: pa.Array) -> pa.Array:
         """The value of each of ``keys`` (strings), null for those not held and for null."""
-        hashes = string_hashes(keys)
-        found = self._find(keys, hashes)
+        found = self._find(keys, _nonzero(string_hashes(keys)))
         held = found >= 0
         if keys.null_count:
             held &= pc.is_valid(keys).to_numpy(zero_copy_only=False)
@@ -54,35 +55,77 @@ class StringIndex:
 
     def add(self, keys: pa.Array, values: pa.Array) -> None:
         """Hold ``keys`` (distinct non-null strings, none held yet) with their int32 ``values``."""
-        hashes = string_hashes(keys)
-        _, first = np.unique(hashes, return_index=True)
-        fresh = np.zeros(len(keys), bool)
-        fresh[first] = True
-        if self._held:  # a hash held already, or twice among the keys, is not held again
-            at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
-            fresh &= self._hashes[at] != hashes
-        picked = np.flatnonzero(fresh)
-        order = picked[np.argsort(hashes[picked], kind="stable")]
-        where = np.searchsorted(self._hashes, hashes[order])
-        self._hashes = np.insert(self._hashes, where, hashes[order])
-        self._at = np.insert(self._at, where, order + self._held)
+        hashes = _nonzero(string_hashes(keys))
+        fresh = np.flatnonzero(self._probe(hashes) < 0)  # a hash taken already is not held again
+        if 2 * (self._used + len(fresh)) > len(self._slots):
+            self._grow(self._used + len(fresh))
+        self._insert(hashes[fresh], fresh + self._held)
         self._strings.append(keys)
         self._values = np.concatenate([self._values, values.to_numpy(zero_copy_only=False)])
         self._held += len(keys)
 
     def _find(self, keys: pa.Array, hashes: np.ndarray) -> np.ndarray:
         """Where each key is held (-1: not held)."""
-        if not len(self._hashes) or not len(keys):
-            return np.full(len(keys), -1, np.int64)
-        at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
-        hit = self._hashes[at] == hashes
-        found = np.where(hit, self._at[at], -1)
+        slot = self._probe(hashes)
+        hit = slot >= 0
+        found = np.where(hit, self._at[np.maximum(slot, 0)], -1)
         candidates = np.flatnonzero(hit)
         if len(candidates):
             held = pa.chunked_array(self._strings, pa.string()).take(found[candidates])
             same = pc.fill_null(pc.equal(keys.take(candidates), held), False)
             found[candidates[~same.to_numpy(zero_copy_only=False)]] = -1
         return found
+
+    def _probe(self, hashes: np.ndarray) -> np.ndarray:
+        """The slot holding each hash (-1: none)."""
+        mask = np.uint64(len(self._slots) - 1)
+        slot = (hashes & mask).astype(np.int64)
+        out = np.full(len(hashes), -1, np.int64)
+        todo = np.arange(len(hashes))
+        while len(todo):
+            at = slot[todo]
+            there = self._slots[at]
+            hit = there == hashes[todo]
+            out[todo[hit]] = at[hit]
+            todo = todo[~hit & (there != 0)]  # neither found nor at an empty slot: look further
+            slot[todo] = (slot[todo] + 1) & int(mask)
+        return out
+
+    def _insert(self, hashes: np.ndarray, at: np.ndarray) -> None:
+        """Put distinct hashes, none in the table, in the first free slot of their probe."""
+        mask = len(self._slots) - 1
+        slot = (hashes & np.uint64(mask)).astype(np.int64)
+        todo = np.arange(len(hashes))
+        while len(todo):
+            where = slot[todo]
+            free = np.flatnonzero(self._slots[where] == 0)
+            # Of several hashes wanting one free slot, the first takes it; the others go on.
+            _, first = np.unique(where[free], return_index=True)
+            taking = free[first]
+            self._slots[where[taking]] = hashes[todo[taking]]
+            self._at[where[taking]] = at[todo[taking]]
+            self._used += len(taking)
+            waiting = np.ones(len(todo), bool)
+            waiting[taking] = False
+            todo = todo[waiting]
+            slot[todo] = (slot[todo] + 1) & mask
+
+    def _grow(self, needed: int) -> None:
+        size = len(self._slots)
+        while 2 * needed > size:
+            size *= 4  # rarely: each growth puts every hash again
+        taken = np.flatnonzero(self._slots)
+        hashes, at = self._slots[taken], self._at[taken]
+        self._slots = np.zeros(size, np.uint64)
+        self._at = np.zeros(size, np.int64)
+        self._used = 0
+        self._insert(hashes, at)
+
+
+def _nonzero(hashes: np.ndarray) -> np.ndarray:
+    """Hashes with 0 (an empty slot) taken as 1: a shared hash only costs a confirmation."""
+    hashes[hashes == 0] = 1
+    return hashes
 
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)

@@ -150,7 +150,12 @@ def scan(
         typer.Option("--max-domains", min=0, help="Domains listed in the report (0: all)."),
     ] = 1000,
     engine: Annotated[
-        Engine, typer.Option("--engine", help="Run locally, or on Ray Data (pip install ray).")
+        Engine,
+        typer.Option(
+            "--engine",
+            help="Run locally, or on Ray Data (pip install ray): the workers write the split, "
+            "as folders of part files.",
+        ),
     ] = Engine.LOCAL,
     debug: DebugOption = False,
 ) -> None:
