@@ -405,11 +405,15 @@ def test_a_shard_scan_report_fits_the_scan_schema(shards: Path, tmp_path: Path) 
     assert list(Draft202012Validator(schema).iter_errors(json.loads(report.read_text()))) == []
 
 
-def test_the_table_names_the_samples_kept_out(shards: Path) -> None:
+def test_the_table_and_the_page_name_the_samples_kept_out(shards: Path, tmp_path: Path) -> None:
     code, out, _ = run(shards)
     assert code == 1
     assert "Samples kept out (first 9 of 9)" in out
     assert "000020003" in out
+    code, _, _ = run(shards, "-f", "html", "-o", tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    assert "9 samples kept out in 3 shards" in page
+    assert page.count("<code>00002.tar</code>") == 3
 
 
 # --- Hugging Face save_to_disk ----------------------------------------------------------------
