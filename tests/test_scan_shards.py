@@ -405,11 +405,15 @@ def test_a_shard_scan_report_fits_the_scan_schema(shards: Path, tmp_path: Path) 
     assert list(Draft202012Validator(schema).iter_errors(json.loads(report.read_text()))) == []
 
 
-def test_the_table_names_the_samples_kept_out(shards: Path) -> None:
+def test_the_table_and_the_page_name_the_samples_kept_out(shards: Path, tmp_path: Path) -> None:
     code, out, _ = run(shards)
     assert code == 1
     assert "Samples kept out (first 9 of 9)" in out
     assert "000020003" in out
+    code, _, _ = run(shards, "-f", "html", "-o", tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    assert "9 samples kept out in 3 shards" in page
+    assert page.count("<code>00002.tar</code>") == 3
 
 
 # --- Hugging Face save_to_disk ----------------------------------------------------------------
@@ -468,6 +472,23 @@ def test_a_dataset_dict_keys_rows_by_split(tmp_path: Path) -> None:
     assert code == 1, err
     assert json.loads(out)["url_column"] == "image_url"
     assert lines(keys) == [("train", "1"), ("test", "0")]
+
+
+@pytest.mark.parametrize("option", ["--write-allowed", "--write-blocked"])
+def test_filtered_copies_are_for_shards_only(tmp_path: Path, option: str) -> None:
+    saved = save_to_disk(tmp_path / "d", pa.table({"url": [OPEN]}), None)
+    code, out, err = run(saved, option, tmp_path / "out")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {tmp_path / 'out'}: filtered copies are written for WebDataset shards only; "
+        "for a saved dataset use --write-blocked-keys and filter it when loading\n"
+    )
+
+
+def test_shards_are_scanned_on_the_local_engine(shards: Path) -> None:
+    code, _, err = run(shards, "--engine", "ray")
+    assert code == 2
+    assert err == f"error: {shards}: keyed samples are scanned with --engine local only\n"
 
 
 def test_an_arrow_cache_file(tmp_path: Path) -> None:

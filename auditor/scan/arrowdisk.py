@@ -80,7 +80,7 @@ class SavedDataset:
     def writer(self, folder: Path) -> SplitWriter:
         raise InputError(
             folder,
-            "--write-allowed writes WebDataset shards only; for a saved dataset use "
+            "filtered copies are written for WebDataset shards only; for a saved dataset use "
             "--write-blocked-keys and filter it when loading",
         )
 

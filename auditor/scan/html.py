@@ -39,6 +39,7 @@ def render_html(report: ScanReport) -> str:
         _domains(report),
         _platforms(report),
         _licenses(report),
+        _samples(report),
         _snapshots(report),
         "</main>",
         f"<footer><p>auditor {text(report.tool_version)} (scan report schema "
@@ -233,6 +234,40 @@ def _licenses(report: ScanReport) -> str:
             rows,
             numeric=(2,),
         ),
+    )
+
+
+def _samples(report: ScanReport) -> str:
+    """A scan of keyed samples (shards): the samples kept out, by shard and key."""
+    samples = report.samples
+    if samples is None:
+        return ""
+    claim = ""
+    if samples.dataset_license is not None:
+        declared = samples.dataset_license
+        rules = ", ".join(code(r) for r in declared.rules) or "none"
+        claim = (
+            f"<p>The dataset declares the license {code(declared.raw)} "
+            f"({text(declared.status)}; rules: {rules}).</p>"
+        )
+    shown = samples.blocked[:HTML_DOMAINS]
+    rows = [
+        [code(s.shard), code(s.key), badge(s.verdict.value), ", ".join(code(r) for r in s.rules)]
+        for s in shown
+    ]
+    where = samples.blocked_keys_file
+    listed = (
+        f"<p>{samples.blocked_total:,} samples kept out in {samples.shards:,} shards; the first "
+        f"{len(shown):,} are listed" + (f", every one in {code(where)}." if where else ".") + "</p>"
+    )
+    return _section(
+        "samples",
+        "Samples kept out",
+        claim,
+        listed,
+        table("Samples kept out, by shard and key", ["Shard", "Key", "Verdict", "Rules"], rows)
+        if rows
+        else "",
     )
 
 

@@ -105,7 +105,7 @@ class MdsDataset:
     def writer(self, folder: Path) -> SplitWriter:
         raise InputError(
             folder,
-            "--write-allowed writes WebDataset shards only; for MDS use "
+            "filtered copies are written for WebDataset shards only; for MDS use "
             "--write-blocked-keys and skip the listed sample indices when loading",
         )
 
