@@ -4,7 +4,8 @@ Run with ``python benchmarks/bench_scan.py [--rows N] [--cases read,scan,split,.
 [--data DIR]``. The inputs are shaped like a web-scale URL dataset: a few dominant platforms and a
 long Zipf tail of domains and subdomains, with a per-row license column; generation is seeded and
 cached in ``--data`` (a temporary folder by default). Each measurement runs in a fresh process and
-reports wall time (its imports included, ``ray.init`` excluded) and peak memory (max RSS). The
+reports wall time (its imports included, ``ray.init`` excluded) and peak memory (max RSS, and
+the peak of Arrow's own allocations: the allocator may keep pages the scan has freed). The
 cases run in turn in every round, so that a slow spell of a shared machine weighs on all of them;
 ratios to ``read`` (or to ``duckdb-hosts`` for ``hosts``, to ``split`` for ``ray``) are computed
 within each round, then their best and median reported.
@@ -336,12 +337,14 @@ def main() -> None:
     for what in cases:
         seconds = [r[what]["seconds"] for r in rounds]
         peaks = [r[what]["peak_mib"] for r in rounds]
+        arrow = max(r[what]["arrow_mib"] for r in rounds)
         rows = rounds[0][what]["rows"]
         if what == "loop":
             seconds = [s * args.rows / rows for s in seconds]
         line = (
             f"{what:13} best {min(seconds):7.2f} s  median {statistics.median(seconds):7.2f} s  "
-            f"peak {max(peaks):6,.0f} MiB  {args.rows / min(seconds):>12,.0f} rows/s"
+            f"peak {max(peaks):6,.0f} MiB (Arrow {arrow:5,.0f})  "
+            f"{args.rows / min(seconds):>10,.0f} rows/s"
         )
         base = BASELINE.get(what, "read")
         if base in cases and base != what:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from auditor.errors import InputError
 from auditor.policy import Severity
 from auditor.scan.arrays import contiguous
-from auditor.scan.classify import Classifier, Verdict, bit
+from auditor.scan.classify import Classifier, bit
 from auditor.scan.engine import ScanOptions, classifier_for, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
@@ -164,6 +164,31 @@ def counts_table_of(table: pa.Table, license_column: str | None) -> pa.Table:
     return _counts_table(*counts_of_annotated(table, license_column))
 
 
+def classify_batch(
+    annotator: BatchAnnotator, table: pa.Table, fail_on: Severity
+) -> tuple[pa.Table, pa.Array]:
+    """Classify one batch on a worker: its counts as one small table (see
+    :func:`counts_table_of`), and which of its rows are kept out of the allowed set. No column is
+    added per row: the rows are counted by the classifier's own classes, and only the counts are
+    turned into names."""
+    classifier = _worker_classifier(annotator)
+    column = annotator.license_column
+    licenses = contiguous(table.column(column)) if column else None
+    urls = contiguous(table.column(annotator.url_column))
+    found = classifier.classify(urls, licenses, rows=True)
+    assert found.host is not None
+    slot = pc.add(found.license, 1) if found.license is not None else None
+    mask = classifier.masks(found.host, slot)
+    blocked = pc.not_equal(pc.bit_wise_and(mask, classifier.excluded_bits(fail_on)), 0)
+    counts = classifier.counts_table(found.keys, found.counts)
+    named = pa.table(
+        [counts.column(name).cast(_COUNTS.field(name).type) for name in _COUNT_COLUMNS],
+        schema=_COUNTS,
+    )
+    by_license = classifier.license_rows(found.keys, found.counts) if column else Counter()
+    return _counts_table(named, by_license), blocked
+
+
 def merge_tallies(tables: Iterable[pa.Table]) -> pa.Table:
     """Tables of counts (see :func:`counts_table_of`) added up into one, a row per key."""
     merged = pa.concat_tables([_COUNTS_SCHEMA.empty_table(), *tables])
@@ -225,11 +250,11 @@ def scan_on_ray(
 ) -> ScanReport:
     """``auditor scan --engine ray``: read, classify, tally and write on the Ray workers.
 
-    Each write task classifies its blocks, writes their allowed and blocked rows to a part file
-    of each output and returns the blocks' counts (a small table); the driver only adds those
-    up. Outputs are folders of part files, staged beside their targets and renamed into place
-    when every task has finished. Connects to the cluster named by ``RAY_ADDRESS``, or starts a
-    local Ray instance.
+    Each write task (fused with the read) classifies its blocks, writes their allowed and
+    blocked rows to a part file of each output and returns the blocks' counts (a small table);
+    the driver only adds those up. Outputs are folders of part files, staged beside their
+    targets and renamed into place when every task has finished. Connects to the cluster named
+    by ``RAY_ADDRESS``, or starts a local Ray instance.
     """
     try:
         import ray
@@ -260,12 +285,9 @@ def scan_on_ray(
         url_column=source.url_column,
         license_column=source.license_column,
     )
-    excluded = [Verdict.BLOCKED.value, Verdict.INVALID.value]
-    if options.fail_on is Severity.WARNING:
-        excluded.append(Verdict.REVIEW.value)
     sink = SplitDatasink(
-        license_column=source.license_column,
-        excluded=tuple(excluded),
+        annotator=annotator,
+        fail_on=options.fail_on,
         allowed=options.write_allowed,
         blocked=options.write_blocked,
         format=source.format,
@@ -273,7 +295,7 @@ def scan_on_ray(
         compression=source.parquet_compression() if source.format is InputFormat.PARQUET else None,
     )
     try:
-        annotate(ds, annotator).write_datasink(sink)
+        ds.write_datasink(sink)
     except BaseException:
         sink.discard()
         raise

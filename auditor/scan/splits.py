@@ -1,10 +1,11 @@
-"""The Ray engine's writer: each write task splits its annotated blocks into an allowed and a
-blocked part file and hands back only their counts.
+"""The Ray engine's writer: each write task classifies its blocks, splits them into an allowed
+and a blocked part file and hands back only their counts.
 
-:class:`SplitDatasink` is a Ray Data ``Datasink``. ``write`` runs on the workers: for every block
-(already annotated by :func:`auditor.scan.distributed.annotate`, in the same fused task) it
-counts the rows by domain, platform, rule mask and license, drops the annotation columns, and
-writes the rows of each output to ``part-<task>.<format>`` in a staging folder beside the target.
+:class:`SplitDatasink` is a Ray Data ``Datasink``. ``write`` runs on the workers, fused with the
+read: for every block it classifies the rows with the worker's classifier
+(:func:`auditor.scan.distributed.classify_batch`), counts them by domain, platform, rule mask and
+license, and writes the rows of each output, as read, to ``part-<task>.<format>`` in a staging
+folder beside the target.
 Its return value, the task's counts, is all that reaches the driver, whose ``on_write_complete``
 keeps them. ``commit`` then renames each staging folder into place, so a training job never reads
 a half-written split.
@@ -32,7 +33,8 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from ray.data import Datasink
 
 from auditor.errors import InputError
-from auditor.scan.distributed import ANNOTATION_COLUMNS, counts_table_of, merge_tallies
+from auditor.policy import Severity
+from auditor.scan.distributed import BatchAnnotator, classify_batch, merge_tallies
 from auditor.scan.formats import InputFormat
 
 _ROW_GROUP_ROWS = 1 << 17
@@ -43,16 +45,16 @@ class SplitDatasink(Datasink[pa.Table]):
     def __init__(
         self,
         *,
-        license_column: str | None,
-        excluded: tuple[str, ...],
+        annotator: BatchAnnotator,
+        fail_on: Severity,
         allowed: Path | None,
         blocked: Path | None,
         format: InputFormat,
         schema: pa.Schema | None,
         compression: str | None,
     ) -> None:
-        self.license_column = license_column
-        self.excluded = excluded
+        self.annotator = annotator
+        self.fail_on = fail_on
         self.format = format
         self.schema = schema
         self.compression = compression or "snappy"
@@ -75,12 +77,9 @@ class SplitDatasink(Datasink[pa.Table]):
         parts = {keep: _Part(self, folder, ctx.task_idx) for keep, folder in self.staged.items()}
         try:
             for block in blocks:
-                table: pa.Table = block
-                tallies.append(counts_table_of(table, self.license_column))
-                if not parts:
-                    continue
-                blocked = pc.is_in(table.column("auditor_verdict"), pa.array(self.excluded))
-                rows = table.drop_columns(list(ANNOTATION_COLUMNS))
+                rows = block if isinstance(block, pa.Table) else pa.Table.from_pandas(block)
+                tally, blocked = classify_batch(self.annotator, rows, self.fail_on)
+                tallies.append(tally)
                 for keep, part in parts.items():
                     part.add(rows.filter(pc.invert(blocked) if keep else blocked))
         finally:

@@ -29,7 +29,8 @@ class Tally:
         self._table: np.ndarray | None = np.zeros((0, 0), np.int64)  # [class, slot]
         self._keys: list[pa.Array] = []
         self._counts: list[pa.Array] = []
-        self._pending = 0
+        self._pending = 0  # pairs held, merged or not
+        self._merged = 0  # pairs left by the last merge
 
     def add(self, found: Classified) -> None:
         self.rows += found.rows
@@ -44,7 +45,10 @@ class Tally:
         self._keys.append(found.keys)
         self._counts.append(found.counts)
         self._pending += len(found.keys)
-        if self._pending > _COMPACT_AT:
+        # Merged when the pairs added since the last merge outnumber what it left (and at least
+        # _COMPACT_AT): with millions of distinct keys, merging after every batch would cost
+        # each batch a pass over all of them.
+        if self._pending > max(_COMPACT_AT, 2 * self._merged):
             self._compact()
 
     def _fit(self, classes: int, slots: int) -> bool:
@@ -57,7 +61,8 @@ class Tally:
         size = (max(rows, _grown(classes, 16)), max(columns, _grown(slots, 1)))
         if size[0] * size[1] > _DENSE_CELLS:
             keys, counts = self._dense_pairs()
-            self._keys, self._counts, self._pending = [keys], [counts], len(keys)
+            self._keys, self._counts = [keys], [counts]
+            self._pending = self._merged = len(keys)
             self._table = None
             return False
         table = np.zeros(size, np.int64)
@@ -85,7 +90,7 @@ class Tally:
             merged = table.group_by("key").aggregate([("n", "sum")])
             self._keys = [contiguous(merged.column("key"))]
             self._counts = [contiguous(merged.column("n_sum"))]
-            self._pending = len(merged)
+            self._pending = self._merged = len(merged)
         return self._keys[0], self._counts[0]
 
     def counts(self, classifier: Classifier) -> pa.Table:
