@@ -50,6 +50,8 @@ SOURCES = [
 FORMATS = [
     ("json", ["check", "--format", "json"]),
     ("table", ["check", "--format", "table"]),
+    ("concise", ["check", "--format", "concise"]),
+    ("github", ["check", "--format", "github"]),
     ("markdown", ["check", "--format", "markdown"]),
     ("sarif", ["check", "--format", "sarif"]),
     ("html", ["check", "--format", "html"]),
