@@ -29,7 +29,7 @@ from auditor.errors import AuditorError, InputError, unexpected_message
 from auditor.explanation import Explanation
 from auditor.knowledge import EvidenceLevel, load_knowledge
 from auditor.manifest import json_schema
-from auditor.mix import mix_weights
+from auditor.mix import report_weights
 from auditor.notice import build_notice
 from auditor.options import (
     AllowOutsideRootOption,
@@ -148,8 +148,6 @@ def _render(
     fmt: OutputFormat,
     *,
     to_file: bool,
-    manifests: list[Path],
-    input_format: str | None,
     sarif_root: Path | None = None,
     sarif_include: Sequence[Include] = (),
 ) -> str | None:
@@ -167,8 +165,7 @@ def _render(
         case OutputFormat.MARKDOWN:
             return render_markdown(report)
         case OutputFormat.HTML:
-            files = [path for path in manifests if path != STDIN]
-            return render_html(report, weights=mix_weights(files, fmt=input_format))
+            return render_html(report, weights=report_weights(report))
         case OutputFormat.CYCLONEDX:
             return render_cyclonedx(report)
         case OutputFormat.SPDX3:
@@ -293,8 +290,6 @@ def check(
             report,
             fmt,
             to_file=output is not None,
-            manifests=manifests,
-            input_format=input_format,
             sarif_root=sarif_root,
             sarif_include=sarif_include or (),
         )

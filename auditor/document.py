@@ -544,6 +544,7 @@ class _Scalars(yaml.SafeLoader):
 
 _SCALARS = _Scalars("")
 _INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def _construct(node: yaml.Node, key: PathKey, lines: dict[PathKey, int], name: str) -> Any:
@@ -567,6 +568,10 @@ def _construct(node: yaml.Node, key: PathKey, lines: dict[PathKey, int], name: s
         return [
             _construct(item, (*key, index), lines, name) for index, item in enumerate(node.value)
         ]
+    if node.tag == _STR_TAG:  # most values: PyYAML's constructor would return the text as is
+        if "\x00" in node.value:
+            raise InputError(name, _NUL, _line(node))
+        return node.value
     if node.tag == _INT_TAG and sum(c.isdigit() for c in node.value) > MAX_INT_DIGITS:
         raise InputError(name, _long_integer(node.value), _line(node))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -64,6 +65,24 @@ def _read(source: Path | Inline, fmt: str | None) -> readers.Manifest:
     return readers.read_text(source.text, source.name, fmt=fmt)
 
 
+@contextmanager
+def _uncollected() -> Iterator[None]:
+    """The cyclic garbage collector paused for an audit, then resumed as it was.
+
+    An audit builds tens of thousands of small objects that all live until the report is made;
+    the collector would walk them again and again (a quarter of the CPU time at 10,000
+    datasets) to find no garbage. Reference counting still frees what dies meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_uncollected()
 def audit(
     paths: Source | Sequence[Source],
     *,
@@ -151,6 +170,7 @@ class JudgedManifest:
     upstreams: tuple[Judged, ...] = ()
 
 
+@_uncollected()
 def judge_manifests(
     paths: Source | Sequence[Source],
     *,

@@ -1,8 +1,8 @@
 """The training mix as its manifests weigh it: each dataset's ``weight``, where one is given.
 
-The report (schema 1.1) does not carry weights, so a renderer that charts the mix by weight is
-given them beside the report: read from the same manifests, keyed by the manifest path and the
-dataset id as the report names them. Datasets added by a look-up (an upstream named in
+A renderer that charts the mix by weight is given them beside the report, keyed by the manifest
+path and the dataset id as the report names them: read from the same manifests (a report of
+schema 1.1 does not carry weights), or taken from a report of schema 1.2, which does. Datasets added by a look-up (an upstream named in
 ``derived_from``) have no weight of their own.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from auditor import readers
+from auditor.report import Report
 
 
 def mix_weights(
@@ -26,3 +27,10 @@ def mix_weights(
             if ds.weight is not None:
                 weights[(manifest.path, ds.id)] = ds.weight
     return weights
+
+
+def report_weights(report: Report) -> dict[tuple[str, str], float]:
+    """The weights :func:`mix_weights` reads, from a report of schema 1.2 or later (which
+    carries each dataset's weight as written): no manifest is read again, standard input
+    included."""
+    return {(d.manifest, d.id): d.weight for d in report.datasets if d.weight is not None}

@@ -4,14 +4,15 @@ Run with ``make bench`` (or ``python benchmarks/bench_check.py [N]``): the first
 process (knowledge base and resolver built, imports excluded), repeated audits, and the full CLI
 run including interpreter start, on an N-dataset manifest (default 1,000).
 
-``python benchmarks/bench_check.py --formats [--sizes 10,1000,10000] [--rounds 3]`` runs the CLI
-end to end in every report format (and the ``notice`` and ``summary`` documents, which are made
-from the same manifests) at each size, then a 10,000-deep ``derived_from`` chain in two shapes:
+``python benchmarks/bench_check.py --formats [--sizes 10,1000,10000] [--rounds 3]
+[--chain-depth 10000]`` runs the CLI end to end in every report format (and the ``notice`` and
+``summary`` documents, which are made from the same manifests) at each size, then a 10,000-deep
+``derived_from`` chain in two shapes:
 ``dense`` (every dataset non-commercial: each lists the nearest 20 upstream findings per rule)
 and ``sparse`` (only the root restricted). Each figure is the best and the median of the rounds,
-with the peak memory of the process; a format's ratio to JSON is taken within each round (the
-machine may be shared, so a round's figures are comparable with each other, not across rounds),
-and the median ratio is printed.
+with the CPU time (user and system: steadier than the wall clock on a shared machine) and the
+peak memory of the process; a format's ratio to JSON is taken within each round (a round's
+figures are comparable with each other, not across rounds), and the median ratio is printed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ SOURCES = [
 FORMATS = [
     ("json", ["check", "--format", "json"]),
     ("table", ["check", "--format", "table"]),
+    ("concise", ["check", "--format", "concise"]),
+    ("github", ["check", "--format", "github"]),
     ("markdown", ["check", "--format", "markdown"]),
     ("sarif", ["check", "--format", "sarif"]),
     ("html", ["check", "--format", "html"]),
@@ -84,8 +87,9 @@ def chain(depth: int, dense: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_cli(args: list[str], output: Path) -> tuple[float, float]:
-    """Seconds and peak resident megabytes of one CLI run (stdout to ``output``)."""
+def run_cli(args: list[str], output: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak resident megabytes of one CLI run (stdout to
+    ``output``)."""
     command = [sys.executable, "-m", "auditor", *args]
     with output.open("w") as out:
         started = time.perf_counter()
@@ -95,46 +99,55 @@ def run_cli(args: list[str], output: Path) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args)}: exit {proc.returncode}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux reports kilobytes
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss / 1024  # Linux reports kilobytes
 
 
 def spread(values: list[float]) -> str:
     return f"best {min(values):7.2f}  median {statistics.median(values):7.2f}"
 
 
-def bench_formats(sizes: list[int], rounds: int) -> None:
+def bench_formats(sizes: list[int], rounds: int, depth: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         for n in sizes:
             path = Path(tmp) / f"mix-{n}.yaml"
             path.write_text(manifest(n))
             times: dict[str, list[float]] = {label: [] for label, _ in FORMATS}
+            cpus: dict[str, list[float]] = {label: [] for label, _ in FORMATS}
             ratios: dict[str, list[float]] = {label: [] for label, _ in FORMATS}
+            cpu_ratios: dict[str, list[float]] = {label: [] for label, _ in FORMATS}
             memory: dict[str, float] = {}
             for _ in range(rounds):
-                this_round = {}
+                this_round: dict[str, tuple[float, float]] = {}
                 for label, args in FORMATS:
-                    seconds, mb = run_cli([args[0], str(path), *args[1:]], out)
-                    this_round[label] = seconds
+                    seconds, cpu, mb = run_cli([args[0], str(path), *args[1:]], out)
+                    this_round[label] = (seconds, cpu)
                     times[label].append(seconds)
+                    cpus[label].append(cpu)
                     memory[label] = max(memory.get(label, 0.0), mb)
-                for label in this_round:
-                    ratios[label].append(this_round[label] / this_round["json"])
+                wall_json, cpu_json = this_round["json"]
+                for label, (seconds, cpu) in this_round.items():
+                    ratios[label].append(seconds / wall_json)
+                    cpu_ratios[label].append(cpu / cpu_json)
             print(f"\n{n:,} datasets ({rounds} rounds; seconds end to end, ratio to JSON)")
             for label, _ in FORMATS:
-                ratio = statistics.median(ratios[label])
                 print(
-                    f"  {label:<10} {spread(times[label])}  x{ratio:5.2f} json"
-                    f"  {memory[label]:6.0f} MB"
+                    f"  {label:<10} wall {spread(times[label])}  "
+                    f"x{statistics.median(ratios[label]):5.2f} json  "
+                    f"cpu median {statistics.median(cpus[label]):6.2f}  "
+                    f"x{statistics.median(cpu_ratios[label]):5.2f} json  "
+                    f"{memory[label]:6.0f} MB"
                 )
-        for shape in ("dense", "sparse"):
+        for shape in ("dense", "sparse") if depth else ():
             path = Path(tmp) / f"chain-{shape}.yaml"
-            path.write_text(chain(CHAIN_DEPTH, dense=shape == "dense"))
+            path.write_text(chain(depth, dense=shape == "dense"))
             runs = [run_cli(["check", str(path), "--format", "json"], out) for _ in range(rounds)]
             size = out.stat().st_size / 1e6
             print(
-                f"\n{CHAIN_DEPTH:,}-deep chain, {shape}: {spread([s for s, _ in runs])}  "
-                f"peak {max(mb for _, mb in runs):.0f} MB  (JSON report {size:.0f} MB)"
+                f"\n{depth:,}-deep chain, {shape}: wall {spread([w for w, _, _ in runs])}  "
+                f"cpu median {statistics.median(c for _, c, _ in runs):.2f}  "
+                f"peak {max(mb for _, _, mb in runs):.0f} MB  (JSON report {size:.0f} MB)"
             )
 
 
@@ -155,9 +168,8 @@ def bench_audit(n: int) -> None:
             t0 = time.perf_counter()
             auditor.audit(path)
             runs.append(time.perf_counter() - t0)
-        cli = [run_cli(["check", str(path), "--format", "json"], Path(tmp) / "out")[0]]
-        cli += [run_cli(["check", str(path), "--format", "json"], Path(tmp) / "out")[0]]
-        cli += [run_cli(["check", str(path), "--format", "json"], Path(tmp) / "out")[0]]
+        out = Path(tmp) / "out"
+        cli = [run_cli(["check", str(path), "--format", "json"], out)[0] for _ in range(3)]
         baseline = []
         for _ in range(3):
             t0 = time.perf_counter()
@@ -180,9 +192,11 @@ def main() -> None:
     parser.add_argument("--formats", action="store_true", help="every format, and deep chains")
     parser.add_argument("--sizes", default="10,1000,10000", help="with --formats")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--chain-depth", type=int, default=CHAIN_DEPTH, help="0: no chains")
     args = parser.parse_args()
     if args.formats:
-        bench_formats([int(n) for n in args.sizes.split(",")], args.rounds)
+        sizes = [int(n) for n in args.sizes.split(",") if n]
+        bench_formats(sizes, args.rounds, args.chain_depth)
     else:
         bench_audit(args.datasets)
 
