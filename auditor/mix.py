@@ -2,8 +2,8 @@
 
 A renderer that charts the mix by weight is given them beside the report, keyed by the manifest
 path and the dataset id as the report names them: read from the same manifests (a report of
-schema 1.1 does not carry weights), or taken from a report of schema 1.2, which does. Datasets added by a look-up (an upstream named in
-``derived_from``) have no weight of their own.
+schema 1.1 does not carry weights), or taken from a report of schema 1.2, which does. Datasets
+added by a look-up (an upstream named in ``derived_from``) have no weight of their own.
 """
 
 from __future__ import annotations
