@@ -5,10 +5,9 @@ and a blocked part file and hands back only their counts.
 read: for every block it classifies the rows with the worker's classifier
 (:func:`auditor.scan.distributed.classify_batch`), counts them by domain, platform, rule mask and
 license, and writes the rows of each output, as read, to ``part-<task>.<format>`` in a staging
-folder beside the target.
-Its return value, the task's counts, is all that reaches the driver, whose ``on_write_complete``
-keeps them. ``commit`` then renames each staging folder into place, so a training job never reads
-a half-written split.
+folder beside the target. Its return value, the task's counts, is all that reaches the driver,
+whose ``on_write_complete`` keeps them. ``commit`` then renames each staging folder into place,
+so a training job never reads a half-written split.
 
 Parquet parts use the input's compression codec and row groups of at least ``_ROW_GROUP_ROWS``
 rows (small blocks are gathered); CSV parts are written by Arrow, JSON-lines parts one JSON
@@ -63,11 +62,7 @@ class SplitDatasink(Datasink[pa.Table]):
             if target is not None:
                 _check_target(target)
         self.staged = {
-            keep: Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            )
-            for keep, target in self.targets.items()
-            if target is not None
+            keep: _staging(target) for keep, target in self.targets.items() if target is not None
         }
         self.tallies: list[pa.Table] = []
 
