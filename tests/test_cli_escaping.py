@@ -68,3 +68,18 @@ def test_yaml_key_with_a_control_character_is_one_line_at_its_line(tmp_path: Pat
     code, out, err = run("check", "--offline", str(path))
     assert (code, out) == (2, "")
     assert err == f"error: {path}:3: invalid YAML: character #x001b is not allowed\n"
+
+
+def test_github_annotation_percent_encodes_the_file_property(tmp_path: Path) -> None:
+    folder = tmp_path / "gh"
+    folder.mkdir()
+    manifest = folder / "x,line=99::evil.yaml"
+    manifest.write_text("version: 1\nname: m\ndatasets:\n  - id: nc\n    license: CC-BY-NC-4.0\n")
+    code, out, err = run(
+        "check", "--offline", "--format", "github", "--sarif-root", str(tmp_path), str(manifest)
+    )
+    assert code == 1
+    assert err.startswith("auditor: FAIL"), err
+    assert out.splitlines()[0].startswith(
+        "::error file=gh/x%2Cline=99%3A%3Aevil.yaml,line=5,title=auditor%3A license-noncommercial::"
+    ), out
