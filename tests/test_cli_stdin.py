@@ -67,6 +67,7 @@ def test_a_plain_list_keeps_its_line_numbers() -> None:
         "'a/b'\n",
         "# only a comment\n",
         "a/b:\n",
+        "just\nwords\n",
     ],
 )
 def test_sniffing_leaves_yaml_to_yaml(text: str) -> None:

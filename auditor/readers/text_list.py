@@ -50,8 +50,10 @@ def parse(text: str, name: str) -> Document:
 
 
 # A line that can only be a reference: one word, which YAML would read as a plain string (not
-# a key, a list item, a quoted or flow value, a directive, an anchor, a tag or a block scalar).
-_REFERENCE = re.compile(r"[\w./~][^\s]*")
+# a key, a list item, a quoted or flow value, a directive, an anchor, a tag or a block scalar),
+# with a "/" or ":" as a Hub id, URL, URI or path has (content with no file name to go by needs
+# this evidence: a list of plain words is no list of datasets).
+_REFERENCE = re.compile(r"[\w./~][^\s]*[/:][^\s]*")
 _YAML_WORDS = frozenset({"~", "null", "true", "false", "yes", "no", "on", "off"})
 _NUMBER = re.compile(r"[-+]?(\d[\d_]*)?\.?\d*([eE][-+]?\d+)?")
 _LINE = re.compile(r"[^\n]+")
@@ -81,7 +83,9 @@ def detect(doc: Document) -> bool:
     """A list file, or a YAML or JSON list whose every item is a reference string."""
     data = doc.data
     return isinstance(data, References) or (
-        isinstance(data, list) and bool(data) and all(isinstance(item, str) for item in data)
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(item, str) and _REFERENCE.fullmatch(item.strip()) for item in data)
     )
 
 
