@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from auditor.cli import app
 from auditor.readers import read, read_text
 from auditor.readers.text_list import sniff
+from tests.conftest import fixture_path
 
 runner = CliRunner()
 LIST = "# the mix\ntatsu-lab/alpaca\n\nhf://openai/gsm8k  # maths\n"
@@ -82,4 +83,27 @@ def test_a_yaml_list_of_ids_in_a_file(tmp_path: Path) -> None:
     assert [(d.id, d.location.line) for d in manifest.datasets] == [
         ("tatsu-lab/alpaca", 1),
         ("openai/gsm8k", 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fmt"),
+    [
+        ("readers/spdx2.dataset.spdx", "spdx2"),
+        ("readers/hf-card/gated-modern/README.md", "hf-card"),
+        ("readers/references.txt", "text-list"),
+    ],
+)
+def test_content_sniffed_from_stdin_reads_as_the_file(
+    fixture: str, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = fixture_path(fixture)
+    monkeypatch.chdir(path.parent)  # a card on stdin is named after the working folder
+    from_file = read(path)
+    from_stdin = read_text(path.read_text(encoding="utf-8"), "<stdin>")
+    assert from_file.format == from_stdin.format == fmt
+    read_from_file = [d.model_dump_json() for d in from_file.datasets]
+    read_from_stdin = [d.model_dump_json() for d in from_stdin.datasets]
+    assert read_from_stdin == [
+        f.replace(f'"{from_file.path}"', '"<stdin>"') for f in read_from_file
     ]

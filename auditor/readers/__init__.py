@@ -119,13 +119,18 @@ def _read(path: Path, fmt: str | None) -> Manifest:
 
 
 def _parse(text: str, name: str, *, json_like: bool) -> Document:
-    """Text no loader claimed by its file name (standard input has none): JSON, a plain list of
-    references when its content is one (:func:`text_list.sniff`), else YAML. Files and standard
-    input share this, so ``-`` reads whatever a file of that content would."""
+    """Text no loader claimed by its file name (standard input has none): JSON, else what its
+    content is (a plain list of references, SPDX tag-value, a dataset card's front matter),
+    else YAML. Files and standard input share this, so ``-`` reads whatever a file of that
+    content would."""
     if json_like:
         return document.parse_json(text, name)
     if text_list.sniff(text):
         return text_list.parse(text, name)
+    if spdx2.sniff(text):
+        return spdx2.parse_tag_value(text, name)
+    if hf_card.sniff(text):
+        return hf_card.parse(text, name)
     return document.parse_yaml(text, name)
 
 
