@@ -100,7 +100,8 @@ def read(path: Path, *, fmt: str | None = None) -> Manifest:
 
 def read_text(text: str, name: str, *, fmt: str | None = None) -> Manifest:
     """Read a manifest given as text (standard input, the Python API's dicts) as :func:`read`
-    reads a file: JSON when it starts as JSON, else YAML; ``name`` stands for its path."""
+    reads a file of that content: JSON when it starts as JSON, else what :func:`_parse` finds;
+    ``name`` stands for its path."""
     try:
         json_like = text.lstrip().startswith(("{", "["))
         return _from_document(_parse(text, name, json_like=json_like), fmt)
