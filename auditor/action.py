@@ -40,7 +40,7 @@ from auditor.engine import audit
 from auditor.errors import AuditorError, InputError
 from auditor.output import check_outputs, write_atomically
 from auditor.policy import Severity
-from auditor.render import relaxation_note, safe_text
+from auditor.render import relaxation_note, safe_text, visible_text
 from auditor.render.json import render_json
 from auditor.render.markdown import render_diff_markdown, render_input_error, render_markdown
 from auditor.render.sarif import locate, render_sarif, repository_path
@@ -328,10 +328,12 @@ def annotation(
     """One workflow command, its properties and message escaped as GitHub's runner expects.
 
     Every text is made safe first (:func:`~auditor.render.safe_text`): no control character
-    reaches the log or the annotation, and no value carries a ``::`` of its own.
+    reaches the log or the annotation, and no value carries a ``::`` of its own. A property's
+    colons and commas are percent-encoded (``%3A``, ``%2C``), as the runner decodes them, so
+    GitHub places the annotation on the file even when its name holds them.
     """
     props = [("file", file), ("line", str(line) if line else None), ("title", title)]
-    rendered = ",".join(f"{k}={escape_property(safe_text(v))}" for k, v in props if v)
+    rendered = ",".join(f"{k}={escape_property(visible_text(v))}" for k, v in props if v)
     return f"::{command}{' ' + rendered if rendered else ''}::{escape_data(safe_text(message))}"
 
 

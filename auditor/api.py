@@ -41,6 +41,7 @@ P = ParamSpec("P")
 
 Target = str | os.PathLike[str] | Mapping[str, Any] | Manifest
 HUB_REFERENCES = "<hub references>"
+TARGET_KINDS = "pass a path, a Hub reference, a dict or a Manifest"
 _HUB_PREFIXES = ("hf://", "https://huggingface.co/datasets/")
 # A bare "owner/name" with one of these endings names a file that is missing, not a Hub dataset.
 _FILE_SUFFIXES = {".yaml", ".yml", ".json", ".jsonld", ".md", ".txt", ".spdx", ".xml", ".rdf"}
@@ -85,14 +86,19 @@ def audit(
 def sources(targets: Target | Sequence[Target]) -> list[Source]:
     """The targets as the engine reads them: files, and inline manifests (Hub references
     gathered into one, each dict or model one of its own), in the order first given."""
-    if isinstance(targets, str | os.PathLike | Mapping | Manifest):
-        targets = [targets]
-    if not targets:
-        raise InputError("targets", "nothing to audit: give a manifest, a Hub id or a dict")
+    # A sequence of targets, or one target (or a value that is none: bytes are a sequence, but
+    # of ints) as a list of one.
+    items: Sequence[object]
+    if isinstance(targets, Sequence) and not isinstance(targets, str | bytes | bytearray):
+        items = targets
+    else:
+        items = [targets]
+    if not items:
+        raise InputError("targets", f"nothing to audit: {TARGET_KINDS}")
     out: list[Source] = []
     hub: list[str] = []
     inline = 0
-    for target in targets:
+    for target in items:
         match target:
             case Manifest():
                 inline += 1
@@ -108,7 +114,7 @@ def sources(targets: Target | Sequence[Target]) -> list[Source]:
                 out.append(Path(target))
             case _:
                 what = type(target).__name__
-                raise InputError("targets", f"cannot audit a {what}: give a path, Hub id or dict")
+                raise InputError("targets", f"cannot audit {what}: {TARGET_KINDS}")
     if hub:
         at = next(
             i for i, s in enumerate(out) if isinstance(s, Inline) and s.name == HUB_REFERENCES

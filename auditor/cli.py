@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypedDict
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from auditor import document
 from auditor.diff import Diff, diff
 from auditor.engine import Inline, Source, audit, judge_manifests
 from auditor.errors import AuditorError, InputError, unexpected_message
@@ -70,6 +71,7 @@ from auditor.version import __version__
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = ExitCode.PASS, ExitCode.FAIL, ExitCode.INPUT
 EXPLAIN_ROWS = 12
 STDIN = Path("-")
+STDIN_NAME = "<stdin>"
 # Piped with no COLUMNS set, tables are drawn this wide: no line is wrapped and no URL is split.
 PIPE_WIDTH = 1000
 
@@ -103,8 +105,11 @@ class DiffFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+def _say(line: str) -> None:
+    """One line to stderr: a message, a warning or a summary. Every one passes through
+    :func:`safe_text`, since most quote a user's path, value or an exception's text: no control
+    character, bidi override or line-leading ``::`` reaches a terminal or a CI log."""
+    Console(stderr=True, highlight=False, markup=False, soft_wrap=True).print(safe_text(line))
 
 
 def _stdout() -> Console:
@@ -117,7 +122,7 @@ def _stdout() -> Console:
 def _fail_input(err: AuditorError, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exc()
-    _stderr().print(f"error: {err}")
+    _say(f"error: {err}")
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -139,7 +144,7 @@ def _fail_unexpected(err: Exception, where: str, debug: bool) -> NoReturn:
     ``--debug``."""
     if debug:
         traceback.print_exc()
-    _stderr().print(f"error: {unexpected_message(err, where)}")
+    _say(f"error: {unexpected_message(err, where)}")
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -270,7 +275,7 @@ def check(
     try:
         today = date.fromisoformat(as_of) if as_of else None
     except ValueError:
-        _stderr().print(f"error: --as-of: not a date (YYYY-MM-DD): {as_of}")
+        _say(f"error: --as-of: not a date (YYYY-MM-DD): {as_of}")
         raise typer.Exit(EXIT_INPUT) from None
     with _guarded(", ".join(p.as_posix() for p in manifests), output, debug):
         check_outputs({"--output": output}, [*manifests, waivers, Path(policy), baseline])
@@ -295,11 +300,11 @@ def check(
         )
         if text is not None:
             _emit(text, output)
-    _stderr().print(summary_line(report))
+    _say(summary_line(report))
     if old is None:
         raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
     changes = diff(old, report)
-    _stderr().print(diff_line(changes, report.fail_on))
+    _say(diff_line(changes, report.fail_on))
     raise typer.Exit(EXIT_FAIL if changes.failing(report.fail_on) else EXIT_PASS)
 
 
@@ -322,7 +327,7 @@ def diff_command(
         text = _render_diff(changes, fmt, to_file=output is not None)
         if text is not None:
             _emit(text, output)
-    _stderr().print(diff_line(changes))
+    _say(diff_line(changes))
 
 
 def _render_diff(changes: Diff, fmt: DiffFormat, *, to_file: bool) -> str | None:
@@ -365,13 +370,13 @@ def explain(
     """Show how license strings resolve and what terms they carry."""
     from auditor.explanation import explain as explain_text
 
-    values = [
-        line
-        for text in texts
-        for line in (sys.stdin.read().splitlines() if text == "-" else [text])
-        if line.strip() or text != "-"
-    ]
     try:
+        values = [
+            line
+            for text in texts
+            for line in (_stdin_text().splitlines() if text == "-" else [text])
+            if line.strip() or text != "-"
+        ]
         results = [explain_text(value, policy) for value in values]
     except AuditorError as err:
         _fail_input(err, debug)
@@ -391,15 +396,15 @@ def _explain_table(result: Explanation, console: Console) -> None:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("input", Text(result.input))
-    summary.add_row("expression", Text(result.expression or "(none)"))
-    summary.add_row("status", Text(result.status.value))
-    summary.add_row("commercial use", Text(result.commercial_use.value))
-    summary.add_row("evidence", Text(result.evidence))
+    summary.add_row("input", _cell(result.input))
+    summary.add_row("expression", _cell(result.expression or "(none)"))
+    summary.add_row("status", _cell(result.status.value))
+    summary.add_row("commercial use", _cell(result.commercial_use.value))
+    summary.add_row("evidence", _cell(result.evidence))
     if result.candidates:
-        summary.add_row("candidates", Text(", ".join(result.candidates)))
+        summary.add_row("candidates", _cell(", ".join(result.candidates)))
     for decision in result.decisions:
-        summary.add_row("decision", Text(decision))
+        summary.add_row("decision", _cell(decision))
     console.print(summary)
     if result.licenses:
         table = Table(title="Terms of the licenses that apply", title_justify="left")
@@ -421,14 +426,19 @@ def _explain_table(result: Explanation, console: Console) -> None:
                 if flag
             ]
             table.add_row(
-                Text(lic.id),
-                Text(lic.commercial_use.value),
-                Text(", ".join(conditions) or "none"),
-                Text(lic.source_url or "not in the knowledge base"),
+                _cell(lic.id),
+                _cell(lic.commercial_use.value),
+                _cell(", ".join(conditions) or "none"),
+                _cell(lic.source_url or "not in the knowledge base"),
             )
         console.print(table)
         if len(result.licenses) > len(shown):
             console.print(f"... and {len(result.licenses) - len(shown)} more (--format json)")
+
+
+def _cell(value: str) -> Text:
+    """A value shown in a table: escaped, since explain echoes what the user typed."""
+    return Text(safe_text(value))
 
 
 app.command(name="scan", epilog=EXIT_CODES_HELP)(scan_command)
@@ -469,11 +479,11 @@ def notice(
         _emit(render_notice(found), output)
     uncredited = [e.dataset for e in found.entries if e.uncredited]
     if uncredited:
-        _stderr().print(
+        _say(
             f"warning: {len(uncredited)} dataset(s) require attribution but name nobody to "
             f"credit: {', '.join(safe_text(i) for i in uncredited)}"
         )
-    _stderr().print(f"notice: {len(found.entries)} dataset(s) require attribution")
+    _say(f"notice: {len(found.entries)} dataset(s) require attribution")
     raise typer.Exit(EXIT_PASS)
 
 
@@ -533,7 +543,7 @@ def summary(
         drafted = build_summary(judged, reports)
         _emit(_SUMMARY_RENDERERS[fmt](drafted), output)
     statuses = [f.status for section in drafted.sections for f in section.fields]
-    _stderr().print(
+    _say(
         f"summary: a draft of {len(statuses)} template fields: "
         + ", ".join(f"{statuses.count(status)} {status.value}" for status in SummaryStatus)
     )
@@ -544,7 +554,12 @@ def _sources(manifests: list[Path]) -> list[Source]:
     """The manifests, ``-`` read from standard input (once)."""
     if manifests.count(STDIN) > 1:
         raise InputError("-", "standard input can be read once only")
-    return [Inline("<stdin>", sys.stdin.read()) if path == STDIN else path for path in manifests]
+    return [Inline(STDIN_NAME, _stdin_text()) if path == STDIN else path for path in manifests]
+
+
+def _stdin_text() -> str:
+    """Standard input as text, decoded as a file is (bytes that are not UTF-8: an input error)."""
+    return document.decode(sys.stdin.buffer.read(), STDIN_NAME)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -556,7 +571,7 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _fail_os(err: OSError, output: Path | None) -> NoReturn:
-    _stderr().print(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
+    _say(f"error: {getattr(err, 'filename', None) or output}: {err.strerror or err}")
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -574,7 +589,7 @@ def _guarded(where: str, output: Path | None, debug: bool) -> Iterator[None]:
         line = _missing_extra(err, _command())
         if line is None:
             _fail_unexpected(err, where, debug)
-        _stderr().print(line)
+        _say(line)
         raise typer.Exit(EXIT_INPUT) from None
     except Exception as err:
         _fail_unexpected(err, where, debug)
@@ -609,7 +624,7 @@ def schema(
                 line = _missing_extra(err, "schema --report scan")
                 if line is None:
                     raise
-                _stderr().print(line)
+                _say(line)
                 raise typer.Exit(EXIT_INPUT) from None
             found = scan_report_schema()
     sys.stdout.write(json.dumps(found, indent=2, sort_keys=True) + "\n")
@@ -646,33 +661,69 @@ def rules(
             table.add_column("what it means")
             for p in policies:
                 table.add_column(p.name, no_wrap=True)
-            for doc in book.rules:
-                scope = "(auditor scan) " if doc.scan_only else ""
-                row = [Text(doc.id.value), Text(f"{scope}{doc.summary}\nFix: {doc.how_to_fix}")]
-                row += [Text(p.severities[doc.id].value) for p in policies]
+            for rule in _rule_entries(book, policies):
+                scope = "(auditor scan) " if rule["scan_only"] else ""
+                meaning = f"{scope}{rule['summary']}\nFix: {rule['how_to_fix']}"
+                row = [Text(rule["id"]), Text(meaning)]
+                row += [Text(level) for level in rule["severity"].values()]
                 table.add_row(*row)
             _stdout().print(table)
 
 
+# What every invalid-* id of the scan says: such a row is never allowed, under every policy.
+INVALID_RATIONALE = (
+    "A row or sample the scan cannot judge has no known source or license, so it is kept out of "
+    "the allowed set and fails the gate under every policy."
+)
+
+
+class RuleEntry(TypedDict):
+    id: str
+    name: str
+    summary: str
+    rationale: str
+    how_to_fix: str
+    scan_only: bool
+    inherited: bool
+    references: list[str]
+    severity: dict[str, str]
+
+
 def _rules_data(book: Rulebook, policies: list[Policy]) -> dict[str, object]:
-    return {
-        "schema_version": "1.0",
-        "kind": "rules",
-        "rules": [
-            {
-                "id": doc.id.value,
-                "name": doc.name,
-                "summary": doc.summary,
-                "rationale": doc.rationale,
-                "how_to_fix": doc.how_to_fix,
-                "scan_only": doc.scan_only,
-                "inherited": doc.inherited,
-                "references": list(doc.references),
-                "severity": {p.name: p.severities[doc.id].value for p in policies},
-            }
-            for doc in book.rules
-        ],
-    }
+    return {"schema_version": "1.0", "kind": "rules", "rules": _rule_entries(book, policies)}
+
+
+def _rule_entries(book: Rulebook, policies: list[Policy]) -> list[RuleEntry]:
+    """Every rule, then every invalid-* reason of the scan, as data of one shape."""
+    rules: list[RuleEntry] = [
+        {
+            "id": doc.id.value,
+            "name": doc.name,
+            "summary": doc.summary,
+            "rationale": doc.rationale,
+            "how_to_fix": doc.how_to_fix,
+            "scan_only": doc.scan_only,
+            "inherited": doc.inherited,
+            "references": list(doc.references),
+            "severity": {p.name: p.severities[doc.id].value for p in policies},
+        }
+        for doc in book.rules
+    ]
+    rules += [
+        {
+            "id": doc.id,
+            "name": doc.name,
+            "summary": doc.summary,
+            "rationale": INVALID_RATIONALE,
+            "how_to_fix": doc.how_to_fix,
+            "scan_only": True,
+            "inherited": False,
+            "references": [],
+            "severity": {p.name: Severity.ERROR.value for p in policies},
+        }
+        for doc in book.invalid
+    ]
+    return rules
 
 
 def _rules_markdown(book: Rulebook, policies: list[Policy]) -> str:
@@ -680,20 +731,21 @@ def _rules_markdown(book: Rulebook, policies: list[Policy]) -> str:
     out = [
         "# Finding rules\n",
         "Generated by `auditor rules --format markdown`; do not edit. Each heading's anchor is "
-        "the rule's id, which SARIF's `helpUri` points at.\n",
+        "the rule's id, which SARIF's `helpUri` points at. The `invalid-*` ids at the end say "
+        "why `auditor scan` could not judge a row.\n",
     ]
-    for doc in book.rules:
-        levels = ", ".join(f"{p.name}: {p.severities[doc.id].value}" for p in policies)
-        scope = " Raised by `auditor scan` only." if doc.scan_only else ""
+    for rule in _rule_entries(book, policies):
+        levels = ", ".join(f"{name}: {level}" for name, level in rule["severity"].items())
+        scope = " Raised by `auditor scan` only." if rule["scan_only"] else ""
         out += [
-            f"## {doc.id.value}\n",
-            f"**{doc.name}.** {doc.summary}{scope}\n",
-            f"**Why it matters.** {doc.rationale}\n",
-            f"**How to fix.** {doc.how_to_fix}\n",
+            f"## {rule['id']}\n",
+            f"**{rule['name']}.** {rule['summary']}{scope}\n",
+            f"**Why it matters.** {rule['rationale']}\n",
+            f"**How to fix.** {rule['how_to_fix']}\n",
             f"**Severity.** {levels}.\n",
         ]
-        if doc.references:
-            out.append("**References.**\n\n" + "".join(f"- {u}\n" for u in doc.references))
+        if rule["references"]:
+            out.append("**References.**\n\n" + "".join(f"- {u}\n" for u in rule["references"]))
     return "\n".join(out)
 
 

@@ -214,12 +214,17 @@ def read_bytes(path: Path, *, limit: int | None = None) -> bytes:
 
 
 def read_text(path: Path) -> str:
-    raw = read_bytes(path)
+    return decode(read_bytes(path), path)
+
+
+def decode(raw: bytes, name: Path | str) -> str:
+    """``raw`` (a file's or standard input's bytes) as UTF-8 text, a leading BOM dropped; bytes
+    that are not UTF-8 are an input error at their line."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, "file is not valid UTF-8", line) from exc
+        raise InputError(name, "file is not valid UTF-8", line) from exc
 
 
 def _too_large(path: Path, limit: int) -> InputError:
@@ -377,6 +382,11 @@ def _compose(text: str, name: str) -> yaml.Node | None:
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "malformed YAML"
         raise InputError(name, f"invalid YAML: {problem}", line) from exc
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at its line
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(
+            name, f"invalid YAML: character #x{exc.character:04x} is not allowed", line
+        ) from exc
     except yaml.YAMLError as exc:
         raise InputError(name, f"invalid YAML: {exc}") from exc
     finally:

@@ -108,7 +108,12 @@ def test_options_are_checked_as_the_cli_checks_them(options: dict[str, str], mes
 def test_what_cannot_be_audited_is_refused() -> None:
     with pytest.raises(InputError, match="nothing to audit"):
         auditor.audit([])
-    with pytest.raises(InputError, match="cannot audit a int"):
+    with pytest.raises(InputError, match="cannot audit int: pass a path, a Hub reference"):
         auditor.audit([3])  # type: ignore[list-item]
+    for value in (b"hf://x/y", bytearray(b"x.yaml")):
+        with pytest.raises(InputError, match=f"cannot audit {type(value).__name__}: pass a path"):
+            auditor.audit(value)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="cannot audit float: pass a path"):
+        auditor.audit(1.5)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="<manifest 1>:"):
         auditor.audit({"version": 1, "name": "x", "datasets": []})

@@ -61,3 +61,12 @@ def test_rule_example(tmp_path: Path, rule: Rule, example: Example, expected: bo
     report = auditor.audit(manifest, policy=example.policy, offline=BOOK.doc(rule).offline)
     hits = [f for f in report.findings if f.dataset == example.dataset and f.rule is rule]
     assert bool(hits) is expected, [f.message for f in report.findings]
+
+
+def test_every_invalid_reason_of_the_scan_is_documented() -> None:
+    """Each ``invalid-*`` id a scan report uses has its entry in rules/checks.yaml, and so in
+    ``auditor rules`` and docs/rules.md."""
+    from auditor.scan.classify import Invalid
+
+    documented = [doc.id for doc in load_rulebook().invalid]
+    assert documented == [f"invalid-{reason.value}" for reason in Invalid]

@@ -100,11 +100,11 @@ def read(path: Path, *, fmt: str | None = None) -> Manifest:
 
 def read_text(text: str, name: str, *, fmt: str | None = None) -> Manifest:
     """Read a manifest given as text (standard input, the Python API's dicts) as :func:`read`
-    reads a file: JSON when it starts as JSON, else YAML; ``name`` stands for its path."""
+    reads a file of that content: JSON when it starts as JSON, else what :func:`_parse` finds;
+    ``name`` stands for its path."""
     try:
         json_like = text.lstrip().startswith(("{", "["))
-        doc = document.parse_json(text, name) if json_like else document.parse_yaml(text, name)
-        return _from_document(doc, fmt)
+        return _from_document(_parse(text, name, json_like=json_like), fmt)
     except (AuditorError, UnexpectedError):
         raise
     except Exception as exc:
@@ -114,8 +114,25 @@ def read_text(text: str, name: str, *, fmt: str | None = None) -> Manifest:
 def _read(path: Path, fmt: str | None) -> Manifest:
     doc = next((d for loader in LOADERS if (d := loader.load(path)) is not None), None)
     if doc is None:
-        doc = document.load(path)
+        json_like = path.suffix.lower() in {".json", ".jsonld"}
+        doc = _parse(document.read_text(path), path.as_posix(), json_like=json_like)
     return _from_document(doc, fmt)
+
+
+def _parse(text: str, name: str, *, json_like: bool) -> Document:
+    """Text no loader claimed by its file name (standard input has none): JSON, else what its
+    content is (a plain list of references, SPDX tag-value, a dataset card's front matter),
+    else YAML. Files and standard input share this, so ``-`` reads whatever a file of that
+    content would."""
+    if json_like:
+        return document.parse_json(text, name)
+    if text_list.sniff(text):
+        return text_list.parse(text, name)
+    if spdx2.sniff(text):
+        return spdx2.parse_tag_value(text, name)
+    if hf_card.sniff(text):
+        return hf_card.parse(text, name)
+    return document.parse_yaml(text, name)
 
 
 def _from_document(doc: Document, fmt: str | None) -> Manifest:

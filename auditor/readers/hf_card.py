@@ -102,15 +102,31 @@ def load(path: Path) -> Document | None:
     """Parse a Markdown file's front matter; ``None`` for files that are not Markdown."""
     if path.suffix.lower() not in _MARKDOWN:
         return None
-    name = path.as_posix()
-    lines = _LINE_BREAK.sub("\n", document.read_text(path)).split("\n")
-    readme = path.name.lower() == "readme.md"
+    return parse(document.read_text(path), path.as_posix(), file=path)
+
+
+def sniff(text: str) -> bool:
+    """Whether ``text`` (of no known suffix: standard input) is a card: a '---' line first, and
+    another later (YAML allows one document only, so such text is no YAML manifest)."""
+    opening = _OPENING.match(text)
+    return opening is not None and _CLOSING.search(text, opening.end()) is not None
+
+
+_OPENING = re.compile(r"\s*---[ \t]*(\r\n?|\n)")
+_CLOSING = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+
+
+def parse(text: str, name: str, *, file: Path | None = None) -> Document:
+    """A card's front matter and license notes; ``file`` is the card's (its name says whether it
+    is a README, its folder may hold ``dataset_infos.json``), None for standard input."""
+    lines = _LINE_BREAK.sub("\n", text).split("\n")
+    readme = file is not None and file.name.lower() == "readme.md"
     start = next((i for i, line in enumerate(lines) if line.strip()), 0)
     if lines[start].strip() != "---":
-        if readme:
+        if readme and file is not None:
             # A card with no metadata at all: one dataset, no declared license (a finding on it,
             # not an input error); its Licensing Information prose is still read.
-            notes = (*_infos_notes(path), *_licensing_notes(lines, 0, name))
+            notes = (*_infos_notes(file), *_licensing_notes(lines, 0, name))
             card = Card({}, True, notes, _citation(lines, 0, name))
             return Document(name, card, {(): 1})
         raise InputError(
@@ -128,7 +144,8 @@ def load(path: Path) -> Document | None:
     if not isinstance(front.data, dict):
         what = "empty" if front.data is None else "not a mapping of metadata keys"
         raise InputError(name, f"the YAML front matter is {what}", start + 1)
-    notes = (*_infos_notes(path), *_licensing_notes(lines, end + 1, name))
+    infos = _infos_notes(file) if file is not None else ()
+    notes = (*infos, *_licensing_notes(lines, end + 1, name))
     card = Card(front.data, readme, notes, _citation(lines, end + 1, name))
     return Document(name, card, front.lines)
 

@@ -88,10 +88,22 @@ def load(path: Path) -> Document | None:
         return _load_xml(path)
     if path.suffix.lower() not in _TAG_VALUE:
         return None
+    return parse_tag_value(document.read_text(path), path.as_posix())
+
+
+def sniff(text: str) -> bool:
+    """Whether ``text`` (of no known suffix: standard input) is SPDX tag-value: its first tag is
+    ``SPDXVersion``, as the specification's documents begin."""
+    return _FIRST_TAG.match(text) is not None
+
+
+_FIRST_TAG = re.compile(r"\s*SPDXVersion:")
+
+
+def parse_tag_value(text: str, name: str) -> Document:
+    """An SPDX 2 tag-value document, through spdx-tools."""
     from spdx_tools.spdx.parser.error import SPDXParsingError
 
-    name = path.as_posix()
-    text = document.read_text(path)
     try:
         parsed: SpdxDocument = _tag_value_parser().parse(text)
     except SPDXParsingError as exc:

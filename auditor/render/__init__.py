@@ -51,13 +51,20 @@ def safe_text(value: str) -> str:
     reads. A run of colons is written as ``\\x3a`` escapes, so a value can never form a
     ``::command::`` that a CI runner executes, however a renderer wraps or folds it.
     """
-    if not _PLAIN.fullmatch(value) and not value.isprintable():
-        # Printable text holds no control, format or separator character (nor a lone
-        # surrogate): only the rest is looked at character by character.
-        value = "".join(_shown(c) for c in value)
+    value = visible_text(value)
     if "::" in value:
         value = _COLONS.sub(lambda m: "\\x3a" * len(m[0]), value)
     return value
+
+
+def visible_text(value: str) -> str:
+    """``value`` with every character shown as :func:`safe_text` shows it, its colons kept: for
+    a format that encodes colons itself (a workflow command's properties)."""
+    if _PLAIN.fullmatch(value) or value.isprintable():
+        # Printable text holds no control, format or separator character (nor a lone
+        # surrogate): only the rest is looked at character by character.
+        return value
+    return "".join(_shown(c) for c in value)
 
 
 def _shown(char: str) -> str:

@@ -28,7 +28,7 @@ from rich.progress import (
 from auditor.errors import AuditorError, InputError, unexpected_message
 from auditor.options import DebugOption, OutputOption, PolicyOption
 from auditor.policy import FailOn, Severity
-from auditor.render import table_text
+from auditor.render import safe_text, table_text
 from auditor.report import ExitCode
 from auditor.scan.formats import InputFormat
 
@@ -232,17 +232,18 @@ def scan(
     except AuditorError as err:
         if debug:
             traceback.print_exc()
-        console.print(f"error: {err}")
+        console.print(f"error: {safe_text(str(err))}")
         raise typer.Exit(EXIT_INPUT) from None
     except OSError as err:
         if debug:
             traceback.print_exc()
-        console.print(f"error: {getattr(err, 'filename', None) or manifest}: {err.strerror or err}")
+        where = getattr(err, "filename", None) or manifest
+        console.print(f"error: {safe_text(f'{where}: {err.strerror or err}')}")
         raise typer.Exit(EXIT_INPUT) from None
     except Exception as err:  # a bug: one line naming the input, exit 2, never a pass
         if debug:
             traceback.print_exc()
-        console.print(f"error: {unexpected_message(err, str(manifest))}")
+        console.print(f"error: {safe_text(unexpected_message(err, str(manifest)))}")
         raise typer.Exit(EXIT_INPUT) from None
     console.print(summary_line(report))
     raise typer.Exit(EXIT_PASS if report.passed else EXIT_FAIL)
