@@ -67,6 +67,22 @@ REVISION = re.compile(r"^[A-Za-z0-9][\w./-]{0,199}$", re.ASCII)
 # card from the shared Hugging Face cache, or a record written before gating was read).
 Gated = Literal["auto", "manual", "no"]
 
+
+def _valid_repo_id(repo_id: str) -> bool:
+    """A name the Hub could hold: auditor's own pattern, and huggingface_hub's rules (no name
+    ending in '-' or '.', no '--', at most 96 characters): its cache functions never refuse it."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if not REPO_ID.match(repo_id) or ".." in repo_id:
+        return False
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        return False
+    return True
+
+
 DEADLINE_VARIABLE = "AUDITOR_HUB_DEADLINE"
 MAX_BYTES_VARIABLE = "AUDITOR_HUB_MAX_BYTES"
 DEFAULT_DEADLINE = 30.0  # seconds for one card, redirects included
@@ -246,7 +262,7 @@ class Hub:
         A cached card that does not match its record is never used: a :class:`HubError`
         (``untrusted``), like any other failure.
         """
-        if not REPO_ID.match(repo_id) or ".." in repo_id:
+        if not _valid_repo_id(repo_id):
             raise HubError(repo_id, HubFailure.NOT_FOUND, "not a valid Hugging Face dataset id")
         if revision is not None and (not REVISION.match(revision) or ".." in revision):
             raise HubError(repo_id, HubFailure.NOT_FOUND, f"not a valid revision: {revision!r}")

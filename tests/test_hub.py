@@ -454,3 +454,14 @@ def test_the_cli_uses_the_hugging_face_home_as_the_hub_client_does(tmp_path: Pat
     env["HF_HUB_OFFLINE"] = "1"
     offline = check()
     assert offline == {"d0": "cache", "d1": "cache"}
+
+
+@pytest.mark.parametrize("repo_id", ["hf---", "org/name-", "org/na--me", "a" * 97, "org/.name."])
+def test_ids_the_hub_refuses_are_not_ids_online_or_offline(tmp_path: Path, repo_id: str) -> None:
+    # Found by the fuzz harness: a name auditor's pattern allowed but huggingface_hub's cache
+    # functions refused ended the audit with an unexpected error.
+    for offline in (True, False):
+        hub = Hub(cache_dir=tmp_path / "c", offline=offline)
+        with pytest.raises(HubError) as caught:
+            hub.card(repo_id)
+        assert caught.value.failure is HubFailure.NOT_FOUND

@@ -183,8 +183,9 @@ def _verdict_line(report: Report) -> Text:
     line = Text.assemble(
         (f"verdict: {report.verdict.value.upper()}", style),
         f" (policy {safe_text(report.policy)}, fail on {report.fail_on.value}): "
-        f"{t.datasets} datasets: {t.allowed} allowed, {t.review} review, {t.blocked} blocked; "
-        f"{t.errors} errors, {t.warnings} warnings, {t.infos} info, {t.waived} waived",
+        f"{_count(t.datasets, 'dataset')}: {t.allowed} allowed, {t.review} review, "
+        f"{t.blocked} blocked; {_count(t.errors, 'error')}, {_count(t.warnings, 'warning')}, "
+        f"{t.infos} info, {t.waived} waived",
     )
     note = relaxation_note(report)
     if note is not None:
