@@ -27,11 +27,9 @@ from auditor.document import file_status, read_bytes
 from auditor.errors import InputError
 from auditor.scan.classify import Invalid, invalid_bit
 from auditor.scan.formats import InputFormat
+from auditor.scan.formats import license_field as find_license
+from auditor.scan.formats import url_field as find_url
 from auditor.scan.samples import Rows, SplitWriter
-
-# Column names read as the URL or the license when none is named (first match wins).
-URL_NAMES = ("url", "URL", "image_url", "video_url", "source_url", "webpage_url", "link")
-LICENSE_NAMES = ("license", "License", "licence", "license_name", "license_type")
 
 
 class SavedDataset:
@@ -47,12 +45,12 @@ class SavedDataset:
         self.shards = len(self.parts)
         self.dataset_license = _dataset_license(path, self.parts)
         names = self._columns()
-        self.url_field = _pick(path, names, url_field, URL_NAMES, "URL", "--url-column")
-        self.license_field: str | None
+        self.url_field = _pick(path, names, url_field, "URL", "--url-column")
+        self.license_field: str | None = None
         if license_field is not None:
-            self.license_field = _pick(path, names, license_field, (), "license", "")
+            self.license_field = _pick(path, names, license_field, "license", "--license-column")
         else:
-            self.license_field = next((n for n in LICENSE_NAMES if n in names), None)
+            self.license_field = find_license(names, None)
 
     def _columns(self) -> tuple[str, ...]:
         for _, files in self.parts:
@@ -167,21 +165,13 @@ def _text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
         return pa.array(text, pa.string()), None
 
 
-def _pick(
-    path: Path,
-    names: tuple[str, ...],
-    given: str,
-    candidates: tuple[str, ...],
-    what: str,
-    flag: str,
-) -> str:
-    if given in names:
-        return given
-    found = next((n for n in candidates if n in names), None) if given == "url" else None
+def _pick(path: Path, names: tuple[str, ...], given: str, what: str, flag: str) -> str:
+    found = find_url(names, given) if what == "URL" else find_license(names, given)
     if found is not None:
         return found
-    hint = f"; name it with {flag}" if flag else ""
-    raise InputError(path, f"no {what} column '{given}' (columns: {', '.join(names)}){hint}")
+    raise InputError(
+        path, f"no {what} column '{given}' (columns: {', '.join(names)}); name it with {flag}"
+    )
 
 
 # --- the layout on disk ------------------------------------------------------------------------

@@ -134,8 +134,11 @@ class Prepared:
 def prepare(
     urls: pa.Array, licenses: pa.Array | None = None, invalid: pa.Array | None = None
 ) -> Prepared:
-    """``invalid`` (int64 bits, 0 for a good row) comes from the reader."""
+    """``invalid`` (int64 bits, 0 for a good row) comes from the reader. Without ``licenses``
+    every row's license is unknown, as a row's missing license is in any input."""
     urls = _string(urls)
+    if licenses is None:
+        licenses = pa.nulls(len(urls), pa.string())
     found, web = cut_authorities(urls, exact=False)  # new ones are cut in _entry_classes
     entries = found.indices
     bad: tuple[int, ...] = ()

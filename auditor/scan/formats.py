@@ -3,7 +3,9 @@ without importing pyarrow)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import Any
 
 
 class InputFormat(StrEnum):
@@ -16,3 +18,53 @@ class InputFormat(StrEnum):
     WEBDATASET = "webdataset"
     HF_DISK = "hf-disk"
     MDS = "mds"
+
+
+# --- the fields every reader looks for ---------------------------------------------------------
+
+# Names read as the URL when none is given, and as the license (compared case-insensitively, in
+# this order of preference): every format judges the same columns the same way.
+URL_NAMES = ("url", "image_url", "video_url", "source_url", "webpage_url", "link")
+LICENSE_NAMES = ("license", "licence", "licenses", "licences", "license_name", "license_type")
+
+
+def find_field(names: Iterable[str], candidates: Sequence[str]) -> str | None:
+    """The first of ``names`` that matches a candidate, case-insensitively, in the candidates'
+    order (an exact match first); None when none does."""
+    listed = list(names)
+    folded: dict[str, list[str]] = {}
+    for name in listed:
+        folded.setdefault(name.casefold(), []).append(name)
+    for candidate in candidates:
+        matches = folded.get(candidate.casefold(), [])
+        if matches:
+            return candidate if candidate in matches else matches[0]
+    return None
+
+
+def url_field(names: Iterable[str], given: str) -> str | None:
+    """The URL field: ``given`` when present; for the default ``url``, the usual spellings."""
+    listed = list(names)
+    if given in listed:
+        return given
+    return find_field(listed, URL_NAMES) if given == "url" else None
+
+
+def license_field(names: Iterable[str], given: str | None) -> str | None:
+    """The license field: ``given`` (None when absent), or the usual spellings when not given."""
+    listed = list(names)
+    if given is not None:
+        return given if given in listed else None
+    return find_field(listed, LICENSE_NAMES)
+
+
+class RepeatedKeyError(ValueError):
+    """A JSON object names a key twice: which value to judge is anyone's guess."""
+
+
+def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json.loads``: an object, refused when it repeats a key."""
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        raise RepeatedKeyError("a key appears twice in one object")
+    return record
