@@ -680,7 +680,9 @@ def test_summary_counts_one_row_in_the_singular(tmp_path: Path) -> None:
     pq.write_table(pa.table({"url": ["https://a.example.com/1"], "license": ["CC0-1.0"]}), path)
     code, _, err = run(path)
     assert code == 0
-    assert err.startswith("auditor scan: PASS - 1 row, 1 allowed, 0 blocked")
+    assert err.startswith(
+        "auditor scan: PASS - 1 row: 1 allowed, 0 review, 0 blocked, 0 invalid; 0 kept out"
+    )
 
 
 def test_query_strings_after_a_host_do_not_make_new_host_classes() -> None:

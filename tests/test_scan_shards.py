@@ -770,3 +770,90 @@ def test_the_loader_matches_a_shard_url_without_its_query_or_fragment() -> None:
         assert not blocked.keep_sample({"__key__": "bad", "__url__": url}), url
     assert blocked.keep_sample({"__key__": "bad", "__url__": "https://host/00000.tar.bak?x=1"})
     assert blocked.keep_sample({"__key__": "good", "__url__": "https://host/00000.tar?x=1"})
+
+
+def test_each_split_of_a_dataset_dict_takes_its_own_license(tmp_path: Path) -> None:
+    root = tmp_path / "dict"
+    save_to_disk(root / "train", pa.table({"url": [OPEN]}), "cc0-1.0")
+    save_to_disk(root / "test", pa.table({"url": [OPEN], "license": ["cc0-1.0"]}), "cc-by-nc-4.0")
+    (root / "dataset_dict.json").write_text(json.dumps({"splits": ["train", "test"]}))
+    keys = tmp_path / "k.tsv"
+    code, out, err = run(root, "-f", "json", "--write-blocked-keys", keys)
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["verdicts"] == {"allowed": 1, "review": 0, "blocked": 1, "invalid": 0}
+    assert lines(keys) == [("test", "0")]  # the NC claim of the test split holds for its rows
+    assert any("different licenses" in note for note in data["notes"])
+
+
+def empty_inputs(tmp_path: Path) -> Iterable[Path]:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    yield folder
+    yield hostile_shard(tmp_path / "none.tar", [])
+    lz4 = tmp_path / "lz4"
+    lz4.mkdir()
+    (lz4 / "00000.tar.lz4").write_bytes(b"\x04\x22\x4d\x18")
+    yield lz4
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    write_shard(shards / "00000.tar", mixed(0))
+    (linked / "to-shards").symlink_to(shards, target_is_directory=True)
+    yield linked
+    mds = write_mds(tmp_path / "mds", [], {"url": "str"})
+    yield mds
+    nomds = tmp_path / "nomds"
+    nomds.mkdir()
+    (nomds / "index.json").write_text(json.dumps({"shards": [], "version": 2}))
+    yield nomds
+    yield save_to_disk(tmp_path / "saved", pa.table({"url": pa.array([], pa.string())}), "cc0-1.0")
+    csv = tmp_path / "head.csv"
+    csv.write_text("url,license\n")
+    yield csv
+
+
+def test_a_scan_that_reads_nothing_is_an_input_error(tmp_path: Path) -> None:
+    for path in empty_inputs(tmp_path):
+        code, out, err = run(path)
+        assert code == 2, (path, err)
+        assert out == ""
+        assert err.count("\n") == 1 and "nothing to scan" in err, err
+
+
+@pytest.mark.parametrize(
+    ("name", "document", "message"),
+    [
+        ("dataset_dict.json", {"splits": []}, "'splits' is empty: nothing to scan"),
+        ("state.json", {"_data_files": []}, "'_data_files' is empty: nothing to scan"),
+    ],
+)
+def test_a_saved_dataset_of_no_split_says_so(
+    tmp_path: Path, name: str, document: dict[str, Any], message: str
+) -> None:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / name).write_text(json.dumps(document))
+    code, _, err = run(folder)
+    assert code == 2
+    assert err == f"error: {folder / name}: {message}\n"
+
+
+def test_an_mds_license_column_error_names_the_license_flag(tmp_path: Path) -> None:
+    mds = write_mds(tmp_path / "mds", [{"url": OPEN}], {"url": "str"})
+    code, _, err = run(mds, "--license-column", "nope")
+    assert code == 2
+    assert "no license column 'nope'" in err and "--license-column" in err, err
+    assert "--url-column" not in err
+
+
+def test_the_summary_line_counts_each_sample_once_as_the_report_does(shards: Path) -> None:
+    code, out, err = run(shards, "-f", "json")
+    assert code == 1
+    data = json.loads(out)
+    verdicts = data["verdicts"]
+    assert sum(verdicts.values()) == data["rows"]
+    words = ", ".join(f"{n} {verdict}" for verdict, n in verdicts.items())
+    kept_out = data["split"]["blocked"]
+    assert err.startswith(f"auditor scan: FAIL - {data['rows']} rows: {words}; {kept_out} kept out")

@@ -43,7 +43,10 @@ class SavedDataset:
         self.label = str(path)
         self.parts = _parts(path)  # (split, arrow files)
         self.shards = len(self.parts)
-        self.dataset_license = _dataset_license(path, self.parts)
+        self.split_licenses = _split_licenses(path, self.parts)
+        claims = set(self.split_licenses.values())
+        # The report names the dataset's license when every split declares the same one.
+        self.dataset_license = claims.pop() if len(claims) == 1 else None
         names = self._columns()
         self.url_field = _pick(path, names, url_field, "URL", "--url-column")
         self.license_field: str | None = None
@@ -70,7 +73,13 @@ class SavedDataset:
                         raise InputError(file, f"no column '{missing[0]}' in this file")
                     try:
                         for batch in reader:
-                            yield _rows(batch.select(wanted), split, row, self.license_field)
+                            yield _rows(
+                                batch.select(wanted),
+                                split,
+                                row,
+                                self.license_field,
+                                self.split_licenses[split],
+                            )
                             row += batch.num_rows
                     except pa.ArrowException as exc:
                         raise InputError(file, f"cannot read the Arrow data: {exc}") from exc
@@ -120,7 +129,13 @@ def _open(path: Path) -> _Reader:
         raise InputError(path, f"cannot read the Arrow file: {exc.strerror or exc}") from exc
 
 
-def _rows(batch: pa.RecordBatch, split: str, start: int, license_field: str | None) -> Rows:
+def _rows(
+    batch: pa.RecordBatch,
+    split: str,
+    start: int,
+    license_field: str | None,
+    claim: str | None,
+) -> Rows:
     n = batch.num_rows
     urls, bad = _text(batch.column(0))
     licenses = None
@@ -133,7 +148,12 @@ def _rows(batch: pa.RecordBatch, split: str, start: int, license_field: str | No
         invalid = pc.if_else(bad, invalid_bit(Invalid.BAD_ENCODING), 0).cast(pa.int64())
     keys = pc.cast(pa.array(range(start, start + n), pa.int64()), pa.string())
     return Rows(
-        pa.repeat(split, n) if n else pa.array([], pa.string()), keys, urls, licenses, invalid
+        pa.repeat(split, n) if n else pa.array([], pa.string()),
+        keys,
+        urls,
+        licenses,
+        invalid,
+        dataset_license=claim,
     )
 
 
@@ -186,6 +206,8 @@ def _parts(path: Path) -> list[tuple[str, list[Path]]]:
         splits = document.get("splits") if isinstance(document, dict) else None
         if not isinstance(splits, list) or not all(isinstance(s, str) for s in splits):
             raise InputError(path / "dataset_dict.json", "'splits' is not a list of names")
+        if not splits:
+            raise InputError(path / "dataset_dict.json", "'splits' is empty: nothing to scan")
         return [(split, _data_files(path / _relative(path, split))) for split in splits]
     if (path / "state.json").is_file():
         return [(".", _data_files(path))]
@@ -200,6 +222,8 @@ def _data_files(folder: Path) -> list[Path]:
     entries = state.get("_data_files") if isinstance(state, dict) else None
     if not isinstance(entries, list):
         raise InputError(folder / "state.json", "no '_data_files' list")
+    if not entries:
+        raise InputError(folder / "state.json", "'_data_files' is empty: nothing to scan")
     files = []
     for entry in entries:
         name = entry.get("filename") if isinstance(entry, dict) else None
@@ -217,19 +241,28 @@ def _relative(where: Path, name: str) -> str:
     return name
 
 
-def _dataset_license(path: Path, parts: list[tuple[str, list[Path]]]) -> str | None:
-    """The ``license`` of the ``dataset_info.json`` beside the data (None if absent or empty)."""
+def _split_licenses(path: Path, parts: list[tuple[str, list[Path]]]) -> dict[str, str | None]:
+    """The license each split declares: the ``license`` of the ``dataset_info.json`` in its own
+    folder (each split of a ``DatasetDict`` has one), else of the one beside the data; None if
+    absent or empty."""
     folder = path.parent if path.is_file() else path
-    candidates = [folder / "dataset_info.json"]
-    candidates += [files[0].parent / "dataset_info.json" for _, files in parts if files]
-    for info in candidates:
-        if info.is_file():
-            document = _json(info)
-            value = document.get("license") if isinstance(document, dict) else None
-            if value is not None and not isinstance(value, str):
-                raise InputError(info, "'license' is not text")
-            return value.strip() or None if value else None
-    return None
+    top = _info_license(folder / "dataset_info.json")
+    licenses = {}
+    for split, files in parts:
+        own = files[0].parent / "dataset_info.json" if files else None
+        mine = own is not None and own.parent != folder and own.is_file()
+        licenses[split] = _info_license(own) if own is not None and mine else top
+    return licenses
+
+
+def _info_license(info: Path) -> str | None:
+    if not info.is_file():
+        return None
+    document = _json(info)
+    value = document.get("license") if isinstance(document, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise InputError(info, "'license' is not text")
+    return value.strip() or None if value else None
 
 
 def _json(path: Path) -> Any:

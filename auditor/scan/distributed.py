@@ -31,7 +31,7 @@ from auditor.errors import InputError
 from auditor.policy import Severity
 from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Classifier, bit
-from auditor.scan.engine import ScanOptions, classifier_for, settings_for
+from auditor.scan.engine import ScanOptions, classifier_for, nothing_read, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
 from auditor.scan.sources import Source
@@ -296,11 +296,13 @@ def scan_on_ray(
     )
     try:
         ds.write_datasink(sink)
+        counts, licenses = merge_counts(sink.tallies)
+        if not pc.sum(counts.column("rows")).as_py():
+            raise nothing_read(path, source.format.value)
     except BaseException:
         sink.discard()
         raise
     sink.commit()
-    counts, licenses = merge_counts(sink.tallies)
     if progress is not None:
         progress(pc.sum(counts.column("rows")).as_py() or 0)
     classifier = classifier_for(options, method, path)
