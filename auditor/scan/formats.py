@@ -3,7 +3,7 @@ without importing pyarrow)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -42,20 +42,21 @@ def find_field(names: Iterable[str], candidates: Sequence[str]) -> str | None:
     return None
 
 
-def url_field(names: Iterable[str], given: str) -> str | None:
+def url_field(names: Collection[str], given: str) -> str | None:
     """The URL field: ``given`` when present; for the default ``url``, the usual spellings."""
-    listed = list(names)
-    if given in listed:
+    if given in names:
         return given
-    return find_field(listed, URL_NAMES) if given == "url" else None
+    return find_field(names, URL_NAMES) if given == "url" else None
 
 
-def license_field(names: Iterable[str], given: str | None) -> str | None:
-    """The license field: ``given`` (None when absent), or the usual spellings when not given."""
-    listed = list(names)
+def license_field(names: Collection[str], given: str | None) -> str | None:
+    """The license field: ``given`` (None when absent), or the usual spellings when not given.
+    A sample's metadata is looked up once per sample, so the plain ``license`` is tried first."""
     if given is not None:
-        return given if given in listed else None
-    return find_field(listed, LICENSE_NAMES)
+        return given if given in names else None
+    if LICENSE_NAMES[0] in names:
+        return LICENSE_NAMES[0]
+    return find_field(names, LICENSE_NAMES)
 
 
 class RepeatedKeyError(ValueError):
