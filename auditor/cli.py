@@ -671,8 +671,28 @@ def _rules_data(book: Rulebook, policies: list[Policy]) -> dict[str, object]:
                 "severity": {p.name: p.severities[doc.id].value for p in policies},
             }
             for doc in book.rules
+        ]
+        + [  # scan's invalid rows: kept out under every policy, as at error
+            {
+                "id": doc.id,
+                "name": doc.name,
+                "summary": doc.summary,
+                "rationale": _INVALID_RATIONALE,
+                "how_to_fix": doc.how_to_fix,
+                "scan_only": True,
+                "inherited": False,
+                "references": [],
+                "severity": {p.name: "error" for p in policies},
+            }
+            for doc in book.invalid
         ],
     }
+
+
+_INVALID_RATIONALE = (
+    "The scan cannot judge what it cannot read, and what it cannot judge never passes: an invalid "
+    "row is kept out of the allowed set under every policy."
+)
 
 
 def _rules_markdown(book: Rulebook, policies: list[Policy]) -> str:
@@ -694,6 +714,13 @@ def _rules_markdown(book: Rulebook, policies: list[Policy]) -> str:
         ]
         if doc.references:
             out.append("**References.**\n\n" + "".join(f"- {u}\n" for u in doc.references))
+    for invalid in book.invalid:
+        out += [
+            f"## {invalid.id}\n",
+            f"**{invalid.name}.** {invalid.summary} Raised by `auditor scan` only.\n",
+            f"**Why it matters.** {_INVALID_RATIONALE}\n",
+            f"**How to fix.** {invalid.how_to_fix}\n",
+        ]
     return "\n".join(out)
 
 

@@ -96,10 +96,22 @@ class RuleDoc(BaseModel):
     passes: tuple[Example, ...] = ()
 
 
+class InvalidDoc(BaseModel):
+    """Why ``auditor scan`` could not judge a row: an ``invalid-<reason>`` id of its reports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^invalid-[a-z]+(-[a-z]+)*$")
+    name: str
+    summary: str
+    how_to_fix: str
+
+
 class Rulebook(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: tuple[RuleDoc, ...]
+    invalid: tuple[InvalidDoc, ...] = ()
 
     def doc(self, rule: Rule) -> RuleDoc:
         return next(r for r in self.rules if r.id == rule)

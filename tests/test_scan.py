@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from auditor.knowledge import load_knowledge
 from auditor.scan import tally
-from auditor.scan.classify import Classifier, rules_of
+from auditor.scan.classify import Classifier, Invalid, rules_of
 from auditor.scan.command import scan as scan_command
 from auditor.scan.crawlers import Purpose, load_crawlers, training_tokens
 from auditor.scan.engine import ScanOptions, scan
@@ -880,3 +880,19 @@ def test_a_failed_write_is_an_error_and_leaves_no_file(
     assert err.strip().startswith("error:") and "No space left on device" in err
     assert len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.parquet"]
+
+
+def test_every_invalid_reason_is_a_documented_rule_id() -> None:
+    """The ``invalid-<reason>`` ids scan reports carry are listed by ``auditor rules``, each once,
+    and kept out under every policy."""
+    from auditor.cli import app as cli_app
+    from auditor.rulebook import load_rulebook
+
+    documented = [doc.id for doc in load_rulebook().invalid]
+    assert documented == [f"invalid-{reason.value}" for reason in Invalid]
+    result = CliRunner().invoke(cli_app, ["rules", "--format", "json"])
+    assert result.exit_code == 0
+    listed = {r["id"]: r for r in json.loads(result.stdout)["rules"]}
+    for rule in documented:
+        assert listed[rule]["scan_only"] is True
+        assert set(listed[rule]["severity"].values()) == {"error"}
