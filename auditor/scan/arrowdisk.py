@@ -247,11 +247,12 @@ def _split_licenses(path: Path, parts: list[tuple[str, list[Path]]]) -> dict[str
     absent or empty."""
     folder = path.parent if path.is_file() else path
     top = _info_license(folder / "dataset_info.json")
+    if not (path / "dataset_dict.json").is_file():
+        return dict.fromkeys((split for split, _ in parts), top)
     licenses = {}
-    for split, files in parts:
-        own = files[0].parent / "dataset_info.json" if files else None
-        mine = own is not None and own.parent != folder and own.is_file()
-        licenses[split] = _info_license(own) if own is not None and mine else top
+    for split, _ in parts:
+        own = path / _relative(path, split) / "dataset_info.json"
+        licenses[split] = _info_license(own) if own.is_file() else top
     return licenses
 
 
