@@ -857,3 +857,22 @@ def test_the_summary_line_counts_each_sample_once_as_the_report_does(shards: Pat
     words = ", ".join(f"{n} {verdict}" for verdict, n in verdicts.items())
     kept_out = data["split"]["blocked"]
     assert err.startswith(f"auditor scan: FAIL - {data['rows']} rows: {words}; {kept_out} kept out")
+
+
+def test_fields_that_differ_only_in_case_are_never_read_one_for_the_other(tmp_path: Path) -> None:
+    """``license`` CC0 beside ``License`` CC BY-NC: reading either alone could pass what the
+    other forbids. A column input is an input error; a sample's metadata is a bad record."""
+    csv = tmp_path / "rows.csv"
+    csv.write_text(f"url,license,License\n{OPEN},CC0-1.0,CC-BY-NC-4.0\n")
+    code, out, err = run(csv)
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"error: {csv}: the fields 'license' and 'License' differ only in case: which to read?\n"
+    )
+    shard = write_shard(
+        tmp_path / "s.tar", [("k", {"url": OPEN, "license": "CC0-1.0", "License": "CC-BY-NC-4.0"})]
+    )
+    code, out, err = run(shard, "-f", "json")
+    assert code == 1, err
+    assert json.loads(out)["invalid"] == {"bad-record": 1}

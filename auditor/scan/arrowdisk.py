@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, overload
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
@@ -26,7 +26,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from auditor.document import file_status, read_bytes
 from auditor.errors import InputError
 from auditor.scan.classify import Invalid, invalid_bit
-from auditor.scan.formats import InputFormat
+from auditor.scan.formats import AmbiguousFieldError, InputFormat
 from auditor.scan.formats import license_field as find_license
 from auditor.scan.formats import url_field as find_url
 from auditor.scan.samples import Rows, SplitWriter
@@ -53,7 +53,7 @@ class SavedDataset:
         if license_field is not None:
             self.license_field = _pick(path, names, license_field, "license", "--license-column")
         else:
-            self.license_field = find_license(names, None)
+            self.license_field = _pick(path, names, None, "license", "")
 
     def _columns(self) -> tuple[str, ...]:
         for _, files in self.parts:
@@ -185,9 +185,19 @@ def _text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
         return pa.array(text, pa.string()), None
 
 
-def _pick(path: Path, names: tuple[str, ...], given: str, what: str, flag: str) -> str:
-    found = find_url(names, given) if what == "URL" else find_license(names, given)
-    if found is not None:
+@overload
+def _pick(path: Path, names: tuple[str, ...], given: str, what: str, flag: str) -> str: ...
+@overload
+def _pick(path: Path, names: tuple[str, ...], given: None, what: str, flag: str) -> str | None: ...
+def _pick(
+    path: Path, names: tuple[str, ...], given: str | None, what: str, flag: str
+) -> str | None:
+    """The column to read; ``given`` None: the usual spellings of a license column, if any."""
+    try:
+        found = find_url(names, given or "url") if what == "URL" else find_license(names, given)
+    except AmbiguousFieldError as exc:
+        raise InputError(path, str(exc)) from exc
+    if found is not None or given is None:
         return found
     raise InputError(
         path, f"no {what} column '{given}' (columns: {', '.join(names)}); name it with {flag}"

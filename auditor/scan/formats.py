@@ -28,34 +28,39 @@ URL_NAMES = ("url", "image_url", "video_url", "source_url", "webpage_url", "link
 LICENSE_NAMES = ("license", "licence", "licenses", "licences", "license_name", "license_type")
 
 
+class AmbiguousFieldError(ValueError):
+    """Two fields differ only in case (``license`` and ``License``): which to read is anyone's
+    guess, and reading one could pass what the other forbids."""
+
+
 def find_field(names: Iterable[str], candidates: Sequence[str]) -> str | None:
     """The first of ``names`` that matches a candidate, case-insensitively, in the candidates'
-    order (an exact match first); None when none does."""
-    listed = list(names)
+    order; None when none does. Two names matching one candidate are an ambiguity."""
     folded: dict[str, list[str]] = {}
-    for name in listed:
+    for name in names:
         folded.setdefault(name.casefold(), []).append(name)
     for candidate in candidates:
-        matches = folded.get(candidate.casefold(), [])
+        # One name given twice is left to the reader's own check ("appears 2 times").
+        matches = list(dict.fromkeys(folded.get(candidate.casefold(), [])))
+        if len(matches) > 1:
+            shown = " and ".join(f"'{name}'" for name in matches)
+            raise AmbiguousFieldError(f"the fields {shown} differ only in case: which to read?")
         if matches:
-            return candidate if candidate in matches else matches[0]
+            return matches[0]
     return None
 
 
 def url_field(names: Collection[str], given: str) -> str | None:
     """The URL field: ``given`` when present; for the default ``url``, the usual spellings."""
-    if given in names:
-        return given
-    return find_field(names, URL_NAMES) if given == "url" else None
+    if given != URL_NAMES[0]:
+        return given if given in names else None
+    return find_field(names, URL_NAMES)
 
 
 def license_field(names: Collection[str], given: str | None) -> str | None:
-    """The license field: ``given`` (None when absent), or the usual spellings when not given.
-    A sample's metadata is looked up once per sample, so the plain ``license`` is tried first."""
+    """The license field: ``given`` (None when absent), or the usual spellings when not given."""
     if given is not None:
         return given if given in names else None
-    if LICENSE_NAMES[0] in names:
-        return LICENSE_NAMES[0]
     return find_field(names, LICENSE_NAMES)
 
 

@@ -32,7 +32,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from auditor.document import file_status, read_bytes
 from auditor.errors import InputError
 from auditor.scan.classify import Invalid, invalid_bit
-from auditor.scan.formats import InputFormat, unique_pairs
+from auditor.scan.formats import AmbiguousFieldError, InputFormat, unique_pairs
 from auditor.scan.formats import license_field as find_license
 from auditor.scan.formats import url_field as find_url
 from auditor.scan.samples import Rows, SplitWriter
@@ -64,9 +64,12 @@ class MdsDataset:
         self._shards = _read_index(index)
         self.shards = len(self._shards)
         names = self._shards[0].names if self._shards else ()
-        self.url_field = find_url(names, url_field) or url_field
-        # A license column by one of the usual spellings, else a "license" field of a json one.
-        self.license_field: str | None = license_field or find_license(names, None) or "license"
+        try:
+            self.url_field = find_url(names, url_field) or url_field
+            # A license column by one of the usual spellings, else a "license" json field.
+            self.license_field: str | None = license_field or find_license(names, None) or "license"
+        except AmbiguousFieldError as exc:
+            raise InputError(index, str(exc)) from exc
         self._explicit_license = license_field is not None
         for shard in self._shards:
             _where(shard, self.url_field, "URL", required=True)

@@ -41,7 +41,7 @@ from auditor.document import file_status, limits
 from auditor.errors import InputError
 from auditor.output import create_beside
 from auditor.scan.classify import Invalid, invalid_bit
-from auditor.scan.formats import InputFormat, unique_pairs
+from auditor.scan.formats import AmbiguousFieldError, InputFormat, unique_pairs
 from auditor.scan.formats import license_field as find_license
 from auditor.scan.formats import url_field as find_url
 from auditor.scan.samples import Rows
@@ -333,12 +333,18 @@ def read_metadata(raw: bytes, fields: Fields) -> tuple[str | None, str | None, I
     info = data.get("yt_meta_dict")
     info = info.get("info") if isinstance(info, dict) else None
     info = info if isinstance(info, dict) else {}
-    url = _text(data.get(find_url(data, fields.url) or fields.url))
+    try:
+        url_name = find_url(data, fields.url) or fields.url
+        license_name = find_license(data, fields.license) or ""
+        info_license = find_license(info, fields.license) or ""
+    except AmbiguousFieldError:  # "license" and "License": a key named twice, in effect
+        return None, None, Invalid.BAD_RECORD
+    url = _text(data.get(url_name))
     for source, name in ((data, "webpage_url"), (data, "original_url"), (info, "webpage_url")):
         url = url or _text(source.get(name))
-    license_ = _text(data.get(find_license(data, fields.license) or ""))
+    license_ = _text(data.get(license_name))
     if license_ is None:
-        license_ = _text(info.get(find_license(info, fields.license) or ""))
+        license_ = _text(info.get(info_license))
     for value in (url, license_):
         if value is not None and not _encodable(value):
             return None, None, Invalid.BAD_ENCODING
