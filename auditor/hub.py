@@ -72,7 +72,7 @@ def _valid_repo_id(repo_id: str) -> bool:
     """A name the Hub could hold: auditor's own pattern, and huggingface_hub's rules (no name
     ending in '-' or '.', no '--', at most 96 characters): its cache functions never refuse it."""
     from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
+    from huggingface_hub.utils._validators import validate_repo_id
 
     if not REPO_ID.match(repo_id) or ".." in repo_id:
         return False

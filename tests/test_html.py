@@ -289,13 +289,15 @@ def test_scan_writes_an_html_report(tmp_path: Path) -> None:
     assert "invalid: " in page
 
 
-def test_an_empty_scan_says_there_is_nothing(tmp_path: Path) -> None:
+def test_an_empty_scan_is_an_input_error_with_no_page(tmp_path: Path) -> None:
+    """A scan that reads no row is an input error (as ``check`` of no dataset), never a page
+    saying that nothing was found."""
     empty = tmp_path / "empty.csv"
     empty.write_text("url\n", encoding="utf-8")
     result = runner.invoke(scan_app, [str(empty), "-f", "html"])
-    assert result.exit_code == 0, result.stderr
-    assert "<p>No row raised a finding.</p>" in result.stdout
-    assert "<p>No domain.</p>" in result.stdout and 'id="platforms"' not in result.stdout
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"error: {empty}: nothing to scan: no rows found (read as csv)\n"
 
 
 # --- in a real browser ----------------------------------------------------------------------------

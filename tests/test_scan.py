@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from auditor.knowledge import load_knowledge
 from auditor.scan import tally
-from auditor.scan.classify import Classifier, rules_of
+from auditor.scan.classify import Classifier, Invalid, rules_of
 from auditor.scan.command import scan as scan_command
 from auditor.scan.crawlers import Purpose, load_crawlers, training_tokens
 from auditor.scan.engine import ScanOptions, scan
@@ -172,14 +172,28 @@ def test_a_policy_sets_the_severity_of_optouts(mixed: Path, tmp_path: Path) -> N
 
 def test_clean_file_passes_with_exit_0(tmp_path: Path) -> None:
     path = tmp_path / "clean.parquet"
-    pq.write_table(pa.table({"url": ["https://a.example.com/1", "https://b.example.org/2"]}), path)
+    urls = ["https://a.example.com/1", "https://b.example.org/2"]
+    pq.write_table(pa.table({"url": urls, "license": ["CC0-1.0", "MIT"]}), path)
     code, out, err = run(path, "-f", "json")
     assert code == 0, err
     report = json.loads(out)
-    assert report["license_column"] is None
-    assert any("No per-row license column" in note for note in report["notes"])
+    assert report["license_column"] == "license"
     assert any("not checked" in note for note in report["notes"])
     assert report["verdicts"]["allowed"] == 2
+
+
+def test_rows_without_a_license_column_are_license_unknown(tmp_path: Path) -> None:
+    """A row without a license is license-unknown, blocked, in every format: a URL alone was a
+    pass when the input had no license column."""
+    path = tmp_path / "urls.parquet"
+    pq.write_table(pa.table({"url": ["https://a.example.com/1", "https://b.example.org/2"]}), path)
+    code, out, err = run(path, "-f", "json")
+    assert code == 1, err
+    report = json.loads(out)
+    assert report["license_column"] is None
+    assert any("No per-row license column" in note for note in report["notes"])
+    assert report["verdicts"]["blocked"] == 2
+    assert [r["rule"] for r in report["rules"]] == ["license-unknown"]
 
 
 def test_ytdlp_info_directory_is_flagged_under_youtube_terms(tmp_path: Path) -> None:
@@ -337,7 +351,7 @@ def test_user_agent_option_adds_a_token(tmp_path: Path) -> None:
     (snapshots / "a.example.com").mkdir(parents=True)
     (snapshots / "a.example.com" / "robots.txt").write_text("User-agent: MyBot\nDisallow: /\n")
     path = tmp_path / "rows.parquet"
-    pq.write_table(pa.table({"url": ["https://a.example.com/x"]}), path)
+    pq.write_table(pa.table({"url": ["https://a.example.com/x"], "license": ["CC0-1.0"]}), path)
     assert run(path, "--optout-snapshots", snapshots)[0] == 0
     assert run(path, "--optout-snapshots", snapshots, "--user-agent", "MyBot")[0] == 1
 
@@ -663,10 +677,12 @@ def test_scan_leaves_the_garbage_collector_as_it_found_it(mixed: Path) -> None:
 
 def test_summary_counts_one_row_in_the_singular(tmp_path: Path) -> None:
     path = tmp_path / "one.parquet"
-    pq.write_table(pa.table({"url": ["https://a.example.com/1"]}), path)
+    pq.write_table(pa.table({"url": ["https://a.example.com/1"], "license": ["CC0-1.0"]}), path)
     code, _, err = run(path)
     assert code == 0
-    assert err.startswith("auditor scan: PASS - 1 row, 1 allowed, 0 blocked")
+    assert err.startswith(
+        "auditor scan: PASS - 1 row: 1 allowed, 0 review, 0 blocked, 0 invalid; 0 kept out"
+    )
 
 
 def test_query_strings_after_a_host_do_not_make_new_host_classes() -> None:
@@ -715,7 +731,8 @@ def test_hosts_that_cannot_be_read_are_invalid_rows(url: str) -> None:
     from auditor.policy import load_policy
 
     classifier = Classifier(load_knowledge(), load_policy("commercial"))
-    out = classifier.annotate(pa.table({"url": [url, "https://a.example.com/"]}))
+    table = pa.table({"url": [url, "https://a.example.com/"], "license": ["CC0-1.0"] * 2})
+    out = classifier.annotate(table, license_column="license")
     assert out.column("auditor_verdict").to_pylist() == ["invalid", "allowed"]
     assert out.column("auditor_rules").to_pylist()[0] == "invalid-unparsable-url"
 
@@ -735,7 +752,8 @@ def test_snapshot_folders_are_named_by_host_in_any_form(tmp_path: Path) -> None:
             "https://m\u00fcnchen.de/b",
             "https://M\u00dcNCHEN.de/c",
         ]
-        out = classifier.annotate(pa.table({"url": urls}))
+        table = pa.table({"url": urls, "license": ["CC0-1.0"] * 3})
+        out = classifier.annotate(table, license_column="license")
         assert out.column("auditor_rules").to_pylist() == ["optout-robots-txt"] * 3, folder
         assert [h.host for h in snapshots.seen()] == ["xn--mnchen-3ya.de"]
 
@@ -745,7 +763,8 @@ def test_a_platform_that_licenses_no_content_is_reviewed_whatever_the_method() -
 
     for method in (None, "api"):
         classifier = Classifier(load_knowledge(), load_policy("commercial"), method=method)
-        out = classifier.annotate(pa.table({"url": ["https://github.com/o/r"]}))
+        table = pa.table({"url": ["https://github.com/o/r"], "license": ["CC0-1.0"]})
+        out = classifier.annotate(table, license_column="license")
         assert out.column("auditor_verdict").to_pylist() == ["review"], method
         assert out.column("auditor_rules").to_pylist() == ["tos-review"], method
 
@@ -861,3 +880,19 @@ def test_a_failed_write_is_an_error_and_leaves_no_file(
     assert err.strip().startswith("error:") and "No space left on device" in err
     assert len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.parquet"]
+
+
+def test_every_invalid_reason_is_a_documented_rule_id() -> None:
+    """The ``invalid-<reason>`` ids scan reports carry are listed by ``auditor rules``, each once,
+    and kept out under every policy."""
+    from auditor.cli import app as cli_app
+    from auditor.rulebook import load_rulebook
+
+    documented = [doc.id for doc in load_rulebook().invalid]
+    assert documented == [f"invalid-{reason.value}" for reason in Invalid]
+    result = CliRunner().invoke(cli_app, ["rules", "--format", "json"])
+    assert result.exit_code == 0
+    listed = {r["id"]: r for r in json.loads(result.stdout)["rules"]}
+    for rule in documented:
+        assert listed[rule]["scan_only"] is True
+        assert set(listed[rule]["severity"].values()) == {"error"}

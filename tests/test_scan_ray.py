@@ -161,3 +161,54 @@ def _forbidden(name: str) -> object:
         raise AssertionError(f"Dataset.{name} brought rows to the driver")
 
     return refuse
+
+
+def test_engine_ray_judges_json_lines_as_the_local_engine_does(
+    local_ray: None, tmp_path: Path
+) -> None:
+    """A repeated key, a line that is not UTF-8 and a truncated line are invalid rows on both
+    engines: Ray's JSON reader kept the last of two licenses (a wrong pass) and failed the run on
+    a bad line, printing terminal escapes."""
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(
+        b'{"url": "https://example.com/a", "license": "CC0-1.0"}\n'
+        b'{"url": "https://example.com/c", "license": "CC-BY-NC-4.0", "license": "CC0-1.0"}\n'
+        b'\xff\xfe{"url": "https://example.com/d", "license": "CC0-1.0"}\n'
+        b"\n"
+        b'{"url": "https://example.com/e", "lic\n'
+    )
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    outputs = {}
+    for engine in ("local", "ray"):
+        allowed = tmp_path / f"allowed-{engine}"
+        result = CliRunner().invoke(
+            app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
+        )
+        assert result.exit_code == 1, result.stderr
+        assert "\x1b" not in result.stderr
+        report = json.loads(result.stdout)
+        assert report["verdicts"] == {"allowed": 1, "review": 0, "blocked": 0, "invalid": 3}
+        assert report["invalid"] == {"bad-encoding": 1, "bad-record": 2}
+        files = sorted(allowed.iterdir()) if allowed.is_dir() else [allowed]
+        outputs[engine] = b"".join(f.read_bytes() for f in files)
+    assert (
+        outputs["ray"]
+        == outputs["local"]
+        == b'{"url": "https://example.com/a", "license": "CC0-1.0"}\n'
+    )
+
+
+def test_a_failed_ray_task_is_one_plain_line() -> None:
+    from auditor.scan.distributed import _task_error
+
+    class TaskError(Exception):
+        cause = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    error = TaskError("\x1b[36mray::ReadJSON()\x1b[39m (pid=1)\n  File ...")
+    assert _task_error(error) == (
+        "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"
+    )
+    assert _task_error(ValueError("\x1b[31mred\x1b[0m\nnext\u202eline")) == (
+        "ValueError: red next line"
+    )

@@ -314,7 +314,11 @@ def test_a_key_seen_again_later_in_its_shard_is_invalid(tmp_path: Path) -> None:
     keys = tmp_path / "k.tsv"
     code, out, _ = run(shard, "-f", "json", "--write-blocked-keys", keys)
     assert code == 1
-    assert json.loads(out)["invalid"] == {"bad-record": 1, "unsafe-member": 1}
+    data = json.loads(out)
+    assert data["invalid"] == {"bad-record": 1, "unsafe-member": 1}
+    # Three samples, each counted once: "a" was once allowed and once invalid.
+    assert data["rows"] == 3
+    assert data["verdicts"] == {"allowed": 1, "review": 0, "blocked": 0, "invalid": 2}
     assert keys.read_text() == "d.tar\ta\nd.tar\ttab\\tkey\n"
     assert BlockedKeys.from_file(keys).blocks("tab\tkey", "d.tar")
 
@@ -464,8 +468,8 @@ def test_a_dataset_level_license_applies_beside_the_rows_own(tmp_path: Path) -> 
 
 def test_a_dataset_dict_keys_rows_by_split(tmp_path: Path) -> None:
     root = tmp_path / "dict"
-    save_to_disk(root / "train", pa.table({"image_url": [OPEN, YOUTUBE]}), None)
-    save_to_disk(root / "test", pa.table({"image_url": [YOUTUBE]}), None)
+    save_to_disk(root / "train", pa.table({"image_url": [OPEN, YOUTUBE]}), "cc0-1.0")
+    save_to_disk(root / "test", pa.table({"image_url": [YOUTUBE]}), "cc0-1.0")
     (root / "dataset_dict.json").write_text(json.dumps({"splits": ["train", "test"]}))
     keys = tmp_path / "k.tsv"
     code, out, err = run(root, "-f", "json", "--write-blocked-keys", keys)
@@ -534,8 +538,8 @@ def write_mds(folder: Path, rows: list[dict[str, Any]], columns: dict[str, str])
             match columns[name]:
                 case "str":
                     datum = value.encode() if isinstance(value, str) else value
-                case "json":
-                    datum = json.dumps(value).encode()
+                case "json":  # bytes: the JSON text as is
+                    datum = value if isinstance(value, bytes) else json.dumps(value).encode()
                 case _:
                     datum = struct.pack("<q", value)
             if columns[name] != "int":
@@ -689,3 +693,186 @@ def test_keys_with_tabs_and_newlines_survive_the_file(tmp_path: Path) -> None:
     path.write_text("only-one-field\n")
     with pytest.raises(InputError, match=r"k.tsv:1: expected 'shard<TAB>key'"):
         BlockedKeys.from_file(path)
+
+
+# --- every format judges the same facts the same way --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"url": "https://example.com/z", "license": "CC-BY-NC-4.0", "license": "CC0-1.0"}',
+        b'{"url": "https://www.youtube.com/watch?v=x", "url": "https://example.com/z", '
+        b'"license": "CC0-1.0"}',
+    ],
+)
+def test_a_repeated_json_key_in_a_shard_is_a_bad_record(tmp_path: Path, raw: bytes) -> None:
+    shard = write_shard(tmp_path / "k.tar", [("k", raw)])
+    code, out, err = run(shard, "-f", "json")
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["verdicts"]["allowed"] == 0
+    assert data["invalid"] == {"bad-record": 1}
+
+
+def test_a_repeated_json_key_in_an_mds_json_column_is_a_bad_record(tmp_path: Path) -> None:
+    raw = b'{"url": "https://example.com/z", "license": "CC-BY-NC-4.0", "license": "CC0-1.0"}'
+    mds = write_mds(tmp_path / "mds", [{"meta": raw}], {"meta": "json"})
+    code, out, err = run(mds, "-f", "json")
+    assert code == 1, err
+    assert json.loads(out)["invalid"] == {"bad-record": 1}
+
+
+@pytest.mark.parametrize("name", ["License", "licence", "LICENSES"])
+def test_the_license_column_is_found_by_its_usual_spellings_in_every_format(
+    tmp_path: Path, name: str
+) -> None:
+    nc = "CC-BY-NC-4.0"
+    csv = tmp_path / "rows.csv"
+    csv.write_text(f"url,{name}\n{OPEN},{nc}\n")
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_text(json.dumps({"url": OPEN, name: nc}) + "\n")
+    shard = write_shard(tmp_path / "s.tar", [("k", {"url": OPEN, name: nc})])
+    saved = save_to_disk(tmp_path / "saved", pa.table({"url": [OPEN], name: [nc]}), None)
+    mds = write_mds(tmp_path / "mds", [{"url": OPEN, name: nc}], {"url": "str", name: "str"})
+    for path in (csv, jsonl, shard, saved, mds):
+        code, out, err = run(path, "-f", "json")
+        assert code == 1, (path, err)
+        data = json.loads(out)
+        assert data["verdicts"]["blocked"] == 1, path
+        assert "license-noncommercial" in {r["rule"] for r in data["rules"]}, path
+
+
+def test_samples_without_any_license_are_license_unknown_in_every_format(tmp_path: Path) -> None:
+    csv = tmp_path / "rows.csv"
+    csv.write_text(f"url\n{OPEN}\n")
+    shard = write_shard(tmp_path / "s.tar", [("k", {"url": OPEN})])
+    saved = save_to_disk(tmp_path / "saved", pa.table({"url": [OPEN]}), None)
+    bare = save_to_disk(tmp_path / "bare", pa.table({"url": [OPEN]}), None)
+    (bare / "dataset_info.json").unlink()
+    mds = write_mds(tmp_path / "mds", [{"url": OPEN}], {"url": "str"})
+    for path in (csv, shard, saved, bare, mds):
+        code, out, err = run(path, "-f", "json")
+        assert code == 1, (path, err)
+        data = json.loads(out)
+        assert data["verdicts"]["blocked"] == 1, path
+        assert [r["rule"] for r in data["rules"]] == ["license-unknown"], path
+
+
+def test_the_loader_matches_a_shard_url_without_its_query_or_fragment() -> None:
+    blocked = BlockedKeys([("00000.tar", "bad"), ("sub/00001.tar", "bad")])
+    for url in (
+        "https://host/x/00000.tar?token=1",
+        "https://huggingface.co/d/resolve/main/00000.tar?download=true#frag",
+        "pipe:curl -s https://host/sub/00001.tar?X-Amz-Signature=abc",
+        "/data/odd/00000.tar",
+    ):
+        assert not blocked.keep_sample({"__key__": "bad", "__url__": url}), url
+    assert blocked.keep_sample({"__key__": "bad", "__url__": "https://host/00000.tar.bak?x=1"})
+    assert blocked.keep_sample({"__key__": "good", "__url__": "https://host/00000.tar?x=1"})
+
+
+def test_each_split_of_a_dataset_dict_takes_its_own_license(tmp_path: Path) -> None:
+    root = tmp_path / "dict"
+    save_to_disk(root / "train", pa.table({"url": [OPEN]}), "cc0-1.0")
+    save_to_disk(root / "test", pa.table({"url": [OPEN], "license": ["cc0-1.0"]}), "cc-by-nc-4.0")
+    (root / "dataset_dict.json").write_text(json.dumps({"splits": ["train", "test"]}))
+    keys = tmp_path / "k.tsv"
+    code, out, err = run(root, "-f", "json", "--write-blocked-keys", keys)
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["verdicts"] == {"allowed": 1, "review": 0, "blocked": 1, "invalid": 0}
+    assert lines(keys) == [("test", "0")]  # the NC claim of the test split holds for its rows
+    assert any("different licenses" in note for note in data["notes"])
+
+
+def empty_inputs(tmp_path: Path) -> Iterable[Path]:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    yield folder
+    yield hostile_shard(tmp_path / "none.tar", [])
+    lz4 = tmp_path / "lz4"
+    lz4.mkdir()
+    (lz4 / "00000.tar.lz4").write_bytes(b"\x04\x22\x4d\x18")
+    yield lz4
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    write_shard(shards / "00000.tar", mixed(0))
+    (linked / "to-shards").symlink_to(shards, target_is_directory=True)
+    yield linked
+    mds = write_mds(tmp_path / "mds", [], {"url": "str"})
+    yield mds
+    nomds = tmp_path / "nomds"
+    nomds.mkdir()
+    (nomds / "index.json").write_text(json.dumps({"shards": [], "version": 2}))
+    yield nomds
+    yield save_to_disk(tmp_path / "saved", pa.table({"url": pa.array([], pa.string())}), "cc0-1.0")
+    csv = tmp_path / "head.csv"
+    csv.write_text("url,license\n")
+    yield csv
+
+
+def test_a_scan_that_reads_nothing_is_an_input_error(tmp_path: Path) -> None:
+    for path in empty_inputs(tmp_path):
+        code, out, err = run(path)
+        assert code == 2, (path, err)
+        assert out == ""
+        assert err.count("\n") == 1 and "nothing to scan" in err, err
+
+
+@pytest.mark.parametrize(
+    ("name", "document", "message"),
+    [
+        ("dataset_dict.json", {"splits": []}, "'splits' is empty: nothing to scan"),
+        ("state.json", {"_data_files": []}, "'_data_files' is empty: nothing to scan"),
+    ],
+)
+def test_a_saved_dataset_of_no_split_says_so(
+    tmp_path: Path, name: str, document: dict[str, Any], message: str
+) -> None:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / name).write_text(json.dumps(document))
+    code, _, err = run(folder)
+    assert code == 2
+    assert err == f"error: {folder / name}: {message}\n"
+
+
+def test_an_mds_license_column_error_names_the_license_flag(tmp_path: Path) -> None:
+    mds = write_mds(tmp_path / "mds", [{"url": OPEN}], {"url": "str"})
+    code, _, err = run(mds, "--license-column", "nope")
+    assert code == 2
+    assert "no license column 'nope'" in err and "--license-column" in err, err
+    assert "--url-column" not in err
+
+
+def test_the_summary_line_counts_each_sample_once_as_the_report_does(shards: Path) -> None:
+    code, out, err = run(shards, "-f", "json")
+    assert code == 1
+    data = json.loads(out)
+    verdicts = data["verdicts"]
+    assert sum(verdicts.values()) == data["rows"]
+    words = ", ".join(f"{n} {verdict}" for verdict, n in verdicts.items())
+    kept_out = data["split"]["blocked"]
+    assert err.startswith(f"auditor scan: FAIL - {data['rows']} rows: {words}; {kept_out} kept out")
+
+
+def test_fields_that_differ_only_in_case_are_never_read_one_for_the_other(tmp_path: Path) -> None:
+    """``license`` CC0 beside ``License`` CC BY-NC: reading either alone could pass what the
+    other forbids. A column input is an input error; a sample's metadata is a bad record."""
+    csv = tmp_path / "rows.csv"
+    csv.write_text(f"url,license,License\n{OPEN},CC0-1.0,CC-BY-NC-4.0\n")
+    code, out, err = run(csv)
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"error: {csv}: the fields 'license' and 'License' differ only in case: which to read?\n"
+    )
+    shard = write_shard(
+        tmp_path / "s.tar", [("k", {"url": OPEN, "license": "CC0-1.0", "License": "CC-BY-NC-4.0"})]
+    )
+    code, out, err = run(shard, "-f", "json")
+    assert code == 1, err
+    assert json.loads(out)["invalid"] == {"bad-record": 1}

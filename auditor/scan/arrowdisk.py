@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, overload
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
@@ -26,12 +26,10 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from auditor.document import file_status, read_bytes
 from auditor.errors import InputError
 from auditor.scan.classify import Invalid, invalid_bit
-from auditor.scan.formats import InputFormat
+from auditor.scan.formats import AmbiguousFieldError, InputFormat
+from auditor.scan.formats import license_field as find_license
+from auditor.scan.formats import url_field as find_url
 from auditor.scan.samples import Rows, SplitWriter
-
-# Column names read as the URL or the license when none is named (first match wins).
-URL_NAMES = ("url", "URL", "image_url", "video_url", "source_url", "webpage_url", "link")
-LICENSE_NAMES = ("license", "License", "licence", "license_name", "license_type")
 
 
 class SavedDataset:
@@ -45,14 +43,17 @@ class SavedDataset:
         self.label = str(path)
         self.parts = _parts(path)  # (split, arrow files)
         self.shards = len(self.parts)
-        self.dataset_license = _dataset_license(path, self.parts)
+        self.split_licenses = _split_licenses(path, self.parts)
+        claims = set(self.split_licenses.values())
+        # The report names the dataset's license when every split declares the same one.
+        self.dataset_license = claims.pop() if len(claims) == 1 else None
         names = self._columns()
-        self.url_field = _pick(path, names, url_field, URL_NAMES, "URL", "--url-column")
-        self.license_field: str | None
+        self.url_field = _pick(path, names, url_field, "URL", "--url-column")
+        self.license_field: str | None = None
         if license_field is not None:
-            self.license_field = _pick(path, names, license_field, (), "license", "")
+            self.license_field = _pick(path, names, license_field, "license", "--license-column")
         else:
-            self.license_field = next((n for n in LICENSE_NAMES if n in names), None)
+            self.license_field = _pick(path, names, None, "license", "")
 
     def _columns(self) -> tuple[str, ...]:
         for _, files in self.parts:
@@ -72,7 +73,13 @@ class SavedDataset:
                         raise InputError(file, f"no column '{missing[0]}' in this file")
                     try:
                         for batch in reader:
-                            yield _rows(batch.select(wanted), split, row, self.license_field)
+                            yield _rows(
+                                batch.select(wanted),
+                                split,
+                                row,
+                                self.license_field,
+                                self.split_licenses[split],
+                            )
                             row += batch.num_rows
                     except pa.ArrowException as exc:
                         raise InputError(file, f"cannot read the Arrow data: {exc}") from exc
@@ -122,7 +129,13 @@ def _open(path: Path) -> _Reader:
         raise InputError(path, f"cannot read the Arrow file: {exc.strerror or exc}") from exc
 
 
-def _rows(batch: pa.RecordBatch, split: str, start: int, license_field: str | None) -> Rows:
+def _rows(
+    batch: pa.RecordBatch,
+    split: str,
+    start: int,
+    license_field: str | None,
+    claim: str | None,
+) -> Rows:
     n = batch.num_rows
     urls, bad = _text(batch.column(0))
     licenses = None
@@ -135,7 +148,12 @@ def _rows(batch: pa.RecordBatch, split: str, start: int, license_field: str | No
         invalid = pc.if_else(bad, invalid_bit(Invalid.BAD_ENCODING), 0).cast(pa.int64())
     keys = pc.cast(pa.array(range(start, start + n), pa.int64()), pa.string())
     return Rows(
-        pa.repeat(split, n) if n else pa.array([], pa.string()), keys, urls, licenses, invalid
+        pa.repeat(split, n) if n else pa.array([], pa.string()),
+        keys,
+        urls,
+        licenses,
+        invalid,
+        dataset_license=claim,
     )
 
 
@@ -167,21 +185,23 @@ def _text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
         return pa.array(text, pa.string()), None
 
 
+@overload
+def _pick(path: Path, names: tuple[str, ...], given: str, what: str, flag: str) -> str: ...
+@overload
+def _pick(path: Path, names: tuple[str, ...], given: None, what: str, flag: str) -> str | None: ...
 def _pick(
-    path: Path,
-    names: tuple[str, ...],
-    given: str,
-    candidates: tuple[str, ...],
-    what: str,
-    flag: str,
-) -> str:
-    if given in names:
-        return given
-    found = next((n for n in candidates if n in names), None) if given == "url" else None
-    if found is not None:
+    path: Path, names: tuple[str, ...], given: str | None, what: str, flag: str
+) -> str | None:
+    """The column to read; ``given`` None: the usual spellings of a license column, if any."""
+    try:
+        found = find_url(names, given or "url") if what == "URL" else find_license(names, given)
+    except AmbiguousFieldError as exc:
+        raise InputError(path, str(exc)) from exc
+    if found is not None or given is None:
         return found
-    hint = f"; name it with {flag}" if flag else ""
-    raise InputError(path, f"no {what} column '{given}' (columns: {', '.join(names)}){hint}")
+    raise InputError(
+        path, f"no {what} column '{given}' (columns: {', '.join(names)}); name it with {flag}"
+    )
 
 
 # --- the layout on disk ------------------------------------------------------------------------
@@ -196,6 +216,8 @@ def _parts(path: Path) -> list[tuple[str, list[Path]]]:
         splits = document.get("splits") if isinstance(document, dict) else None
         if not isinstance(splits, list) or not all(isinstance(s, str) for s in splits):
             raise InputError(path / "dataset_dict.json", "'splits' is not a list of names")
+        if not splits:
+            raise InputError(path / "dataset_dict.json", "'splits' is empty: nothing to scan")
         return [(split, _data_files(path / _relative(path, split))) for split in splits]
     if (path / "state.json").is_file():
         return [(".", _data_files(path))]
@@ -210,6 +232,8 @@ def _data_files(folder: Path) -> list[Path]:
     entries = state.get("_data_files") if isinstance(state, dict) else None
     if not isinstance(entries, list):
         raise InputError(folder / "state.json", "no '_data_files' list")
+    if not entries:
+        raise InputError(folder / "state.json", "'_data_files' is empty: nothing to scan")
     files = []
     for entry in entries:
         name = entry.get("filename") if isinstance(entry, dict) else None
@@ -227,19 +251,29 @@ def _relative(where: Path, name: str) -> str:
     return name
 
 
-def _dataset_license(path: Path, parts: list[tuple[str, list[Path]]]) -> str | None:
-    """The ``license`` of the ``dataset_info.json`` beside the data (None if absent or empty)."""
+def _split_licenses(path: Path, parts: list[tuple[str, list[Path]]]) -> dict[str, str | None]:
+    """The license each split declares: the ``license`` of the ``dataset_info.json`` in its own
+    folder (each split of a ``DatasetDict`` has one), else of the one beside the data; None if
+    absent or empty."""
     folder = path.parent if path.is_file() else path
-    candidates = [folder / "dataset_info.json"]
-    candidates += [files[0].parent / "dataset_info.json" for _, files in parts if files]
-    for info in candidates:
-        if info.is_file():
-            document = _json(info)
-            value = document.get("license") if isinstance(document, dict) else None
-            if value is not None and not isinstance(value, str):
-                raise InputError(info, "'license' is not text")
-            return value.strip() or None if value else None
-    return None
+    top = _info_license(folder / "dataset_info.json")
+    if not (path / "dataset_dict.json").is_file():
+        return dict.fromkeys((split for split, _ in parts), top)
+    licenses = {}
+    for split, _ in parts:
+        own = path / _relative(path, split) / "dataset_info.json"
+        licenses[split] = _info_license(own) if own.is_file() else top
+    return licenses
+
+
+def _info_license(info: Path) -> str | None:
+    if not info.is_file():
+        return None
+    document = _json(info)
+    value = document.get("license") if isinstance(document, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise InputError(info, "'license' is not text")
+    return value.strip() or None if value else None
 
 
 def _json(path: Path) -> Any:

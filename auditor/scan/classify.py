@@ -134,7 +134,8 @@ class Prepared:
 def prepare(
     urls: pa.Array, licenses: pa.Array | None = None, invalid: pa.Array | None = None
 ) -> Prepared:
-    """``invalid`` (int64 bits, 0 for a good row) comes from the reader."""
+    """``invalid`` (int64 bits, 0 for a good row) comes from the reader. Without ``licenses``
+    every row's license is unknown, as a row's missing license is in any input."""
     urls = _string(urls)
     found, web = cut_authorities(urls, exact=False)  # new ones are cut in _entry_classes
     entries = found.indices
@@ -148,7 +149,10 @@ def prepare(
     values = license_rows = None
     pairs = entries
     width = len(found.dictionary) + len(bad)
-    if licenses is not None:
+    if licenses is None:  # one distinct value, null, for every row: the pairs are the entries
+        values = pa.nulls(1, pa.string())
+        license_rows = pa.array(np.zeros(len(urls), np.int32))
+    else:
         values, license_rows = _distinct_values(licenses)
         width *= len(values)
         kind = pa.int32() if width < 1 << 31 else pa.int64()

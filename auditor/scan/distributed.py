@@ -18,8 +18,9 @@ function (see docs/scan.md). Ray is an optional dependency: ``pip install 'audit
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from auditor.errors import InputError
 from auditor.policy import Severity
 from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Classifier, bit
-from auditor.scan.engine import ScanOptions, classifier_for, settings_for
+from auditor.scan.engine import ScanOptions, classifier_for, nothing_read, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
 from auditor.scan.sources import Source
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
     import ray.data
 
 ANNOTATION_COLUMNS = ("auditor_verdict", "auditor_domain", "auditor_platform", "auditor_rules")
+# Columns the JSON-lines reader of ``--engine ray`` adds: each row's invalid bits (0: a usable
+# row) and its line as read, so a worker judges and writes a line as the local engine does.
+INVALID_COLUMN = "__auditor_invalid"
+LINE_COLUMN = "__auditor_line"
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 @dataclass
@@ -175,7 +181,9 @@ def classify_batch(
     column = annotator.license_column
     licenses = contiguous(table.column(column)) if column else None
     urls = contiguous(table.column(annotator.url_column))
-    found = classifier.classify(urls, licenses, rows=True)
+    names = table.column_names
+    invalid = contiguous(table.column(INVALID_COLUMN)) if INVALID_COLUMN in names else None
+    found = classifier.classify(urls, licenses, invalid, rows=True)
     assert found.host is not None
     slot = pc.add(found.license, 1) if found.license is not None else None
     mask = classifier.masks(found.host, slot)
@@ -238,6 +246,38 @@ def summarize(
 
 
 @dataclass(frozen=True)
+class _JsonLines:
+    """Reads a JSON-lines input on a worker, in the local engine's batches: each line parsed on
+    its own when its block has a bad one, so a bad line is an invalid row, never a failed task."""
+
+    source: Source
+
+    def __call__(self, _: pa.Table) -> Iterator[pa.Table]:
+        for chunk in self.source.chunks(full=False):
+            n = len(chunk.urls)
+            columns = {self.source.url_column: chunk.urls}
+            if self.source.license_column is not None and chunk.licenses is not None:
+                columns[self.source.license_column] = chunk.licenses
+            columns[INVALID_COLUMN] = (
+                chunk.invalid if chunk.invalid is not None else pa.repeat(0, n).cast(pa.int64())
+            )
+            columns[LINE_COLUMN] = (
+                chunk.lines if chunk.lines is not None else pa.nulls(n, pa.binary())
+            )
+            yield pa.table(columns)
+
+
+def _task_error(exc: BaseException) -> str:
+    """A failed Ray task as one plain line: the error it raised (Ray's own message holds a
+    traceback and terminal colours), with any escape sequence and control character removed."""
+    cause = getattr(exc, "cause", None)
+    error = cause if isinstance(cause, BaseException) else exc
+    text = _ANSI.sub("", f"{type(error).__name__}: {error}")
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+@dataclass(frozen=True)
 class _BatchCounter:
     license_column: str | None
 
@@ -271,8 +311,10 @@ def scan_on_ray(
             ds = ray.data.read_parquet(path)
         case InputFormat.CSV:
             ds = ray.data.read_csv(path)
-        case InputFormat.JSONL:
-            ds = ray.data.read_json(path, lines=True)
+        case InputFormat.JSONL:  # read line by line on a worker, as the local engine reads
+            ds = ray.data.from_items([0]).map_batches(
+                _JsonLines(source), batch_format="pyarrow", batch_size=None
+            )
         case _:
             raise InputError(path, "--engine ray reads Parquet, CSV and JSON lines")
     ray.data.DataContext.get_current().execution_options.preserve_order = True
@@ -295,12 +337,17 @@ def scan_on_ray(
         compression=source.parquet_compression() if source.format is InputFormat.PARQUET else None,
     )
     try:
-        ds.write_datasink(sink)
+        try:
+            ds.write_datasink(sink)
+        except ray.exceptions.RayError as exc:
+            raise InputError(path, f"a Ray task failed: {_task_error(exc)}") from exc
+        counts, licenses = merge_counts(sink.tallies)
+        if not pc.sum(counts.column("rows")).as_py():
+            raise nothing_read(path, source.format.value)
     except BaseException:
         sink.discard()
         raise
     sink.commit()
-    counts, licenses = merge_counts(sink.tallies)
     if progress is not None:
         progress(pc.sum(counts.column("rows")).as_py() or 0)
     classifier = classifier_for(options, method, path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from auditor.errors import InputError
 from auditor.knowledge import load_knowledge
 from auditor.policy import Policy, Severity, load_policy
 from auditor.scan.classify import Classifier, Prepared, prepare
@@ -30,6 +31,14 @@ from auditor.scan.sources import Chunk, Source
 from auditor.scan.tally import Tally
 
 ASSUMED = "not stated (assumed automated collection)"
+
+
+def nothing_read(path: str | Path, fmt: str, unit: str = "rows") -> InputError:
+    """The error of a scan that read no row: an empty input is never a pass, as ``check``
+    refuses a manifest of no dataset."""
+    return InputError(path, f"nothing to scan: no {unit} found (read as {fmt})")
+
+
 _IN_FLIGHT = 2
 
 
@@ -119,8 +128,11 @@ def _scan(
         if path is not None
     ]
     pending: deque[tuple[Chunk, Future[Prepared]]] = deque()
+    read = 0
 
     def handle(classifier: Classifier, chunk: Chunk, prepared: Future[Prepared]) -> None:
+        nonlocal read
+        read += len(chunk.urls)
         found = classifier.finish(prepared.result(), rows=bool(sinks))
         tally.add(found)
         if sinks:
@@ -148,6 +160,8 @@ def _scan(
                 classifier = building.result()
             while pending:
                 handle(classifier, *pending.popleft())
+        if not read:
+            raise nothing_read(source.path, source.format.value)
         for sink, _ in sinks:
             sink.commit()  # raises what failed on the sink's thread, if anything did
     except BaseException:

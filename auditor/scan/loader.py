@@ -21,7 +21,8 @@ PyTorch (any iterable of samples, e.g. an ``IterableDataset`` or a ``StreamingDa
     loader = DataLoader(blocked.filter_iterable(dataset), batch_size=32)
 
 A shard is matched by its name as the scan wrote it (its path below the scanned folder) at the
-end of webdataset's ``__url__`` (a local path, an ``s3://`` or ``pipe:`` URL); a sample with no
+end of webdataset's ``__url__`` (a local path, an ``s3://`` or ``pipe:`` URL; a URL's query and
+fragment, as presigned and Hub resolve URLs carry, are not part of it); a sample with no
 ``__url__`` is dropped when its key was kept out in any shard, which errs on the side of
 dropping.
 """
@@ -100,7 +101,7 @@ class BlockedKeys:
         keys = self._by_shard.get(shard)
         if keys is not None and key in keys:
             return True
-        for token in shard.split():
+        for token in map(_url_path, shard.split()):
             for name in self._by_name.get(token.rsplit("/", 1)[-1], ()):
                 if (token == name or token.endswith("/" + name)) and key in self._by_shard[name]:
                     return True
@@ -135,6 +136,14 @@ class BlockedKeys:
             return (sample for sample in dataset if judge(sample))
 
         return type("FilteredSamples", (base,), {"__iter__": iterate})()  # type: ignore[no-any-return]
+
+
+def _url_path(token: str) -> str:
+    """A URL's path without its query and fragment (a presigned or Hub resolve URL carries a
+    query); a local path as it is."""
+    if "://" not in token:
+        return token
+    return token.split("#", 1)[0].split("?", 1)[0]
 
 
 def _iterable_dataset() -> type:

@@ -32,7 +32,9 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from auditor.document import file_status, read_bytes
 from auditor.errors import InputError
 from auditor.scan.classify import Invalid, invalid_bit
-from auditor.scan.formats import InputFormat
+from auditor.scan.formats import AmbiguousFieldError, InputFormat, unique_pairs
+from auditor.scan.formats import license_field as find_license
+from auditor.scan.formats import url_field as find_url
 from auditor.scan.samples import Rows, SplitWriter
 
 _TEXT = ("str", "json")
@@ -61,11 +63,16 @@ class MdsDataset:
         self.dataset_license: str | None = None
         self._shards = _read_index(index)
         self.shards = len(self._shards)
-        self.url_field = url_field
-        self.license_field: str | None = license_field or "license"
+        names = self._shards[0].names if self._shards else ()
+        try:
+            self.url_field = find_url(names, url_field) or url_field
+            # A license column by one of the usual spellings, else a "license" json field.
+            self.license_field: str | None = license_field or find_license(names, None) or "license"
+        except AmbiguousFieldError as exc:
+            raise InputError(index, str(exc)) from exc
         self._explicit_license = license_field is not None
         for shard in self._shards:
-            _where(shard, url_field, "URL", required=True)
+            _where(shard, self.url_field, "URL", required=True)
             if self._explicit_license:
                 _where(shard, license_field or "license", "license", required=True)
 
@@ -131,7 +138,7 @@ def _where(shard: _Shard, name: str, what: str, *, required: bool) -> _Place | N
         raise InputError(
             shard.path,
             f"no {what} column '{name}' (columns: {', '.join(shard.names)}); "
-            "name it with --url-column",
+            f"name it with {'--url-column' if what == 'URL' else '--license-column'}",
         )
     return None
 
@@ -166,7 +173,7 @@ def _value(
     if field is None or shard.encodings[at] == "str":
         return text, None
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=unique_pairs)
     except (ValueError, RecursionError):
         return None, Invalid.BAD_RECORD
     value = document.get(field) if isinstance(document, dict) else None

@@ -102,7 +102,7 @@ def render_table(report: ScanReport, console: Console) -> None:
 def _verdict(report: ScanReport) -> str:
     return (
         f"verdict: {'PASS' if report.passed else 'FAIL'} - {report.split.blocked:,} of "
-        f"{_rows(report.rows)} blocked ({_percent(report.blocked_share)}; at most "
+        f"{_rows(report.rows)} kept out ({_percent(report.blocked_share)}; at most "
         f"{_percent(report.max_blocked_share)} allowed)"
     )
 
@@ -112,12 +112,13 @@ def _rows(count: int) -> str:
 
 
 def summary_line(report: ScanReport) -> str:
-    """The one line the CLI prints on stderr."""
+    """The one line the CLI prints on stderr: the report's own counts, in its own words (each
+    row in exactly one verdict), then the rows kept out of the allowed set and the gate."""
+    verdicts = ", ".join(f"{n:,} {verdict.value}" for verdict, n in report.verdicts.items())
     return (
-        f"auditor scan: {'PASS' if report.passed else 'FAIL'} - {_rows(report.rows)}, "
-        f"{report.split.allowed:,} allowed, {report.split.blocked:,} blocked "
-        f"({_percent(report.blocked_share)}; max {_percent(report.max_blocked_share)}), "
-        f"{sum(report.invalid.values()):,} invalid, policy {safe_text(report.policy)}"
+        f"auditor scan: {'PASS' if report.passed else 'FAIL'} - {_rows(report.rows)}: "
+        f"{verdicts}; {report.split.blocked:,} kept out ({_percent(report.blocked_share)}; "
+        f"max {_percent(report.max_blocked_share)}), policy {safe_text(report.policy)}"
     )
 
 

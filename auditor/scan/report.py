@@ -226,7 +226,10 @@ def build_report(
         "checked.",
     ]
     if settings.license_column is None:
-        notes.append("No per-row license column: rows were judged on platform terms and opt-outs.")
+        notes.append(
+            "No per-row license column: every row's license is unknown (license-unknown), "
+            "unless the dataset declares one."
+        )
     return ScanReport(
         input=settings.input,
         input_format=settings.input_format,

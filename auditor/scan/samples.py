@@ -19,6 +19,7 @@ like the rows' own: a row without a license takes it, and its rules apply to eve
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from auditor.errors import InputError
 from auditor.output import create_beside
 from auditor.scan.classify import INVALID_BITS, Classifier, rules_of
-from auditor.scan.engine import ASSUMED, ScanOptions, classifier_for
+from auditor.scan.engine import ASSUMED, ScanOptions, classifier_for, nothing_read
 from auditor.scan.formats import InputFormat
 from auditor.scan.loader import escape_field
 from auditor.scan.report import (
@@ -57,6 +58,7 @@ class Rows:
     licenses: pa.Array | None  # string; None: the input has no license field
     invalid: pa.Array | None  # int64 invalid bits, 0 for a usable sample
     samples: Sequence[object] = ()  # the reader's own record of each sample, for its writer
+    dataset_license: str | None = None  # the license the batch's split declares
 
 
 class SampleSource(Protocol):
@@ -180,19 +182,20 @@ def scan_samples(
     ``writers`` pairs a writer with True for the allowed samples, False for the others."""
     classifier = classifier_for(options, options.method, source.label)
     excluded = classifier.excluded_bits(options.fail_on)
-    claim = _dataset_claim(classifier, source.dataset_license)
-    tally = Tally()
+    tallies: dict[str | None, Tally] = {}  # by the dataset-level license of the rows' split
     listed: list[SampleRef] = []
-    total = 0
+    total = read = 0
     keys_file = _KeysFile(blocked_keys) if blocked_keys is not None else None
     try:
         for rows in source.batches():
             licenses = rows.licenses
-            if source.dataset_license is not None:
+            declared = rows.dataset_license or source.dataset_license
+            if declared is not None:
                 base = licenses if licenses is not None else pa.nulls(len(rows.urls), pa.string())
-                licenses = pc.fill_null(base, source.dataset_license)
+                licenses = pc.fill_null(base, declared)
+            claim = _dataset_claim(classifier, declared)
             found = classifier.classify(rows.urls, licenses, rows.invalid, rows=True)
-            tally.add(found)
+            tallies.setdefault(declared, Tally()).add(found)
             assert found.host is not None
             slot = pc.add(found.license, 1) if found.license is not None else None
             mask = _with_claim(classifier.masks(found.host, slot), claim)
@@ -207,8 +210,11 @@ def scan_samples(
                 keep = pc.invert(out).to_pylist()
                 for writer, allowed in writers:
                     writer.write(rows, keep if allowed else [not k for k in keep])
+            read += len(rows.urls)
             if progress is not None:
                 progress(len(rows.urls))
+        if not read:
+            raise nothing_read(source.label, source.format.value, "samples")
     except BaseException:
         for writer, _ in writers:
             writer.abort()
@@ -219,11 +225,15 @@ def scan_samples(
         writer.commit()
     if keys_file is not None:
         keys_file.commit()
-    counts = tally.counts(classifier)
-    if claim:
-        counts = counts.set_column(
-            counts.schema.get_field_index("mask"), "mask", _with_claim(counts.column("mask"), claim)
-        )
+    tables, license_rows = [], Counter[str | None]()
+    for declared, tally in tallies.items() or [(None, Tally())]:
+        counts = tally.counts(classifier)
+        claim = _dataset_claim(classifier, declared)
+        if claim:
+            at = counts.schema.get_field_index("mask")
+            counts = counts.set_column(at, "mask", _with_claim(counts.column("mask"), claim))
+        tables.append(counts)
+        license_rows.update(tally.license_rows(classifier))
     settings = Settings(
         input=source.label,
         input_format=source.format.value,
@@ -235,9 +245,8 @@ def scan_samples(
         top_fraction=options.top_fraction,
         max_domains=options.max_domains,
     )
-    report = build_report(
-        counts, tally.license_rows(classifier), classifier, settings, classifier.snapshots
-    )
+    counts = tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
+    report = build_report(counts, license_rows, classifier, settings, classifier.snapshots)
     dataset_license = None
     notes = list(report.notes)
     if source.dataset_license is not None:
@@ -250,6 +259,12 @@ def scan_samples(
         notes.append(
             "The dataset declares a license of its own: rows without one take it, and its "
             "rules apply to every valid row."
+        )
+    elif len(tallies) > 1:
+        declared_by = ", ".join(sorted(repr(raw) for raw in tallies))
+        notes.append(
+            f"The splits declare different licenses ({declared_by}): each applies to its own "
+            "split as a dataset-level license would."
         )
     samples = Samples(
         shards=source.shards,

@@ -30,7 +30,7 @@ import os
 import re
 import tarfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -41,7 +41,9 @@ from auditor.document import file_status, limits
 from auditor.errors import InputError
 from auditor.output import create_beside
 from auditor.scan.classify import Invalid, invalid_bit
-from auditor.scan.formats import InputFormat
+from auditor.scan.formats import AmbiguousFieldError, InputFormat, unique_pairs
+from auditor.scan.formats import license_field as find_license
+from auditor.scan.formats import url_field as find_url
 from auditor.scan.samples import Rows
 
 SHARD_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tar.zstd")
@@ -218,10 +220,10 @@ class Sample:
 
 @dataclass(frozen=True)
 class Fields:
-    """Which metadata fields hold the URL and the license."""
+    """Which metadata fields hold the URL and the license (None: the usual spellings)."""
 
     url: str = "url"
-    license: str = "license"
+    license: str | None = None
 
 
 def read_shard(
@@ -321,7 +323,7 @@ def _finished(sample: Sample, fields: Fields) -> Sample:
 def read_metadata(raw: bytes, fields: Fields) -> tuple[str | None, str | None, Invalid | None]:
     """The URL and license a sample's ``.json`` gives, or why it gives none."""
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=unique_pairs)
     except UnicodeDecodeError:
         return None, None, Invalid.BAD_ENCODING
     except (ValueError, RecursionError):
@@ -331,12 +333,18 @@ def read_metadata(raw: bytes, fields: Fields) -> tuple[str | None, str | None, I
     info = data.get("yt_meta_dict")
     info = info.get("info") if isinstance(info, dict) else None
     info = info if isinstance(info, dict) else {}
-    url = _text(data.get(fields.url))
+    try:
+        url_name = find_url(data, fields.url) or fields.url
+        license_name = find_license(data, fields.license) or ""
+        info_license = find_license(info, fields.license) or ""
+    except AmbiguousFieldError:  # "license" and "License": a key named twice, in effect
+        return None, None, Invalid.BAD_RECORD
+    url = _text(data.get(url_name))
     for source, name in ((data, "webpage_url"), (data, "original_url"), (info, "webpage_url")):
         url = url or _text(source.get(name))
-    license_ = _text(data.get(fields.license))
+    license_ = _text(data.get(license_name))
     if license_ is None:
-        license_ = _text(info.get("license"))
+        license_ = _text(info.get(info_license))
     for value in (url, license_):
         if value is not None and not _encodable(value):
             return None, None, Invalid.BAD_ENCODING
@@ -371,12 +379,30 @@ def shard_batches(
     """The samples of every shard, in batches of whole shards (a few thousand samples)."""
     batch: list[Sample] = []
     for index, path in enumerate(paths):
-        batch.extend(read_shard(path, index, fields, spans=spans))
+        batch.extend(_one_per_key(read_shard(path, index, fields, spans=spans)))
         if len(batch) >= _SAMPLES_PER_BATCH:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _one_per_key(samples: Iterable[Sample]) -> list[Sample]:
+    """A shard's samples with each key once: a key that comes back after another key is one
+    sample, invalid (bad-record, or unsafe-member when a member is), whose members are all of
+    those the key names, wherever they lie; so every sample is counted once, in one set."""
+    first: dict[str, Sample] = {}
+    out: list[Sample] = []
+    for sample in samples:
+        earlier = first.setdefault(sample.key, sample)
+        if earlier is sample:
+            out.append(sample)
+            continue
+        unsafe = Invalid.UNSAFE_MEMBER in (earlier.invalid, sample.invalid)
+        earlier.invalid = Invalid.UNSAFE_MEMBER if unsafe else Invalid.BAD_RECORD
+        earlier.url = earlier.license = None
+        earlier.spans.extend(sample.spans)
+    return out
 
 
 class ShardSource:
@@ -391,11 +417,12 @@ class ShardSource:
         self.shards = len(self.paths)
         self.url_field = url_field
         self.license_field: str | None = license_field or "license"
+        self._fields = Fields(url_field, license_field)
         self.dataset_license: str | None = None
         self._spans = False
 
     def batches(self) -> Iterator[Rows]:
-        fields = Fields(self.url_field, self.license_field or "license")
+        fields = self._fields
         for samples in shard_batches(self.paths, fields, spans=self._spans):
             yield Rows(
                 shards=pa.array([self.labels[s.shard] for s in samples], pa.string()),
@@ -449,12 +476,16 @@ class ShardWriter:
                 self._copy(self.paths[index], kept_samples)
 
     def _copy(self, path: Path, samples: list[Sample]) -> None:
-        with Tape(path) as tape:
+        tape = Tape(path)
+        try:
             for sample in samples:
                 size = sum(end - start for start, end in sample.spans)
                 if self._out is None or (self._size and self._size + size > self.target):
                     self._next()
                 for start, end in sample.spans:
+                    if start < tape.position:  # a key whose members lie apart: read again
+                        tape.close()
+                        tape = Tape(path)
                     tape.skip_to(start)
                     while tape.position < end:
                         data = tape.read(min(_COPY, end - tape.position))
@@ -462,6 +493,8 @@ class ShardWriter:
                             raise InputError(path, "the shard changed while it was being copied")
                         self._out.write(data)
                 self._size += size
+        finally:
+            tape.close()
 
     def _next(self) -> None:
         self._close()

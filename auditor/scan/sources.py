@@ -31,7 +31,13 @@ from auditor.document import file_status, limits, read_bytes
 from auditor.errors import InputError
 from auditor.scan.arrays import contiguous
 from auditor.scan.classify import Invalid, invalid_bit
-from auditor.scan.formats import InputFormat
+from auditor.scan.formats import (
+    AmbiguousFieldError,
+    InputFormat,
+    license_field,
+    unique_pairs,
+    url_field,
+)
 
 # Rows per batch. Measured with benchmarks/bench_scan.py: a million spent much of its time on
 # fresh memory (every batch allocates its arrays again), smaller batches repeat the per-batch
@@ -153,6 +159,15 @@ class Source:
                     raise InputError(path, "yt-dlp info input must be a directory")
             case InputFormat.JSONL:
                 columns = self._jsonl_columns()
+        try:
+            if columns is not None:
+                url_column = url_field(columns, url_column) or url_column
+            if license_column is None and columns is not None:
+                license_column = license_field(columns, None)
+            elif license_column is None:
+                license_column = "license"
+        except AmbiguousFieldError as exc:
+            raise InputError(path, str(exc)) from exc
         if columns is not None and url_column not in columns:
             raise InputError(
                 path,
@@ -161,8 +176,6 @@ class Source:
             )
         if columns is not None and license_column is not None and license_column not in columns:
             raise InputError(path, f"no license column '{license_column}'")
-        if license_column is None and (columns is None or "license" in columns):
-            license_column = "license"
         if fmt is InputFormat.YTDLP_ARCHIVE:
             license_column = None
         for name in (url_column, license_column):
@@ -407,7 +420,7 @@ def _info_record(path: Path, root: Path) -> tuple[dict[str, str | None], Invalid
     record: dict[str, str | None] = dict.fromkeys(INFO_SCHEMA.names)
     record["info_json"] = path.relative_to(root).as_posix()
     try:
-        data = json.loads(read_bytes(path).decode("utf-8"))
+        data = json.loads(read_bytes(path).decode("utf-8"), object_pairs_hook=unique_pairs)
     except UnicodeDecodeError:
         return record, Invalid.BAD_ENCODING
     except (ValueError, RecursionError, InputError):  # broken, too deep, too big, not a file

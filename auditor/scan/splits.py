@@ -33,8 +33,9 @@ from ray.data import Datasink
 
 from auditor.errors import InputError
 from auditor.policy import Severity
-from auditor.scan.distributed import BatchAnnotator, classify_batch, merge_tallies
+from auditor.scan.distributed import LINE_COLUMN, BatchAnnotator, classify_batch, merge_tallies
 from auditor.scan.formats import InputFormat
+from auditor.scan.sources import joined
 
 _ROW_GROUP_ROWS = 1 << 17
 _SUFFIX = {InputFormat.PARQUET: "parquet", InputFormat.CSV: "csv", InputFormat.JSONL: "jsonl"}
@@ -150,6 +151,10 @@ class _Part:
                 if self.csv is None:
                     self.csv = pcsv.CSVWriter(str(self.path), rows.schema)
                 self.csv.write_table(rows)
+            case _ if LINE_COLUMN in rows.column_names:  # lines as read (too long: not kept)
+                if self.lines is None:
+                    self.lines = self.path.open("wb")
+                self.lines.write(joined(rows.column(LINE_COLUMN).combine_chunks().drop_null()))
             case _:
                 if self.lines is None:
                     self.lines = self.path.open("w", encoding="utf-8")
