@@ -101,6 +101,27 @@ _DPI_URLS = (
     "Papers with Code URL",
 )
 _CODE_TASK = re.compile(r"\bcode\b|program", re.IGNORECASE)
+# Where DPI says a video or speech dataset's media come from ("Video Sources"; speech "Source").
+# A source the reader keeps as a collection is a site whose terms are checked; of the others, those
+# that name the creators' own recordings or a model's output are the dataset's own; every other
+# ("movies", "Anime", "undisclosed web", "Internet Video", "TV", a broadcaster) names media made by
+# others, and is kept as written in collected_from: it names no site whose terms can be checked,
+# so the gate fails closed on it (collection-unresolved) rather than letting the dataset's license
+# stand for media it does not cover. The own words are DPI's vocabulary for recordings made for
+# the dataset (data_summaries-video/_template.json, data_summaries-speech; ../shared/corpus/dpi).
+_MEDIA_SOURCES = {Modality.VIDEO: ("Video Sources",), Modality.SPEECH: ("Source",)}
+_OWN_MEDIA = frozenset(
+    {
+        "human",
+        "human participants",
+        "crowdsourced",
+        "crowd-sourcing",
+        "calling platform",
+        "digital telephone lines",
+        "models",
+        "derived dataset",
+    }
+)
 # Lines of a card's "Dataset Description" that link where the dataset lives.
 _CARD_LINK = re.compile(
     r"^\s*[-*]\s*\*\*(?:homepage|repository|paper):?\*\*:?\s*(?P<rest>.+)$", re.IGNORECASE
@@ -222,7 +243,7 @@ def _dpi(folder: Path) -> Iterator[tuple[Draft, str]]:
                 "name": name,
                 "modality": _dpi_modality(modality, raw),
                 "evidence": EvidenceLevel.EXPERT_AUDIT,
-                **_facts(ds),
+                **_facts(ds, _media_sources(modality, raw)),
                 "source": _source(DPI, upstream, "Data Provenance Initiative summary"),
             },
             names=[
@@ -262,7 +283,7 @@ def _dpi_repository(
     """One Hub repository several audited records point to: every fact of any of them."""
     collections = sorted({_text(raw.get("Collection")) or "" for *_, raw, _ in members})
     upstreams = sorted({upstream for _, upstream, *_ in members})
-    facts = [_facts(ds) for *_, ds in members]
+    facts = [_facts(ds, _media_sources(m, raw)) for _, _, _, m, raw, ds in members]
     modalities = Counter(_dpi_modality(m, raw) for _, _, _, m, raw, _ in members)
     merged: dict[str, Any] = {
         "name": hub,
@@ -406,16 +427,36 @@ def _croissant_modality(data: dict[str, Any]) -> Modality:
 # --- Facts, names and sources -------------------------------------------------------------------
 
 
-def _facts(ds: Dataset) -> dict[str, Any]:
-    """What an audit of the file found, as registry fields (empty ones left out)."""
+def _media_sources(modality: Modality, raw: dict[str, Any]) -> list[str]:
+    """The sources a DPI record names for media made by others (see ``_MEDIA_SOURCES``)."""
+    return [
+        source.strip().lower()
+        for field in _MEDIA_SOURCES.get(modality, ())
+        for source in _strings(raw.get(field))
+        if source.strip() and source.strip().lower() not in _OWN_MEDIA
+    ]
+
+
+def _facts(ds: Dataset, media_sources: Iterable[str] = ()) -> dict[str, Any]:
+    """What an audit of the file found, as registry fields (empty ones left out).
+
+    ``media_sources`` are the record's other sources of media made by others: each is a
+    ``collected_from`` value unless a collection read from the record names it already."""
     own = {dataset_key(ds.id)}
+    collected = [_domain(c.target) for c in ds.collected_from]
+    # "youtube" the reader read as youtube.com already
+    collected += [
+        source
+        for source in media_sources
+        if not any(c == source or c.startswith(f"{source}.") for c in collected)
+    ]
     facts: dict[str, Any] = {
         "license": _unique(f.value for f in ds.licenses),
         "generated_by": _unique(f.value for f in ds.generated_by),
         "derived_from": _unique(
             f.value for f in ds.derived_from if dataset_key(f.value) not in own
         ),
-        "collected_from": _unique(_domain(c.target) for c in ds.collected_from),
+        "collected_from": _unique(collected),
         "creators": _unique(f.value for f in ds.creators),
     }
     facts = {k: v for k, v in facts.items() if v}
