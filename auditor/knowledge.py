@@ -206,6 +206,13 @@ class ExpressionPhrases(Frozen):
             "the one license a value names, the other parts' terms are unstated"
         ),
     )
+    whole: Regexes = Field(
+        default=(),
+        description=(
+            "Regexes for words that extend a license to the whole dataset ('both the dataset and "
+            "the underlying text'): beside them a part named is not a scope"
+        ),
+    )
     source: Source
 
 

@@ -270,6 +270,7 @@ class Resolver:
         ]
         self._withholding = _any_of(phrases.withholding if phrases else ())
         self._scope = _any_of(phrases.scope if phrases else ())
+        self._covers_whole = _any_of(phrases.whole if phrases else ())
         for family in kb.families.values():
             for name in (family.id, family.name, *family.aliases):
                 key = normalize_name(name)
@@ -675,7 +676,11 @@ class Resolver:
             # of the data it covers ("MIT; images: copyright their owners"): the license alone
             # would say more than the text, so a restriction whose terms are unknown is added.
             hit = self._withholding.search(text)
-            if hit is None and len({render(node) for node in grants}) == 1:
+            if (
+                hit is None
+                and len({render(node) for node in grants}) == 1
+                and self._covers_whole.search(text) is None
+            ):
                 hit = self._scope.search(text)
             if hit is not None:
                 found[UNREAD] = (hit.group(0), Leaf(UNREAD, None))
