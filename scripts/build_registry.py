@@ -109,6 +109,22 @@ _CODE_TASK = re.compile(r"\bcode\b|program", re.IGNORECASE)
 # so the gate fails closed on it (collection-unresolved) rather than letting the dataset's license
 # stand for media it does not cover. The own words are DPI's vocabulary for recordings made for
 # the dataset (data_summaries-video/_template.json, data_summaries-speech; ../shared/corpus/dpi).
+# Canonical cards of huggingface/datasets whose repositories the Hub moved under an organization
+# or user namespace in 2024 ("We have already transferred all canonical datasets under
+# organization/user namespaces", huggingface/datasets#5096, 2024-06-24): the new id is another name
+# of the same dataset, the one teams load it by now (same configs: wikitext-103-raw-v1 and
+# wikitext-2-raw-v1, v1.1 and v2.1 of ms_marco). Each moved to its creators' namespace: WikiText
+# by Salesforce Research, LJ Speech by Keith Ito (keithito.com), MS MARCO by Microsoft.
+_MOVED_CARDS = {
+    "wikitext": "Salesforce/wikitext",
+    "lj_speech": "keithito/lj_speech",
+    "ms_marco": "microsoft/ms_marco",
+}
+_MOVED_NOTE = (
+    "Hub id {moved}: the repository this canonical card's dataset moved to when the Hub moved "
+    "canonical datasets under organization or user namespaces "
+    "(https://github.com/huggingface/datasets/issues/5096, 2024-06-24)"
+)
 _MEDIA_SOURCES = {Modality.VIDEO: ("Video Sources",), Modality.SPEECH: ("Source",)}
 _OWN_MEDIA = frozenset(
     {
@@ -330,6 +346,8 @@ def _cards(folder: Path) -> Iterator[tuple[Draft, str]]:
         if names:
             facts["license"] = _unique([*facts.get("license", ()), *(n.value for n in names)])
         upstream = f"datasets/{path.parent.name}/README.md"
+        moved = _MOVED_CARDS.get(path.parent.name)
+        note = _MOVED_NOTE.format(moved=moved) if moved else None
         yield (
             Draft(
                 id=path.parent.name,
@@ -338,11 +356,12 @@ def _cards(folder: Path) -> Iterator[tuple[Draft, str]]:
                     "modality": _card_modality(meta),
                     "evidence": EvidenceLevel.HUB_TAG,
                     **facts,
-                    "source": _source(HF_DATASETS, upstream, "dataset card"),
+                    "source": _source(HF_DATASETS, upstream, "dataset card", note),
                 },
                 names=[
                     ds.name or "",
                     _text(meta.get("paperswithcode_id")) or "",
+                    *([moved] if moved else []),
                     *_urls(_card_links(path)),
                 ],
             ),
