@@ -101,14 +101,6 @@ _DPI_URLS = (
     "Papers with Code URL",
 )
 _CODE_TASK = re.compile(r"\bcode\b|program", re.IGNORECASE)
-# Where DPI says a video or speech dataset's media come from ("Video Sources"; speech "Source").
-# A source the reader keeps as a collection is a site whose terms are checked; of the others, those
-# that name the creators' own recordings or a model's output are the dataset's own; every other
-# ("movies", "Anime", "undisclosed web", "Internet Video", "TV", a broadcaster) names media made by
-# others, and is kept as written in collected_from: it names no site whose terms can be checked,
-# so the gate fails closed on it (collection-unresolved) rather than letting the dataset's license
-# stand for media it does not cover. The own words are DPI's vocabulary for recordings made for
-# the dataset (data_summaries-video/_template.json, data_summaries-speech; ../shared/corpus/dpi).
 # Canonical cards of huggingface/datasets whose repositories the Hub moved under an organization
 # or user namespace in 2024 ("We have already transferred all canonical datasets under
 # organization/user namespaces", huggingface/datasets#5096, 2024-06-24): the new id is another name
@@ -125,6 +117,14 @@ _MOVED_NOTE = (
     "canonical datasets under organization or user namespaces "
     "(https://github.com/huggingface/datasets/issues/5096, 2024-06-24)"
 )
+# Where DPI says a video or speech dataset's media come from ("Video Sources"; speech "Source").
+# A source the reader keeps as a collection is a site whose terms are checked; of the others, those
+# that name the creators' own recordings or a model's output are the dataset's own; every other
+# ("movies", "Anime", "undisclosed web", "Internet Video", "TV", a broadcaster) names media made by
+# others, and is kept as written in collected_from: it names no site whose terms can be checked,
+# so the gate fails closed on it (collection-unresolved) rather than letting the dataset's license
+# stand for media it does not cover. The own words are DPI's vocabulary for recordings made for
+# the dataset (data_summaries-video/_template.json, data_summaries-speech; ../shared/corpus/dpi).
 _MEDIA_SOURCES = {Modality.VIDEO: ("Video Sources",), Modality.SPEECH: ("Source",)}
 _OWN_MEDIA = frozenset(
     {
