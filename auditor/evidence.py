@@ -33,8 +33,7 @@ from pydantic import BaseModel, ConfigDict
 
 from auditor.knowledge import CommercialUse, Placeholders, Reading
 from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
-from auditor.model import Dataset, Fact, Location
-from auditor.readers.hf_card import CARD_TEXT
+from auditor.model import CARD_TEXT, Dataset, Fact, Location
 from auditor.resolver import Resolver
 
 # SPDX fields: the concluded license supersedes the declared one (SPDX 2.3 7.13, SPDX 3 Software

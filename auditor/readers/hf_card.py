@@ -30,12 +30,10 @@ from typing import Any
 from auditor import document
 from auditor.document import Document, PathKey
 from auditor.errors import InputError
-from auditor.model import Dataset, Fact, Location
+from auditor.model import CARD_TEXT, Dataset, Fact, Location
 from auditor.readers.references import reference
 
 FORMAT = "hf-card"
-# The origin of a paragraph outside the license sections (it may restrict, never grant alone).
-CARD_TEXT = "card text"
 
 # Keys of a dataset card's metadata; a Markdown file not named README.md is a card if it has one.
 _CARD_KEYS = frozenset(
