@@ -14,6 +14,9 @@ and place. No single claim may talk the gate into a pass:
 * an *inferred* claim (a crawler's reading of another site, such as the Data Provenance
   Initiative's ``Inferred Metadata``) is a *hint*: shown to the reviewer, never applied, so it can
   never clear a dataset that audited evidence leaves unspecified;
+* prose a card states outside its license sections (origin ``card text``) restricts what other
+  claims grant and never grants alone: it applies only beside another applied claim, and it
+  explains no pointer (``other``); alone it is a hint;
 * where SPDX gives both a declared and a concluded license, the concluded one is the reviewer's
   conclusion and applies; a declared license that differs is *superseded* and shown;
 * identical claims are one claim; claims whose terms disagree (one permits commercial use, another
@@ -30,7 +33,7 @@ from pydantic import BaseModel, ConfigDict
 
 from auditor.knowledge import CommercialUse, Placeholders, Reading
 from auditor.licensing import AllOf, AnyOf, Leaf, Node, Resolution, Status, leaves, render
-from auditor.model import Dataset, Fact, Location
+from auditor.model import CARD_TEXT, Dataset, Fact, Location
 from auditor.resolver import Resolver
 
 # SPDX fields: the concluded license supersedes the declared one (SPDX 2.3 7.13, SPDX 3 Software
@@ -107,6 +110,7 @@ def weigh(ds: Dataset, resolver: Resolver, readings: Sequence[Reading] = ()) -> 
     roles = [_role(p, resolver.placeholders) for p in parts]
     _supersede(parts, roles)
     _pointers(parts, roles, resolver.placeholders.pointers)
+    _card_text(parts, roles)
     applied = [p for p, r in zip(parts, roles, strict=True) if r is ClaimRole.APPLIED]
     claims = tuple(_claim(p, r) for p, r in zip(parts, roles, strict=True))
     raw = _raw(ds.licenses)
@@ -173,11 +177,27 @@ def _pointers(parts: Sequence[_Part], roles: list[ClaimRole], pointers: Sequence
     """A value that points elsewhere ("other", "see license") is explained by a license name,
     link or prose that resolves; with nothing to point at, it is a license whose terms are not
     given: an unknown part."""
-    explained = any(p.note and r is ClaimRole.APPLIED for p, r in zip(parts, roles, strict=True))
+    explained = any(
+        p.note and r is ClaimRole.APPLIED and p.fact.origin != CARD_TEXT
+        for p, r in zip(parts, roles, strict=True)
+    )
     for i, part in enumerate(parts):
         stated = " ".join(part.fact.value.split()).lower()
         if not part.note and stated in pointers and not explained:
             roles[i] = ClaimRole.APPLIED
+
+
+def _card_text(parts: Sequence[_Part], roles: list[ClaimRole]) -> None:
+    """Card prose outside the license sections applies only beside another applied claim: with
+    none, it is a hint (the license stays unknown), so a passing remark never clears a dataset."""
+    if any(
+        r is ClaimRole.APPLIED and p.fact.origin != CARD_TEXT
+        for p, r in zip(parts, roles, strict=True)
+    ):
+        return
+    for i, part in enumerate(parts):
+        if part.fact.origin == CARD_TEXT and roles[i] is ClaimRole.APPLIED:
+            roles[i] = ClaimRole.HINT
 
 
 def _names_a_license(fact: Fact) -> bool:

@@ -192,6 +192,27 @@ class ExpressionPhrases(Frozen):
             "where no known phrase reads them, they are a restriction whose terms are unknown"
         ),
     )
+    withholding: Regexes = Field(
+        default=(),
+        description=(
+            "Regexes for words that deny or withhold a license named beside them ('not CC0', "
+            "'all rights reserved', 'CC0 compatible'): a restriction whose terms are unknown"
+        ),
+    )
+    scope: Regexes = Field(
+        default=(),
+        description=(
+            "Regexes for a part of the data ('metadata', 'images', 'annotations only'); beside "
+            "the one license a value names, the other parts' terms are unstated"
+        ),
+    )
+    whole: Regexes = Field(
+        default=(),
+        description=(
+            "Regexes for words that extend a license to the whole dataset ('both the dataset and "
+            "the underlying text'): beside them a part named is not a scope"
+        ),
+    )
     source: Source
 
 

@@ -20,6 +20,11 @@ class Location(Frozen):
     line: int | None = None
 
 
+# The origin of a card paragraph outside its license sections (readers.hf_card): evidence that may
+# restrict what other claims grant, never grant alone (evidence.weigh).
+CARD_TEXT = "card text"
+
+
 class Fact(Frozen):
     """A raw value from a manifest, where it stands, and which field it came from."""
 

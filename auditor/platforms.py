@@ -26,7 +26,8 @@ the content's rights to be checked.
 What cannot be checked fails closed (``collection-unresolved``): a ``collected_from`` value from
 which no host can be read, a host whose label mixes scripts (as look-alikes of other sites do), and
 a pointer dataset whose content is on a host with no entry here or on platforms it does not name.
-A value with no dot that names a platform (``YouTube``) is that platform.
+A value with no dot that names a platform (``YouTube``) is that platform; one that names none
+(``movies``, ``Anime``: where DPI audits say media made by others came from) is unresolved too.
 """
 
 from __future__ import annotations
@@ -141,6 +142,14 @@ def _unmatched(ds: Dataset, collection: Collection, host: str | None) -> tuple[R
         return unresolved, (
             f"the host of collected_from value {collection.target!r} mixes scripts in one label "
             f"({host}), as look-alikes of other sites do: its platform terms cannot be checked"
+        )
+    if "." not in host and ":" not in host:
+        # A word, not a site ("movies", "undisclosed web", "Anime"): the content was made by
+        # others somewhere the gate cannot look up, so its rights are unknown.
+        return unresolved, (
+            f"collected_from value {collection.target!r} names no site (neither a domain nor a "
+            "platform the knowledge base knows): the terms the content is under cannot be "
+            "checked, and the dataset's license need not cover it"
         )
     if ds.pointer:
         return unresolved, (

@@ -268,6 +268,9 @@ class Resolver:
         self._limiting = [
             re.compile(p, re.IGNORECASE) for p in (phrases.limiting if phrases else ())
         ]
+        self._withholding = _any_of(phrases.withholding if phrases else ())
+        self._scope = _any_of(phrases.scope if phrases else ())
+        self._covers_whole = _any_of(phrases.whole if phrases else ())
         for family in kb.families.values():
             for name in (family.id, family.name, *family.aliases):
                 key = normalize_name(name)
@@ -666,6 +669,21 @@ class Resolver:
                 # terms are unknown, never nothing ("MIT (educational use only)").
                 found.setdefault(UNREAD, (hit.group(0), Leaf(UNREAD, None)))
                 break
+        grants = [node for _, node in found.values() if self._restriction(node) is None]
+        if unread and UNREAD not in found and grants:
+            # Beside a license it names, a short value may deny it ("not CC0"), keep the rights
+            # ("All rights reserved, CC0 metadata") or, naming one license only, say which part
+            # of the data it covers ("MIT; images: copyright their owners"): the license alone
+            # would say more than the text, so a restriction whose terms are unknown is added.
+            hit = self._withholding.search(text)
+            if (
+                hit is None
+                and len({render(node) for node in grants}) == 1
+                and self._covers_whole.search(text) is None
+            ):
+                hit = self._scope.search(text)
+            if hit is not None:
+                found[UNREAD] = (hit.group(0), Leaf(UNREAD, None))
         kept = _drop_covered([node for _, node in found.values()])
         for node in list(kept):
             restriction = self._restriction(node)

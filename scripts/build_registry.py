@@ -101,6 +101,43 @@ _DPI_URLS = (
     "Papers with Code URL",
 )
 _CODE_TASK = re.compile(r"\bcode\b|program", re.IGNORECASE)
+# Canonical cards of huggingface/datasets whose repositories the Hub moved under an organization
+# or user namespace in 2024 ("We have already transferred all canonical datasets under
+# organization/user namespaces", huggingface/datasets#5096, 2024-06-24): the new id is another name
+# of the same dataset, the one teams load it by now (same configs: wikitext-103-raw-v1 and
+# wikitext-2-raw-v1, v1.1 and v2.1 of ms_marco). Each moved to its creators' namespace: WikiText
+# by Salesforce Research, LJ Speech by Keith Ito (keithito.com), MS MARCO by Microsoft.
+_MOVED_CARDS = {
+    "wikitext": "Salesforce/wikitext",
+    "lj_speech": "keithito/lj_speech",
+    "ms_marco": "microsoft/ms_marco",
+}
+_MOVED_NOTE = (
+    "Hub id {moved}: the repository this canonical card's dataset moved to when the Hub moved "
+    "canonical datasets under organization or user namespaces "
+    "(https://github.com/huggingface/datasets/issues/5096, 2024-06-24)"
+)
+# Where DPI says a video or speech dataset's media come from ("Video Sources"; speech "Source").
+# A source the reader keeps as a collection is a site whose terms are checked; of the others, those
+# that name the creators' own recordings or a model's output are the dataset's own; every other
+# ("movies", "Anime", "undisclosed web", "Internet Video", "TV", a broadcaster) names media made by
+# others, and is kept as written in collected_from: it names no site whose terms can be checked,
+# so the gate fails closed on it (collection-unresolved) rather than letting the dataset's license
+# stand for media it does not cover. The own words are DPI's vocabulary for recordings made for
+# the dataset (data_summaries-video/_template.json, data_summaries-speech; ../shared/corpus/dpi).
+_MEDIA_SOURCES = {Modality.VIDEO: ("Video Sources",), Modality.SPEECH: ("Source",)}
+_OWN_MEDIA = frozenset(
+    {
+        "human",
+        "human participants",
+        "crowdsourced",
+        "crowd-sourcing",
+        "calling platform",
+        "digital telephone lines",
+        "models",
+        "derived dataset",
+    }
+)
 # Lines of a card's "Dataset Description" that link where the dataset lives.
 _CARD_LINK = re.compile(
     r"^\s*[-*]\s*\*\*(?:homepage|repository|paper):?\*\*:?\s*(?P<rest>.+)$", re.IGNORECASE
@@ -222,7 +259,7 @@ def _dpi(folder: Path) -> Iterator[tuple[Draft, str]]:
                 "name": name,
                 "modality": _dpi_modality(modality, raw),
                 "evidence": EvidenceLevel.EXPERT_AUDIT,
-                **_facts(ds),
+                **_facts(ds, _media_sources(modality, raw)),
                 "source": _source(DPI, upstream, "Data Provenance Initiative summary"),
             },
             names=[
@@ -262,7 +299,7 @@ def _dpi_repository(
     """One Hub repository several audited records point to: every fact of any of them."""
     collections = sorted({_text(raw.get("Collection")) or "" for *_, raw, _ in members})
     upstreams = sorted({upstream for _, upstream, *_ in members})
-    facts = [_facts(ds) for *_, ds in members]
+    facts = [_facts(ds, _media_sources(m, raw)) for _, _, _, m, raw, ds in members]
     modalities = Counter(_dpi_modality(m, raw) for _, _, _, m, raw, _ in members)
     merged: dict[str, Any] = {
         "name": hub,
@@ -309,6 +346,8 @@ def _cards(folder: Path) -> Iterator[tuple[Draft, str]]:
         if names:
             facts["license"] = _unique([*facts.get("license", ()), *(n.value for n in names)])
         upstream = f"datasets/{path.parent.name}/README.md"
+        moved = _MOVED_CARDS.get(path.parent.name)
+        note = _MOVED_NOTE.format(moved=moved) if moved else None
         yield (
             Draft(
                 id=path.parent.name,
@@ -317,11 +356,12 @@ def _cards(folder: Path) -> Iterator[tuple[Draft, str]]:
                     "modality": _card_modality(meta),
                     "evidence": EvidenceLevel.HUB_TAG,
                     **facts,
-                    "source": _source(HF_DATASETS, upstream, "dataset card"),
+                    "source": _source(HF_DATASETS, upstream, "dataset card", note),
                 },
                 names=[
                     ds.name or "",
                     _text(meta.get("paperswithcode_id")) or "",
+                    *([moved] if moved else []),
                     *_urls(_card_links(path)),
                 ],
             ),
@@ -406,16 +446,36 @@ def _croissant_modality(data: dict[str, Any]) -> Modality:
 # --- Facts, names and sources -------------------------------------------------------------------
 
 
-def _facts(ds: Dataset) -> dict[str, Any]:
-    """What an audit of the file found, as registry fields (empty ones left out)."""
+def _media_sources(modality: Modality, raw: dict[str, Any]) -> list[str]:
+    """The sources a DPI record names for media made by others (see ``_MEDIA_SOURCES``)."""
+    return [
+        source.strip().lower()
+        for field in _MEDIA_SOURCES.get(modality, ())
+        for source in _strings(raw.get(field))
+        if source.strip() and source.strip().lower() not in _OWN_MEDIA
+    ]
+
+
+def _facts(ds: Dataset, media_sources: Iterable[str] = ()) -> dict[str, Any]:
+    """What an audit of the file found, as registry fields (empty ones left out).
+
+    ``media_sources`` are the record's other sources of media made by others: each is a
+    ``collected_from`` value unless a collection read from the record names it already."""
     own = {dataset_key(ds.id)}
+    collected = [_domain(c.target) for c in ds.collected_from]
+    # "youtube" the reader read as youtube.com already
+    collected += [
+        source
+        for source in media_sources
+        if not any(c == source or c.startswith(f"{source}.") for c in collected)
+    ]
     facts: dict[str, Any] = {
         "license": _unique(f.value for f in ds.licenses),
         "generated_by": _unique(f.value for f in ds.generated_by),
         "derived_from": _unique(
             f.value for f in ds.derived_from if dataset_key(f.value) not in own
         ),
-        "collected_from": _unique(_domain(c.target) for c in ds.collected_from),
+        "collected_from": _unique(collected),
         "creators": _unique(f.value for f in ds.creators),
     }
     facts = {k: v for k, v in facts.items() if v}

@@ -228,3 +228,10 @@ def test_peoples_speech_is_judged_as_the_publishers_licensed_redistribution(
     assert Rule.TOS_REVIEW in found
     (verdict,) = (d.verdict.value for d in report.datasets if d.id == "ps")
     assert verdict == "review"
+
+
+@pytest.mark.parametrize("word", ["movies", "Anime", "TV", "undisclosed web", "Internet Video"])
+def test_a_source_that_names_no_site_fails_closed(word: str) -> None:
+    """A ``collected_from`` word that is neither a domain nor a known platform (the Data
+    Provenance Initiative's "movies", "undisclosed web") leaves the content's rights unknown."""
+    assert rules(word, None) == {Rule.COLLECTION_UNRESOLVED}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import auditor.engine
 from auditor import readers
 from auditor.errors import InputError
 from auditor.model import Dataset, Fact
@@ -232,3 +233,26 @@ def test_only_a_simple_bibtex_entry_names_creators(citation: str, authors: tuple
     from auditor.readers.hf_card import _bibtex_authors
 
     assert _bibtex_authors(citation) == authors
+
+
+def _audit_card(name: str) -> tuple[str, str | None]:
+    report = auditor.engine.audit(fixture_path(f"readers/hf-card/{name}/README.md"), offline=True)
+    (verdict,) = report.datasets
+    return verdict.verdict.value, verdict.license.expression
+
+
+def test_license_prose_outside_any_license_section_is_evidence() -> None:
+    """A remark in the card's body naming a license or restriction counts like a Licensing
+    section (new-user review, defect 9): the most restrictive reading applies."""
+    (ds,) = readers.read(fixture_path("readers/hf-card/prose-remark/README.md")).datasets
+    prose = [f for f in ds.license_notes if f.origin == "card text"]
+    assert [(f.value, f.location.line) for f in prose] == [
+        ("Licensed CC BY-NC 4.0, scraped from Instagram and YouTube.", 10)
+    ]
+    assert _audit_card("prose-remark") == ("blocked", "MIT AND CC-BY-NC-4.0")
+
+
+def test_license_prose_never_clears_a_dataset_alone_and_prose_naming_none_is_silent() -> None:
+    verdict, expression = _audit_card("prose-alone")
+    assert verdict == "blocked" and expression is None  # no license stated: CC0 is only a hint
+    assert _audit_card("prose-naming-none") == ("review", "MIT")  # review: MIT asks for credit

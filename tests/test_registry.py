@@ -187,6 +187,11 @@ def test_references_are_compared_in_one_normal_form(reference: str, key: str) ->
         ("liuhaotian/LLaVA-Instruct-150K", "liuhaotian/LLaVA-Instruct-150K"),
         ("HACS", "hacs-dataset"),  # the short name of a DPI record's paper title
         ("NTU RGB+D", "ntu-rgbd"),
+        # Hub ids of canonical datasets moved under an organization in 2024 (review defect 19)
+        ("microsoft/ms_marco", "ms_marco"),
+        ("hf://Salesforce/wikitext", "wikitext"),
+        ("https://huggingface.co/datasets/keithito/lj_speech", "lj_speech"),
+        ("detection-datasets/coco", "coco"),  # a re-upload, judged as what it copies
     ],
 )
 def test_the_ids_names_and_pages_teams_use_find_their_entry(reference: str, entry_id: str) -> None:
@@ -464,3 +469,31 @@ def test_a_reading_is_matched_case_folded_with_spaces_collapsed() -> None:
     (reading,) = KB.known_dataset("bigcode/commitpackft").readings  # type: ignore[union-attr]
     assert reading.matches("  no   LICENSE ")
     assert not reading.matches("No License Provided")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "nkp37/OpenVid-1M",  # clips from the web ("Internet Video")
+        "OpenVid-1M",
+        "ava-dataset",  # movies
+        "eev-dataset",  # undisclosed web
+        "lsmdc-ordering",  # Hollywood films
+        "davis",
+        "joujiboi/japanese-anime-speech",  # anime audio, CC0 by the uploader
+        "Wild-Heart/Disney-VideoGeneration-Dataset",
+        "Leyo/ActivityNet_Captions",
+    ],
+)
+def test_media_made_by_others_is_not_passed_under_the_dataset_license(
+    tmp_path: Path, reference: str
+) -> None:
+    """Video and speech entries whose audit says the media come from movies, anime or the web
+    (not the creators' own recordings) are blocked: the dataset's license need not cover them
+    (new-user review, defect 7)."""
+    listed = tmp_path / "mix.txt"  # a plain list of references, as the review wrote it
+    listed.write_text(f"{reference}\n", encoding="utf-8")
+    report = auditor.engine.audit(listed, hub=Hub(cache_dir=tmp_path / "cache", offline=True))
+    (verdict,) = report.datasets
+    assert verdict.verdict is DatasetVerdict.BLOCKED
+    assert Rule.COLLECTION_UNRESOLVED in {f.rule for f in report.findings}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from auditor.cli import app
 from auditor.explanation import explain
 from auditor.knowledge import CommercialUse, load_knowledge
 from auditor.licensing import AllOf, Resolution, Status, commercial_use, leaves
@@ -16,6 +20,7 @@ from auditor.resolver import (
     resolver_for,
     word_order_key,
 )
+from tests.conftest import fixture_path
 
 
 @pytest.fixture(scope="module")
@@ -543,3 +548,19 @@ def test_words_that_limit_the_use_are_never_dropped(raw: str) -> None:
 def test_notice_wording_is_not_a_limit(raw: str) -> None:
     result = explain(raw)
     assert "LicenseRef-Unread-Restriction" not in (result.expression or "")
+
+
+def test_a_license_denied_or_withheld_beside_its_name_is_blocked_end_to_end() -> None:
+    """A manifest whose values name CC0 but deny it or keep the rights fails the commercial gate
+    (new-user review, defect 1): the license alone would say more than the value."""
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["check", str(fixture_path("manifest.withheld-license.yaml")), "--offline", "-f", "json"],
+    )
+    assert result.exit_code == 1, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    verdicts = {d["id"]: d["verdict"] for d in report["datasets"]}
+    assert verdicts == {"denied": "blocked", "reserved": "blocked"}
+    for dataset in report["datasets"]:
+        assert "LicenseRef-Unread-Restriction" in dataset["license"]["expression"]

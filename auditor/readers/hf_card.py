@@ -8,7 +8,10 @@ missed. A card whose block is opened but never closed is an input error. Beside
 the ``license`` values (a string, a list, legacy ``licenses:`` also per config, legacy
 ``other-<text>``), the reader keeps as license notes what explains them: ``license_name``,
 ``license_link``, legacy ``license_details``, the free-text ``license`` of each config in a sibling
-``dataset_infos.json``, and the card's "Licensing Information" section. Gate prompts and gate form
+``dataset_infos.json``, the card's "Licensing Information" section (and every section titled
+about its terms), and, wherever it stands, a paragraph whose words speak of a license or a
+restriction (origin ``card text``: it may restrict what other claims grant, never grant alone; see
+:mod:`auditor.evidence`). Gate prompts and gate form
 fields are terms; ``source_datasets`` is lineage (``original`` has no upstream, ``extended|<id>``
 derives from ``<id>``). The card's "Citation" section is the credit asked for; when it is one
 BibTeX entry, its ``author`` names the creators (the metadata's ``annotations_creators`` are kinds
@@ -27,7 +30,7 @@ from typing import Any
 from auditor import document
 from auditor.document import Document, PathKey
 from auditor.errors import InputError
-from auditor.model import Dataset, Fact, Location
+from auditor.model import CARD_TEXT, Dataset, Fact, Location
 from auditor.readers.references import reference
 
 FORMAT = "hf-card"
@@ -74,6 +77,16 @@ _NO_CITATION = re.compile(
     r"\s*\]?\W*$",
     re.IGNORECASE | re.DOTALL,
 )
+# Words by which prose outside the license sections speaks of a license or a restriction: such a
+# paragraph is read like a Licensing section (the resolver decides what, if anything, it says).
+_LICENSE_PROSE = re.compile(
+    r"licen[cs]|copyright|creative\s+commons|\bcc[-\s]?(?:by|0\b|zero)|public\s+domain"
+    r"|terms\s+of\s+(?:use|service)|non-?\s?commercial|research\s+(?:use|purposes?)"
+    r"|all\s+rights\s+reserved|proprietary",
+    re.IGNORECASE,
+)
+_TOC_LINE = re.compile(r"^\s*[-*+]\s*\[[^\]]*\]\(#[^)]*\)\s*$")  # "- [Licensing Information](#...)"
+_CODE_SPAN = re.compile(r"`[^`]*`")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LABEL = re.compile(r"^\s*\*\*[^*]+:\*\*\s*$")  # "**BibTeX:**" in the card template
 _BIBTEX_ENTRY = re.compile(r"@\w+\s*[{(]")
@@ -351,10 +364,19 @@ def _licensing_notes(lines: list[str], start: int, path: str) -> Iterator[Fact]:
     "License", "Terms of Use", "Usage", a bold or underlined title, emoji around it), each up to
     the next heading of its level or above, unless empty or a placeholder."""
     headings = _headings(lines, start)
+    read: set[int] = set()  # the lines of the sections read, and of the headings
     for position, (index, level, title) in enumerate(headings):
+        read.add(index)
+        if _CITATION_HEADING.match(lines[index].strip()):
+            # A citation's title or venue may name a license ("... Creative Commons ..."): not a
+            # statement about this dataset.
+            end = next((i for i, lv, _ in headings[position + 1 :] if lv <= level), len(lines))
+            read.update(range(index, end))
+            continue
         if not _TERMS_TITLE.search(title):
             continue
         end = next((i for i, lv, _ in headings[position + 1 :] if lv <= level), len(lines))
+        read.update(range(index, end))
         body = [
             i for i in range(index + 1, end) if lines[i].strip() and not _SETEXT.match(lines[i])
         ]
@@ -369,6 +391,35 @@ def _licensing_notes(lines: list[str], start: int, path: str) -> Iterator[Fact]:
             else f"card section '{title}'"
         )
         yield Fact(value=text, location=Location(path=path, line=body[0] + 1), origin=origin)
+    yield from _prose_notes(lines, start, path, read)
+
+
+def _prose_notes(lines: list[str], start: int, path: str, read: set[int]) -> Iterator[Fact]:
+    """Paragraphs outside the sections read that speak of a license or a restriction ("Licensed
+    CC BY-NC 4.0, scraped from Instagram" under the card's title): evidence like a Licensing
+    section, wherever they stand; the resolver reads what they name, and one that names no
+    license says nothing. Code blocks are left out."""
+    paragraph: list[int] = []
+    fenced = False
+    for index in range(start, len(lines) + 1):
+        line = lines[index] if index < len(lines) else ""
+        fence = _FENCE.match(line) is not None
+        if fence:
+            fenced = not fenced
+        if fence or fenced or not line.strip() or index in read or _SETEXT.match(line):
+            if paragraph:
+                text = "\n".join(lines[i].rstrip() for i in paragraph)
+                contents = not all(_TOC_LINE.match(lines[i]) for i in paragraph)
+                # Inline code (`license: other`, `licenses:`) quotes a key, it states nothing.
+                if contents and _LICENSE_PROSE.search(_CODE_SPAN.sub(" ", text)):
+                    yield Fact(
+                        value=text,
+                        location=Location(path=path, line=paragraph[0] + 1),
+                        origin=CARD_TEXT,
+                    )
+            paragraph = []
+            continue
+        paragraph.append(index)
 
 
 def _headings(lines: list[str], start: int) -> list[tuple[int, int, str]]:
