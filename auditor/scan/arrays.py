@@ -17,6 +17,33 @@ def contiguous(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks()
 
 
+def binary_as_text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    """A binary array as UTF-8 strings, and which values were not UTF-8 (None: all were); those
+    become null. Decoded value by value only when Arrow's whole-array cast refuses."""
+    try:
+        return array.cast(pa.string()), None
+    except pa.ArrowInvalid:
+        values: list[str | None] = []
+        bad: list[bool] = []
+        for item in array.to_pylist():
+            try:
+                values.append(item.decode("utf-8") if item is not None else None)
+                bad.append(False)
+            except UnicodeDecodeError:
+                values.append(None)
+                bad.append(True)
+        return pa.array(values, pa.string()), pa.array(bad, pa.bool_())
+
+
+def encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (no lone surrogates from a lenient decode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class StringIndex:
     """A growing map from distinct strings to int32 values, looked up a batch at a time at a cost
     that follows the batch, not the number of strings held.

@@ -25,6 +25,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from auditor.document import file_status, read_bytes
 from auditor.errors import InputError
+from auditor.scan.arrays import binary_as_text
 from auditor.scan.classify import Invalid, invalid_bit
 from auditor.scan.formats import AmbiguousFieldError, InputFormat
 from auditor.scan.formats import license_field as find_license
@@ -165,19 +166,7 @@ def _text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         return array.cast(pa.string()), None
     if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
-        try:
-            return array.cast(pa.string()), None
-        except pa.ArrowInvalid:
-            values: list[str | None] = []
-            bad: list[bool] = []
-            for item in array.to_pylist():
-                try:
-                    values.append(item.decode("utf-8") if item is not None else None)
-                    bad.append(False)
-                except UnicodeDecodeError:
-                    values.append(None)
-                    bad.append(True)
-            return pa.array(values, pa.string()), pa.array(bad, pa.bool_())
+        return binary_as_text(array)
     try:
         return array.cast(pa.string()), None
     except pa.ArrowNotImplementedError:

@@ -40,6 +40,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from auditor.document import file_status, limits
 from auditor.errors import InputError
 from auditor.output import create_beside
+from auditor.scan.arrays import encodable
 from auditor.scan.classify import Invalid, invalid_bit
 from auditor.scan.formats import AmbiguousFieldError, InputFormat, unique_pairs
 from auditor.scan.formats import license_field as find_license
@@ -346,7 +347,7 @@ def read_metadata(raw: bytes, fields: Fields) -> tuple[str | None, str | None, I
     if license_ is None:
         license_ = _text(info.get(info_license))
     for value in (url, license_):
-        if value is not None and not _encodable(value):
+        if value is not None and not encodable(value):
             return None, None, Invalid.BAD_ENCODING
     return url, license_, None
 
@@ -356,14 +357,6 @@ def _text(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _one_line(exc: BaseException) -> str:

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from auditor.document import file_status, limits, read_bytes
 from auditor.errors import InputError
-from auditor.scan.arrays import contiguous
+from auditor.scan.arrays import binary_as_text, contiguous, encodable
 from auditor.scan.classify import Invalid, invalid_bit
 from auditor.scan.formats import (
     AmbiguousFieldError,
@@ -510,7 +510,7 @@ def _json_record(
         return None, Invalid.BAD_RECORD
     for name in wanted:
         value = _field(data.get(name))
-        if value is not None and not _encodable(value):
+        if value is not None and not encodable(value):
             return None, Invalid.BAD_ENCODING
     return data, None
 
@@ -529,14 +529,6 @@ def _pairs_hook(wanted: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str
         return record
 
     return build
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def line_arrays(stream: Any, limit: int) -> Iterator[pa.Array]:
@@ -649,15 +641,4 @@ def _text(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array | None]:
         return array.cast(pa.string()), None
     if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
         return array.cast(pa.string()), None
-    try:
-        return array.cast(pa.string()), None
-    except pa.ArrowInvalid:
-        values, bad = [], []
-        for item in array.to_pylist():
-            try:
-                values.append(item.decode("utf-8") if item is not None else None)
-                bad.append(False)
-            except UnicodeDecodeError:
-                values.append(None)
-                bad.append(True)
-        return pa.array(values, pa.string()), pa.array(bad, pa.bool_())
+    return binary_as_text(array)
