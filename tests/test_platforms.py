@@ -235,3 +235,10 @@ def test_a_source_that_names_no_site_fails_closed(word: str) -> None:
     """A ``collected_from`` word that is neither a domain nor a known platform (the Data
     Provenance Initiative's "movies", "undisclosed web") leaves the content's rights unknown."""
     assert rules(word, None) == {Rule.COLLECTION_UNRESOLVED}
+
+
+@pytest.mark.parametrize("named", ["LibriVox", "librivox", "librivox.org", "https://librivox.org/"])
+def test_librivox_recordings_are_public_domain_by_its_own_terms(named: str) -> None:
+    # Its page: "anyone can use all our recordings however they wish (even to sell them)".
+    assert rules(named, None) == set()
+    assert rules(named, "scraper") == set()
