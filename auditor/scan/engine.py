@@ -76,12 +76,32 @@ def _settled(
 
 
 def settings_for(options: ScanOptions, source: Source, method: str | None) -> Settings:
-    return Settings(
-        input=str(source.path),
+    return scan_settings(
+        options,
+        label=str(source.path),
         input_format=source.format.value,
-        method=method or ASSUMED,
+        method=method,
         url_column=source.url_column,
         license_column=source.license_column,
+    )
+
+
+def scan_settings(
+    options: ScanOptions,
+    *,
+    label: str,
+    input_format: str,
+    method: str | None,
+    url_column: str,
+    license_column: str | None,
+) -> Settings:
+    """The settings a scan report records: what was read, and the options it was judged by."""
+    return Settings(
+        input=label,
+        input_format=input_format,
+        method=method or ASSUMED,
+        url_column=url_column,
+        license_column=license_column,
         fail_on=options.fail_on,
         max_blocked_share=options.max_blocked_share,
         top_fraction=options.top_fraction,

@@ -31,7 +31,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from auditor.errors import InputError
 from auditor.output import create_beside
 from auditor.scan.classify import INVALID_BITS, Classifier, rules_of
-from auditor.scan.engine import ASSUMED, ScanOptions, classifier_for, nothing_read
+from auditor.scan.engine import ScanOptions, classifier_for, nothing_read, scan_settings
 from auditor.scan.formats import InputFormat
 from auditor.scan.loader import escape_field
 from auditor.scan.report import (
@@ -39,7 +39,6 @@ from auditor.scan.report import (
     SampleRef,
     Samples,
     ScanReport,
-    Settings,
     build_report,
 )
 from auditor.scan.tally import Tally
@@ -234,16 +233,13 @@ def scan_samples(
             counts = counts.set_column(at, "mask", _with_claim(counts.column("mask"), claim))
         tables.append(counts)
         license_rows.update(tally.license_rows(classifier))
-    settings = Settings(
-        input=source.label,
+    settings = scan_settings(
+        options,
+        label=source.label,
         input_format=source.format.value,
-        method=options.method or ASSUMED,
+        method=options.method,
         url_column=source.url_field,
         license_column=source.license_field,
-        fail_on=options.fail_on,
-        max_blocked_share=options.max_blocked_share,
-        top_fraction=options.top_fraction,
-        max_domains=options.max_domains,
     )
     counts = tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
     report = build_report(counts, license_rows, classifier, settings, classifier.snapshots)
