@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from auditor import document
 from auditor.document import Document, load, parse_json, parse_yaml
 from auditor.errors import InputError
 from tests.conftest import fixture_path
@@ -277,3 +282,89 @@ def test_a_whole_surrogate_pair_is_text() -> None:
         "a": "\N{TROPHY}",
         "b": "\\udcff",
     }
+
+
+# --- the one-pass builder and the composer agree --------------------------------------------
+
+
+def _composed(text: str) -> tuple[object, dict[tuple[str | int, ...], int]]:
+    """What the composer and the node-tree constructor make of ``text`` (the slow path, which
+    documents with anchors take)."""
+    node = document._compose(text, "t.yaml")
+    lines: dict[tuple[str | int, ...], int] = {}
+    data = None if node is None else document._construct(node, (), lines, "t.yaml")
+    return data, lines
+
+
+def _built(text: str) -> tuple[object, dict[tuple[str | int, ...], int]]:
+    doc = parse_yaml(text, "t.yaml")
+    return doc.data, dict(doc.lines)
+
+
+def _outcome(parse: Callable[[], object]) -> object:
+    try:
+        return parse()
+    except InputError as exc:
+        return ("error", exc.line, exc.message)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(st.characters(codec="utf-8"), max_size=12),
+    st.sampled_from(["yes", "no", "on", "~", "1e3", "0x1f", "2020-01-02", "<<", "-", "'a'"]),
+)
+_KEYS = st.one_of(st.text(max_size=6), st.integers(), st.booleans())
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES, flow=st.sampled_from([None, True, False]))
+def test_builder_agrees_with_the_composer(value: object, flow: bool | None) -> None:
+    text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)
+    fast = _outcome(lambda: _built(text))
+    assert fast == _outcome(lambda: _composed(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "# only a comment\n",
+        "plain\n",
+        "a: 1\na: 2\n",
+        "a: 1\n1: 2\n'1': 3\n",
+        "? [a]\n: 1\n",
+        "<<: {a: 1}\n",
+        "a: !!timestamp 2020-13-45\n",
+        "a: !!int 1" + "0" * 5000 + "\n",
+        "a: !!binary aGk=\n",
+        "a: !!python/name:os.system\n",
+        "a: 'x\\0'\n",
+        'a: "x\\0y"\n',
+        "a: !!set {x, y}\n",
+        "- a\n- - b\n  - c: d\n    e: [1, {f: g}]\n",
+        "a: 1\n---\nb: 2\n",
+        "a: [1\n",
+    ],
+)
+def test_builder_agrees_with_the_composer_on_edge_cases(text: str) -> None:
+    fast = _outcome(lambda: _built(text))
+    assert fast == _outcome(lambda: _composed(text))
+
+
+def test_every_yaml_file_of_the_project_reads_the_same_both_ways() -> None:
+    root = Path(__file__).resolve().parent.parent
+    paths = sorted(
+        [*(root / "rules").rglob("*.yaml"), *(root / "tests" / "fixtures").rglob("*.yaml")]
+    )
+    assert len(paths) > 100
+    for path in paths:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert _outcome(partial(_built, text)) == _outcome(partial(_composed, text)), path
