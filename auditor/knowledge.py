@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import StrEnum
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -469,6 +469,7 @@ _DATASET_WORD = re.compile(r"(?<=\S)\s+(?:data ?sets?)$", re.I)
 _HOST = re.compile(r"^[^/\s]+\.[a-z]{2,}(?:[:/]|$)", re.I)
 
 
+@lru_cache(maxsize=1 << 16)  # a manifest names a dataset several times (its id, lineage, look-ups)
 def dataset_key(reference: str) -> str:
     """The normal form in which a dataset reference is matched against the registry.
 
