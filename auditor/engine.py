@@ -17,6 +17,7 @@ from auditor.errors import AuditorError, UnexpectedError
 from auditor.hub import Hub, default_cache_dir
 from auditor.knowledge import KnowledgeBase, load_knowledge, rules_digest
 from auditor.lookup import Lookups
+from auditor.model import shared_fields_set
 from auditor.policy import Policy, Severity, as_policy
 from auditor.readers import dpi
 from auditor.report import (
@@ -301,23 +302,25 @@ def _dataset_report(
         decisions=item.choice.decisions if item.choice else (),
         commercial_use=item.commercial_use,
     )
-    return DatasetReport(
-        id=ds.id,
-        name=ds.name,
-        manifest=manifest,
-        location=ds.location,
-        license=license_report,
-        verdict=verdict,
-        lookup=ds.lookup,
-        claims=item.claims,
-        source=ds.source,
-        weight=ds.weight,
-        derived_from=tuple(fact.value for fact in ds.derived_from),
-        generated_by=tuple(fact.value for fact in ds.generated_by),
-        creators=tuple(fact.value for fact in ds.creators),
-        attribution=tuple(fact.value for fact in ds.attribution),
-        collected_from=ds.collected_from,
-        pointer=ds.pointer,
+    return shared_fields_set(
+        DatasetReport(
+            id=ds.id,
+            name=ds.name,
+            manifest=manifest,
+            location=ds.location,
+            license=license_report,
+            verdict=verdict,
+            lookup=ds.lookup,
+            claims=item.claims,
+            source=ds.source,
+            weight=ds.weight,
+            derived_from=tuple(fact.value for fact in ds.derived_from),
+            generated_by=tuple(fact.value for fact in ds.generated_by),
+            creators=tuple(fact.value for fact in ds.creators),
+            attribution=tuple(fact.value for fact in ds.attribution),
+            collected_from=ds.collected_from,
+            pointer=ds.pointer,
+        )
     )
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from auditor.model import Location
+from auditor.model import Location, shared_fields_set
 from auditor.policy import Policy
 from auditor.report import Evidence, Finding
 from auditor.rulebook import Rule
@@ -22,12 +22,14 @@ def finding(
     if severity is None:
         return []
     return [
-        Finding(
-            rule=rule,
-            severity=severity,
-            dataset=dataset,
-            message=message,
-            location=location,
-            evidence=evidence,
+        shared_fields_set(
+            Finding(
+                rule=rule,
+                severity=severity,
+                dataset=dataset,
+                message=message,
+                location=location,
+                evidence=evidence,
+            )
         )
     ]

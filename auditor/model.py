@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# The sets of field names pydantic keeps per instance (``model_fields_set``), one of each: a
+# frozen model never changes its own, and a copy gets a set of its own before it is changed. A
+# report of a 10,000-deep lineage holds a hundred thousand findings, each with a set of 700
+# bytes (a hook in every model's construction would cost a third more time to make them).
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+_M = TypeVar("_M", bound=Frozen)
+
+
+def shared_fields_set(model: _M) -> _M:
+    """``model``, its set of fields explicitly given replaced by the shared equal one (the set it
+    had is freed at once, so a peak of them never builds up)."""
+    own = model.__pydantic_fields_set__
+    shared = _FIELDS_SETS.setdefault(frozenset(own), own)
+    if shared is not own:
+        object.__setattr__(model, "__pydantic_fields_set__", shared)
+    return model
 
 
 class Location(Frozen):

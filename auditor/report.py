@@ -41,21 +41,17 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from auditor import document
 from auditor.evidence import Claim
 from auditor.knowledge import CommercialUse
 from auditor.licensing import Status
-from auditor.model import CardRef, Collection, Location, Lookup
+from auditor.model import CardRef, Collection, Frozen, Location, Lookup
 from auditor.policy import Severity
 from auditor.rulebook import Rule
 
 SCHEMA_VERSION = "1.3"
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class ExitCode(IntEnum):

@@ -142,13 +142,15 @@ def bench_formats(sizes: list[int], rounds: int, depth: int) -> None:
         for shape in ("dense", "sparse") if depth else ():
             path = Path(tmp) / f"chain-{shape}.yaml"
             path.write_text(chain(depth, dense=shape == "dense"))
-            runs = [run_cli(["check", str(path), "--format", "json"], out) for _ in range(rounds)]
-            size = out.stat().st_size / 1e6
-            print(
-                f"\n{depth:,}-deep chain, {shape}: wall {spread([w for w, _, _ in runs])}  "
-                f"cpu median {statistics.median(c for _, c, _ in runs):.2f}  "
-                f"peak {max(mb for _, _, mb in runs):.0f} MB  (JSON report {size:.0f} MB)"
-            )
+            print(f"\n{depth:,}-deep chain, {shape} ({rounds} rounds; seconds end to end)")
+            for label, args in FORMATS:
+                runs = [run_cli([args[0], str(path), *args[1:]], out) for _ in range(rounds)]
+                size = out.stat().st_size / 1e6
+                print(
+                    f"  {label:<10} wall {spread([w for w, _, _ in runs])}  "
+                    f"cpu median {statistics.median(c for _, c, _ in runs):6.2f}  "
+                    f"peak {max(mb for _, _, mb in runs):5.0f} MB  (output {size:.0f} MB)"
+                )
 
 
 def bench_audit(n: int) -> None:

@@ -33,7 +33,8 @@ RULES = (
 INHERITABLE = {Rule.LICENSE_ATTRIBUTION, Rule.LICENSE_SHARE_ALIKE}
 _INHERITED = re.compile(
     r"inherited from (?P<origin>\S+)(?: \(via .*?\))?: (?P<message>.*?)"
-    r"(?: \(and (?P<more>\d+) more upstream findings of this rule, further up the lineage\))?$"
+    r"(?: \(and (?P<more>\d+) more upstream findings of this rule, each listed on the dataset "
+    r"it comes from\))?$"
 )
 
 # (dataset, rule, via, origin's message, how many more are counted)
@@ -177,11 +178,11 @@ def test_a_chain_deeper_than_the_recursion_limit_is_audited() -> None:
     made = checks._with_lineage(own, parents, INHERITABLE, POLICY, {})
     leaf = [f for f in made if f.dataset == f"d{depth - 1}"]
     inherited = [f for f in leaf if f.via]
-    # The nearest twenty, one to twenty levels up; every other upstream counted.
+    # The nearest MAX_INHERITED, one to MAX_INHERITED levels up; every other upstream counted.
     assert sorted(len(f.via) for f in inherited) == list(range(1, MAX_INHERITED + 1))
     assert inherited[-1].message.endswith(
-        f"(and {depth - 1 - MAX_INHERITED} more upstream findings of this rule, further up the "
-        "lineage)"
+        f"(and {depth - 1 - MAX_INHERITED} more upstream findings of this rule, each listed on "
+        "the dataset it comes from)"
     )
     # Deeper than the limit: not followed, and that blocks.
     cut = [f for f in leaf if f.rule is Rule.LINEAGE_UNRESOLVED]

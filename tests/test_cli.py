@@ -337,3 +337,18 @@ def test_a_report_file_is_readable_by_others(tmp_path: Path) -> None:
         os.umask(old)
     assert code == 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_check_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    code, out, _ = run("check", str(EXAMPLES / "instruct-mix.yaml"), "--format", "json")
+    assert code in (0, 1) and json.loads(out)["kind"] == "check"
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()  # a caller that paused the collector finds it paused
+    try:
+        run("check", str(EXAMPLES / "instruct-mix.yaml"), "--format", "json")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
