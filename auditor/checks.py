@@ -83,15 +83,16 @@ def _license_rules(chosen: Iterable[Leaf]) -> dict[Rule, list[Leaf]]:
     return rules
 
 
-_LEAF_RULES: dict[LicenseTerms, tuple[Rule, ...]] = {}
+_LEAF_RULES: dict[tuple[object, ...], tuple[Rule, ...]] = {}
 
 
 def _leaf_rules(lic: License | None) -> tuple[Rule, ...]:
     if lic is None:
         return (Rule.LICENSE_UNKNOWN,)
-    found = _LEAF_RULES.get(lic.terms)
+    key = lic.terms.key  # a tuple compares in a fraction of a model's time
+    found = _LEAF_RULES.get(key)
     if found is None:
-        found = _LEAF_RULES[lic.terms] = _terms_rules(lic.terms)
+        found = _LEAF_RULES[key] = _terms_rules(lic.terms)
     return found
 
 
@@ -182,11 +183,11 @@ def _license_findings(item: Judged, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
 
     def add(rule: Rule, message: str, lic: License | None = None) -> None:
-        evidence = Evidence(trigger=trigger)
-        if lic is not None:
-            evidence = Evidence(
-                source_url=lic.source.url, version=lic.source.version, trigger=trigger
-            )
+        evidence = (
+            Evidence(trigger=trigger)
+            if lic is None
+            else Evidence(source_url=lic.source.url, version=lic.source.version, trigger=trigger)
+        )
         out.extend(_finding(policy, rule, ds.id, message, location, evidence))
 
     unresolved = ds.lookup is not None and ds.lookup.outcome == "unresolved"

@@ -241,6 +241,8 @@ def _claim(part: _Part, role: ClaimRole) -> Claim:
 
 def _dedupe(parts: Sequence[_Part]) -> list[_Part]:
     """One part per distinct license; a family named elsewhere by one of its members goes."""
+    if len(parts) == 1:
+        return list(parts)
     seen: dict[str, _Part] = {}
     for part in parts:
         seen.setdefault(_key(part.resolved), part)
@@ -360,6 +362,9 @@ def _conflict(
     reported as license-unknown. Claims of one field (a card's list of licenses, an audit's
     ``Licenses``) list the licenses of the dataset's parts: they all apply, and do not disagree.
     """
+
+    if len({p.fact.origin or "" for p in (*unique, *superseded)}) < 2:
+        return None  # one field (or one claim): nothing to disagree with
 
     def scored(group: Sequence[_Part]) -> list[tuple[tuple[int, str], _Part]]:
         found = [

@@ -86,6 +86,21 @@ class LicenseTerms(Frozen):
     research_only: bool = False
     use_restricted: bool = False
 
+    def __hash__(self) -> int:  # pydantic's hashes every field through a getter, per call
+        return hash(self.key)
+
+    @property
+    def key(self) -> tuple[CommercialUse, bool, bool, bool, bool, bool]:
+        """The terms as a plain tuple: equal exactly when the terms are."""
+        return (
+            self.commercial_use,
+            self.attribution,
+            self.share_alike,
+            self.no_derivatives,
+            self.research_only,
+            self.use_restricted,
+        )
+
 
 class License(Frozen):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")]
@@ -99,6 +114,11 @@ class License(Frozen):
         description="Regexes that, found in license prose, are heuristic evidence of these terms",
     )
     notes: str | None = None
+
+    def __hash__(self) -> int:
+        # Equal licenses have one id; pydantic's hash walks every field (aliases, URLs, phrases)
+        # and a license tree's leaves are hashed often (its ORs decided, its leaves made unique).
+        return hash(self.id)
 
     @field_validator("id")
     @classmethod
@@ -469,6 +489,27 @@ _DATASET_WORD = re.compile(r"(?<=\S)\s+(?:data ?sets?)$", re.I)
 _HOST = re.compile(r"^[^/\s]+\.[a-z]{2,}(?:[:/]|$)", re.I)
 
 
+# Platform domain indexes of the last platform lists seen, by the list's identity (a copy of a
+# knowledge base with other platforms is another list); each entry keeps its list alive, so an
+# identity is never reused while it is here.
+_DOMAIN_INDEXES: dict[int, tuple[tuple[Platform, ...], dict[str, int]]] = {}
+
+
+def _platform_domains(platforms: tuple[Platform, ...]) -> dict[str, int]:
+    """Each platform domain, and the position of the first platform that lists it."""
+    cached = _DOMAIN_INDEXES.get(id(platforms))
+    if cached is not None and cached[0] is platforms:
+        return cached[1]
+    index: dict[str, int] = {}
+    for at, platform in enumerate(platforms):
+        for domain in platform.domains:
+            index.setdefault(domain, at)
+    if len(_DOMAIN_INDEXES) >= 8:
+        _DOMAIN_INDEXES.clear()
+    _DOMAIN_INDEXES[id(platforms)] = (platforms, index)
+    return index
+
+
 @lru_cache(maxsize=1 << 16)  # a manifest names a dataset several times (its id, lineage, look-ups)
 def dataset_key(reference: str) -> str:
     """The normal form in which a dataset reference is matched against the registry.
@@ -547,13 +588,14 @@ class KnowledgeBase(Frozen):
         return self.licenses.get(license_id)
 
     def platform_for(self, host: str) -> Platform | None:
-        """The platform whose domain is ``host`` or a parent domain of it."""
-        host = host.lower().rstrip(".")
-        for platform in self.platforms:
-            for domain in platform.domains:
-                if host == domain or host.endswith("." + domain):
-                    return platform
-        return None
+        """The platform whose domain is ``host`` or a parent domain of it (the first listed, when
+        several are)."""
+        labels = host.lower().rstrip(".").split(".")
+        domains = _platform_domains(self.platforms)
+        found = [
+            at for i in range(len(labels)) if (at := domains.get(".".join(labels[i:]))) is not None
+        ]
+        return self.platforms[min(found)] if found else None
 
     def platform_named(self, name: str) -> Platform | None:
         """The platform a bare name stands for (``YouTube``, ``reddit``): its id or its name,

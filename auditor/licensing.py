@@ -14,7 +14,7 @@ are knowledge-base licenses (or unknown symbols). This module owns the algebra:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -104,15 +104,20 @@ class Resolution:
     evidence: str
     tree: Node | None  # None when nothing could be resolved
     expression: str | None  # the normalized SPDX expression, or None
+    # The ambiguous names in the tree, found once (a resolution is cached and asked often).
+    _ambiguous: tuple[AllOf, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ambiguous", _ambiguous_nodes(self.tree))
 
     @property
     def candidates(self) -> tuple[str, ...]:
         """The licenses an ambiguous name (anywhere in the tree) could stand for."""
-        return tuple(leaf.key for node in _ambiguous_nodes(self.tree) for leaf in leaves(node))
+        return tuple(leaf.key for node in self._ambiguous for leaf in leaves(node))
 
     @property
     def ambiguous(self) -> bool:
-        return bool(_ambiguous_nodes(self.tree))
+        return bool(self._ambiguous)
 
 
 def _ambiguous_nodes(node: Node | None) -> tuple[AllOf, ...]:

@@ -407,3 +407,25 @@ def test_placeholders_are_data_with_one_meaning_each() -> None:
     assert "see license" in held.pointers
     with pytest.raises(ValidationError, match="two meanings"):
         Placeholders(no_license=("Other",), no_statement=(), pointers=("other",))
+
+
+def test_platform_for_finds_the_first_listed_platform_of_a_host_or_parent_domain() -> None:
+    kb = load_knowledge()
+
+    def first_listed(host: str) -> str | None:  # the definition, one platform after another
+        host = host.lower().rstrip(".")
+        for platform in kb.platforms:
+            if any(host == d or host.endswith("." + d) for d in platform.domains):
+                return platform.id
+        return None
+
+    hosts = [h for p in kb.platforms for d in p.domains for h in (d, f"a.b.{d}", f"x{d}")]
+    hosts += [f"{d}.evil.example" for p in kb.platforms for d in p.domains]
+    hosts += ["WWW.YOUTUBE.COM.", "localhost", "", "com", "co.uk"]
+    assert any(first_listed(h) for h in hosts)
+    for host in hosts:
+        found = kb.platform_for(host)
+        assert (found.id if found else None) == first_listed(host), host
+    other = kb.model_copy(update={"platforms": kb.platforms[1:]})  # a copy, other platforms
+    first = kb.platforms[0].domains[0]
+    assert other.platform_for(first) is None or other.platform_for(first) != kb.platforms[0]
