@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
@@ -49,12 +49,12 @@ from auditor.render import OutputFormat, safe_text, table_text
 from auditor.render.concise import render_concise
 from auditor.render.cyclonedx import render_cyclonedx
 from auditor.render.github import render_github
-from auditor.render.html import render_html
+from auditor.render.html import html_chunks
 from auditor.render.json import render_diff_json, render_json
 from auditor.render.markdown import render_diff_markdown, render_markdown
 from auditor.render.notice import render_notice
-from auditor.render.sarif import Include, render_sarif, repository_root
-from auditor.render.spdx3 import render_spdx3
+from auditor.render.sarif import Include, repository_root, sarif_chunks
+from auditor.render.spdx3 import spdx3_chunks
 from auditor.render.summary import (
     render_summary_html,
     render_summary_json,
@@ -155,14 +155,15 @@ def _render(
     to_file: bool,
     sarif_root: Path | None = None,
     sarif_include: Sequence[Include] = (),
-) -> str | None:
-    """The report as text, or None when it was printed to the terminal directly."""
+) -> str | Iterable[str] | None:
+    """The report as text (or its pieces, for the formats whose text a large report makes
+    large), or None when it was printed to the terminal directly."""
     match fmt:
         case OutputFormat.JSON:
             return render_json(report)
         case OutputFormat.SARIF:
             root = sarif_root or repository_root(Path.cwd())
-            return render_sarif(report, root=root, include=sarif_include)
+            return sarif_chunks(report, root=root, include=sarif_include)
         case OutputFormat.CONCISE:
             return render_concise(report)
         case OutputFormat.GITHUB:
@@ -170,11 +171,11 @@ def _render(
         case OutputFormat.MARKDOWN:
             return render_markdown(report)
         case OutputFormat.HTML:
-            return render_html(report, weights=report_weights(report))
+            return html_chunks(report, weights=report_weights(report))
         case OutputFormat.CYCLONEDX:
             return render_cyclonedx(report)
         case OutputFormat.SPDX3:
-            return render_spdx3(report)
+            return spdx3_chunks(report)
         case OutputFormat.TABLE:
             return _table(lambda console: render_table(report, console), to_file=to_file)
 
@@ -564,12 +565,14 @@ def _stdin_text() -> str:
     return document.decode(sys.stdin.buffer.read(), STDIN_NAME)
 
 
-def _emit(text: str, output: Path | None) -> None:
-    """The result to ``output`` (written atomically) or to stdout."""
+def _emit(text: str | Iterable[str], output: Path | None) -> None:
+    """The result (or its pieces, in turn) to ``output`` (written atomically) or to stdout."""
     if output is not None:
         write_atomically(output, text)
-    else:
+    elif isinstance(text, str):
         sys.stdout.write(text)
+    else:
+        sys.stdout.writelines(text)
 
 
 def _fail_os(err: OSError, output: Path | None) -> NoReturn:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from auditor.cli import app
-from auditor.render import safe_text
+from auditor.render import STREAMED, json_chunks, json_document, safe_text
 from tests.conftest import fixture_path
 
 HOSTILE = "hostile/mix.yaml"
@@ -109,3 +109,59 @@ def test_a_report_file_is_as_inert_as_stdout(fmt: str, tmp_path: Path) -> None:
     assert code == 1
     assert out == ""
     assert_inert(target.read_text(encoding="utf-8"))
+
+
+# --- documents written in pieces ---------------------------------------------------------------
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    before=st.dictionaries(st.text(max_size=4), _JSON_VALUES, max_size=3),
+    items=st.lists(_JSON_VALUES, max_size=7),
+    depth=st.integers(0, 3),
+    batch=st.integers(1, 4),
+)
+def test_json_in_pieces_is_the_whole_document(
+    before: dict[str, object], items: list[object], depth: int, batch: int
+) -> None:
+    def nest(value: object) -> object:
+        doc: object = {**before, "\x00items": value, "after": [1, {"x": None}]}
+        for _ in range(depth):
+            doc = {"runs": [doc]}
+        return doc
+
+    pieces = list(json_chunks(nest(STREAMED), iter(items), batch=batch))
+    assert "".join(pieces) == json_document(nest(items))
+    assert len(pieces) >= len(items) // batch
+
+
+def test_streamed_formats_write_what_the_renderers_make(tmp_path: Path) -> None:
+    from auditor import audit
+    from auditor.mix import report_weights
+    from auditor.render.html import render_html
+    from auditor.render.sarif import render_sarif
+    from auditor.render.spdx3 import render_spdx3
+
+    manifest = fixture_path("manifest.lineage.yaml")
+    report = audit(manifest, offline=True)
+    for fmt, expected in (
+        ("sarif", render_sarif(report, root=tmp_path)),
+        ("html", render_html(report, weights=report_weights(report))),
+        ("spdx3", render_spdx3(report)),
+    ):
+        out = tmp_path / f"report.{fmt}"
+        result = CliRunner().invoke(
+            app,
+            ["check", str(manifest), "--format", fmt, "--output", str(out), "--offline"]
+            + (["--sarif-root", str(tmp_path)] if fmt == "sarif" else []),
+        )
+        assert result.exit_code in (0, 1), result.output
+        assert out.read_text(encoding="utf-8") == expected
+        assert expected.count("inherited from") > 1

@@ -12,7 +12,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 
 import pydantic_core
@@ -91,6 +91,35 @@ def relaxation_note(report: Report) -> str | None:
         return None
     rules = ", ".join(rule.value for rule in report.policy_relaxes)
     return f"policy '{safe_text(report.policy)}' relaxes fail-closed rules: {rules}"
+
+
+def json_chunks(doc: object, items: Iterable[object], *, batch: int = 2000) -> Iterator[str]:
+    """``doc`` as :func:`json_document` writes it, where the one list ``[STREAMED]`` in it holds
+    ``items``, in pieces: the items are made and written a batch at a time, so a report of a
+    hundred thousand results never holds all their dictionaries, nor its whole text, at once.
+    Joined, the pieces are exactly the text the whole document would be."""
+    head, mark, tail = json_document(doc).partition(json_document(STREAMED[0]).strip())
+    assert mark, "the document has no [STREAMED] list"
+    indent = head[head.rindex("\n") + 1 :]  # the items' indentation: the list's plus two
+    head = head.rstrip()  # up to the list's opening bracket
+    tail = tail.lstrip()[1:]  # after the list's closing bracket
+    first = True
+    chunk: list[str] = []
+    for item in items:
+        text = json_document(item).rstrip("\n").replace("\n", "\n" + indent)
+        chunk.append(("\n" if first else ",\n") + indent + text)
+        first = False
+        if len(chunk) >= batch:
+            yield head + "".join(chunk)
+            head, chunk = "", []
+    if first:  # no items: the empty list as written
+        yield head + "]" + tail
+        return
+    yield head + "".join(chunk) + "\n" + indent[:-2] + "]" + tail
+
+
+# The placeholder a document given to :func:`json_chunks` holds where its items go.
+STREAMED: list[str] = ["\u0001auditor-streamed-items\u0001"]
 
 
 def json_document(doc: object) -> str:

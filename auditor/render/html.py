@@ -18,9 +18,10 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
@@ -88,18 +89,26 @@ _SYMBOL = {"allowed": "✓", "pass": "✓", "review": "!", "blocked": "✗", "fa
 
 def page(title: str, body: Iterable[str], *, generator: str) -> str:
     """A complete HTML document: ``title`` is plain text, ``body`` is markup."""
-    return (
+    return "".join(page_chunks(title, body, generator=generator))
+
+
+def page_chunks(title: str, body: Iterable[str], *, generator: str) -> Iterator[str]:
+    """:func:`page`'s text in pieces, one per part of ``body`` (made as it is written)."""
+    yield (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="{text(generator)}">\n'
-        f"<title>{text(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(part for part in body if part)
-        + "\n</body>\n</html>\n"
+        f"<title>{text(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>"
     )
+    for part in body:
+        if part:
+            yield "\n" + part
+    yield "\n</body>\n</html>\n"
 
 
+@functools.lru_cache(maxsize=1 << 14)  # ids, licenses, paths and rule names come back often
 def text(value: str) -> str:
     """User text as HTML: made safe to show (no control or bidi characters), then escaped."""
     return escape(safe_text(value), quote=True)
@@ -315,6 +324,16 @@ def render_html(
     """The report as one HTML page. ``weights`` maps (manifest, dataset id) to the dataset's
     ``weight`` in the mix (see :func:`auditor.mix.mix_weights`); without it the mix is charted by
     dataset count only."""
+    return "".join(html_chunks(report, weights=weights, rulebook=rulebook))
+
+
+def html_chunks(
+    report: Report,
+    *,
+    weights: Mapping[tuple[str, str], float] | None = None,
+    rulebook: Rulebook | None = None,
+) -> Iterator[str]:
+    """:func:`render_html`'s text in pieces, a dataset's section made as it is written."""
     book = rulebook or load_rulebook()
     mix = weights or {}
     ordered = sorted(report.datasets, key=lambda d: (_ORDER[d.verdict], d.id, d.manifest))
@@ -322,24 +341,28 @@ def render_html(
     by_id = {d.id: anchors[(d.manifest, d.id)] for d in reversed(ordered)}
     manifests = sorted({d.manifest for d in report.datasets})
     found = _findings_by_dataset(report, manifests)
-    body = [
-        _header(report, manifests),
-        _contents(ordered, anchors),
-        "<main>",
-        _mix(ordered, mix),
-        _rules(report, book, by_id),
-        '<section id="datasets" aria-labelledby="datasets-h">\n'
-        f'<h2 id="datasets-h">Datasets ({len(ordered)})</h2>',
-        *(_dataset(d, found.get((d.manifest, d.id), []), mix, anchors, by_id) for d in ordered),
-        "</section>",
-        _others(report),
-        _waivers(report),
-        _signoff(),
-        "</main>",
-        _footer(report.tool_version, report.schema_version),
-    ]
+    body = itertools.chain(
+        (
+            _header(report, manifests),
+            _contents(ordered, anchors),
+            "<main>",
+            _mix(ordered, mix),
+            _rules(report, book, by_id),
+            '<section id="datasets" aria-labelledby="datasets-h">\n'
+            f'<h2 id="datasets-h">Datasets ({len(ordered)})</h2>',
+        ),
+        (_dataset(d, found.get((d.manifest, d.id), []), mix, anchors, by_id) for d in ordered),
+        (
+            "</section>",
+            _others(report),
+            _waivers(report),
+            _signoff(),
+            "</main>",
+            _footer(report.tool_version, report.schema_version),
+        ),
+    )
     title = f"auditor {report.verdict.value.upper()}: " + (", ".join(manifests) or "no manifest")
-    return page(title, body, generator=f"auditor {report.tool_version}")
+    return page_chunks(title, body, generator=f"auditor {report.tool_version}")
 
 
 def _header(report: Report, manifests: Sequence[str]) -> str:
@@ -520,6 +543,7 @@ def _findings_by_dataset(
     """The findings on each (manifest, dataset id): ids are unique within a manifest, so a finding
     located in one manifest is on that manifest's dataset; one located elsewhere (a waiver file)
     or nowhere is on every dataset with its id."""
+    known = set(manifests)
     placed: dict[str, list[str]] = {}
     for d in report.datasets:
         placed.setdefault(d.id, []).append(d.manifest)
@@ -527,7 +551,7 @@ def _findings_by_dataset(
     for f in report.findings:
         path = f.location.path if f.location else None
         for manifest in placed.get(f.dataset, ()):
-            if path is None or path == manifest or path not in manifests:
+            if path is None or path == manifest or path not in known:
                 out.setdefault((manifest, f.dataset), []).append(f)
     return out
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 from auditor.model import Location
 from auditor.policy import Level, Severity, load_policy
-from auditor.render import json_document, relaxation_note, safe_text
+from auditor.render import STREAMED, json_chunks, relaxation_note, safe_text
 from auditor.report import Finding, Report
 from auditor.rulebook import Rule, Rulebook, RuleDoc, load_rulebook
 
@@ -90,6 +90,20 @@ def render_sarif(
     ``help_base`` is the URL of the rules' documentation (docs/rules.md where the package is
     published); each rule's ``helpUri`` is its anchor there.
     """
+    return "".join(
+        sarif_chunks(report, root=root, rulebook=rulebook, include=include, help_base=help_base)
+    )
+
+
+def sarif_chunks(
+    report: Report,
+    *,
+    root: Path | None = None,
+    rulebook: Rulebook | None = None,
+    include: Collection[Include] = (),
+    help_base: str | None = None,
+) -> Iterator[str]:
+    """:func:`render_sarif`'s text in pieces, its results made a batch at a time."""
     book = rulebook or load_rulebook()
     base = root or repository_root(Path.cwd())
     index = {doc.id: i for i, doc in enumerate(book.rules)}
@@ -107,7 +121,7 @@ def render_sarif(
             }
         },
         "originalUriBaseIds": {SRCROOT: {"uri": base.resolve().as_uri().rstrip("/") + "/"}},
-        "results": [_result(report, f, index[f.rule], base) for f in shown],
+        "results": STREAMED,
         "properties": {
             "policy": report.policy,
             "policyRelaxes": [rule.value for rule in report.policy_relaxes],
@@ -150,7 +164,7 @@ def render_sarif(
             }
         ]
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
-    return json_document(log)
+    return json_chunks(log, (_result(report, f, index[f.rule], base) for f in shown))
 
 
 def repository_root(start: Path) -> Path:

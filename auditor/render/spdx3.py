@@ -31,13 +31,15 @@ reproduced.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from auditor.evidence import Claim, ClaimRole
 from auditor.licensing import Status
-from auditor.render import json_document
+from auditor.render import STREAMED, json_chunks
 from auditor.report import DatasetReport, Finding, Report, findings_by_dataset
 
 SPEC_VERSION = "3.0.1"
@@ -72,6 +74,11 @@ class _Graph:
 
 def render_spdx3(report: Report) -> str:
     """The report as an SPDX 3.0.1 JSON-LD document; byte-for-byte the same for one report."""
+    return "".join(spdx3_chunks(report))
+
+
+def spdx3_chunks(report: Report) -> Iterator[str]:
+    """:func:`render_spdx3`'s text in pieces, a batch of elements at a time."""
     digest = hashlib.sha256(report.model_dump_json().encode("utf-8")).hexdigest()[:32]
     graph = _Graph(f"urn:auditor:spdx:{digest}:")
     agent = graph.add("SoftwareAgent", "agent/auditor", name="auditor")
@@ -128,8 +135,8 @@ def render_spdx3(report: Report) -> str:
     }
     if report.provenance is not None:
         creation["created"] = f"{report.provenance.as_of.isoformat()}T00:00:00Z"
-    doc = {"@context": CONTEXT, "@graph": [creation, document, *graph.elements.values()]}
-    return json_document(doc)
+    doc = {"@context": CONTEXT, "@graph": STREAMED}
+    return json_chunks(doc, itertools.chain((creation, document), graph.elements.values()))
 
 
 def _package_id(ds: DatasetReport, repeated: set[str]) -> str:
