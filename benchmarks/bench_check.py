@@ -7,9 +7,9 @@ run including interpreter start, on an N-dataset manifest (default 1,000).
 ``python benchmarks/bench_check.py --formats [--sizes 10,1000,10000] [--rounds 3]
 [--chain-depth 10000]`` runs the CLI end to end in every report format (and the ``notice`` and
 ``summary`` documents, which are made from the same manifests) at each size, then a 10,000-deep
-``derived_from`` chain in two shapes:
-``dense`` (every dataset non-commercial: each lists the nearest 20 upstream findings per rule)
-and ``sparse`` (only the root restricted). Each figure is the best and the median of the rounds,
+``derived_from`` chain in every format, in two shapes: ``dense`` (every dataset non-commercial:
+each lists the nearest upstream findings per rule, ``checks.MAX_INHERITED``) and ``sparse``
+(only the root restricted). Each figure is the best and the median of the rounds,
 with the CPU time (user and system: steadier than the wall clock on a shared machine) and the
 peak memory of the process; a format's ratio to JSON is taken within each round (a round's
 figures are comparable with each other, not across rounds), and the median ratio is printed.

@@ -128,6 +128,7 @@ def link(url: str, label: str | None = None) -> str:
     return f'<a href="{escape(url, quote=True)}" class="url" rel="noreferrer">{text(label)}</a>'
 
 
+@functools.lru_cache(maxsize=4096)  # a few licenses and terms stand behind most findings
 def source_link(url: str, version: str | None) -> str:
     """A link to the license or terms a finding rests on, named by their version and host (in
     print, the address follows)."""
