@@ -43,7 +43,7 @@ from auditor.policy import Severity
 from auditor.render import relaxation_note, safe_text, visible_text
 from auditor.render.json import render_json
 from auditor.render.markdown import render_diff_markdown, render_input_error, render_markdown
-from auditor.render.sarif import locate, render_sarif, repository_path
+from auditor.render.sarif import dataset_entries, locate, render_sarif, repository_path
 from auditor.render.table import diff_line, summary_line
 from auditor.report import ExitCode, Finding, Report, Verdict, load_report
 
@@ -290,12 +290,13 @@ def finding_annotations(
     When there are more, the last line of that kind says how many were left out.
     """
     chosen = list(report.findings if findings is None else findings)
+    entries = dataset_entries(report)
     lines: list[str] = []
     for severity, command in _COMMAND.items():
         found = [f for f in chosen if f.severity is severity and not f.waived]
         shown = found if len(found) <= ANNOTATION_LIMIT else found[: ANNOTATION_LIMIT - 1]
         for f in shown:
-            where = locate(report, f)
+            where = locate(report, f, entries)
             lines.append(
                 annotation(
                     command,

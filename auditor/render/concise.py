@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from auditor.policy import Severity
 from auditor.render import safe_text
-from auditor.render.sarif import locate
+from auditor.render.sarif import dataset_entries, locate
 from auditor.report import Report
 
 
 def render_concise(report: Report) -> str:
     lines = []
+    entries = dataset_entries(report)
     for finding in report.findings:
         if finding.waived or finding.severity is Severity.INFO:
             continue
-        where = locate(report, finding)
+        where = locate(report, finding, entries)
         place = ""
         if where is not None:
             place = safe_text(where.path) + (f":{where.line}" if where.line else "") + ": "

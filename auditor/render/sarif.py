@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
@@ -164,7 +164,8 @@ def sarif_chunks(
             }
         ]
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
-    return json_chunks(log, (_result(report, f, index[f.rule], base) for f in shown))
+    entries = dataset_entries(report)
+    return json_chunks(log, (_result(report, f, index[f.rule], base, entries) for f in shown))
 
 
 def repository_root(start: Path) -> Path:
@@ -202,11 +203,25 @@ def repository_path(path: str, root: Path) -> str:
     return given.as_posix()
 
 
-def locate(report: Report, finding: Finding) -> Location | None:
-    """Where a finding points: its own location, else its dataset's entry in the manifest."""
+def locate(
+    report: Report, finding: Finding, entries: Mapping[str, Location] | None = None
+) -> Location | None:
+    """Where a finding points: its own location, else its dataset's entry in the manifest
+    (looked up in ``entries``, from :func:`dataset_entries`, when a caller locates many)."""
     if finding.location is not None:
         return finding.location
+    if entries is not None:
+        return entries.get(finding.dataset)
     return next((d.location for d in report.datasets if d.id == finding.dataset), None)
+
+
+def dataset_entries(report: Report) -> dict[str, Location]:
+    """Each dataset id's entry in the manifests (the first dataset with that id), for
+    :func:`locate`: one pass, so locating every finding stays linear."""
+    entries: dict[str, Location] = {}
+    for d in report.datasets:
+        entries.setdefault(d.id, d.location)
+    return entries
 
 
 def _rule(doc: RuleDoc, level: str, help_base: str | None) -> Json:
@@ -247,8 +262,14 @@ def _identifier(name: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)
 
 
-def _result(report: Report, finding: Finding, rule_index: int, root: Path) -> Json:
-    where = locate(report, finding)
+def _result(
+    report: Report,
+    finding: Finding,
+    rule_index: int,
+    root: Path,
+    entries: Mapping[str, Location],
+) -> Json:
+    where = locate(report, finding, entries)
     result: Json = {
         "ruleId": finding.rule.value,
         "ruleIndex": rule_index,
