@@ -352,3 +352,35 @@ def test_check_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_chain_deeper_than_the_recursion_limit_renders_in_every_format(
+    tmp_path: Path,
+) -> None:
+    import sys
+
+    depth = sys.getrecursionlimit() + 500
+    lines = ["version: 1", "name: chain", "datasets:"]
+    for i in reversed(range(depth)):  # children first: the worst order for a recursive walk
+        parent = f", derived_from: [d{i - 1}]" if i else ""
+        lines.append(f"  - {{id: d{i}, license: CC-BY-NC-4.0, creator: Lab{parent}}}")
+    manifest = tmp_path / "chain.yaml"
+    manifest.write_text("\n".join(lines) + "\n")
+    for fmt in (
+        "json",
+        "table",
+        "concise",
+        "github",
+        "markdown",
+        "sarif",
+        "html",
+        "cyclonedx",
+        "spdx3",
+    ):
+        out = tmp_path / f"out.{fmt}"
+        code, _, err = run("check", str(manifest), "--format", fmt, "--output", str(out))
+        assert code == 1, (fmt, err)
+        text = out.read_text(encoding="utf-8")
+        # Annotations and the job summary are capped (the rest counted); the rest name them all.
+        expected = {"github": "more error finding(s)", "markdown": f"{depth} of {depth} datasets"}
+        assert expected.get(fmt, f"d{depth - 1}") in text, fmt
