@@ -316,7 +316,7 @@ def test_json_report_is_deterministic(mixed: Path) -> None:
     second = run(mixed, "--optout-snapshots", SNAPSHOTS, "-f", "json")[1]
     assert first == second
     report = json.loads(first)
-    assert (report["schema_version"], report["kind"]) == ("1.2", "scan")
+    assert (report["schema_version"], report["kind"]) == ("1.3", "scan")
     domains = report["domains"]
     assert domains == sorted(domains, key=lambda d: (-d["rows"], d["domain"], d["platform"] or ""))
     assert report["top_domains"][0] == {

@@ -513,6 +513,20 @@ class Classifier:
             }
         )
 
+    def named_counts(self, keys: pa.Array, rows: pa.Array) -> pa.Table:
+        """Rows by ``host class << 32 | license slot`` as rows by domain, platform id (null for
+        none) and mask, plain strings; a cost that follows ``keys``, not the classes held."""
+        host = pc.shift_right(keys, 32).cast(pa.int32())
+        slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
+        return pa.table(
+            {
+                "domain": pc.take(self._domain, host),
+                "platform": pc.take(self._platform_ids, pc.take(self._platform, host)),
+                "mask": self.masks(host, slot),
+                "rows": rows.cast(pa.int64()),
+            }
+        )
+
     def license_rows(self, keys: pa.Array, rows: pa.Array) -> Counter[str | None]:
         slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
         table = pa.table({"slot": slot, "rows": rows}).group_by("slot").aggregate([("rows", "sum")])

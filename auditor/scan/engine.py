@@ -24,11 +24,12 @@ from auditor.knowledge import load_knowledge
 from auditor.policy import Policy, Severity, load_policy
 from auditor.scan.classify import Classifier, Prepared, prepare
 from auditor.scan.crawlers import load_crawlers, training_tokens
+from auditor.scan.domains import MAX_ENTRIES
 from auditor.scan.optout import Snapshots
 from auditor.scan.report import ScanReport, Settings, build_report
 from auditor.scan.sinks import Sink
 from auditor.scan.sources import Chunk, Source
-from auditor.scan.tally import Tally
+from auditor.scan.tally import ScanTally
 
 ASSUMED = "not stated (assumed automated collection)"
 
@@ -52,6 +53,7 @@ class ScanOptions:
     max_blocked_share: float = 0.0
     top_fraction: float = 0.1
     max_domains: int = 1000
+    max_domain_entries: int = MAX_ENTRIES  # the domain table's bound (see auditor.scan.domains)
     write_allowed: Path | None = None
     write_blocked: Path | None = None
     threads: int = 2
@@ -106,6 +108,7 @@ def scan_settings(
         max_blocked_share=options.max_blocked_share,
         top_fraction=options.top_fraction,
         max_domains=options.max_domains,
+        max_domain_entries=options.max_domain_entries,
     )
 
 
@@ -141,7 +144,7 @@ def _scan(
     settled: Callable[[], None],
 ) -> ScanReport:
     method = options.method or source.default_method
-    tally = Tally()
+    tallies: list[ScanTally] = []
     sinks = [
         (Sink(path, source), allowed)
         for path, allowed in ((options.write_allowed, True), (options.write_blocked, False))
@@ -154,7 +157,9 @@ def _scan(
         nonlocal read
         read += len(chunk.urls)
         found = classifier.finish(prepared.result(), rows=bool(sinks))
-        tally.add(found)
+        if not tallies:
+            tallies.append(ScanTally(classifier, options.max_domain_entries))
+        tallies[0].add(found)
         if sinks:
             assert found.host is not None
             slot = pc.add(found.license, 1) if found.license is not None else None
@@ -188,10 +193,12 @@ def _scan(
         for sink, _ in sinks:
             sink.abort()
         raise
+    (tally,) = tallies
     return build_report(
-        tally.counts(classifier),
-        tally.license_rows(classifier),
+        tally.counts(),
+        tally.license_rows(),
         classifier,
         settings_for(options, source, method),
         classifier.snapshots,
+        tally.domains,
     )

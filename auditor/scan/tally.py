@@ -15,9 +15,11 @@ from collections import Counter
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from auditor.scan.arrays import contiguous
-from auditor.scan.classify import Classified, Classifier
+from auditor.scan.classify import INVALID_BITS, Classified, Classifier
+from auditor.scan.domains import MAX_ENTRIES, DomainCounts
 
 _DENSE_CELLS = 1 << 24  # a table of 128 MiB at most (briefly twice that while it grows)
 _COMPACT_AT = 1 << 21
@@ -99,6 +101,70 @@ class Tally:
 
     def license_rows(self, classifier: Classifier) -> Counter[str | None]:
         return classifier.license_rows(*self._compact())
+
+
+class ScanTally:
+    """The counts of a streamed scan, in memory that does not follow the number of hosts: rows
+    by platform and mask and by license slot, exact (few keys), and the valid rows by domain in
+    a :class:`~auditor.scan.domains.DomainCounts` table, exact up to ``max_entries`` entries.
+
+    Each batch's counts are named (domain, platform, mask) as they come, at a cost that follows
+    the batch, so nothing is kept per host class."""
+
+    def __init__(self, classifier: Classifier, max_entries: int = MAX_ENTRIES) -> None:
+        self._classifier = classifier
+        self.rows = 0
+        self.domains = DomainCounts(max_entries)
+        self._masks: list[pa.Table] = []  # rows by platform and mask, a table per batch
+        self._held = 0
+        self._slots = np.zeros(1, np.int64)  # rows by license slot
+
+    def add(self, found: Classified) -> None:
+        self.rows += found.rows
+        if not len(found.keys):
+            return
+        named = self._classifier.named_counts(found.keys, found.counts)
+        by_mask = named.group_by(["platform", "mask"], use_threads=False).aggregate(
+            [("rows", "sum")]
+        )
+        self._masks.append(by_mask.rename_columns({"rows_sum": "rows"}))
+        self._held += len(by_mask)
+        if self._held > _COMPACT_AT:
+            self._masks = [self.counts()]
+            self._held = len(self._masks[0])
+        valid = pc.equal(pc.bit_wise_and(named.column("mask"), INVALID_BITS), 0)
+        self.domains.add(named.filter(valid))
+        slot = pc.bit_wise_and(found.keys, 0xFFFFFFFF).to_numpy()
+        if int(slot.max()) >= len(self._slots):
+            self._slots = np.pad(
+                self._slots, (0, _grown(int(slot.max()) + 1, 8) - len(self._slots))
+            )
+        np.add.at(self._slots, slot, found.counts.to_numpy())
+
+    def counts(self) -> pa.Table:
+        """Rows by ``platform`` (id, null for none) and ``mask``: every row, exactly."""
+        table = pa.concat_tables(
+            [
+                pa.table(
+                    {
+                        "platform": pa.array([], pa.string()),
+                        "mask": pa.array([], pa.int64()),
+                        "rows": pa.array([], pa.int64()),
+                    }
+                ),
+                *self._masks,
+            ]
+        )
+        summed = table.group_by(["platform", "mask"], use_threads=False).aggregate(
+            [("rows", "sum")]
+        )
+        return summed.rename_columns({"rows_sum": "rows"})
+
+    def license_rows(self) -> Counter[str | None]:
+        licenses = self._classifier.licenses
+        return Counter(
+            {licenses[s - 1].raw: int(n) for s, n in enumerate(self._slots) if s > 0 and n}
+        )
 
 
 def _grown(size: int, least: int) -> int:
