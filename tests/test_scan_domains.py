@@ -85,7 +85,7 @@ def test_over_the_bound_the_table_is_bounded_and_says_so(
     assert listed[: len(HEAVY) + 1] == [t.domain for t in exact.top_domains][: len(HEAVY) + 1]
     assert abs(bounded.domains_total - exact.domains_total) <= 0.05 * exact.domains_total
     for entry in bounded.domains:
-        assert sum(entry.verdicts.values()) == entry.rows
+        assert sum(entry.verdicts.values()) == entry.rows > bound.error
 
 
 def test_the_same_report_from_one_batch_or_many(tmp_path: Path) -> None:
@@ -179,3 +179,29 @@ def test_every_consumer_says_the_table_was_bounded(skewed: Path, tmp_path: Path)
     value = fields(summary_json(FIELDS, "--scan", report))["top-domains"]["value"]
     assert f"the top 10% of {exact.domains_total} domains by rows" in value
     assert "bounded" not in value
+
+
+def _counts(rows: dict[str, int]) -> pa.Table:
+    return pa.table(
+        {
+            "domain": list(rows),
+            "platform": pa.nulls(len(rows), pa.string()),
+            "mask": [0] * len(rows),
+            "rows": list(rows.values()),
+        }
+    )
+
+
+def test_domains_met_after_the_table_was_bounded_are_all_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(domains_module, "_MERGE_AT", 50)
+    table = DomainCounts(max_entries=10)
+    heavy = {f"heavy{k}.com": 100 for k in range(5)}
+    table.add(_counts(heavy | {f"single{k}.org": 1 for k in range(95)}))  # merged and pruned
+    assert table.bound() is not None
+    table.add(_counts(heavy | {f"late{k}.net": 1 for k in range(3)}))  # merged, not pruned
+    assert table.domains_total() == (103, True)
+    assert set(table.table().column("domain").to_pylist()) == set(heavy)  # 1 row: not listed
+    bound = table.bound()
+    assert bound is not None and bound.error == 1 and bound.untracked_rows == 95 + 5 + 3

@@ -1,13 +1,14 @@
 """The domain table of a scan: rows by (registered domain, platform, rule mask), in bounded memory.
 
 Counts are exact while the table holds at most ``max_entries`` entries (one per distinct domain,
-platform and mask). Beyond that it is a Misra-Gries summary (Agarwal et al., "Mergeable
-summaries", 2012): whenever it outgrows the bound, the (``max_entries`` + 1)-th largest count
-``c`` is taken off every entry and those left at zero or less are dropped. Each entry then holds
-a lower bound of its true rows, short by at most the sum of those ``c`` (``error``), itself at
-most the rows no longer counted in any entry divided by ``max_entries + 1``; an entry with more
-true rows than ``error`` is never dropped. Once the table is bounded, the number of distinct
-domains is estimated with a HyperLogLog sketch (2**14 registers, a typical error of 0.8 %).
+platform and mask). Beyond that it is a Misra-Gries summary (Agarwal et al., "Mergeable summaries",
+2012): whenever it outgrows the bound, the (``max_entries`` + 1)-th largest count ``c`` is taken
+off every entry and those left at zero or less are dropped. Each entry then holds a lower bound of
+its true rows, short by at most the sum of those ``c`` (``error``), itself at most the rows no
+longer counted in any entry divided by ``max_entries + 1``; an entry with more true rows than
+``error`` is never dropped, and only entries counted above ``error`` are listed. Once the table is
+bounded, the number of distinct domains is estimated with a HyperLogLog sketch (2**14 registers, a
+typical error of 0.8 %).
 
 Nothing here decides a verdict: the verdict, rule, platform and license counts of a scan are
 tallied apart, exactly, whatever the number of domains (:mod:`auditor.scan.tally`).
@@ -81,6 +82,10 @@ class DomainCounts:
         table = pa.concat_tables([SCHEMA.empty_table(), *self._parts])
         merged = table.group_by(_KEYS, use_threads=False).aggregate([("rows", "sum")])
         merged = merged.rename_columns({"rows_sum": "rows"}).select(SCHEMA.names)
+        if len(merged) > self.max_entries and self._distinct is None:
+            self._distinct = Distinct()
+        if self._distinct is not None:  # every domain, from the first time the table is bounded
+            self._distinct.add(contiguous(merged.column("domain")))
         if len(merged) > self.max_entries:
             merged = self._pruned(merged)
         merged = pa.table([contiguous(c) for c in merged.columns], schema=SCHEMA)
@@ -91,9 +96,6 @@ class DomainCounts:
     def _pruned(self, table: pa.Table) -> pa.Table:
         """A Misra-Gries step: take the (max_entries + 1)-th largest count off every entry and
         keep those left above zero (at most ``max_entries``)."""
-        if self._distinct is None:
-            self._distinct = Distinct()
-        self._distinct.add(contiguous(table.column("domain")))
         rows = table.column("rows")
         top = pc.select_k_unstable(rows, self.max_entries + 1, [("rows", "descending")])
         cut = pc.min(pc.take(rows, top)).as_py()
@@ -102,14 +104,20 @@ class DomainCounts:
         return table.set_column(3, "rows", less).filter(pc.greater(less, 0))
 
     def table(self) -> pa.Table:
-        """The entries: ``domain``, ``platform`` (null for none), ``mask``, ``rows``."""
-        return self._merge()
+        """The entries: ``domain``, ``platform`` (null for none), ``mask``, ``rows``. Of a bounded
+        table, only those whose rows exceed the error: each has more true rows than any entry
+        dropped (whose true rows are at most the error), so their ranking is not the summary's
+        noise."""
+        merged = self._merge()
+        if self._distinct is None:
+            return merged
+        return merged.filter(pc.greater(merged.column("rows"), self._error))
 
     def bound(self) -> Bound | None:
         """How the counts fall short of the truth; None while they are exact."""
         if self._distinct is None:
             return None
-        held = pc.sum(self._merge().column("rows")).as_py() or 0
+        held = pc.sum(self.table().column("rows")).as_py() or 0
         return Bound(self.max_entries, self._error, self.rows - held)
 
     def domains_total(self) -> tuple[int, bool]:

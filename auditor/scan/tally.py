@@ -135,11 +135,11 @@ class ScanTally:
         valid = pc.equal(pc.bit_wise_and(named.column("mask"), INVALID_BITS), 0)
         self.domains.add(named.filter(valid))
         slot = pc.bit_wise_and(found.keys, 0xFFFFFFFF).to_numpy()
-        if int(slot.max()) >= len(self._slots):
-            self._slots = np.pad(
-                self._slots, (0, _grown(int(slot.max()) + 1, 8) - len(self._slots))
-            )
-        np.add.at(self._slots, slot, found.counts.to_numpy())
+        # Weights are float64, exact for a batch's counts (far below 2**53).
+        rows = np.bincount(slot, weights=found.counts.to_numpy(), minlength=len(self._slots))
+        if len(rows) > len(self._slots):
+            self._slots = np.pad(self._slots, (0, len(rows) - len(self._slots)))
+        self._slots[: len(rows)] += rows.astype(np.int64)
 
     def counts(self) -> pa.Table:
         """Rows by ``platform`` (id, null for none) and ``mask``: every row, exactly."""
