@@ -896,3 +896,32 @@ def test_every_invalid_reason_is_a_documented_rule_id() -> None:
     for rule in documented:
         assert listed[rule]["scan_only"] is True
         assert set(listed[rule]["severity"].values()) == {"error"}
+
+
+def test_dotted_names_cut_suffixes_as_a_split_on_dots_does() -> None:
+    from auditor.scan.hosts import DottedNames
+
+    rng = random.Random(5)
+    names: list[str | None] = [None, "com", "a.b", "x.y.z.w", "", "www.bbc.co.uk"]
+    for _ in range(300):
+        labels = [
+            "".join(rng.choices("ab-_1", k=rng.randint(1, 4))) for _ in range(rng.randint(1, 6))
+        ]
+        names.append(".".join(labels) if rng.random() > 0.1 else None)
+    whole = pa.array(["pad.example", *names, "tail.example"], pa.string())
+    for array in (whole.slice(1, len(names)), pa.array(names, pa.string())):  # offset or not
+        dotted = DottedNames(array)
+        assert dotted.labels().to_pylist() == [
+            None if n is None else n.count(".") + 1 for n in names
+        ]
+        among = pa.array([rng.random() < 0.5 for _ in names])
+        for count in range(1, 8):
+            want = [
+                None if n is None or n.count(".") + 1 < count else ".".join(n.split(".")[-count:])
+                for n in names
+            ]
+            assert dotted.suffix(count).to_pylist() == want
+            picked = [w if a else None for w, a in zip(want, among.to_pylist(), strict=True)]
+            assert dotted.suffix(count, among).to_pylist() == picked
+    empty = DottedNames(pa.array([], pa.string()))
+    assert empty.suffix(2).to_pylist() == [] and empty.labels().to_pylist() == []

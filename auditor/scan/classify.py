@@ -514,14 +514,16 @@ class Classifier:
         )
 
     def named_counts(self, keys: pa.Array, rows: pa.Array) -> pa.Table:
-        """Rows by ``host class << 32 | license slot`` as rows by domain, platform id (null for
-        none) and mask, plain strings; a cost that follows ``keys``, not the classes held."""
+        """Rows by ``host class << 32 | license slot`` as rows by domain (plain strings),
+        platform id (dictionary-encoded; null for none) and mask; a cost that follows ``keys``,
+        not the classes held."""
         host = pc.shift_right(keys, 32).cast(pa.int32())
         slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
+        platform = pc.take(self._platform, host)
         return pa.table(
             {
                 "domain": pc.take(self._domain, host),
-                "platform": pc.take(self._platform_ids, pc.take(self._platform, host)),
+                "platform": pa.DictionaryArray.from_arrays(platform, self._platform_ids),
                 "mask": self.masks(host, slot),
                 "rows": rows.cast(pa.int64()),
             }

@@ -39,6 +39,16 @@ SCHEMA = pa.schema(
         ("rows", pa.int64()),
     ]
 )
+# Held with each platform as a small integer (an index into the platforms met, null for none):
+# a hash aggregation keyed by a string column of nulls and a few names is several times slower.
+_HELD = pa.schema(
+    [
+        ("domain", pa.string()),
+        ("platform", pa.int32()),
+        ("mask", pa.int64()),
+        ("rows", pa.int64()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -64,31 +74,52 @@ class DomainCounts:
         self._merged = 0  # entries left by the last merge
         self._error = 0
         self._distinct: Distinct | None = None  # from the first time the table is bounded
+        self._platforms: list[str] = []  # the platforms met, by their index in the table
 
     def add(self, counts: pa.Table) -> None:
-        """Add counts with the columns of ``SCHEMA`` (a key may come more than once)."""
+        """Add counts with the columns of ``SCHEMA``; the platform column may be
+        dictionary-encoded (a key may come more than once)."""
         if not len(counts):
             return
-        counts = counts.select(SCHEMA.names).cast(SCHEMA)
+        platform = contiguous(counts.column("platform"))
+        if not pa.types.is_dictionary(platform.type):
+            platform = pc.dictionary_encode(platform.cast(pa.string()))
+        held = self._platform_indices(platform.dictionary.cast(pa.string()))
+        counts = pa.table(
+            [
+                contiguous(counts.column("domain")).cast(pa.string()),
+                pc.take(held, platform.indices),
+                contiguous(counts.column("mask")).cast(pa.int64()),
+                contiguous(counts.column("rows")).cast(pa.int64()),
+            ],
+            schema=_HELD,
+        )
         self.rows += pc.sum(counts.column("rows")).as_py() or 0
         self._parts.append(counts)
         self._pending += len(counts)
         if self._pending > max(_MERGE_AT, 2 * self._merged):
             self._merge()
 
+    def _platform_indices(self, names: pa.Array) -> pa.Array:
+        """The index of each of ``names`` (distinct) among the platforms held, new ones added."""
+        for name in names.drop_null().to_pylist():
+            if name not in self._platforms:
+                self._platforms.append(name)
+        return pc.index_in(names, pa.array(self._platforms, pa.string())).cast(pa.int32())
+
     def _merge(self) -> pa.Table:
         if len(self._parts) == 1 and self._pending == self._merged:
             return self._parts[0]
-        table = pa.concat_tables([SCHEMA.empty_table(), *self._parts])
+        table = pa.concat_tables([_HELD.empty_table(), *self._parts])
         merged = table.group_by(_KEYS, use_threads=False).aggregate([("rows", "sum")])
-        merged = merged.rename_columns({"rows_sum": "rows"}).select(SCHEMA.names)
+        merged = merged.rename_columns({"rows_sum": "rows"}).select(_HELD.names)
         if len(merged) > self.max_entries and self._distinct is None:
             self._distinct = Distinct()
         if self._distinct is not None:  # every domain, from the first time the table is bounded
             self._distinct.add(contiguous(merged.column("domain")))
         if len(merged) > self.max_entries:
             merged = self._pruned(merged)
-        merged = pa.table([contiguous(c) for c in merged.columns], schema=SCHEMA)
+        merged = pa.table([contiguous(c) for c in merged.columns], schema=_HELD)
         self._parts = [merged]
         self._pending = self._merged = len(merged)
         return merged
@@ -109,15 +140,17 @@ class DomainCounts:
         dropped (whose true rows are at most the error), so their ranking is not the summary's
         noise."""
         merged = self._merge()
-        if self._distinct is None:
-            return merged
-        return merged.filter(pc.greater(merged.column("rows"), self._error))
+        if self._distinct is not None:
+            merged = merged.filter(pc.greater(merged.column("rows"), self._error))
+        names = pc.take(pa.array(self._platforms, pa.string()), merged.column("platform"))
+        return merged.set_column(1, "platform", names)
 
     def bound(self) -> Bound | None:
         """How the counts fall short of the truth; None while they are exact."""
         if self._distinct is None:
             return None
-        held = pc.sum(self.table().column("rows")).as_py() or 0
+        listed = self._merge().filter(pc.greater(self._merge().column("rows"), self._error))
+        held = pc.sum(listed.column("rows")).as_py() or 0
         return Bound(self.max_entries, self._error, self.rows - held)
 
     def domains_total(self) -> tuple[int, bool]:

@@ -116,6 +116,7 @@ class ScanTally:
         self.rows = 0
         self.domains = DomainCounts(max_entries)
         self._masks: list[pa.Table] = []  # rows by platform and mask, a table per batch
+        self._ids = pa.array([], pa.string())  # the platform ids, by index
         self._held = 0
         self._slots = np.zeros(1, np.int64)  # rows by license slot
 
@@ -124,13 +125,18 @@ class ScanTally:
         if not len(found.keys):
             return
         named = self._classifier.named_counts(found.keys, found.counts)
-        by_mask = named.group_by(["platform", "mask"], use_threads=False).aggregate(
+        platform = contiguous(named.column("platform"))
+        self._ids = platform.dictionary
+        keyed = pa.table(
+            [platform.indices, named.column("mask"), named.column("rows")], _MASK_COUNTS.names
+        )
+        by_mask = keyed.group_by(["platform", "mask"], use_threads=False).aggregate(
             [("rows", "sum")]
         )
-        self._masks.append(by_mask.rename_columns({"rows_sum": "rows"}))
+        self._masks.append(by_mask.rename_columns({"rows_sum": "rows"}).cast(_MASK_COUNTS))
         self._held += len(by_mask)
         if self._held > _COMPACT_AT:
-            self._masks = [self.counts()]
+            self._masks = [self._summed()]
             self._held = len(self._masks[0])
         valid = pc.equal(pc.bit_wise_and(named.column("mask"), INVALID_BITS), 0)
         self.domains.add(named.filter(valid))
@@ -143,28 +149,24 @@ class ScanTally:
 
     def counts(self) -> pa.Table:
         """Rows by ``platform`` (id, null for none) and ``mask``: every row, exactly."""
-        table = pa.concat_tables(
-            [
-                pa.table(
-                    {
-                        "platform": pa.array([], pa.string()),
-                        "mask": pa.array([], pa.int64()),
-                        "rows": pa.array([], pa.int64()),
-                    }
-                ),
-                *self._masks,
-            ]
-        )
-        summed = table.group_by(["platform", "mask"], use_threads=False).aggregate(
-            [("rows", "sum")]
-        )
-        return summed.rename_columns({"rows_sum": "rows"})
+        summed = self._summed()
+        names = pc.take(self._ids, summed.column("platform"))
+        return pa.table([names, summed["mask"], summed["rows"]], ["platform", "mask", "rows"])
+
+    def _summed(self) -> pa.Table:
+        table = pa.concat_tables([_MASK_COUNTS.empty_table(), *self._masks])
+        keys = ["platform", "mask"]
+        summed = table.group_by(keys, use_threads=False).aggregate([("rows", "sum")])
+        return summed.rename_columns({"rows_sum": "rows"}).select(_MASK_COUNTS.names)
 
     def license_rows(self) -> Counter[str | None]:
         licenses = self._classifier.licenses
         return Counter(
             {licenses[s - 1].raw: int(n) for s, n in enumerate(self._slots) if s > 0 and n}
         )
+
+
+_MASK_COUNTS = pa.schema([("platform", pa.int32()), ("mask", pa.int64()), ("rows", pa.int64())])
 
 
 def _grown(size: int, least: int) -> int:
