@@ -925,3 +925,14 @@ def test_dotted_names_cut_suffixes_as_a_split_on_dots_does() -> None:
             assert dotted.suffix(count, among).to_pylist() == picked
     empty = DottedNames(pa.array([], pa.string()))
     assert empty.suffix(2).to_pylist() == [] and empty.labels().to_pylist() == []
+
+
+def test_only_values_with_a_query_fragment_or_backslash_are_cut() -> None:
+    from auditor.scan.hosts import cut_at_query
+
+    values = pa.array(["a.com?x", "b.org", "c.net#f", "d.io\\e", None, "e.de"])
+    assert cut_at_query(values).to_pylist() == ["a.com", "b.org", "c.net", "d.io", None, "e.de"]
+    plain = values.slice(5, 1)  # a slice whose neighbours have a "?" and a "#"
+    assert cut_at_query(plain) is plain
+    empty = pa.array([], pa.string())
+    assert cut_at_query(empty) is empty

@@ -33,7 +33,13 @@ from auditor.policy import Policy, Severity
 from auditor.report import Finding
 from auditor.resolver import resolver_for
 from auditor.rulebook import Rule
-from auditor.scan.arrays import StringIndex, contiguous
+from auditor.scan.arrays import (
+    GrowingInts,
+    GrowingStrings,
+    StringIndex,
+    contiguous,
+    string_hashes,
+)
 from auditor.scan.hosts import (
     PlatformIndex,
     cut_at_query,
@@ -129,6 +135,7 @@ class Prepared:
     license_rows: pa.Array | None  # int32 per row: an index into licenses
     pairs: pa.Array  # int64: entry * len(licenses) + license, one per distinct pair
     counts: pa.Array  # int64: the rows of each pair
+    hashes: np.ndarray  # uint64: the hash of each authority (string_hashes), made in the thread
 
 
 def prepare(
@@ -159,7 +166,14 @@ def prepare(
         wide = pc.multiply(entries.cast(kind), pa.scalar(len(values), kind))
         pairs = pc.add(wide, license_rows.cast(kind))
     return Prepared(
-        urls, found.dictionary, bad, entries, values, license_rows, *_counted(pairs, width)
+        urls,
+        found.dictionary,
+        bad,
+        entries,
+        values,
+        license_rows,
+        *_counted(pairs, width),
+        string_hashes(found.dictionary),
     )
 
 
@@ -247,10 +261,18 @@ class Classifier:
         self._platform_bits: list[int | None] = [None] * len(self._platforms.platforms)
         self._resolver = resolver_for(kb)
         # Host classes, one value per class in each array.
-        self._domain = pa.array([INVALID_DOMAIN], pa.string())
-        self._platform = pa.array([None], pa.int32())  # an index into self._platforms.platforms
-        self._mask = pa.array([invalid_bit(Invalid.UNPARSABLE_URL)], pa.int64())
-        self._bad = pa.array([False])  # the rows' license rules do not count
+        # Grown in place as classes are added (a copy of every class per batch would cost what
+        # is held, not what is added).
+        self._domains = GrowingStrings()
+        self._platforms_of = GrowingInts(np.int32)  # an index into self._platforms.platforms; -1
+        self._masks_of = GrowingInts(np.int64)
+        self._bad_of = GrowingInts(np.int8)  # 1: the rows' license rules do not count
+        self._append(
+            pa.array([INVALID_DOMAIN], pa.string()),
+            pa.array([None], pa.int32()),
+            pa.array([invalid_bit(Invalid.UNPARSABLE_URL)], pa.int64()),
+            pa.array([False]),
+        )
         self._known = StringIndex()  # judged authorities, and their host classes
         self._bad_classes: dict[int, int] = {}
         self._signals: dict[int, HostSignals] = {}  # classes whose opt-outs depend on the path
@@ -313,7 +335,7 @@ class Classifier:
     def finish(self, batch: Prepared, *, rows: bool = False) -> Classified:
         """Judge the distinct values of a prepared batch (cached) and count its rows by class;
         ``rows`` also gives each row's classes."""
-        classes = self._entry_classes(batch.authorities, batch.bad)
+        classes = self._entry_classes(batch.authorities, batch.bad, batch.hashes)
         width = len(batch.licenses) if batch.licenses is not None else 1
         entry = pc.divide(batch.pairs, width)
         host = pc.take(classes, entry)
@@ -359,21 +381,25 @@ class Classifier:
             license_class,
         )
 
-    def _entry_classes(self, found: pa.Array, bad: tuple[int, ...]) -> pa.Array:
+    def _entry_classes(
+        self, found: pa.Array, bad: tuple[int, ...], hashes: np.ndarray | None = None
+    ) -> pa.Array:
         """The host class of each entry of a batch; new authorities are judged (once) here.
 
         ``found`` holds each authority as cut at the first ``/`` (distinct values). Those not
         known yet are cut at ``?``, ``#`` or ``\\`` too: one that changes (``host?id=1``) takes
         the class of what remains, and only cut authorities are remembered, so a million query
         strings after one host make one class, not a million."""
-        classes = self._known_classes(found)
+        if hashes is None:
+            hashes = string_hashes(found)
+        classes = self._known.get(found, hashes)
         missing = pc.and_(pc.is_null(classes), pc.is_valid(found))
         if pc.any(missing).as_py():
             where = pc.indices_nonzero(missing)
             unknown = pc.take(found, where)
             cut = cut_at_query(unknown)
             if cut is unknown:  # nothing cut: all are new, and distinct
-                judged = self._judge_new(unknown)
+                judged = self._judge_new(unknown, hashes[where.to_numpy()])
             else:
                 distinct = pc.unique(cut)
                 known = self._known_classes(distinct)
@@ -394,11 +420,11 @@ class Classifier:
         """The host class of each of ``values`` (distinct) already judged, null for the others."""
         return self._known.get(values)
 
-    def _judge_new(self, fresh: pa.Array) -> pa.Array:
+    def _judge_new(self, fresh: pa.Array, hashes: np.ndarray | None = None) -> pa.Array:
         """Judge ``fresh`` authorities (distinct, cut, none known); their new host classes."""
         first = self._add_hosts(fresh)
-        added = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(fresh)), first - 1)
-        self._known.add(fresh, added)
+        added = pa.array(np.arange(first, first + len(fresh), dtype=np.int32))
+        self._known.add(fresh, added, hashes)
         return added
 
     def _add_hosts(self, fresh: pa.Array) -> int:
@@ -411,7 +437,7 @@ class Classifier:
         terms = pc.take(pa.array(self._platform_bits, pa.int64()), hosts.platform)
         valid = pc.is_valid(hosts.name)
         mask = pc.if_else(valid, pc.fill_null(terms, 0), invalid_bit(Invalid.UNPARSABLE_URL))
-        first = len(self._domain)
+        first = len(self._domains)
         if self.snapshots is not None:
             mask = self._host_signals(hosts.name, mask, first)
         self._append(
@@ -453,7 +479,7 @@ class Classifier:
                 continue
             index = self._moved.get((host, reserved))
             if index is None:
-                index = self._moved[(host, reserved)] = len(self._domain) + len(pending)
+                index = self._moved[(host, reserved)] = len(self._domains) + len(pending)
                 pending.append((host, reserved))
             out.append(index)
         if pending:
@@ -461,16 +487,16 @@ class Classifier:
             added = pa.array([reserved for _, reserved in pending], pa.int64())
             self._append(
                 pc.take(self._domain, origin),
-                pc.take(self._platform, origin),
+                self._platform_at(origin),
                 pc.bit_wise_or(pc.take(self._mask, origin), added),
-                pc.take(self._bad, origin),
+                pc.not_equal(pc.take(self._bad, origin), 0),
             )
         return pa.array(out, pa.int32())
 
     def _bad_class(self, bits: int) -> int:
         index = self._bad_classes.get(bits)
         if index is None:
-            index = self._bad_classes[bits] = len(self._domain)
+            index = self._bad_classes[bits] = len(self._domains)
             self._append(
                 pa.array([INVALID_DOMAIN]),
                 pa.array([None], pa.int32()),
@@ -480,10 +506,30 @@ class Classifier:
         return index
 
     def _append(self, domain: pa.Array, platform: pa.Array, mask: pa.Array, bad: pa.Array) -> None:
-        self._domain = pa.concat_arrays([self._domain, domain.cast(pa.string())])
-        self._platform = pa.concat_arrays([self._platform, platform.cast(pa.int32())])
-        self._mask = pa.concat_arrays([self._mask, mask.cast(pa.int64())])
-        self._bad = pa.concat_arrays([self._bad, bad.cast(pa.bool_())])
+        self._domains.append(domain.cast(pa.string()))
+        self._platforms_of.append(pc.fill_null(platform.cast(pa.int32()), -1).to_numpy())
+        self._masks_of.append(mask.cast(pa.int64()).to_numpy())
+        self._bad_of.append(bad.cast(pa.bool_()).to_numpy(zero_copy_only=False))
+
+    @property
+    def _domain(self) -> pa.Array:
+        """The registered domain of each class (string)."""
+        return self._domains.array()
+
+    @property
+    def _mask(self) -> pa.Array:
+        """The rule mask of each class (int64)."""
+        return pa.array(self._masks_of.view())
+
+    @property
+    def _bad(self) -> pa.Array:
+        """Of each class (int8), 1 if the rows' license rules do not count."""
+        return pa.array(self._bad_of.view())
+
+    def _platform_at(self, host: pa.Array) -> pa.Array:
+        """The platform (an index into the platforms; null for none) of classes ``host``."""
+        found = pc.take(pa.array(self._platforms_of.view()), host)
+        return pc.if_else(pc.less(found, 0), None, found)
 
     # --- per class ------------------------------------------------------------------------
 
@@ -493,7 +539,8 @@ class Classifier:
         if slot is None:
             return mask
         rules = pc.take(self._license_masks, slot)
-        return pc.bit_wise_or(mask, pc.if_else(pc.take(self._bad, host), 0, rules))
+        bad = pc.not_equal(pc.take(self._bad, host), 0)
+        return pc.bit_wise_or(mask, pc.if_else(bad, 0, rules))
 
     def counts_table(self, keys: pa.Array, rows: pa.Array) -> pa.Table:
         """Rows by ``host class << 32 | license slot`` as rows by domain, platform id and mask
@@ -503,7 +550,7 @@ class Classifier:
         slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
         domains = pc.dictionary_encode(self._domain)
         domain = pa.DictionaryArray.from_arrays(pc.take(domains.indices, host), domains.dictionary)
-        platform = pa.DictionaryArray.from_arrays(pc.take(self._platform, host), self._platform_ids)
+        platform = pa.DictionaryArray.from_arrays(self._platform_at(host), self._platform_ids)
         return pa.table(
             {
                 "domain": domain,
@@ -519,7 +566,7 @@ class Classifier:
         not the classes held."""
         host = pc.shift_right(keys, 32).cast(pa.int32())
         slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
-        platform = pc.take(self._platform, host)
+        platform = self._platform_at(host)
         return pa.table(
             {
                 "domain": pc.take(self._domain, host),
@@ -603,7 +650,7 @@ class Classifier:
         at = pc.index_in(mask, distinct)
         verdicts = pa.array([self.verdict(m).value for m in masks], pa.string())
         rules = pa.array([",".join(rules_of(m)) for m in masks], pa.string())
-        platform = pc.take(self._platform_ids, pc.take(self._platform, found.host))
+        platform = pc.take(self._platform_ids, self._platform_at(found.host))
         return (
             table.append_column("auditor_verdict", pc.take(verdicts, at))
             .append_column("auditor_domain", pc.take(self._domain, found.host))

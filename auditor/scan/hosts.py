@@ -181,9 +181,20 @@ def _encoded(found: pa.Array, *, exact: bool) -> tuple[pa.DictionaryArray, bool]
 
 def cut_at_query(values: pa.Array) -> pa.Array:
     """Each value cut at its first ``?``, ``#`` or ``\\`` (``values`` itself when none has one)."""
-    if not any(pc.any(pc.match_substring(values, end)).as_py() for end in "?#\\"):
+    if not _has_any_byte(values, b"?#\\"):
         return values
     return pc.struct_field(pc.extract_regex(values, _BEFORE_QUERY), [0])
+
+
+def _has_any_byte(values: pa.Array, wanted: bytes) -> bool:
+    """Whether any of ``wanted`` (ASCII bytes) is among the bytes of ``values`` (``string``),
+    looked for in the array's own buffer (the bytes of a null, if any, count too)."""
+    n = len(values)
+    if not n or values.buffers()[2] is None:
+        return False
+    offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
+    raw = np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    return bool(np.isin(raw, np.frombuffer(wanted, np.uint8)).any())
 
 
 class Host(NamedTuple):
