@@ -936,3 +936,29 @@ def test_only_values_with_a_query_fragment_or_backslash_are_cut() -> None:
     assert cut_at_query(plain) is plain
     empty = pa.array([], pa.string())
     assert cut_at_query(empty) is empty
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_forgetting_the_hosts_between_batches_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, mixed: Path, tmp_path: Path, rows: int
+) -> None:
+    """The cache of judged hosts is bounded: past HOST_CACHE classes, the engine forgets them all
+    and judges hosts again, opt-outs judged per path included, with the same counts and split."""
+    from auditor.scan import engine
+
+    def scanned(out: Path) -> tuple[str, list[dict[str, object]], list[dict[str, object]]]:
+        options = ScanOptions(
+            snapshots=SNAPSHOTS,
+            write_allowed=out / "allowed.parquet",
+            write_blocked=out / "blocked.parquet",
+        )
+        report = scan(Source(mixed, InputFormat.PARQUET, batch_rows=rows), options)
+        files = (out / "allowed.parquet", out / "blocked.parquet")
+        allowed, blocked = (pq.read_table(f).to_pylist() for f in files)
+        return report.model_dump_json(), allowed, blocked
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    kept = scanned(tmp_path / "a")
+    monkeypatch.setattr(engine, "HOST_CACHE", 0)
+    assert scanned(tmp_path / "b") == kept

@@ -260,9 +260,20 @@ class Classifier:
         self._platform_ids = pa.array([p.id for p in self._platforms.platforms], pa.string())
         self._platform_bits: list[int | None] = [None] * len(self._platforms.platforms)
         self._resolver = resolver_for(kb)
-        # Host classes, one value per class in each array.
-        # Grown in place as classes are added (a copy of every class per batch would cost what
-        # is held, not what is added).
+        self.forget_hosts()
+        self.platform_findings: dict[str, tuple[Finding, ...]] = {}
+        self.licenses: list[LicenseClass] = []
+        self._license_index: dict[str | None, int] = {}
+        self._license_masks = pa.array([0], pa.int64())  # by license slot
+        self.error_bits, self.warning_bits = self._severity_bits()
+        self._verdicts: dict[int, Verdict] = {}
+
+    def forget_hosts(self) -> None:
+        """Drop every host class and judged authority (they are judged again when met again):
+        what a caller holding no class across batches does to keep the cache of hosts bounded.
+        Platform terms and licenses, a few, are kept."""
+        # Host classes, one value per class in each array, grown in place as classes are added
+        # (a copy of every class per batch would cost what is held, not what is added).
         self._domains = GrowingStrings()
         self._platforms_of = GrowingInts(np.int32)  # an index into self._platforms.platforms; -1
         self._masks_of = GrowingInts(np.int64)
@@ -278,12 +289,11 @@ class Classifier:
         self._signals: dict[int, HostSignals] = {}  # classes whose opt-outs depend on the path
         self._path_classes = pa.array([], pa.int32())
         self._moved: dict[tuple[int, int], int] = {}
-        self.platform_findings: dict[str, tuple[Finding, ...]] = {}
-        self.licenses: list[LicenseClass] = []
-        self._license_index: dict[str | None, int] = {}
-        self._license_masks = pa.array([0], pa.int64())  # by license slot
-        self.error_bits, self.warning_bits = self._severity_bits()
-        self._verdicts: dict[int, Verdict] = {}
+
+    @property
+    def hosts_held(self) -> int:
+        """The host classes held (one per judged authority, about)."""
+        return len(self._domains)
 
     # --- severities -----------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ def nothing_read(path: str | Path, fmt: str, unit: str = "rows") -> InputError:
 
 
 _IN_FLIGHT = 2
+# Host classes the classifier keeps between batches (about 100 bytes each): beyond, it forgets
+# them all and judges hosts again as they come, so memory stays flat with millions of hosts.
+HOST_CACHE = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ def _scan(
             blocked = pc.not_equal(pc.bit_wise_and(mask, excluded), 0)
             for sink, allowed in sinks:
                 sink.write(chunk, pc.invert(blocked) if allowed else blocked)
+        if classifier.hosts_held > HOST_CACHE:  # no class is held past the batch
+            classifier.forget_hosts()
         if progress is not None:
             progress(len(chunk.urls))
 

@@ -194,7 +194,7 @@ def _has_any_byte(values: pa.Array, wanted: bytes) -> bool:
         return False
     offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
     raw = np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
-    return bool(np.isin(raw, np.frombuffer(wanted, np.uint8)).any())
+    return any(bool((raw == byte).any()) for byte in wanted)
 
 
 class Host(NamedTuple):
