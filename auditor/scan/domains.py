@@ -15,11 +15,13 @@ tallied apart, exactly, whatever the number of domains (:mod:`auditor.scan.tally
 
 Batches of counts are gathered and merged with an Arrow hash aggregation when the counts held
 since the last merge outnumber what it left (and at least ``_MERGE_AT``), so that with millions
-of distinct domains each batch does not pay a pass over all of them.
+of distinct domains each batch does not pay a pass over all of them; the merge runs on a thread
+of its own while the scan goes on, one merge at a time.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,8 +71,10 @@ class DomainCounts:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
         self.rows = 0  # every row added, counted or not in an entry
-        self._parts: list[pa.Table] = []
-        self._pending = 0  # entries held, merged or not
+        self._held: pa.Table | None = None  # what the last merge left
+        self._merging: Future[pa.Table] | None = None  # a merge under way, on its own thread
+        self._parts: list[pa.Table] = []  # added since the last merge began
+        self._pending = 0  # entries in them
         self._merged = 0  # entries left by the last merge
         self._error = 0
         self._distinct: Distinct | None = None  # from the first time the table is bounded
@@ -98,7 +102,12 @@ class DomainCounts:
         self._parts.append(counts)
         self._pending += len(counts)
         if self._pending > max(_MERGE_AT, 2 * self._merged):
-            self._merge()
+            # On a thread of its own (Arrow's aggregation releases the GIL), while the scan goes
+            # on; the next one waits for it.
+            parts = self._taken()
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor-domains")
+            self._merging = pool.submit(self._merged_of, parts)
+            pool.shutdown(wait=False)
 
     def _platform_indices(self, names: pa.Array) -> pa.Array:
         """The index of each of ``names`` (distinct) among the platforms held, new ones added."""
@@ -107,10 +116,31 @@ class DomainCounts:
                 self._platforms.append(name)
         return pc.index_in(names, pa.array(self._platforms, pa.string())).cast(pa.int32())
 
+    def _settled(self) -> pa.Table | None:
+        """What the last merge left, once it is done."""
+        if self._merging is not None:
+            self._held = self._merging.result()
+            self._merging = None
+            self._merged = len(self._held)
+        return self._held
+
+    def _taken(self) -> list[pa.Table]:
+        """What the last merge left and the counts added since, now to be merged."""
+        held = self._settled()
+        parts = [held, *self._parts] if held is not None else self._parts
+        self._parts, self._pending = [], 0
+        return parts
+
     def _merge(self) -> pa.Table:
-        if len(self._parts) == 1 and self._pending == self._merged:
-            return self._parts[0]
-        table = pa.concat_tables([_HELD.empty_table(), *self._parts])
+        """Every count added, merged (and pruned if the table outgrew its bound)."""
+        held = self._settled()
+        if held is None or self._parts:
+            held = self._held = self._merged_of(self._taken())
+            self._merged = len(held)
+        return held
+
+    def _merged_of(self, parts: list[pa.Table]) -> pa.Table:
+        table = pa.concat_tables([_HELD.empty_table(), *parts])
         merged = table.group_by(_KEYS, use_threads=False).aggregate([("rows", "sum")])
         merged = merged.rename_columns({"rows_sum": "rows"}).select(_HELD.names)
         if len(merged) > self.max_entries and self._distinct is None:
@@ -119,10 +149,7 @@ class DomainCounts:
             self._distinct.add(contiguous(merged.column("domain")))
         if len(merged) > self.max_entries:
             merged = self._pruned(merged)
-        merged = pa.table([contiguous(c) for c in merged.columns], schema=_HELD)
-        self._parts = [merged]
-        self._pending = self._merged = len(merged)
-        return merged
+        return pa.table([contiguous(c) for c in merged.columns], schema=_HELD)
 
     def _pruned(self, table: pa.Table) -> pa.Table:
         """A Misra-Gries step: take the (max_entries + 1)-th largest count off every entry and
@@ -147,9 +174,10 @@ class DomainCounts:
 
     def bound(self) -> Bound | None:
         """How the counts fall short of the truth; None while they are exact."""
+        merged = self._merge()
         if self._distinct is None:
             return None
-        listed = self._merge().filter(pc.greater(self._merge().column("rows"), self._error))
+        listed = merged.filter(pc.greater(merged.column("rows"), self._error))
         held = pc.sum(listed.column("rows")).as_py() or 0
         return Bound(self.max_entries, self._error, self.rows - held)
 
