@@ -489,12 +489,16 @@ AUTHORITIES = [
 ]
 
 
-def test_hosts_judged_in_bulk_as_one_by_one() -> None:
+@pytest.mark.parametrize("plain_only", [False, True])
+def test_hosts_judged_in_bulk_as_one_by_one(plain_only: bool) -> None:
     index = PlatformIndex(load_knowledge())
-    judged = judge_hosts(pa.array(AUTHORITIES), index)
+    authorities = (
+        AUTHORITIES[: AUTHORITIES.index("WWW.YouTube.com:443")] if plain_only else AUTHORITIES
+    )
+    judged = judge_hosts(pa.array(authorities), index)
     columns = (judged.name, judged.domain, judged.platform)
     rows = zip(*(column.to_pylist() for column in columns), strict=True)
-    for authority, found in zip(AUTHORITIES, rows, strict=True):
+    for authority, found in zip(authorities, rows, strict=True):
         host = parse_authority(authority)
         expected = (host.name, host.domain, index.index_for(host.name)) if host else (None,) * 3
         assert found == expected, authority

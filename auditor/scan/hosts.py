@@ -241,7 +241,8 @@ def judge_hosts(authorities: pa.Array, platforms: PlatformIndex) -> Hosts:
     authorities are cut as :func:`cut_authorities` cuts them by default (see :func:`cut_at_query`).
     """
     plain = pc.fill_null(pc.match_substring_regex(authorities, _PLAIN.pattern), False)
-    dotted = DottedNames(pc.if_else(plain, authorities, None))
+    every = pc.all(plain).as_py() is not False
+    dotted = DottedNames(authorities if every else pc.if_else(plain, authorities, None))
     names = dotted.names
     domain = registered_domains(dotted)
     platform = platforms.indices(dotted)
