@@ -966,3 +966,28 @@ def test_forgetting_the_hosts_between_batches_changes_nothing(
     kept = scanned(tmp_path / "a")
     monkeypatch.setattr(engine, "HOST_CACHE", 0)
     assert scanned(tmp_path / "b") == kept
+
+
+@pytest.mark.parametrize("rows", [1, 3, 7])
+def test_hosts_judged_ahead_in_the_workers_are_judged_alike(
+    monkeypatch: pytest.MonkeyPatch, mixed: Path, tmp_path: Path, rows: int
+) -> None:
+    """When most of a batch's hosts are new, the next batches' hosts are judged in the worker
+    threads: the report and the split are those of hosts judged on the classifier's thread."""
+    from auditor.scan import engine
+
+    weird = [f"https://{a}/p" for a in AUTHORITIES] + [u or "" for u in WEIRD_URLS]
+    urls = pa.table({"url": weird * 2, "license": ["CC-BY-4.0", None] * len(weird)})
+    pq.write_table(urls, tmp_path / "weird.parquet")
+
+    def scanned(path: Path, out: Path) -> tuple[str, list[dict[str, object]]]:
+        out.mkdir()
+        options = ScanOptions(snapshots=SNAPSHOTS, write_blocked=out / "blocked.parquet")
+        report = scan(Source(path, InputFormat.PARQUET, batch_rows=rows), options)
+        return report.model_dump_json(), pq.read_table(out / "blocked.parquet").to_pylist()
+
+    for path in (mixed, tmp_path / "weird.parquet"):
+        monkeypatch.setattr(engine, "_JUDGE_AHEAD", 2.0)  # never
+        alone = scanned(path, tmp_path / f"alone-{path.stem}")
+        monkeypatch.setattr(engine, "_JUDGE_AHEAD", -1.0)  # always, once the classifier is up
+        assert scanned(path, tmp_path / f"ahead-{path.stem}") == alone

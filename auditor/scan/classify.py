@@ -41,6 +41,7 @@ from auditor.scan.arrays import (
     string_hashes,
 )
 from auditor.scan.hosts import (
+    Hosts,
     PlatformIndex,
     cut_at_query,
     cut_authorities,
@@ -136,13 +137,21 @@ class Prepared:
     pairs: pa.Array  # int64: entry * len(licenses) + license, one per distinct pair
     counts: pa.Array  # int64: the rows of each pair
     hashes: np.ndarray  # uint64: the hash of each authority (string_hashes), made in the thread
+    judged: Hosts | None = None  # each authority judged ahead, when asked and none needs a cut
 
 
 def prepare(
-    urls: pa.Array, licenses: pa.Array | None = None, invalid: pa.Array | None = None
+    urls: pa.Array,
+    licenses: pa.Array | None = None,
+    invalid: pa.Array | None = None,
+    platforms: PlatformIndex | None = None,
 ) -> Prepared:
     """``invalid`` (int64 bits, 0 for a good row) comes from the reader. Without ``licenses``
-    every row's license is unknown, as a row's missing license is in any input."""
+    every row's license is unknown, as a row's missing license is in any input.
+
+    With ``platforms``, every authority is judged here too, known or not (when none needs its
+    query cut): worth it when most of a batch's hosts are new, since this runs in a worker
+    thread and the classifier's own thread would judge them one batch after another."""
     urls = _string(urls)
     found, web = cut_authorities(urls, exact=False)  # new ones are cut in _entry_classes
     entries = found.indices
@@ -165,6 +174,10 @@ def prepare(
         kind = pa.int32() if width < 1 << 31 else pa.int64()
         wide = pc.multiply(entries.cast(kind), pa.scalar(len(values), kind))
         pairs = pc.add(wide, license_rows.cast(kind))
+    judged = None
+    distinct = found.dictionary
+    if platforms is not None and not distinct.null_count and cut_at_query(distinct) is distinct:
+        judged = judge_hosts(distinct, platforms)
     return Prepared(
         urls,
         found.dictionary,
@@ -174,6 +187,7 @@ def prepare(
         license_rows,
         *_counted(pairs, width),
         string_hashes(found.dictionary),
+        judged,
     )
 
 
@@ -267,6 +281,11 @@ class Classifier:
         self._license_masks = pa.array([0], pa.int64())  # by license slot
         self.error_bits, self.warning_bits = self._severity_bits()
         self._verdicts: dict[int, Verdict] = {}
+        self.new_share = 0.0  # of the last batch's authorities, those judged anew
+
+    @property
+    def platform_index(self) -> PlatformIndex:
+        return self._platforms
 
     def forget_hosts(self) -> None:
         """Drop every host class and judged authority (they are judged again when met again):
@@ -345,7 +364,7 @@ class Classifier:
     def finish(self, batch: Prepared, *, rows: bool = False) -> Classified:
         """Judge the distinct values of a prepared batch (cached) and count its rows by class;
         ``rows`` also gives each row's classes."""
-        classes = self._entry_classes(batch.authorities, batch.bad, batch.hashes)
+        classes = self._entry_classes(batch.authorities, batch.bad, batch.hashes, batch.judged)
         width = len(batch.licenses) if batch.licenses is not None else 1
         entry = pc.divide(batch.pairs, width)
         host = pc.take(classes, entry)
@@ -392,7 +411,11 @@ class Classifier:
         )
 
     def _entry_classes(
-        self, found: pa.Array, bad: tuple[int, ...], hashes: np.ndarray | None = None
+        self,
+        found: pa.Array,
+        bad: tuple[int, ...],
+        hashes: np.ndarray | None = None,
+        judged: Hosts | None = None,
     ) -> pa.Array:
         """The host class of each entry of a batch; new authorities are judged (once) here.
 
@@ -404,12 +427,14 @@ class Classifier:
             hashes = string_hashes(found)
         classes = self._known.get(found, hashes)
         missing = pc.and_(pc.is_null(classes), pc.is_valid(found))
-        if pc.any(missing).as_py():
+        self.new_share = (pc.sum(missing).as_py() or 0) / max(1, len(found))
+        if self.new_share:
             where = pc.indices_nonzero(missing)
             unknown = pc.take(found, where)
             cut = cut_at_query(unknown)
             if cut is unknown:  # nothing cut: all are new, and distinct
-                judged = self._judge_new(unknown, hashes[where.to_numpy()])
+                ahead = Hosts(*(pc.take(column, where) for column in judged)) if judged else None
+                new = self._judge_new(unknown, hashes[where.to_numpy()], ahead)
             else:
                 distinct = pc.unique(cut)
                 known = self._known_classes(distinct)
@@ -418,8 +443,8 @@ class Classifier:
                     fresh = pc.filter(distinct, new)
                     added = self._judge_new(fresh)
                     known = pc.coalesce(known, pc.take(added, pc.index_in(distinct, fresh)))
-                judged = pc.take(known, pc.index_in(cut, distinct))
-            classes = pc.replace_with_mask(classes, missing, judged)
+                new = pc.take(known, pc.index_in(cut, distinct))
+            classes = pc.replace_with_mask(classes, missing, new)
         classes = pc.fill_null(classes, UNPARSABLE)
         if bad:
             extra = pa.array([self._bad_class(bits) for bits in bad], pa.int32())
@@ -430,16 +455,19 @@ class Classifier:
         """The host class of each of ``values`` (distinct) already judged, null for the others."""
         return self._known.get(values)
 
-    def _judge_new(self, fresh: pa.Array, hashes: np.ndarray | None = None) -> pa.Array:
-        """Judge ``fresh`` authorities (distinct, cut, none known); their new host classes."""
-        first = self._add_hosts(fresh)
+    def _judge_new(
+        self, fresh: pa.Array, hashes: np.ndarray | None = None, judged: Hosts | None = None
+    ) -> pa.Array:
+        """Judge ``fresh`` authorities (distinct, cut, none known; ``judged`` ahead, if they
+        were); their new host classes."""
+        first = self._add_hosts(fresh, judged)
         added = pa.array(np.arange(first, first + len(fresh), dtype=np.int32))
         self._known.add(fresh, added, hashes)
         return added
 
-    def _add_hosts(self, fresh: pa.Array) -> int:
+    def _add_hosts(self, fresh: pa.Array, judged: Hosts | None = None) -> int:
         """Judge new authorities in bulk; the index of the first of their new host classes."""
-        hosts = judge_hosts(fresh, self._platforms)
+        hosts = judged if judged is not None else judge_hosts(fresh, self._platforms)
         for index in pc.unique(hosts.platform).drop_null().to_pylist():
             if self._platform_bits[index] is None:
                 findings = self.platform_terms(self._platforms.platforms[index])

@@ -25,6 +25,7 @@ from auditor.policy import Policy, Severity, load_policy
 from auditor.scan.classify import Classifier, Prepared, prepare
 from auditor.scan.crawlers import load_crawlers, training_tokens
 from auditor.scan.domains import MAX_ENTRIES
+from auditor.scan.hosts import PlatformIndex
 from auditor.scan.optout import Snapshots
 from auditor.scan.report import ScanReport, Settings, build_report
 from auditor.scan.sinks import Sink
@@ -41,6 +42,9 @@ def nothing_read(path: str | Path, fmt: str, unit: str = "rows") -> InputError:
 
 
 _IN_FLIGHT = 2
+# When more than this share of a batch's hosts were new, the next batches' hosts are judged in
+# the worker threads that prepare them, ahead of the classifier's own thread.
+_JUDGE_AHEAD = 0.5
 # Host classes the classifier keeps between batches (about 100 bytes each): beyond, it forgets
 # them all and judges hosts again as they come, so memory stays flat with millions of hosts.
 HOST_CACHE = 2_000_000
@@ -155,6 +159,7 @@ def _scan(
     ]
     pending: deque[tuple[Chunk, Future[Prepared]]] = deque()
     read = 0
+    ahead: list[PlatformIndex | None] = [None]  # judge hosts in the workers, with this index
 
     def handle(classifier: Classifier, chunk: Chunk, prepared: Future[Prepared]) -> None:
         nonlocal read
@@ -173,6 +178,7 @@ def _scan(
                 sink.write(chunk, pc.invert(blocked) if allowed else blocked)
         if classifier.hosts_held > HOST_CACHE:  # no class is held past the batch
             classifier.forget_hosts()
+        ahead[0] = classifier.platform_index if classifier.new_share > _JUDGE_AHEAD else None
         if progress is not None:
             progress(len(chunk.urls))
 
@@ -182,9 +188,10 @@ def _scan(
             with ThreadPoolExecutor(max_workers=1) as setup:
                 building = setup.submit(_settled, settled, options, method, str(source.path))
                 for chunk in source.chunks(full=bool(sinks)):
-                    pending.append(
-                        (chunk, pool.submit(prepare, chunk.urls, chunk.licenses, chunk.invalid))
+                    prepared = pool.submit(
+                        prepare, chunk.urls, chunk.licenses, chunk.invalid, ahead[0]
                     )
+                    pending.append((chunk, prepared))
                     if len(pending) > _IN_FLIGHT:
                         handle(building.result(), *pending.popleft())
                 classifier = building.result()
