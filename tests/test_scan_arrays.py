@@ -87,3 +87,14 @@ def test_growing_strings_hold_what_was_appended_across_growths() -> None:
     assert held.array().to_pylist() == expected and len(held) == len(expected)
     assert numbers.view().tolist() == [i for b in range(40) for i in range(b * 37 + 2)]
     assert first.to_pylist() == []  # an earlier view is left as it was
+
+
+def test_an_emptied_index_holds_nothing_and_fills_again() -> None:
+    index = StringIndex()
+    words = [f"w{i}.example" for i in range(3000)]
+    index.add(pa.array(words), pa.array(range(3000), pa.int32()))
+    empty = index.emptied()
+    assert len(empty) == 0 and empty.get(pa.array(words[:3])).to_pylist() == [None] * 3
+    empty.add(pa.array(words[::-1]), pa.array(range(3000), pa.int32()))
+    assert empty.get(pa.array(words[:2])).to_pylist() == [2999, 2998]
+    assert index.get(pa.array(words[:2])).to_pylist() == [0, 1]  # the first is left as it was

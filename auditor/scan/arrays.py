@@ -50,10 +50,14 @@ class GrowingStrings:
     ``concat_arrays`` per batch would copy every string held so far). Nulls are held as empty
     strings."""
 
-    def __init__(self) -> None:
-        self._offsets = np.zeros(1 << 10, np.int32)
-        self._data = np.zeros(1 << 14, np.uint8)
+    def __init__(self, count: int = 1 << 10, size: int = 1 << 14) -> None:
+        self._offsets = np.zeros(count + 1, np.int32)
+        self._data = np.zeros(size, np.uint8)
         self._size = 0
+
+    def emptied(self) -> GrowingStrings:
+        """An empty one with the room this one has (a cache emptied to be filled again)."""
+        return GrowingStrings(len(self._offsets) - 1, len(self._data))
 
     def __len__(self) -> int:
         return self._size
@@ -86,9 +90,13 @@ class GrowingStrings:
 class GrowingInts:
     """Integers appended a batch at a time, in a numpy array that grows by doubling."""
 
-    def __init__(self, dtype: type[np.generic]) -> None:
-        self._values = np.zeros(1 << 10, dtype)
+    def __init__(self, dtype: type[np.generic], count: int = 1 << 10) -> None:
+        self._values = np.zeros(count, dtype)
         self._size = 0
+
+    def emptied(self) -> GrowingInts:
+        """An empty one with the room this one has (a cache emptied to be filled again)."""
+        return GrowingInts(self._values.dtype.type, len(self._values))
 
     def __len__(self) -> int:
         return self._size
@@ -131,6 +139,16 @@ class StringIndex:
         self._strings = GrowingStrings()
         self._values = GrowingInts(np.int32)  # by where the string is held
         self._used = 0  # slots taken
+
+    def emptied(self) -> StringIndex:
+        """An empty index with the room this one has (a cache emptied to be filled again,
+        without growing step by step, each growth putting every hash again)."""
+        index = StringIndex()
+        index._slots = np.zeros_like(self._slots)
+        index._at = np.zeros_like(self._at)
+        index._strings = self._strings.emptied()
+        index._values = self._values.emptied()
+        return index
 
     def __len__(self) -> int:
         return len(self._strings)

@@ -255,6 +255,13 @@ class Classifier:
     Spark or any Arrow stream.
     """
 
+    # Host classes (see forget_hosts).
+    _domains: GrowingStrings
+    _platforms_of: GrowingInts
+    _masks_of: GrowingInts
+    _bad_of: GrowingInts
+    _known: StringIndex
+
     def __init__(
         self,
         kb: KnowledgeBase,
@@ -293,17 +300,25 @@ class Classifier:
         Platform terms and licenses, a few, are kept."""
         # Host classes, one value per class in each array, grown in place as classes are added
         # (a copy of every class per batch would cost what is held, not what is added).
-        self._domains = GrowingStrings()
-        self._platforms_of = GrowingInts(np.int32)  # an index into self._platforms.platforms; -1
-        self._masks_of = GrowingInts(np.int64)
-        self._bad_of = GrowingInts(np.int8)  # 1: the rows' license rules do not count
+        # Refilled with room for what was held, rather than grown again step by step.
+        if hasattr(self, "_known"):
+            self._domains = self._domains.emptied()
+            self._platforms_of = self._platforms_of.emptied()
+            self._masks_of = self._masks_of.emptied()
+            self._bad_of = self._bad_of.emptied()
+            self._known = self._known.emptied()
+        else:
+            self._domains = GrowingStrings()
+            self._platforms_of = GrowingInts(np.int32)  # into self._platforms.platforms; -1: none
+            self._masks_of = GrowingInts(np.int64)
+            self._bad_of = GrowingInts(np.int8)  # 1: the rows' license rules do not count
+            self._known = StringIndex()  # judged authorities, and their host classes
         self._append(
             pa.array([INVALID_DOMAIN], pa.string()),
             pa.array([None], pa.int32()),
             pa.array([invalid_bit(Invalid.UNPARSABLE_URL)], pa.int64()),
             pa.array([False]),
         )
-        self._known = StringIndex()  # judged authorities, and their host classes
         self._bad_classes: dict[int, int] = {}
         self._signals: dict[int, HostSignals] = {}  # classes whose opt-outs depend on the path
         self._path_classes = pa.array([], pa.int32())
