@@ -136,7 +136,7 @@ class Prepared:
     license_rows: pa.Array | None  # int32 per row: an index into licenses
     pairs: pa.Array  # int64: entry * len(licenses) + license, one per distinct pair
     counts: pa.Array  # int64: the rows of each pair
-    hashes: np.ndarray  # uint64: the hash of each authority (string_hashes), made in the thread
+    hashes: np.ndarray | None  # uint64: each authority's hash (string_hashes), unless judged
     judged: Hosts | None = None  # each authority judged ahead, when asked and none needs a cut
 
 
@@ -150,8 +150,9 @@ def prepare(
     every row's license is unknown, as a row's missing license is in any input.
 
     With ``platforms``, every authority is judged here too, known or not (when none needs its
-    query cut): worth it when most of a batch's hosts are new, since this runs in a worker
-    thread and the classifier's own thread would judge them one batch after another."""
+    query cut), and the classifier takes these judgements without looking its cache up: worth it
+    when most of a batch's hosts are new, since this runs in a worker thread and the cache would
+    mostly miss."""
     urls = _string(urls)
     found, web = cut_authorities(urls, exact=False)  # new ones are cut in _entry_classes
     entries = found.indices
@@ -186,7 +187,7 @@ def prepare(
         values,
         license_rows,
         *_counted(pairs, width),
-        string_hashes(found.dictionary),
+        string_hashes(distinct) if judged is None else None,
         judged,
     )
 
@@ -438,6 +439,12 @@ class Classifier:
         known yet are cut at ``?``, ``#`` or ``\\`` too: one that changes (``host?id=1``) takes
         the class of what remains, and only cut authorities are remembered, so a million query
         strings after one host make one class, not a million."""
+        if judged is not None:
+            # Every authority was judged ahead, in a worker (none is null, none needs a cut): each
+            # takes a class of its own for this batch, without the cache (most were new anyway).
+            first = self._add_hosts(found, judged)
+            classes = pa.array(np.arange(first, first + len(found), dtype=np.int32))
+            return self._with_bad(classes, bad)
         if hashes is None:
             hashes = string_hashes(found)
         classes = self._known.get(found, hashes)
@@ -448,8 +455,7 @@ class Classifier:
             unknown = pc.take(found, where)
             cut = cut_at_query(unknown)
             if cut is unknown:  # nothing cut: all are new, and distinct
-                ahead = Hosts(*(pc.take(column, where) for column in judged)) if judged else None
-                new = self._judge_new(unknown, hashes[where.to_numpy()], ahead)
+                new = self._judge_new(unknown, hashes[where.to_numpy()])
             else:
                 distinct = pc.unique(cut)
                 known = self._known_classes(distinct)
@@ -460,22 +466,22 @@ class Classifier:
                     known = pc.coalesce(known, pc.take(added, pc.index_in(distinct, fresh)))
                 new = pc.take(known, pc.index_in(cut, distinct))
             classes = pc.replace_with_mask(classes, missing, new)
-        classes = pc.fill_null(classes, UNPARSABLE)
-        if bad:
-            extra = pa.array([self._bad_class(bits) for bits in bad], pa.int32())
-            classes = pa.concat_arrays([classes, extra])
-        return classes
+        return self._with_bad(pc.fill_null(classes, UNPARSABLE), bad)
+
+    def _with_bad(self, classes: pa.Array, bad: tuple[int, ...]) -> pa.Array:
+        """The classes of the entries, then those of the invalid bits after them."""
+        if not bad:
+            return classes
+        extra = pa.array([self._bad_class(bits) for bits in bad], pa.int32())
+        return pa.concat_arrays([classes, extra])
 
     def _known_classes(self, values: pa.Array) -> pa.Array:
         """The host class of each of ``values`` (distinct) already judged, null for the others."""
         return self._known.get(values)
 
-    def _judge_new(
-        self, fresh: pa.Array, hashes: np.ndarray | None = None, judged: Hosts | None = None
-    ) -> pa.Array:
-        """Judge ``fresh`` authorities (distinct, cut, none known; ``judged`` ahead, if they
-        were); their new host classes."""
-        first = self._add_hosts(fresh, judged)
+    def _judge_new(self, fresh: pa.Array, hashes: np.ndarray | None = None) -> pa.Array:
+        """Judge ``fresh`` authorities (distinct, cut, none known); their new host classes."""
+        first = self._add_hosts(fresh)
         added = pa.array(np.arange(first, first + len(fresh), dtype=np.int32))
         self._known.add(fresh, added, hashes)
         return added

@@ -43,8 +43,10 @@ def nothing_read(path: str | Path, fmt: str, unit: str = "rows") -> InputError:
 
 _IN_FLIGHT = 2
 # When more than this share of a batch's hosts were new, the next batches' hosts are judged in
-# the worker threads that prepare them, ahead of the classifier's own thread.
+# the worker threads that prepare them, ahead of the classifier's own thread, and its cache is
+# not looked up; one batch in _MEASURE goes through the cache, to see whether it still misses.
 _JUDGE_AHEAD = 0.5
+_MEASURE = 8
 # Host classes the classifier keeps between batches (about 100 bytes each): beyond, it forgets
 # them all and judges hosts again as they come, so memory stays flat with millions of hosts.
 HOST_CACHE = 2_000_000
@@ -160,6 +162,7 @@ def _scan(
     pending: deque[tuple[Chunk, Future[Prepared]]] = deque()
     read = 0
     ahead: list[PlatformIndex | None] = [None]  # judge hosts in the workers, with this index
+    submitted = 0
 
     def handle(classifier: Classifier, chunk: Chunk, prepared: Future[Prepared]) -> None:
         nonlocal read
@@ -188,10 +191,12 @@ def _scan(
             with ThreadPoolExecutor(max_workers=1) as setup:
                 building = setup.submit(_settled, settled, options, method, str(source.path))
                 for chunk in source.chunks(full=bool(sinks)):
+                    judge = ahead[0] if submitted % _MEASURE else None
                     prepared = pool.submit(
-                        prepare, chunk.urls, chunk.licenses, chunk.invalid, ahead[0]
+                        prepare, chunk.urls, chunk.licenses, chunk.invalid, judge
                     )
                     pending.append((chunk, prepared))
+                    submitted += 1
                     if len(pending) > _IN_FLIGHT:
                         handle(building.result(), *pending.popleft())
                 classifier = building.result()
