@@ -289,7 +289,8 @@ class Classifier:
         self._license_masks = pa.array([0], pa.int64())  # by license slot
         self.error_bits, self.warning_bits = self._severity_bits()
         self._verdicts: dict[int, Verdict] = {}
-        self.new_share = 0.0  # of the last batch's authorities, those judged anew
+        # Of the authorities of the last batch looked up in a cache that held some, those new.
+        self.new_share = 0.0
 
     @property
     def platform_index(self) -> PlatformIndex:
@@ -449,8 +450,10 @@ class Classifier:
             hashes = string_hashes(found)
         classes = self._known.get(found, hashes)
         missing = pc.and_(pc.is_null(classes), pc.is_valid(found))
-        self.new_share = (pc.sum(missing).as_py() or 0) / max(1, len(found))
-        if self.new_share:
+        new = pc.sum(missing).as_py() or 0
+        if len(self._known):  # against an empty cache (the first batch), all are new: no measure
+            self.new_share = new / max(1, len(found))
+        if new:
             where = pc.indices_nonzero(missing)
             unknown = pc.take(found, where)
             cut = cut_at_query(unknown)
