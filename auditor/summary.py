@@ -608,8 +608,8 @@ def _top_domains(scans: Sequence[ScanReport], scraped: Sequence[SourceDataset]) 
         f"{s.input}: the top {s.top_domains_fraction:.0%} of {_domain_count(s)} "
         f"by rows ({_count(len(s.top_domains), 'domain')} listed"
         + (
-            f"; a bounded count, each domain at most {s.domains_bounded.error:,} rows short per "
-            "rule set)"
+            f"; a bounded count, each domain at most {_count(s.domains_bounded.error, 'row')} "
+            "short per rule set)"
             if s.domains_bounded is not None
             else ")"
         )

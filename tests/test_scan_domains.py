@@ -173,7 +173,8 @@ def test_every_consumer_says_the_table_was_bounded(skewed: Path, tmp_path: Path)
     report.write_text(bounded.model_dump_json())
     value = fields(summary_json(FIELDS, "--scan", report))["top-domains"]["value"]
     assert f"of about {bounded.domains_total} domains" in value
-    assert f"at most {bounded.domains_bounded.error:,} rows short" in value
+    error = bounded.domains_bounded.error
+    assert f"at most {error} row{'' if error == 1 else 's'} short" in value
     exact = _scan(skewed)
     report.write_text(exact.model_dump_json())
     value = fields(summary_json(FIELDS, "--scan", report))["top-domains"]["value"]
@@ -205,3 +206,9 @@ def test_domains_met_after_the_table_was_bounded_are_all_counted(
     assert set(table.table().column("domain").to_pylist()) == set(heavy)  # 1 row: not listed
     bound = table.bound()
     assert bound is not None and bound.error == 1 and bound.untracked_rows == 95 + 5 + 3
+
+
+def test_the_bound_is_worded_in_the_singular_for_one_row() -> None:
+    from auditor.scan.report import rows_of
+
+    assert (rows_of(1), rows_of(0), rows_of(2000)) == ("1 row", "0 rows", "2,000 rows")

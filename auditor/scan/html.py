@@ -22,7 +22,7 @@ from auditor.render.html import (
     verdict_chart,
 )
 from auditor.scan.classify import Verdict
-from auditor.scan.report import DomainBound, ScanReport
+from auditor.scan.report import DomainBound, ScanReport, rows_of
 
 # The page lists this many domains and top domains; the JSON report has every one.
 HTML_DOMAINS = 100
@@ -163,8 +163,8 @@ def _top_domains(report: ScanReport) -> str:
 def _bounded(bound: DomainBound) -> str:
     return (
         f'<p class="muted">The domain table outgrew {bound.max_entries:,} entries: these counts '
-        f"are lower bounds, each entry at most {bound.error:,} rows short "
-        f"({bound.untracked_rows:,} rows in no entry), and the number of domains is an "
+        f"are lower bounds, each entry at most {rows_of(bound.error)} short "
+        f"({rows_of(bound.untracked_rows)} in no entry), and the number of domains is an "
         "estimate. Verdict, rule, platform and license counts are exact.</p>"
     )
 

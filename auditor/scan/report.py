@@ -281,8 +281,8 @@ def build_report(
     if bound is not None:
         notes.append(
             f"The domain table outgrew {bound.max_entries:,} entries: domain and top-domain "
-            f"counts are lower bounds (each entry at most {bound.error:,} rows short, "
-            f"{bound.untracked_rows:,} rows in no entry listed) and domains_total is an "
+            f"counts are lower bounds (each entry at most {rows_of(bound.error)} short, "
+            f"{rows_of(bound.untracked_rows)} in no entry listed) and domains_total is an "
             "estimate; verdict, rule, platform and license counts are exact."
         )
     return ScanReport(
@@ -330,6 +330,11 @@ def build_report(
             for file in host.files
         ),
     )
+
+
+def rows_of(count: int) -> str:
+    """``count`` rows, in words: "1 row", "2,000 rows"."""
+    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def _decoded(column: pa.ChunkedArray) -> pa.Array:
