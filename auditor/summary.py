@@ -605,8 +605,14 @@ def _top_domains(scans: Sequence[ScanReport], scraped: Sequence[SourceDataset]) 
         for t in s.top_domains
     )
     value = "; ".join(
-        f"{s.input}: the top {s.top_domains_fraction:.0%} of {_count(s.domains_total, 'domain')} "
-        f"by rows ({_count(len(s.top_domains), 'domain')} listed)"
+        f"{s.input}: the top {s.top_domains_fraction:.0%} of {_domain_count(s)} "
+        f"by rows ({_count(len(s.top_domains), 'domain')} listed"
+        + (
+            f"; a bounded count, each domain at most {_count(s.domains_bounded.error, 'row')} "
+            "short per rule set)"
+            if s.domains_bounded is not None
+            else ")"
+        )
         for s in scans
     )
     return TemplateField(
@@ -621,6 +627,13 @@ def _top_domains(scans: Sequence[ScanReport], scraped: Sequence[SourceDataset]) 
         ),
         domains=domains,
     )
+
+
+def _domain_count(scan: ScanReport) -> str:
+    bound = scan.domains_bounded
+    if bound is not None and bound.domains_total_estimated:
+        return f"about {_count(scan.domains_total, 'domain')}"
+    return _count(scan.domains_total, "domain")
 
 
 def _optouts(scans: Sequence[ScanReport]) -> TemplateField:

@@ -57,7 +57,7 @@ def test_a_scan_report_says_what_it_is_and_matches_its_schema() -> None:
     rows = ROOT / "tests" / "fixtures" / "scan" / "mixed.csv"
     result = runner.invoke(app, ["scan", str(rows), "-f", "json"])
     report = json.loads(result.stdout)
-    assert (report["kind"], report["schema_version"]) == ("scan", "1.2")
+    assert (report["kind"], report["schema_version"]) == ("scan", "1.3")
     assert list(Draft202012Validator(_schema("--report", "scan")).iter_errors(report)) == []
 
 

@@ -316,7 +316,7 @@ def test_json_report_is_deterministic(mixed: Path) -> None:
     second = run(mixed, "--optout-snapshots", SNAPSHOTS, "-f", "json")[1]
     assert first == second
     report = json.loads(first)
-    assert (report["schema_version"], report["kind"]) == ("1.2", "scan")
+    assert (report["schema_version"], report["kind"]) == ("1.3", "scan")
     domains = report["domains"]
     assert domains == sorted(domains, key=lambda d: (-d["rows"], d["domain"], d["platform"] or ""))
     assert report["top_domains"][0] == {
@@ -489,12 +489,16 @@ AUTHORITIES = [
 ]
 
 
-def test_hosts_judged_in_bulk_as_one_by_one() -> None:
+@pytest.mark.parametrize("plain_only", [False, True])
+def test_hosts_judged_in_bulk_as_one_by_one(plain_only: bool) -> None:
     index = PlatformIndex(load_knowledge())
-    judged = judge_hosts(pa.array(AUTHORITIES), index)
+    authorities = (
+        AUTHORITIES[: AUTHORITIES.index("WWW.YouTube.com:443")] if plain_only else AUTHORITIES
+    )
+    judged = judge_hosts(pa.array(authorities), index)
     columns = (judged.name, judged.domain, judged.platform)
     rows = zip(*(column.to_pylist() for column in columns), strict=True)
-    for authority, found in zip(AUTHORITIES, rows, strict=True):
+    for authority, found in zip(authorities, rows, strict=True):
         host = parse_authority(authority)
         expected = (host.name, host.domain, index.index_for(host.name)) if host else (None,) * 3
         assert found == expected, authority
@@ -896,3 +900,94 @@ def test_every_invalid_reason_is_a_documented_rule_id() -> None:
     for rule in documented:
         assert listed[rule]["scan_only"] is True
         assert set(listed[rule]["severity"].values()) == {"error"}
+
+
+def test_dotted_names_cut_suffixes_as_a_split_on_dots_does() -> None:
+    from auditor.scan.hosts import DottedNames
+
+    rng = random.Random(5)
+    names: list[str | None] = [None, "com", "a.b", "x.y.z.w", "", "www.bbc.co.uk"]
+    for _ in range(300):
+        labels = [
+            "".join(rng.choices("ab-_1", k=rng.randint(1, 4))) for _ in range(rng.randint(1, 6))
+        ]
+        names.append(".".join(labels) if rng.random() > 0.1 else None)
+    whole = pa.array(["pad.example", *names, "tail.example"], pa.string())
+    for array in (whole.slice(1, len(names)), pa.array(names, pa.string())):  # offset or not
+        dotted = DottedNames(array)
+        assert dotted.labels().to_pylist() == [
+            None if n is None else n.count(".") + 1 for n in names
+        ]
+        among = pa.array([rng.random() < 0.5 for _ in names])
+        for count in range(1, 8):
+            want = [
+                None if n is None or n.count(".") + 1 < count else ".".join(n.split(".")[-count:])
+                for n in names
+            ]
+            assert dotted.suffix(count).to_pylist() == want
+            picked = [w if a else None for w, a in zip(want, among.to_pylist(), strict=True)]
+            assert dotted.suffix(count, among).to_pylist() == picked
+    empty = DottedNames(pa.array([], pa.string()))
+    assert empty.suffix(2).to_pylist() == [] and empty.labels().to_pylist() == []
+
+
+def test_only_values_with_a_query_fragment_or_backslash_are_cut() -> None:
+    from auditor.scan.hosts import cut_at_query
+
+    values = pa.array(["a.com?x", "b.org", "c.net#f", "d.io\\e", None, "e.de"])
+    assert cut_at_query(values).to_pylist() == ["a.com", "b.org", "c.net", "d.io", None, "e.de"]
+    plain = values.slice(5, 1)  # a slice whose neighbours have a "?" and a "#"
+    assert cut_at_query(plain) is plain
+    empty = pa.array([], pa.string())
+    assert cut_at_query(empty) is empty
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3])
+def test_forgetting_the_hosts_between_batches_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, mixed: Path, tmp_path: Path, rows: int
+) -> None:
+    """The cache of judged hosts is bounded: past HOST_CACHE classes, the engine forgets them all
+    and judges hosts again, opt-outs judged per path included, with the same counts and split."""
+    from auditor.scan import engine
+
+    def scanned(out: Path) -> tuple[str, list[dict[str, object]], list[dict[str, object]]]:
+        options = ScanOptions(
+            snapshots=SNAPSHOTS,
+            write_allowed=out / "allowed.parquet",
+            write_blocked=out / "blocked.parquet",
+        )
+        report = scan(Source(mixed, InputFormat.PARQUET, batch_rows=rows), options)
+        files = (out / "allowed.parquet", out / "blocked.parquet")
+        allowed, blocked = (pq.read_table(f).to_pylist() for f in files)
+        return report.model_dump_json(), allowed, blocked
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    kept = scanned(tmp_path / "a")
+    monkeypatch.setattr(engine, "HOST_CACHE", 0)
+    assert scanned(tmp_path / "b") == kept
+
+
+@pytest.mark.parametrize("rows", [1, 3, 7])
+def test_hosts_judged_ahead_in_the_workers_are_judged_alike(
+    monkeypatch: pytest.MonkeyPatch, mixed: Path, tmp_path: Path, rows: int
+) -> None:
+    """When most of a batch's hosts are new, the next batches' hosts are judged in the worker
+    threads: the report and the split are those of hosts judged on the classifier's thread."""
+    from auditor.scan import engine
+
+    weird = [f"https://{a}/p" for a in AUTHORITIES] + [u or "" for u in WEIRD_URLS]
+    urls = pa.table({"url": weird * 2, "license": ["CC-BY-4.0", None] * len(weird)})
+    pq.write_table(urls, tmp_path / "weird.parquet")
+
+    def scanned(path: Path, out: Path) -> tuple[str, list[dict[str, object]]]:
+        out.mkdir()
+        options = ScanOptions(snapshots=SNAPSHOTS, write_blocked=out / "blocked.parquet")
+        report = scan(Source(path, InputFormat.PARQUET, batch_rows=rows), options)
+        return report.model_dump_json(), pq.read_table(out / "blocked.parquet").to_pylist()
+
+    for path in (mixed, tmp_path / "weird.parquet"):
+        monkeypatch.setattr(engine, "_JUDGE_AHEAD", 2.0)  # never
+        alone = scanned(path, tmp_path / f"alone-{path.stem}")
+        monkeypatch.setattr(engine, "_JUDGE_AHEAD", -1.0)  # always, once the classifier is up
+        assert scanned(path, tmp_path / f"ahead-{path.stem}") == alone

@@ -68,3 +68,33 @@ def test_lines_are_cut_alike_whatever_the_blocks(
     arrays_ = list(sources.line_arrays(pa.BufferReader(text), limit))
     kept = b"".join(sources.joined(a.drop_null()).to_pybytes() for a in arrays_)
     assert kept == b'{"a": 1}\n\n  \r\nshort\r\nlast\n'
+
+
+def test_growing_strings_hold_what_was_appended_across_growths() -> None:
+    from auditor.scan.arrays import GrowingInts, GrowingStrings
+
+    held = GrowingStrings()
+    numbers = GrowingInts(np.int64)
+    expected: list[str] = []
+    first = held.array()
+    for batch in range(40):
+        words = [f"{batch}-{i}" * (1 + i % 5) for i in range(batch * 37)] + ["", "\u00fc"]
+        whole = pa.array(["before", *words, "after"])
+        held.append(whole.slice(1, len(words)))  # a sliced array: its offsets do not start at 0
+        numbers.append(np.arange(len(words)))
+        expected += words
+    held.append(pa.array([], pa.string()))
+    assert held.array().to_pylist() == expected and len(held) == len(expected)
+    assert numbers.view().tolist() == [i for b in range(40) for i in range(b * 37 + 2)]
+    assert first.to_pylist() == []  # an earlier view is left as it was
+
+
+def test_an_emptied_index_holds_nothing_and_fills_again() -> None:
+    index = StringIndex()
+    words = [f"w{i}.example" for i in range(3000)]
+    index.add(pa.array(words), pa.array(range(3000), pa.int32()))
+    empty = index.emptied()
+    assert len(empty) == 0 and empty.get(pa.array(words[:3])).to_pylist() == [None] * 3
+    empty.add(pa.array(words[::-1]), pa.array(range(3000), pa.int32()))
+    assert empty.get(pa.array(words[:2])).to_pylist() == [2999, 2998]
+    assert index.get(pa.array(words[:2])).to_pylist() == [0, 1]  # the first is left as it was

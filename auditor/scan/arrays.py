@@ -44,6 +44,82 @@ def encodable(text: str) -> bool:
     return True
 
 
+class GrowingStrings:
+    """Strings appended a batch at a time into buffers that grow by doubling, seen as one Arrow
+    ``string`` array without a copy: appending costs what is appended, not what is held (a
+    ``concat_arrays`` per batch would copy every string held so far). Nulls are held as empty
+    strings."""
+
+    def __init__(self, count: int = 1 << 10, size: int = 1 << 14) -> None:
+        self._offsets = np.zeros(count + 1, np.int32)
+        self._data = np.zeros(size, np.uint8)
+        self._size = 0
+
+    def emptied(self) -> GrowingStrings:
+        """An empty one with the room this one has (a cache emptied to be filled again)."""
+        return GrowingStrings(len(self._offsets) - 1, len(self._data))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, values: pa.Array) -> None:
+        n = len(values)
+        if not n:
+            return
+        offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
+        start, end = int(offsets[0]), int(offsets[-1])
+        used = int(self._offsets[self._size])
+        if used + end - start >= 1 << 31:
+            raise OverflowError("more than 2 GiB of distinct strings")
+        self._data = _room(self._data, used + end - start)
+        self._offsets = _room(self._offsets, self._size + n + 1)
+        if end > start:
+            data = np.frombuffer(values.buffers()[2], np.uint8)
+            self._data[used : used + end - start] = data[start:end]
+        self._offsets[self._size + 1 : self._size + n + 1] = offsets[1:] - (start - used)
+        self._size += n
+
+    def array(self) -> pa.Array:
+        """The strings held, as one array over the buffers (valid until the next append)."""
+        n = self._size
+        offsets = pa.py_buffer(self._offsets[: n + 1])
+        data = pa.py_buffer(self._data[: int(self._offsets[n])])
+        return pa.Array.from_buffers(pa.string(), n, [None, offsets, data])
+
+
+class GrowingInts:
+    """Integers appended a batch at a time, in a numpy array that grows by doubling."""
+
+    def __init__(self, dtype: type[np.generic], count: int = 1 << 10) -> None:
+        self._values = np.zeros(count, dtype)
+        self._size = 0
+
+    def emptied(self) -> GrowingInts:
+        """An empty one with the room this one has (a cache emptied to be filled again)."""
+        return GrowingInts(self._values.dtype.type, len(self._values))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, values: np.ndarray) -> None:
+        self._values = _room(self._values, self._size + len(values))
+        self._values[self._size : self._size + len(values)] = values
+        self._size += len(values)
+
+    def view(self) -> np.ndarray:
+        """The values held (a view: valid until the next append)."""
+        return self._values[: self._size]
+
+
+def _room(array: np.ndarray, size: int) -> np.ndarray:
+    """``array``, or a copy of it twice as large (or more) if it has fewer than ``size`` items."""
+    if size <= len(array):
+        return array
+    grown = np.zeros(max(size, 2 * len(array)), array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
 class StringIndex:
     """A growing map from distinct strings to int32 values, looked up a batch at a time at a cost
     that follows the batch, not the number of strings held.
@@ -53,43 +129,57 @@ class StringIndex:
     a whole batch at once: a round of array operations per probe step, of which there are few.
     A found hash is confirmed by comparing the strings themselves, so two strings that share a
     hash are never mistaken for each other: the later one is simply not held, and looked up (and
-    added) in vain, at no cost to correctness.
+    added) in vain, at no cost to correctness. Callers that have hashed the strings already (with
+    :func:`string_hashes`) pass the hashes along.
     """
 
     def __init__(self) -> None:
         self._slots = np.zeros(1 << 10, np.uint64)  # a hash per slot; 0: empty
         self._at = np.zeros(1 << 10, np.int64)  # where the string of each slot's hash is held
-        self._strings: list[pa.Array] = []
-        self._values = np.zeros(0, np.int32)  # by where the string is held
-        self._held = 0  # strings added
+        self._strings = GrowingStrings()
+        self._values = GrowingInts(np.int32)  # by where the string is held
         self._used = 0  # slots taken
 
+    def emptied(self) -> StringIndex:
+        """An empty index with the room this one has (a cache emptied to be filled again,
+        without growing step by step, each growth putting every hash again)."""
+        index = StringIndex()
+        index._slots = np.zeros_like(self._slots)
+        index._at = np.zeros_like(self._at)
+        index._strings = self._strings.emptied()
+        index._values = self._values.emptied()
+        return index
+
     def __len__(self) -> int:
-        return self._held
+        return len(self._strings)
 
     def keys(self) -> pa.Array:
         """The strings added, in the order they were added."""
-        return pa.chunked_array(self._strings, pa.string()).combine_chunks()
+        return self._strings.array()
 
-    def get(self, keys: pa.Array) -> pa.Array:
+    def get(self, keys: pa.Array, hashes: np.ndarray | None = None) -> pa.Array:
         """The value of each of ``keys`` (strings), null for those not held and for null."""
-        found = self._find(keys, _nonzero(string_hashes(keys)))
+        if hashes is None:
+            hashes = string_hashes(keys)
+        found = self._find(keys, _nonzero(hashes))
         held = found >= 0
         if keys.null_count:
             held &= pc.is_valid(keys).to_numpy(zero_copy_only=False)
-        values = self._values[np.where(held, found, 0)] if self._held else np.zeros(len(keys))
-        return pa.array(values.astype(np.int32), pa.int32(), mask=~held)
+        values = self._values.view()
+        got = values[np.where(held, found, 0)] if len(values) else np.zeros(len(keys), np.int32)
+        return pa.array(got.astype(np.int32), pa.int32(), mask=~held)
 
-    def add(self, keys: pa.Array, values: pa.Array) -> None:
+    def add(self, keys: pa.Array, values: pa.Array, hashes: np.ndarray | None = None) -> None:
         """Hold ``keys`` (distinct non-null strings, none held yet) with their int32 ``values``."""
-        hashes = _nonzero(string_hashes(keys))
+        if hashes is None:
+            hashes = string_hashes(keys)
+        hashes = _nonzero(hashes)
         fresh = np.flatnonzero(self._probe(hashes) < 0)  # a hash taken already is not held again
         if 2 * (self._used + len(fresh)) > len(self._slots):
             self._grow(self._used + len(fresh))
-        self._insert(hashes[fresh], fresh + self._held)
+        self._insert(hashes[fresh], fresh + len(self._strings))
         self._strings.append(keys)
-        self._values = np.concatenate([self._values, values.to_numpy(zero_copy_only=False)])
-        self._held += len(keys)
+        self._values.append(values.to_numpy(zero_copy_only=False))
 
     def _find(self, keys: pa.Array, hashes: np.ndarray) -> np.ndarray:
         """Where each key is held (-1: not held)."""
@@ -98,7 +188,7 @@ class StringIndex:
         found = np.where(hit, self._at[np.maximum(slot, 0)], -1)
         candidates = np.flatnonzero(hit)
         if len(candidates):
-            held = pa.chunked_array(self._strings, pa.string()).take(found[candidates])
+            held = self._strings.array().take(found[candidates])
             same = pc.fill_null(pc.equal(keys.take(candidates), held), False)
             found[candidates[~same.to_numpy(zero_copy_only=False)]] = -1
         return found
@@ -126,9 +216,13 @@ class StringIndex:
         while len(todo):
             where = slot[todo]
             free = np.flatnonzero(self._slots[where] == 0)
-            # Of several hashes wanting one free slot, the first takes it; the others go on.
-            _, first = np.unique(where[free], return_index=True)
-            taking = free[first]
+            # Of several hashes wanting one free slot, one takes it, the others go on: each
+            # writes its number into the slot's place, last to first, and the one whose number
+            # stays wins (numpy keeps the last write: the first hash, as a walk in order would;
+            # were it another, lookups would still be right, as they confirm the strings).
+            claims = where[free]
+            self._at[claims[::-1]] = free[::-1]
+            taking = free[self._at[claims] == free]
             self._slots[where[taking]] = hashes[todo[taking]]
             self._at[where[taking]] = at[todo[taking]]
             self._used += len(taking)

@@ -33,8 +33,15 @@ from auditor.policy import Policy, Severity
 from auditor.report import Finding
 from auditor.resolver import resolver_for
 from auditor.rulebook import Rule
-from auditor.scan.arrays import StringIndex, contiguous
+from auditor.scan.arrays import (
+    GrowingInts,
+    GrowingStrings,
+    StringIndex,
+    contiguous,
+    string_hashes,
+)
 from auditor.scan.hosts import (
+    Hosts,
     PlatformIndex,
     cut_at_query,
     cut_authorities,
@@ -129,13 +136,23 @@ class Prepared:
     license_rows: pa.Array | None  # int32 per row: an index into licenses
     pairs: pa.Array  # int64: entry * len(licenses) + license, one per distinct pair
     counts: pa.Array  # int64: the rows of each pair
+    hashes: np.ndarray | None  # uint64: each authority's hash (string_hashes), unless judged
+    judged: Hosts | None = None  # each authority judged ahead, when asked and none needs a cut
 
 
 def prepare(
-    urls: pa.Array, licenses: pa.Array | None = None, invalid: pa.Array | None = None
+    urls: pa.Array,
+    licenses: pa.Array | None = None,
+    invalid: pa.Array | None = None,
+    platforms: PlatformIndex | None = None,
 ) -> Prepared:
     """``invalid`` (int64 bits, 0 for a good row) comes from the reader. Without ``licenses``
-    every row's license is unknown, as a row's missing license is in any input."""
+    every row's license is unknown, as a row's missing license is in any input.
+
+    With ``platforms``, every authority is judged here too, known or not (when none needs its
+    query cut), and the classifier takes these judgements without looking its cache up: worth it
+    when most of a batch's hosts are new, since this runs in a worker thread and the cache would
+    mostly miss."""
     urls = _string(urls)
     found, web = cut_authorities(urls, exact=False)  # new ones are cut in _entry_classes
     entries = found.indices
@@ -158,8 +175,20 @@ def prepare(
         kind = pa.int32() if width < 1 << 31 else pa.int64()
         wide = pc.multiply(entries.cast(kind), pa.scalar(len(values), kind))
         pairs = pc.add(wide, license_rows.cast(kind))
+    judged = None
+    distinct = found.dictionary
+    if platforms is not None and not distinct.null_count and cut_at_query(distinct) is distinct:
+        judged = judge_hosts(distinct, platforms)
     return Prepared(
-        urls, found.dictionary, bad, entries, values, license_rows, *_counted(pairs, width)
+        urls,
+        found.dictionary,
+        bad,
+        entries,
+        values,
+        license_rows,
+        *_counted(pairs, width),
+        string_hashes(distinct) if judged is None else None,
+        judged,
     )
 
 
@@ -227,6 +256,13 @@ class Classifier:
     Spark or any Arrow stream.
     """
 
+    # Host classes (see forget_hosts).
+    _domains: GrowingStrings
+    _platforms_of: GrowingInts
+    _masks_of: GrowingInts
+    _bad_of: GrowingInts
+    _known: StringIndex
+
     def __init__(
         self,
         kb: KnowledgeBase,
@@ -246,22 +282,54 @@ class Classifier:
         self._platform_ids = pa.array([p.id for p in self._platforms.platforms], pa.string())
         self._platform_bits: list[int | None] = [None] * len(self._platforms.platforms)
         self._resolver = resolver_for(kb)
-        # Host classes, one value per class in each array.
-        self._domain = pa.array([INVALID_DOMAIN], pa.string())
-        self._platform = pa.array([None], pa.int32())  # an index into self._platforms.platforms
-        self._mask = pa.array([invalid_bit(Invalid.UNPARSABLE_URL)], pa.int64())
-        self._bad = pa.array([False])  # the rows' license rules do not count
-        self._known = StringIndex()  # judged authorities, and their host classes
-        self._bad_classes: dict[int, int] = {}
-        self._signals: dict[int, HostSignals] = {}  # classes whose opt-outs depend on the path
-        self._path_classes = pa.array([], pa.int32())
-        self._moved: dict[tuple[int, int], int] = {}
+        self.forget_hosts()
         self.platform_findings: dict[str, tuple[Finding, ...]] = {}
         self.licenses: list[LicenseClass] = []
         self._license_index: dict[str | None, int] = {}
         self._license_masks = pa.array([0], pa.int64())  # by license slot
         self.error_bits, self.warning_bits = self._severity_bits()
         self._verdicts: dict[int, Verdict] = {}
+        # Of the authorities of the last batch looked up in a cache that held some, those new.
+        self.new_share = 0.0
+
+    @property
+    def platform_index(self) -> PlatformIndex:
+        return self._platforms
+
+    def forget_hosts(self) -> None:
+        """Drop every host class and judged authority (they are judged again when met again):
+        what a caller holding no class across batches does to keep the cache of hosts bounded.
+        Platform terms and licenses, a few, are kept."""
+        # Host classes, one value per class in each array, grown in place as classes are added
+        # (a copy of every class per batch would cost what is held, not what is added).
+        # Refilled with room for what was held, rather than grown again step by step.
+        if hasattr(self, "_known"):
+            self._domains = self._domains.emptied()
+            self._platforms_of = self._platforms_of.emptied()
+            self._masks_of = self._masks_of.emptied()
+            self._bad_of = self._bad_of.emptied()
+            self._known = self._known.emptied()
+        else:
+            self._domains = GrowingStrings()
+            self._platforms_of = GrowingInts(np.int32)  # into self._platforms.platforms; -1: none
+            self._masks_of = GrowingInts(np.int64)
+            self._bad_of = GrowingInts(np.int8)  # 1: the rows' license rules do not count
+            self._known = StringIndex()  # judged authorities, and their host classes
+        self._append(
+            pa.array([INVALID_DOMAIN], pa.string()),
+            pa.array([None], pa.int32()),
+            pa.array([invalid_bit(Invalid.UNPARSABLE_URL)], pa.int64()),
+            pa.array([False]),
+        )
+        self._bad_classes: dict[int, int] = {}
+        self._signals: dict[int, HostSignals] = {}  # classes whose opt-outs depend on the path
+        self._path_classes = pa.array([], pa.int32())
+        self._moved: dict[tuple[int, int], int] = {}
+
+    @property
+    def hosts_held(self) -> int:
+        """The host classes held (one per judged authority, about)."""
+        return len(self._domains)
 
     # --- severities -----------------------------------------------------------------------
 
@@ -313,7 +381,7 @@ class Classifier:
     def finish(self, batch: Prepared, *, rows: bool = False) -> Classified:
         """Judge the distinct values of a prepared batch (cached) and count its rows by class;
         ``rows`` also gives each row's classes."""
-        classes = self._entry_classes(batch.authorities, batch.bad)
+        classes = self._entry_classes(batch.authorities, batch.bad, batch.hashes, batch.judged)
         width = len(batch.licenses) if batch.licenses is not None else 1
         entry = pc.divide(batch.pairs, width)
         host = pc.take(classes, entry)
@@ -359,21 +427,38 @@ class Classifier:
             license_class,
         )
 
-    def _entry_classes(self, found: pa.Array, bad: tuple[int, ...]) -> pa.Array:
+    def _entry_classes(
+        self,
+        found: pa.Array,
+        bad: tuple[int, ...],
+        hashes: np.ndarray | None = None,
+        judged: Hosts | None = None,
+    ) -> pa.Array:
         """The host class of each entry of a batch; new authorities are judged (once) here.
 
         ``found`` holds each authority as cut at the first ``/`` (distinct values). Those not
         known yet are cut at ``?``, ``#`` or ``\\`` too: one that changes (``host?id=1``) takes
         the class of what remains, and only cut authorities are remembered, so a million query
         strings after one host make one class, not a million."""
-        classes = self._known_classes(found)
+        if judged is not None:
+            # Every authority was judged ahead, in a worker (none is null, none needs a cut): each
+            # takes a class of its own for this batch, without the cache (most were new anyway).
+            first = self._add_hosts(found, judged)
+            classes = pa.array(np.arange(first, first + len(found), dtype=np.int32))
+            return self._with_bad(classes, bad)
+        if hashes is None:
+            hashes = string_hashes(found)
+        classes = self._known.get(found, hashes)
         missing = pc.and_(pc.is_null(classes), pc.is_valid(found))
-        if pc.any(missing).as_py():
+        new = pc.sum(missing).as_py() or 0
+        if len(self._known):  # against an empty cache (the first batch), all are new: no measure
+            self.new_share = new / max(1, len(found))
+        if new:
             where = pc.indices_nonzero(missing)
             unknown = pc.take(found, where)
             cut = cut_at_query(unknown)
             if cut is unknown:  # nothing cut: all are new, and distinct
-                judged = self._judge_new(unknown)
+                new = self._judge_new(unknown, hashes[where.to_numpy()])
             else:
                 distinct = pc.unique(cut)
                 known = self._known_classes(distinct)
@@ -382,28 +467,31 @@ class Classifier:
                     fresh = pc.filter(distinct, new)
                     added = self._judge_new(fresh)
                     known = pc.coalesce(known, pc.take(added, pc.index_in(distinct, fresh)))
-                judged = pc.take(known, pc.index_in(cut, distinct))
-            classes = pc.replace_with_mask(classes, missing, judged)
-        classes = pc.fill_null(classes, UNPARSABLE)
-        if bad:
-            extra = pa.array([self._bad_class(bits) for bits in bad], pa.int32())
-            classes = pa.concat_arrays([classes, extra])
-        return classes
+                new = pc.take(known, pc.index_in(cut, distinct))
+            classes = pc.replace_with_mask(classes, missing, new)
+        return self._with_bad(pc.fill_null(classes, UNPARSABLE), bad)
+
+    def _with_bad(self, classes: pa.Array, bad: tuple[int, ...]) -> pa.Array:
+        """The classes of the entries, then those of the invalid bits after them."""
+        if not bad:
+            return classes
+        extra = pa.array([self._bad_class(bits) for bits in bad], pa.int32())
+        return pa.concat_arrays([classes, extra])
 
     def _known_classes(self, values: pa.Array) -> pa.Array:
         """The host class of each of ``values`` (distinct) already judged, null for the others."""
         return self._known.get(values)
 
-    def _judge_new(self, fresh: pa.Array) -> pa.Array:
+    def _judge_new(self, fresh: pa.Array, hashes: np.ndarray | None = None) -> pa.Array:
         """Judge ``fresh`` authorities (distinct, cut, none known); their new host classes."""
         first = self._add_hosts(fresh)
-        added = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int32()), len(fresh)), first - 1)
-        self._known.add(fresh, added)
+        added = pa.array(np.arange(first, first + len(fresh), dtype=np.int32))
+        self._known.add(fresh, added, hashes)
         return added
 
-    def _add_hosts(self, fresh: pa.Array) -> int:
+    def _add_hosts(self, fresh: pa.Array, judged: Hosts | None = None) -> int:
         """Judge new authorities in bulk; the index of the first of their new host classes."""
-        hosts = judge_hosts(fresh, self._platforms)
+        hosts = judged if judged is not None else judge_hosts(fresh, self._platforms)
         for index in pc.unique(hosts.platform).drop_null().to_pylist():
             if self._platform_bits[index] is None:
                 findings = self.platform_terms(self._platforms.platforms[index])
@@ -411,7 +499,7 @@ class Classifier:
         terms = pc.take(pa.array(self._platform_bits, pa.int64()), hosts.platform)
         valid = pc.is_valid(hosts.name)
         mask = pc.if_else(valid, pc.fill_null(terms, 0), invalid_bit(Invalid.UNPARSABLE_URL))
-        first = len(self._domain)
+        first = len(self._domains)
         if self.snapshots is not None:
             mask = self._host_signals(hosts.name, mask, first)
         self._append(
@@ -453,7 +541,7 @@ class Classifier:
                 continue
             index = self._moved.get((host, reserved))
             if index is None:
-                index = self._moved[(host, reserved)] = len(self._domain) + len(pending)
+                index = self._moved[(host, reserved)] = len(self._domains) + len(pending)
                 pending.append((host, reserved))
             out.append(index)
         if pending:
@@ -461,16 +549,16 @@ class Classifier:
             added = pa.array([reserved for _, reserved in pending], pa.int64())
             self._append(
                 pc.take(self._domain, origin),
-                pc.take(self._platform, origin),
+                self._platform_at(origin),
                 pc.bit_wise_or(pc.take(self._mask, origin), added),
-                pc.take(self._bad, origin),
+                pc.not_equal(pc.take(self._bad, origin), 0),
             )
         return pa.array(out, pa.int32())
 
     def _bad_class(self, bits: int) -> int:
         index = self._bad_classes.get(bits)
         if index is None:
-            index = self._bad_classes[bits] = len(self._domain)
+            index = self._bad_classes[bits] = len(self._domains)
             self._append(
                 pa.array([INVALID_DOMAIN]),
                 pa.array([None], pa.int32()),
@@ -480,10 +568,30 @@ class Classifier:
         return index
 
     def _append(self, domain: pa.Array, platform: pa.Array, mask: pa.Array, bad: pa.Array) -> None:
-        self._domain = pa.concat_arrays([self._domain, domain.cast(pa.string())])
-        self._platform = pa.concat_arrays([self._platform, platform.cast(pa.int32())])
-        self._mask = pa.concat_arrays([self._mask, mask.cast(pa.int64())])
-        self._bad = pa.concat_arrays([self._bad, bad.cast(pa.bool_())])
+        self._domains.append(domain.cast(pa.string()))
+        self._platforms_of.append(pc.fill_null(platform.cast(pa.int32()), -1).to_numpy())
+        self._masks_of.append(mask.cast(pa.int64()).to_numpy())
+        self._bad_of.append(bad.cast(pa.bool_()).to_numpy(zero_copy_only=False))
+
+    @property
+    def _domain(self) -> pa.Array:
+        """The registered domain of each class (string)."""
+        return self._domains.array()
+
+    @property
+    def _mask(self) -> pa.Array:
+        """The rule mask of each class (int64)."""
+        return pa.array(self._masks_of.view())
+
+    @property
+    def _bad(self) -> pa.Array:
+        """Of each class (int8), 1 if the rows' license rules do not count."""
+        return pa.array(self._bad_of.view())
+
+    def _platform_at(self, host: pa.Array) -> pa.Array:
+        """The platform (an index into the platforms; null for none) of classes ``host``."""
+        found = pc.take(pa.array(self._platforms_of.view()), host)
+        return pc.if_else(pc.less(found, 0), None, found)
 
     # --- per class ------------------------------------------------------------------------
 
@@ -493,7 +601,8 @@ class Classifier:
         if slot is None:
             return mask
         rules = pc.take(self._license_masks, slot)
-        return pc.bit_wise_or(mask, pc.if_else(pc.take(self._bad, host), 0, rules))
+        bad = pc.not_equal(pc.take(self._bad, host), 0)
+        return pc.bit_wise_or(mask, pc.if_else(bad, 0, rules))
 
     def counts_table(self, keys: pa.Array, rows: pa.Array) -> pa.Table:
         """Rows by ``host class << 32 | license slot`` as rows by domain, platform id and mask
@@ -503,11 +612,27 @@ class Classifier:
         slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
         domains = pc.dictionary_encode(self._domain)
         domain = pa.DictionaryArray.from_arrays(pc.take(domains.indices, host), domains.dictionary)
-        platform = pa.DictionaryArray.from_arrays(pc.take(self._platform, host), self._platform_ids)
+        platform = pa.DictionaryArray.from_arrays(self._platform_at(host), self._platform_ids)
         return pa.table(
             {
                 "domain": domain,
                 "platform": platform,
+                "mask": self.masks(host, slot),
+                "rows": rows.cast(pa.int64()),
+            }
+        )
+
+    def named_counts(self, keys: pa.Array, rows: pa.Array) -> pa.Table:
+        """Rows by ``host class << 32 | license slot`` as rows by domain (plain strings),
+        platform id (dictionary-encoded; null for none) and mask; a cost that follows ``keys``,
+        not the classes held."""
+        host = pc.shift_right(keys, 32).cast(pa.int32())
+        slot = pc.bit_wise_and(keys, 0xFFFFFFFF).cast(pa.int32())
+        platform = self._platform_at(host)
+        return pa.table(
+            {
+                "domain": pc.take(self._domain, host),
+                "platform": pa.DictionaryArray.from_arrays(platform, self._platform_ids),
                 "mask": self.masks(host, slot),
                 "rows": rows.cast(pa.int64()),
             }
@@ -587,7 +712,7 @@ class Classifier:
         at = pc.index_in(mask, distinct)
         verdicts = pa.array([self.verdict(m).value for m in masks], pa.string())
         rules = pa.array([",".join(rules_of(m)) for m in masks], pa.string())
-        platform = pc.take(self._platform_ids, pc.take(self._platform, found.host))
+        platform = pc.take(self._platform_ids, self._platform_at(found.host))
         return (
             table.append_column("auditor_verdict", pc.take(verdicts, at))
             .append_column("auditor_domain", pc.take(self._domain, found.host))

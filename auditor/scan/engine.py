@@ -24,11 +24,13 @@ from auditor.knowledge import load_knowledge
 from auditor.policy import Policy, Severity, load_policy
 from auditor.scan.classify import Classifier, Prepared, prepare
 from auditor.scan.crawlers import load_crawlers, training_tokens
+from auditor.scan.domains import MAX_ENTRIES
+from auditor.scan.hosts import PlatformIndex
 from auditor.scan.optout import Snapshots
 from auditor.scan.report import ScanReport, Settings, build_report
 from auditor.scan.sinks import Sink
 from auditor.scan.sources import Chunk, Source
-from auditor.scan.tally import Tally
+from auditor.scan.tally import ScanTally
 
 ASSUMED = "not stated (assumed automated collection)"
 
@@ -40,6 +42,14 @@ def nothing_read(path: str | Path, fmt: str, unit: str = "rows") -> InputError:
 
 
 _IN_FLIGHT = 2
+# When more than this share of a batch's hosts were new, the next batches' hosts are judged in
+# the worker threads that prepare them, ahead of the classifier's own thread, and its cache is
+# not looked up; one batch in _MEASURE goes through the cache, to see whether it still misses.
+_JUDGE_AHEAD = 0.5
+_MEASURE = 8
+# Host classes the classifier keeps between batches (about 100 bytes each): beyond, it forgets
+# them all and judges hosts again as they come, so memory stays flat with millions of hosts.
+HOST_CACHE = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class ScanOptions:
     max_blocked_share: float = 0.0
     top_fraction: float = 0.1
     max_domains: int = 1000
+    max_domain_entries: int = MAX_ENTRIES  # the domain table's bound (see auditor.scan.domains)
     write_allowed: Path | None = None
     write_blocked: Path | None = None
     threads: int = 2
@@ -106,6 +117,7 @@ def scan_settings(
         max_blocked_share=options.max_blocked_share,
         top_fraction=options.top_fraction,
         max_domains=options.max_domains,
+        max_domain_entries=options.max_domain_entries,
     )
 
 
@@ -141,7 +153,7 @@ def _scan(
     settled: Callable[[], None],
 ) -> ScanReport:
     method = options.method or source.default_method
-    tally = Tally()
+    tallies: list[ScanTally] = []
     sinks = [
         (Sink(path, source), allowed)
         for path, allowed in ((options.write_allowed, True), (options.write_blocked, False))
@@ -149,12 +161,16 @@ def _scan(
     ]
     pending: deque[tuple[Chunk, Future[Prepared]]] = deque()
     read = 0
+    ahead: list[PlatformIndex | None] = [None]  # judge hosts in the workers, with this index
+    submitted = 0
 
     def handle(classifier: Classifier, chunk: Chunk, prepared: Future[Prepared]) -> None:
         nonlocal read
         read += len(chunk.urls)
         found = classifier.finish(prepared.result(), rows=bool(sinks))
-        tally.add(found)
+        if not tallies:
+            tallies.append(ScanTally(classifier, options.max_domain_entries))
+        tallies[0].add(found)
         if sinks:
             assert found.host is not None
             slot = pc.add(found.license, 1) if found.license is not None else None
@@ -163,6 +179,9 @@ def _scan(
             blocked = pc.not_equal(pc.bit_wise_and(mask, excluded), 0)
             for sink, allowed in sinks:
                 sink.write(chunk, pc.invert(blocked) if allowed else blocked)
+        if classifier.hosts_held > HOST_CACHE:  # no class is held past the batch
+            classifier.forget_hosts()
+        ahead[0] = classifier.platform_index if classifier.new_share > _JUDGE_AHEAD else None
         if progress is not None:
             progress(len(chunk.urls))
 
@@ -172,9 +191,12 @@ def _scan(
             with ThreadPoolExecutor(max_workers=1) as setup:
                 building = setup.submit(_settled, settled, options, method, str(source.path))
                 for chunk in source.chunks(full=bool(sinks)):
-                    pending.append(
-                        (chunk, pool.submit(prepare, chunk.urls, chunk.licenses, chunk.invalid))
+                    judge = ahead[0] if submitted % _MEASURE else None
+                    prepared = pool.submit(
+                        prepare, chunk.urls, chunk.licenses, chunk.invalid, judge
                     )
+                    pending.append((chunk, prepared))
+                    submitted += 1
                     if len(pending) > _IN_FLIGHT:
                         handle(building.result(), *pending.popleft())
                 classifier = building.result()
@@ -188,10 +210,12 @@ def _scan(
         for sink, _ in sinks:
             sink.abort()
         raise
+    (tally,) = tallies
     return build_report(
-        tally.counts(classifier),
-        tally.license_rows(classifier),
+        tally.counts(),
+        tally.license_rows(),
         classifier,
         settings_for(options, source, method),
         classifier.snapshots,
+        tally.domains,
     )

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 from publicsuffixlist import PSLFILE, PublicSuffixList
@@ -180,9 +181,20 @@ def _encoded(found: pa.Array, *, exact: bool) -> tuple[pa.DictionaryArray, bool]
 
 def cut_at_query(values: pa.Array) -> pa.Array:
     """Each value cut at its first ``?``, ``#`` or ``\\`` (``values`` itself when none has one)."""
-    if not any(pc.any(pc.match_substring(values, end)).as_py() for end in "?#\\"):
+    if not _has_any_byte(values, b"?#\\"):
         return values
     return pc.struct_field(pc.extract_regex(values, _BEFORE_QUERY), [0])
+
+
+def _has_any_byte(values: pa.Array, wanted: bytes) -> bool:
+    """Whether any of ``wanted`` (ASCII bytes) is among the bytes of ``values`` (``string``),
+    looked for in the array's own buffer (the bytes of a null, if any, count too)."""
+    n = len(values)
+    if not n or values.buffers()[2] is None:
+        return False
+    offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
+    raw = np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    return any(bool((raw == byte).any()) for byte in wanted)
 
 
 class Host(NamedTuple):
@@ -229,7 +241,8 @@ def judge_hosts(authorities: pa.Array, platforms: PlatformIndex) -> Hosts:
     authorities are cut as :func:`cut_authorities` cuts them by default (see :func:`cut_at_query`).
     """
     plain = pc.fill_null(pc.match_substring_regex(authorities, _PLAIN.pattern), False)
-    dotted = DottedNames(pc.if_else(plain, authorities, None))
+    every = pc.all(plain).as_py() is not False
+    dotted = DottedNames(authorities if every else pc.if_else(plain, authorities, None))
     names = dotted.names
     domain = registered_domains(dotted)
     platform = platforms.indices(dotted)
@@ -247,37 +260,65 @@ def judge_hosts(authorities: pa.Array, platforms: PlatformIndex) -> Hosts:
     return Hosts(names, domain, platform)
 
 
-def labels_from_end(names: pa.Array, count: int) -> pa.Array:
-    """The last ``count`` labels of each dotted name; null where it has fewer."""
-    pattern = rf"(?P<suffix>(?:[^.]+\.){{{count - 1}}}[^.]+)$"
-    return pc.struct_field(pc.extract_regex(names, pattern), [0])
-
-
 class DottedNames:
-    """Plain host names (null: none) and their suffixes of whole labels, each cut once: the
-    shortest ones for every name, longer ones only for the names that need them."""
+    """Plain host names (ASCII; null: none) and their suffixes of whole labels, cut in place.
 
-    _SHARED = 2
+    The dots of every name are found once, in the array's own bytes (numpy); a suffix of ``count``
+    labels is then where the ``count``-th dot from a name's end leaves off, and the suffixes are
+    cut out of the same bytes (as :func:`_after_scheme` cuts authorities), with no regular
+    expression and no Python per name."""
 
     def __init__(self, names: pa.Array) -> None:
         self.names = names
+        n = len(names)
+        offsets = np.frombuffer(names.buffers()[1], np.int32, n + 1, names.offset * 4)
+        self._data = names.buffers()[2] or pa.py_buffer(b"")
+        raw = np.frombuffer(self._data, np.uint8)
+        low = int(offsets[0]) if n else 0
+        high = int(offsets[-1]) if n else 0
+        dots = np.flatnonzero(raw[low:high] == ord(".")) + low
+        self._dots = dots if len(dots) else np.zeros(1, np.int64)
+        self._starts, self._ends = offsets[:-1], offsets[1:]
+        # The dots of name i are dots[first[i]:last[i]].
+        self._last = np.searchsorted(dots, self._ends)
+        self._count = self._last - np.searchsorted(dots, self._starts)
+        self._valid = names.is_valid().to_numpy(zero_copy_only=False) if names.null_count else None
         self._cut: dict[int, pa.Array] = {}
         self._labels: pa.Array | None = None
 
     def suffix(self, count: int, among: pa.Array | None = None) -> pa.Array:
         """The last ``count`` labels of each name (null for names with fewer, and for names not
         ``among`` when given)."""
-        cut = self._cut.get(count)
-        if cut is None and (among is None or count <= self._SHARED):
-            cut = self._cut[count] = labels_from_end(self.names, count)
-        if cut is not None:
-            return cut if among is None else pc.if_else(among, cut, None)
-        return labels_from_end(pc.if_else(among, self.names, None), count)
+        if among is None:
+            cut = self._cut.get(count)
+            if cut is None:
+                cut = self._cut[count] = self._suffix(count, None)
+            return cut
+        return self._suffix(count, pc.fill_null(among, False).to_numpy(zero_copy_only=False))
+
+    def _suffix(self, count: int, among: np.ndarray | None) -> pa.Array:
+        n = len(self.names)
+        has = self._count >= count - 1
+        if self._valid is not None:
+            has &= self._valid
+        if among is not None:
+            has &= among
+        at = np.clip(self._last - count, 0, len(self._dots) - 1)
+        begin = np.where(self._count >= count, self._dots[at] + 1, self._starts)
+        bounds = np.empty(2 * n + 1, np.int32)
+        bounds[0 : 2 * n : 2] = begin
+        bounds[1 : 2 * n : 2] = self._ends
+        bounds[2 * n] = self._ends[-1] if n else 0
+        parts = _strings(2 * n, pa.array(bounds, pa.int32()), self._data)
+        picked = pa.array(np.arange(0, 2 * n, 2, dtype=np.int32), pa.int32(), mask=~has)
+        return pc.take(parts, picked)
 
     def labels(self) -> pa.Array:
         """The number of labels of each name."""
         if self._labels is None:
-            self._labels = pc.add(pc.count_substring(self.names, "."), 1)
+            counts = (self._count + 1).astype(np.int32)
+            mask = ~self._valid if self._valid is not None else None
+            self._labels = pa.array(counts, pa.int32(), mask=mask)
         return self._labels
 
 

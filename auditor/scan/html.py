@@ -22,7 +22,7 @@ from auditor.render.html import (
     verdict_chart,
 )
 from auditor.scan.classify import Verdict
-from auditor.scan.report import ScanReport
+from auditor.scan.report import DomainBound, ScanReport, rows_of
 
 # The page lists this many domains and top domains; the JSON report has every one.
 HTML_DOMAINS = 100
@@ -150,12 +150,22 @@ def _top_domains(report: ScanReport) -> str:
     return _section(
         "top-domains",
         "Top domains",
-        f"<p>The top {report.top_domains_fraction:.0%} of {report.domains_total:,} registered "
-        "domains by rows, as the EU AI Act's training-content summary asks.</p>",
+        f"<p>The top {report.top_domains_fraction:.0%} of {report.domains_counted} registered "
+        "domains by rows, as the EU AI Act's training-content summary asks.</p>"
+        + (_bounded(report.domains_bounded) if report.domains_bounded else ""),
         table("Top domains by rows", ["Rank", "Domain", "Rows", "Share"], rows, numeric=(0, 2, 3))
         if rows
         else "<p>No domain.</p>",
         _more(len(shown), len(report.top_domains)),
+    )
+
+
+def _bounded(bound: DomainBound) -> str:
+    return (
+        f'<p class="muted">The domain table outgrew {bound.max_entries:,} entries: these counts '
+        f"are lower bounds, each entry at most {rows_of(bound.error)} short "
+        f"({rows_of(bound.untracked_rows)} in no entry), and the number of domains is an "
+        "estimate. Verdict, rule, platform and license counts are exact.</p>"
     )
 
 
@@ -178,7 +188,7 @@ def _domains(report: ScanReport) -> str:
         "domains",
         "Domains by rows",
         table(
-            f"Domains and platforms by rows (top {len(shown):,} of {report.domains_total:,}), "
+            f"Domains and platforms by rows (top {len(shown):,} of {report.domains_counted}), "
             "with the worst verdict among their rows",
             ["Domain", "Platform", "Rows", "Share", "Verdict", "Reasons"],
             rows,

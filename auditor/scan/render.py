@@ -58,7 +58,8 @@ def render_table(report: ScanReport, console: Console) -> None:
     if report.domains:
         shown = report.domains[:TABLE_DOMAINS]
         domains = Table(
-            title=f"Domains by rows (top {len(shown)} of {report.domains_total:,})",
+            title=f"Domains by rows (top {len(shown)} of {report.domains_counted})"
+            + (", bounded: lower bounds" if report.domains_bounded else ""),
             title_justify="left",
         )
         domains.add_column("domain", overflow="fold")

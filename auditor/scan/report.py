@@ -1,6 +1,10 @@
-"""The scan report (schema 1.0): rows by verdict and rule, aggregates by domain and platform, the
+"""The scan report (schema 1.3): rows by verdict and rule, aggregates by domain and platform, the
 top domains by share in the form of the EU AI Act training-content summary, and the evidence
 behind each judgement. The same counts give byte-identical JSON; lists are sorted.
+
+Verdict, rule, platform and license counts are always exact. The domain table is exact up to a
+bound on its entries and a Misra-Gries summary beyond (:mod:`auditor.scan.domains`); the report
+then says so (``domains_bounded``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from auditor.scan.classify import (
     bit,
     rules_of,
 )
+from auditor.scan.domains import MAX_ENTRIES, DomainCounts
 from auditor.scan.optout import Snapshots
 from auditor.version import __version__
 
@@ -127,9 +132,23 @@ class Samples(Frozen):
     blocked_keys_file: str | None = Field(description="Where every one of them is listed")
 
 
+class DomainBound(Frozen):
+    """Present when the domain table outgrew its bound and was kept as a Misra-Gries summary."""
+
+    max_entries: int = Field(description="Entries (domain, platform, rule mask) held at most")
+    error: int = Field(
+        description="Each entry's rows are at most this many below the truth (a domain's rows "
+        "and verdict counts add up its entries, one per rule mask)"
+    )
+    untracked_rows: int = Field(description="Valid rows counted in no listed entry")
+    domains_total_estimated: bool = Field(
+        description="domains_total is a HyperLogLog estimate (typical error 0.8 %)"
+    )
+
+
 class ScanReport(Frozen):
-    # 1.1 adds ``kind``, 1.2 ``samples``; 1.0 and 1.1 reports are still read.
-    schema_version: Literal["1.0", "1.1", "1.2"] = "1.2"
+    # 1.1 adds ``kind``, 1.2 ``samples``, 1.3 ``domains_bounded``; older reports are still read.
+    schema_version: Literal["1.0", "1.1", "1.2", "1.3"] = "1.3"
     kind: Literal["scan"] = Field(default="scan", description="Which report this is")
     tool_version: str = __version__
     input: str
@@ -149,6 +168,11 @@ class ScanReport(Frozen):
     max_blocked_share: float
     gate: Literal["pass", "fail"]
     domains_total: int
+    domains_bounded: DomainBound | None = Field(
+        default=None,
+        description="Set when the domain table was bounded: its domain and top-domain counts "
+        "are then lower bounds (verdict, rule, platform and license counts stay exact)",
+    )
     domains: tuple[DomainRows, ...]
     top_domains_fraction: float
     top_domains: tuple[TopDomain, ...]
@@ -162,6 +186,13 @@ class ScanReport(Frozen):
     @property
     def passed(self) -> bool:
         return self.gate == "pass"
+
+    @property
+    def domains_counted(self) -> str:
+        """``domains_total`` as text: "about 1,234" when it is an estimate."""
+        bound = self.domains_bounded
+        about = "about " if bound is not None and bound.domains_total_estimated else ""
+        return f"{about}{self.domains_total:,}"
 
 
 def scan_report_schema() -> dict[str, object]:
@@ -185,6 +216,7 @@ class Settings(Frozen):
     max_blocked_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     top_fraction: Annotated[float, Field(gt=0, le=1)] = 0.1
     max_domains: Annotated[int, Field(ge=0)] = 1000  # 0: all
+    max_domain_entries: Annotated[int, Field(ge=1)] = MAX_ENTRIES  # before the table is bounded
 
 
 def build_report(
@@ -193,10 +225,12 @@ def build_report(
     classifier: Classifier,
     settings: Settings,
     snapshots: Snapshots | None = None,
+    domains: DomainCounts | None = None,
 ) -> ScanReport:
-    """The report of row counts by ``domain``, ``platform`` (id or null), ``mask`` and ``rows``
-    (a key may come more than once: its rows add up). The domain and platform columns may be
-    dictionary-encoded, with each value once in the dictionary.
+    """The report of row counts by ``platform`` (id or null), ``mask`` and ``rows``, and by
+    ``domain`` too unless ``domains`` holds the valid rows' counts by domain already (tallied as
+    the scan went); a key may come more than once: its rows add up. The domain and platform
+    columns may be dictionary-encoded, with each value once in the dictionary.
 
     The counts are aggregated with Arrow; only the distinct masks, the listed domains and the
     platforms are turned into Python values.
@@ -216,8 +250,22 @@ def build_report(
                 rules[rule] += n
         if mask & excluded:
             blocked += n
-    valid = _Keyed(counts.filter(pc.equal(pc.bit_wise_and(counts.column("mask"), INVALID_BITS), 0)))
-    by_domain = valid.by_domain()
+    valid = counts.filter(pc.equal(pc.bit_wise_and(counts.column("mask"), INVALID_BITS), 0))
+    if domains is None:
+        domains = DomainCounts(settings.max_domain_entries)
+        domains.add(
+            pa.table(
+                {
+                    "domain": _decoded(valid.column("domain")),
+                    "platform": _decoded(valid.column("platform")),
+                    "mask": valid.column("mask"),
+                    "rows": valid.column("rows"),
+                }
+            )
+        )
+    keyed = _Keyed(domains.table())
+    domains_total, estimated = domains.domains_total()
+    bound = domains.bound()
     share = _share(blocked, rows)
     notes = [
         "Opt-out signals were read from local snapshots only."
@@ -229,6 +277,13 @@ def build_report(
         notes.append(
             "No per-row license column: every row's license is unknown (license-unknown), "
             "unless the dataset declares one."
+        )
+    if bound is not None:
+        notes.append(
+            f"The domain table outgrew {bound.max_entries:,} entries: domain and top-domain "
+            f"counts are lower bounds (each entry at most {rows_of(bound.error)} short, "
+            f"{rows_of(bound.untracked_rows)} in no entry listed) and domains_total is an "
+            "estimate; verdict, rule, platform and license counts are exact."
         )
     return ScanReport(
         input=settings.input,
@@ -250,11 +305,19 @@ def build_report(
         blocked_share=share,
         max_blocked_share=settings.max_blocked_share,
         gate="fail" if blocked and share > settings.max_blocked_share else "pass",
-        domains_total=len(by_domain),
-        domains=_domains(valid, classifier, rows, settings.max_domains),
+        domains_total=domains_total,
+        domains_bounded=DomainBound(
+            max_entries=bound.max_entries,
+            error=bound.error,
+            untracked_rows=bound.untracked_rows,
+            domains_total_estimated=estimated,
+        )
+        if bound is not None
+        else None,
+        domains=_domains(keyed, classifier, rows, settings.max_domains),
         top_domains_fraction=settings.top_fraction,
-        top_domains=_top_domains(by_domain, rows, settings.top_fraction),
-        platforms=_platforms(valid, classifier, rows),
+        top_domains=_top_domains(keyed.by_domain(), rows, settings.top_fraction, domains_total),
+        platforms=_platforms(_by_platform(valid), classifier, rows),
         licenses=_licenses(license_rows, classifier),
         optout_snapshots=tuple(
             SnapshotEvidence(
@@ -267,6 +330,24 @@ def build_report(
             for file in host.files
         ),
     )
+
+
+def rows_of(count: int) -> str:
+    """``count`` rows, in words: "1 row", "2,000 rows"."""
+    return f"{count:,} row" + ("" if count == 1 else "s")
+
+
+def _decoded(column: pa.ChunkedArray) -> pa.Array:
+    """A string column, decoded if it is dictionary-encoded."""
+    array = contiguous(column)
+    return array.cast(pa.string()) if pa.types.is_dictionary(array.type) else array
+
+
+def _by_platform(valid: pa.Table) -> pa.Table:
+    """Rows by platform (``platform``: the id; none left out), in no particular order."""
+    table = pa.table({"platform": _decoded(valid.column("platform")), "rows": valid["rows"]})
+    seen = table.filter(pc.is_valid(table.column("platform")))
+    return seen.group_by("platform").aggregate([("rows", "sum")])
 
 
 def _pairs(table: pa.Table, key: str) -> list[tuple[Any, int]]:
@@ -302,12 +383,6 @@ class _Keyed:
         """Rows by domain (``domain``: the name), in no particular order."""
         summed = self.table.group_by("domain").aggregate([("rows", "sum")])
         return _named(summed, "domain", self.domains)
-
-    def by_platform(self) -> pa.Table:
-        """Rows by platform (``platform``: the id; none left out), in no particular order."""
-        seen = self.table.filter(pc.is_valid(self.table.column("platform")))
-        summed = seen.group_by("platform").aggregate([("rows", "sum")])
-        return _named(summed, "platform", self.platforms)
 
     def by_group(self) -> pa.Table:
         """Rows by (domain, platform): the ``group`` key and the names, in no particular order."""
@@ -431,10 +506,13 @@ def _domains(
     return tuple(out)
 
 
-def _top_domains(by_domain: pa.Table, rows: int, fraction: float) -> tuple[TopDomain, ...]:
-    """The top ``fraction`` of registered domains by rows (at least one), as the EU template's
-    "top 10% of all domain names by size of content scraped", with rows standing for size."""
-    keep = math.ceil(len(by_domain) * fraction) if len(by_domain) else 0
+def _top_domains(
+    by_domain: pa.Table, rows: int, fraction: float, total: int
+) -> tuple[TopDomain, ...]:
+    """The top ``fraction`` of the ``total`` registered domains by rows (at least one), as the EU
+    template's "top 10% of all domain names by size of content scraped", with rows standing for
+    size; of a bounded table, only those it holds."""
+    keep = math.ceil(total * fraction) if total else 0
     ranked = _pairs(_ranked(by_domain, ["domain"], keep), "domain")
     # Built unvalidated: the EU template's top tenth can be hundreds of thousands of domains,
     # and these values are typed by construction (a name, a count, a rounded share).
@@ -444,8 +522,9 @@ def _top_domains(by_domain: pa.Table, rows: int, fraction: float) -> tuple[TopDo
     )
 
 
-def _platforms(valid: _Keyed, classifier: Classifier, rows: int) -> tuple[PlatformRows, ...]:
-    by_platform = valid.by_platform()
+def _platforms(
+    by_platform: pa.Table, classifier: Classifier, rows: int
+) -> tuple[PlatformRows, ...]:
     known = {p.id: p for p in classifier.kb.platforms}
     out = []
     for platform_id, n in _pairs(_ranked(by_platform, ["platform"], None), "platform"):

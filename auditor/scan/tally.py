@@ -15,9 +15,11 @@ from collections import Counter
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from auditor.scan.arrays import contiguous
-from auditor.scan.classify import Classified, Classifier
+from auditor.scan.classify import INVALID_BITS, Classified, Classifier
+from auditor.scan.domains import MAX_ENTRIES, DomainCounts
 
 _DENSE_CELLS = 1 << 24  # a table of 128 MiB at most (briefly twice that while it grows)
 _COMPACT_AT = 1 << 21
@@ -99,6 +101,72 @@ class Tally:
 
     def license_rows(self, classifier: Classifier) -> Counter[str | None]:
         return classifier.license_rows(*self._compact())
+
+
+class ScanTally:
+    """The counts of a streamed scan, in memory that does not follow the number of hosts: rows
+    by platform and mask and by license slot, exact (few keys), and the valid rows by domain in
+    a :class:`~auditor.scan.domains.DomainCounts` table, exact up to ``max_entries`` entries.
+
+    Each batch's counts are named (domain, platform, mask) as they come, at a cost that follows
+    the batch, so nothing is kept per host class."""
+
+    def __init__(self, classifier: Classifier, max_entries: int = MAX_ENTRIES) -> None:
+        self._classifier = classifier
+        self.rows = 0
+        self.domains = DomainCounts(max_entries)
+        self._masks: list[pa.Table] = []  # rows by platform and mask, a table per batch
+        self._ids = pa.array([], pa.string())  # the platform ids, by index
+        self._held = 0
+        self._slots = np.zeros(1, np.int64)  # rows by license slot
+
+    def add(self, found: Classified) -> None:
+        self.rows += found.rows
+        if not len(found.keys):
+            return
+        named = self._classifier.named_counts(found.keys, found.counts)
+        platform = contiguous(named.column("platform"))
+        self._ids = platform.dictionary
+        keyed = pa.table(
+            [platform.indices, named.column("mask"), named.column("rows")], _MASK_COUNTS.names
+        )
+        by_mask = keyed.group_by(["platform", "mask"], use_threads=False).aggregate(
+            [("rows", "sum")]
+        )
+        self._masks.append(by_mask.rename_columns({"rows_sum": "rows"}).cast(_MASK_COUNTS))
+        self._held += len(by_mask)
+        if self._held > _COMPACT_AT:
+            self._masks = [self._summed()]
+            self._held = len(self._masks[0])
+        valid = pc.equal(pc.bit_wise_and(named.column("mask"), INVALID_BITS), 0)
+        self.domains.add(named.filter(valid))
+        slot = pc.bit_wise_and(found.keys, 0xFFFFFFFF).to_numpy()
+        # Weights are float64, exact for a batch's counts (far below 2**53).
+        rows = np.bincount(slot, weights=found.counts.to_numpy(), minlength=len(self._slots))
+        if len(rows) > len(self._slots):
+            self._slots = np.pad(self._slots, (0, len(rows) - len(self._slots)))
+        self._slots[: len(rows)] += rows.astype(np.int64)
+
+    def counts(self) -> pa.Table:
+        """Rows by ``platform`` (id, null for none) and ``mask``: every row, exactly."""
+        summed = self._summed()
+        names = pc.take(self._ids, summed.column("platform"))
+        return pa.table([names, summed["mask"], summed["rows"]], ["platform", "mask", "rows"])
+
+    def _summed(self) -> pa.Table:
+        table = pa.concat_tables([_MASK_COUNTS.empty_table(), *self._masks])
+        keys = ["platform", "mask"]
+        summed = table.group_by(keys, use_threads=False).aggregate([("rows", "sum")])
+        return summed.rename_columns({"rows_sum": "rows"}).select(_MASK_COUNTS.names)
+
+    def license_rows(self) -> Counter[str | None]:
+        licenses = self._classifier.licenses
+        return Counter(
+            {licenses[s - 1].raw: int(n) for s, n in enumerate(self._slots) if s > 0 and n}
+        )
+
+
+_MASK_COUNTS = pa.schema([("platform", pa.int32()), ("mask", pa.int64()), ("rows", pa.int64())])
 
 
 def _grown(size: int, least: int) -> int:
