@@ -145,12 +145,14 @@ def test_engine_ray_splits_and_reports_on_the_workers(
     monkeypatch.setattr(SplitDatasink, "on_write_complete", counted)
     allowed, blocked = tmp_path / "allowed", tmp_path / "blocked"
     options = ScanOptions(write_allowed=allowed, write_blocked=blocked)
-    report = scan_on_ray(Source(source, InputFormat.PARQUET), options)
+    # Runs of two row groups: three tasks, each with its own part file and counts.
+    report = scan_on_ray(Source(source, InputFormat.PARQUET, batch_rows=2000), options)
     assert report.model_dump(exclude={"input_format"}) == expected.model_dump(  # type: ignore[attr-defined]
         exclude={"input_format"}
     )
-    assert returned and sum(returned) < n / 50
+    assert len(returned) == 3 and sum(returned) < n / 50
     for split, local_file in ((allowed, "a.parquet"), (blocked, "b.parquet")):
+        assert len(list(split.iterdir())) == 3
         ray_rows = pq.read_table(split).sort_by("id")
         assert ray_rows.equals(pq.read_table(tmp_path / local_file).sort_by("id"))
     assert not list(tmp_path.glob(".*.tmp"))  # staging folders renamed into place
