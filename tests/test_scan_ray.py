@@ -214,3 +214,25 @@ def test_a_failed_ray_task_is_one_plain_line() -> None:
     assert _task_error(ValueError("\x1b[31mred\x1b[0m\nnext\u202eline")) == (
         "ValueError: red next line"
     )
+
+
+def test_engine_ray_refuses_an_input_of_no_rows_as_the_local_engine_does(
+    local_ray: None, tmp_path: Path
+) -> None:
+    """A Parquet file of no rows is an input error on both engines (Ray hands the write task an
+    empty block without columns, which failed the task on a missing URL column)."""
+    path = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"url": pa.array([], pa.string())}), path)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    errors = {}
+    for engine in ("local", "ray"):
+        allowed = tmp_path / f"allowed-{engine}"
+        result = CliRunner().invoke(
+            app, [str(path), "--engine", engine, "--write-allowed", str(allowed)]
+        )
+        assert result.exit_code == 2
+        assert not allowed.exists()
+        errors[engine] = result.stderr
+    assert errors["ray"] == errors["local"]
+    assert "nothing to scan: no rows found" in errors["ray"]
