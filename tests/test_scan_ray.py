@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 import typer
@@ -92,9 +93,9 @@ def test_cli_engine_ray_splits_like_the_local_engine(
     assert allowed.is_dir() and [p.name for p in allowed.iterdir()] == ["part-000000.parquet"]
 
 
-# Every way Ray Data brings a dataset's rows to the driver (``materialize`` is left: Ray's own
-# write materializes the write tasks' results, the counts measured below).
+# Every way Ray Data brings a dataset's rows to the driver.
 _ROWS_TO_DRIVER = (
+    "materialize",
     "iter_batches",
     "iter_rows",
     "iter_torch_batches",
@@ -111,10 +112,10 @@ def test_engine_ray_splits_and_reports_on_the_workers(
     local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same report and splits as the local engine, with no row-level data on the driver:
-    every row accessor of Ray's datasets fails, and what comes back from the workers is counts
-    (a row per domain, platform and rule mask, and per license), far fewer than the rows."""
+    every row accessor of Ray's datasets fails, and all the driver fetches from the workers is
+    the tasks' counts (a row per domain, platform and rule mask, and per license), far fewer
+    than the rows."""
     from auditor.scan.distributed import scan_on_ray
-    from auditor.scan.splits import SplitDatasink
 
     hosts = ["www.youtube.com", "a.example.com", "b.example.org", "c.example.net", "flickr.com"]
     licenses = ["CC-BY-4.0", "MIT", "cc-by-nc-4.0", None, "?"]
@@ -136,13 +137,16 @@ def test_engine_ray_splits_and_reports_on_the_workers(
     for name in _ROWS_TO_DRIVER:
         monkeypatch.setattr(ray.data.Dataset, name, _forbidden(name), raising=False)
     returned: list[int] = []
-    complete = SplitDatasink.on_write_complete
+    fetch = ray.get
 
-    def counted(self: SplitDatasink, result: object) -> None:
-        returned.extend(t.num_rows for t in result.write_returns)  # type: ignore[attr-defined]
-        complete(self, result)
+    def fetched(refs: object, **kwargs: object) -> object:
+        values = fetch(refs, **kwargs)
+        for value in values if isinstance(values, list) else [values]:
+            assert isinstance(value, pa.Table)
+            returned.append(value.num_rows)
+        return values
 
-    monkeypatch.setattr(SplitDatasink, "on_write_complete", counted)
+    monkeypatch.setattr(ray, "get", fetched)
     allowed, blocked = tmp_path / "allowed", tmp_path / "blocked"
     options = ScanOptions(write_allowed=allowed, write_blocked=blocked)
     # Runs of two row groups: three tasks, each with its own part file and counts.
@@ -199,6 +203,27 @@ def test_engine_ray_judges_json_lines_as_the_local_engine_does(
         == outputs["local"]
         == b'{"url": "https://example.com/a", "license": "CC0-1.0"}\n'
     )
+
+
+def test_engine_ray_splits_csv_like_the_local_engine(
+    local_ray: None, rows: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    pcsv.write_csv(pq.read_table(rows), path)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    outputs = {}
+    for engine in ("local", "ray"):
+        allowed = tmp_path / f"allowed-{engine}.csv"
+        result = CliRunner().invoke(
+            app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
+        )
+        assert result.exit_code == 1, result.stderr
+        report = json.loads(result.stdout)
+        files = sorted(allowed.iterdir()) if allowed.is_dir() else [allowed]
+        kept = pa.concat_tables(pcsv.read_csv(f) for f in files).to_pylist()
+        outputs[engine] = (report["split"], report["verdicts"], report["domains"], kept)
+    assert outputs["ray"] == outputs["local"]
 
 
 def test_a_failed_ray_task_is_one_plain_line() -> None:
