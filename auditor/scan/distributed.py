@@ -434,12 +434,16 @@ def scan_on_ray(
     try:
         shared = ray.put(sink)
         pending = [task.remote(shared, read, index) for index, read in enumerate(reads)]
-        tallies = []
+        # The counts so far, added up whenever the tasks' since are as many rows: the driver
+        # holds about twice the distinct keys, not a table per task (thousands on a cluster).
+        merged, held = _COUNTS_SCHEMA.empty_table(), []
         try:
             while pending:
                 done, pending = ray.wait(pending)
                 tally = ray.get(done[0])
-                tallies.append(tally)
+                held.append(tally)
+                if sum(t.num_rows for t in held) >= merged.num_rows:
+                    merged, held = merge_tallies([merged, *held]), []
                 if progress is not None:
                     progress(_rows_of(tally))
         except ray.exceptions.RayError as exc:
@@ -447,7 +451,7 @@ def scan_on_ray(
                 ray.cancel(ref)
             ray.wait(pending, num_returns=len(pending))  # no task writes once the stages go
             raise InputError(path, f"a Ray task failed: {_task_error(exc)}") from exc
-        counts, licenses = merge_counts(tallies)
+        counts, licenses = merge_counts([merged, *held])
         if not pc.sum(counts.column("rows")).as_py():
             raise nothing_read(path, source.format.value)
     except BaseException:
