@@ -279,11 +279,13 @@ class _CsvBatches:
         with pa.input_stream(self.path, compression="detect") as stream:
             reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(use_threads=False))
             held: list[pa.RecordBatch] = []
+            rows = 0
             for batch in reader:
                 held.append(batch)
-                if sum(b.num_rows for b in held) >= self.batch_rows:
+                rows += batch.num_rows
+                if rows >= self.batch_rows:
                     yield pa.Table.from_batches(held)
-                    held = []
+                    held, rows = [], 0
             if held:
                 yield pa.Table.from_batches(held)
 
