@@ -226,6 +226,24 @@ def test_engine_ray_splits_csv_like_the_local_engine(
     assert outputs["ray"] == outputs["local"]
 
 
+def test_engine_ray_fails_on_a_csv_line_it_cannot_split(local_ray: None, tmp_path: Path) -> None:
+    """A CSV line of the wrong number of fields fails the run on Ray (the local engine counts it
+    invalid): one plain line, exit 2, and no part file or staging folder left behind."""
+    path = tmp_path / "short.csv"
+    lines = [b"url,license"] + [b"https://example.com/%d,MIT" % i for i in range(100)]
+    path.write_bytes(b"\n".join([*lines, b"https://example.com/short"]) + b"\n")
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    allowed = tmp_path / "allowed"
+    result = CliRunner().invoke(
+        app, [str(path), "--engine", "ray", "--write-allowed", str(allowed)]
+    )
+    assert result.exit_code == 2
+    assert "a Ray task failed: ArrowInvalid: CSV parse error" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "\x1b" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.csv"]
+
+
 def test_a_failed_ray_task_is_one_plain_line() -> None:
     from auditor.scan.distributed import _task_error
 
