@@ -182,7 +182,7 @@ def classify_batch(
     :func:`counts_table_of`), and which of its rows are kept out of the allowed set. No column is
     added per row: the rows are counted by the classifier's own classes, and only the counts are
     turned into names."""
-    if not table.num_rows:  # Ray's empty block (of an input with no rows) has no columns
+    if not table.num_rows:  # an empty block may have no columns (Ray Data hands out such)
         return _COUNTS_SCHEMA.empty_table(), pa.array([], pa.bool_())
     classifier = _worker_classifier(annotator)
     column = annotator.license_column
