@@ -19,7 +19,8 @@ Cases:
 * ``hosts``: the scan of a file where ~80 % of rows have a host (and domain) of their own;
 * ``duckdb-hosts``: the same job in DuckDB (host and domain cut per row, joined with the
   platform hosts, counted per domain and verdict, top 1,000 domains), if DuckDB is installed;
-* ``ray``: ``split`` with ``--engine ray`` on a local Ray of 2 CPUs (``ray.init`` not timed);
+* ``ray``: ``split`` with ``--engine ray`` on a local Ray of 2 CPUs (``ray.init`` not timed;
+  its peak memory is the driver's, the workers being processes of their own);
 * ``loop``: a per-row Python loop (``urlsplit`` and dictionaries) over 1,000,000 rows,
   extrapolated to the file's rows.
 """

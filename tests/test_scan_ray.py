@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 import typer
@@ -92,9 +93,9 @@ def test_cli_engine_ray_splits_like_the_local_engine(
     assert allowed.is_dir() and [p.name for p in allowed.iterdir()] == ["part-000000.parquet"]
 
 
-# Every way Ray Data brings a dataset's rows to the driver (``materialize`` is left: Ray's own
-# write materializes the write tasks' results, the counts measured below).
+# Every way Ray Data brings a dataset's rows to the driver.
 _ROWS_TO_DRIVER = (
+    "materialize",
     "iter_batches",
     "iter_rows",
     "iter_torch_batches",
@@ -111,10 +112,10 @@ def test_engine_ray_splits_and_reports_on_the_workers(
     local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same report and splits as the local engine, with no row-level data on the driver:
-    every row accessor of Ray's datasets fails, and what comes back from the workers is counts
-    (a row per domain, platform and rule mask, and per license), far fewer than the rows."""
+    every row accessor of Ray's datasets fails, and all the driver fetches from the workers is
+    the tasks' counts (a row per domain, platform and rule mask, and per license), far fewer
+    than the rows."""
     from auditor.scan.distributed import scan_on_ray
-    from auditor.scan.splits import SplitDatasink
 
     hosts = ["www.youtube.com", "a.example.com", "b.example.org", "c.example.net", "flickr.com"]
     licenses = ["CC-BY-4.0", "MIT", "cc-by-nc-4.0", None, "?"]
@@ -136,21 +137,26 @@ def test_engine_ray_splits_and_reports_on_the_workers(
     for name in _ROWS_TO_DRIVER:
         monkeypatch.setattr(ray.data.Dataset, name, _forbidden(name), raising=False)
     returned: list[int] = []
-    complete = SplitDatasink.on_write_complete
+    fetch = ray.get
 
-    def counted(self: SplitDatasink, result: object) -> None:
-        returned.extend(t.num_rows for t in result.write_returns)  # type: ignore[attr-defined]
-        complete(self, result)
+    def fetched(refs: object, **kwargs: object) -> object:
+        values = fetch(refs, **kwargs)
+        for value in values if isinstance(values, list) else [values]:
+            assert isinstance(value, pa.Table)
+            returned.append(value.num_rows)
+        return values
 
-    monkeypatch.setattr(SplitDatasink, "on_write_complete", counted)
+    monkeypatch.setattr(ray, "get", fetched)
     allowed, blocked = tmp_path / "allowed", tmp_path / "blocked"
     options = ScanOptions(write_allowed=allowed, write_blocked=blocked)
-    report = scan_on_ray(Source(source, InputFormat.PARQUET), options)
+    # Runs of two row groups: three tasks, each with its own part file and counts.
+    report = scan_on_ray(Source(source, InputFormat.PARQUET, batch_rows=2000), options)
     assert report.model_dump(exclude={"input_format"}) == expected.model_dump(  # type: ignore[attr-defined]
         exclude={"input_format"}
     )
-    assert returned and sum(returned) < n / 50
+    assert len(returned) == 3 and sum(returned) < n / 50
     for split, local_file in ((allowed, "a.parquet"), (blocked, "b.parquet")):
+        assert len(list(split.iterdir())) == 3
         ray_rows = pq.read_table(split).sort_by("id")
         assert ray_rows.equals(pq.read_table(tmp_path / local_file).sort_by("id"))
     assert not list(tmp_path.glob(".*.tmp"))  # staging folders renamed into place
@@ -199,6 +205,45 @@ def test_engine_ray_judges_json_lines_as_the_local_engine_does(
     )
 
 
+def test_engine_ray_splits_csv_like_the_local_engine(
+    local_ray: None, rows: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    pcsv.write_csv(pq.read_table(rows), path)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    outputs = {}
+    for engine in ("local", "ray"):
+        allowed = tmp_path / f"allowed-{engine}.csv"
+        result = CliRunner().invoke(
+            app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
+        )
+        assert result.exit_code == 1, result.stderr
+        report = json.loads(result.stdout)
+        files = sorted(allowed.iterdir()) if allowed.is_dir() else [allowed]
+        kept = pa.concat_tables(pcsv.read_csv(f) for f in files).to_pylist()
+        outputs[engine] = (report["split"], report["verdicts"], report["domains"], kept)
+    assert outputs["ray"] == outputs["local"]
+
+
+def test_engine_ray_fails_on_a_csv_line_it_cannot_split(local_ray: None, tmp_path: Path) -> None:
+    """A CSV line of the wrong number of fields fails the run on Ray (the local engine counts it
+    invalid): one plain line, exit 2, and no part file or staging folder left behind."""
+    path = tmp_path / "short.csv"
+    lines = [b"url,license"] + [b"https://example.com/%d,MIT" % i for i in range(100)]
+    path.write_bytes(b"\n".join([*lines, b"https://example.com/short"]) + b"\n")
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    allowed = tmp_path / "allowed"
+    result = CliRunner().invoke(
+        app, [str(path), "--engine", "ray", "--write-allowed", str(allowed)]
+    )
+    assert result.exit_code == 2
+    assert "a Ray task failed: ArrowInvalid: CSV parse error" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "\x1b" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.csv"]
+
+
 def test_a_failed_ray_task_is_one_plain_line() -> None:
     from auditor.scan.distributed import _task_error
 
@@ -212,3 +257,25 @@ def test_a_failed_ray_task_is_one_plain_line() -> None:
     assert _task_error(ValueError("\x1b[31mred\x1b[0m\nnext\u202eline")) == (
         "ValueError: red next line"
     )
+
+
+def test_engine_ray_refuses_an_input_of_no_rows_as_the_local_engine_does(
+    local_ray: None, tmp_path: Path
+) -> None:
+    """A Parquet file of no rows is an input error on both engines (Ray hands the write task an
+    empty block without columns, which failed the task on a missing URL column)."""
+    path = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"url": pa.array([], pa.string())}), path)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    errors = {}
+    for engine in ("local", "ray"):
+        allowed = tmp_path / f"allowed-{engine}"
+        result = CliRunner().invoke(
+            app, [str(path), "--engine", engine, "--write-allowed", str(allowed)]
+        )
+        assert result.exit_code == 2
+        assert not allowed.exists()
+        errors[engine] = result.stderr
+    assert errors["ray"] == errors["local"]
+    assert "nothing to scan: no rows found" in errors["ray"]
