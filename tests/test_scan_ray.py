@@ -36,7 +36,17 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # Ray waits a fixed 30 s for its own processes to register (ray/_private/node.py); on a
+    # loaded machine they may miss it. Starting again is Ray's start-up, not the tests': the
+    # tests themselves run once Ray is up, and any other error fails them.
+    for attempt in range(3):
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            break
+        except Exception as exc:
+            ray.shutdown()
+            if "timed out during startup" not in str(exc) or attempt == 2:
+                raise
     try:
         yield
     finally:
