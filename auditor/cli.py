@@ -50,7 +50,7 @@ from auditor.render.concise import render_concise
 from auditor.render.cyclonedx import render_cyclonedx
 from auditor.render.github import render_github
 from auditor.render.html import html_chunks
-from auditor.render.json import render_diff_json, render_json
+from auditor.render.json import json_bytes, render_diff_json
 from auditor.render.markdown import render_diff_markdown, render_markdown
 from auditor.render.notice import render_notice
 from auditor.render.sarif import Include, repository_root, sarif_chunks
@@ -155,12 +155,12 @@ def _render(
     to_file: bool,
     sarif_root: Path | None = None,
     sarif_include: Sequence[Include] = (),
-) -> str | Iterable[str] | None:
+) -> str | bytes | Iterable[str] | None:
     """The report as text (or its pieces, for the formats whose text a large report makes
     large), or None when it was printed to the terminal directly."""
     match fmt:
         case OutputFormat.JSON:
-            return render_json(report)
+            return json_bytes(report)
         case OutputFormat.SARIF:
             root = sarif_root or repository_root(Path.cwd())
             return sarif_chunks(report, root=root, include=sarif_include)
@@ -565,10 +565,15 @@ def _stdin_text() -> str:
     return document.decode(sys.stdin.buffer.read(), STDIN_NAME)
 
 
-def _emit(text: str | Iterable[str], output: Path | None) -> None:
-    """The result (or its pieces, in turn) to ``output`` (written atomically) or to stdout."""
+def _emit(text: str | bytes | Iterable[str], output: Path | None) -> None:
+    """The result (UTF-8 bytes, text, or text's pieces in turn) to ``output`` (written
+    atomically) or to stdout."""
     if output is not None:
         write_atomically(output, text)
+    elif isinstance(text, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text)
+        sys.stdout.buffer.flush()
     elif isinstance(text, str):
         sys.stdout.write(text)
     else:

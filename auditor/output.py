@@ -22,16 +22,17 @@ from auditor.errors import InputError
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
-def write_atomically(path: Path, text: str | Iterable[str]) -> None:
-    """Write ``text`` (or its pieces, in turn) to ``path`` through a temporary file in the same
-    folder, then rename."""
+def write_atomically(path: Path, text: str | bytes | Iterable[str]) -> None:
+    """Write ``text`` (UTF-8 bytes as they are, or text's pieces in turn) to ``path`` through a
+    temporary file in the same folder, then rename."""
     handle, tmp = create_beside(path)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            if isinstance(text, str):
-                out.write(text)
-            else:
-                out.writelines(text)
+        if isinstance(text, bytes):
+            with os.fdopen(handle, "wb") as raw:
+                raw.write(text)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+                out.writelines([text] if isinstance(text, str) else text)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)

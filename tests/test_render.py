@@ -142,10 +142,11 @@ def test_json_in_pieces_is_the_whole_document(
     assert len(pieces) >= len(items) // batch
 
 
-def test_streamed_formats_write_what_the_renderers_make(tmp_path: Path) -> None:
+def test_streamed_and_byte_formats_write_what_the_renderers_make(tmp_path: Path) -> None:
     from auditor import audit
     from auditor.mix import report_weights
     from auditor.render.html import render_html
+    from auditor.render.json import render_json
     from auditor.render.sarif import render_sarif
     from auditor.render.spdx3 import render_spdx3
 
@@ -155,6 +156,7 @@ def test_streamed_formats_write_what_the_renderers_make(tmp_path: Path) -> None:
         ("sarif", render_sarif(report, root=tmp_path)),
         ("html", render_html(report, weights=report_weights(report))),
         ("spdx3", render_spdx3(report)),
+        ("json", render_json(report)),
     ):
         out = tmp_path / f"report.{fmt}"
         result = CliRunner().invoke(
