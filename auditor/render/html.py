@@ -28,9 +28,10 @@ from urllib.parse import urlsplit
 
 from auditor.evidence import ClaimRole
 from auditor.model import Location
+from auditor.policy import Severity
 from auditor.render import relaxation_note, safe_text
 from auditor.report import DatasetReport, DatasetVerdict, Finding, Report, WaiverStatus
-from auditor.rulebook import Rulebook, load_rulebook
+from auditor.rulebook import Rule, Rulebook, load_rulebook
 
 # --- the page ------------------------------------------------------------------------------------
 
@@ -140,6 +141,8 @@ def source_link(url: str, version: str | None) -> str:
 
 def linked(value: str) -> str:
     """User text with each http(s) URL in it a link (trailing punctuation left outside)."""
+    if "http" not in value:  # most messages: no URL to look for
+        return text(value)
     out: list[str] = []
     at = 0
     for match in _URL.finditer(value):
@@ -626,13 +629,23 @@ def _claims(ds: DatasetReport, anchor: str) -> str:
     )
 
 
+@functools.cache  # a cell per severity, waived or not (an enum's value is slow to read)
+def _severity_cell(severity: Severity, waived: bool) -> str:
+    label = f"waived {severity.value}" if waived else severity.value
+    return f'<span class="nw sev-{severity.value}">{text(label)}</span>'
+
+
+@functools.cache
+def _rule_cell(rule: Rule) -> str:
+    return f'<span class="nw">{code(rule.value)}</span>'
+
+
 def _findings(findings: Sequence[Finding], by_id: Mapping[str, str]) -> str:
     if not findings:
         return '<p class="muted">No findings.</p>'
     ordered = sorted(findings, key=lambda f: (f.waived, -f.severity.rank, f.rule.value))
     rows = []
     for f in ordered:
-        label = f"waived {f.severity.value}" if f.waived else f.severity.value
         what = [linked(f.message)]
         if f.via:
             what.append(f"<br><small>License chain: {_chain((f.dataset, *f.via), by_id)}</small>")
@@ -652,12 +665,7 @@ def _findings(findings: Sequence[Finding], by_id: Mapping[str, str]) -> str:
         if f.location is not None:
             what.append(f'<br><small class="muted">at {where(f.location)}</small>')
         rows.append(
-            [
-                f'<span class="nw sev-{f.severity.value}">{text(label)}</span>',
-                f'<span class="nw">{code(f.rule.value)}</span>',
-                "".join(what),
-                source,
-            ]
+            [_severity_cell(f.severity, f.waived), _rule_cell(f.rule), "".join(what), source]
         )
     return table(f"Findings ({len(findings)})", ["Severity", "Rule", "Finding", "Source"], rows)
 
