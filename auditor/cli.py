@@ -25,7 +25,7 @@ from rich.text import Text
 
 from auditor import document
 from auditor.diff import Diff, diff
-from auditor.engine import Inline, Source, audit, judge_manifests
+from auditor.engine import Inline, JudgedManifest, Source, audit, judge_manifests
 from auditor.errors import AuditorError, InputError, unexpected_message
 from auditor.explanation import Explanation
 from auditor.knowledge import EvidenceLevel, load_knowledge
@@ -468,15 +468,7 @@ def notice(
     """
     with _guarded(", ".join(p.as_posix() for p in manifests), output, debug):
         check_outputs({"--output": output}, [*manifests, Path(policy)])
-        with _kept():
-            judged = judge_manifests(
-                manifests,
-                policy=policy,
-                fmt=input_format,
-                offline=offline,
-                cache_dir=cache_dir,
-                allow_outside_root=allow_outside_root,
-            )
+        judged = _judged(manifests, policy, input_format, offline, cache_dir, allow_outside_root)
         found = build_notice(judged)
         _emit(render_notice(found), output)
     uncredited = [e.dataset for e in found.entries if e.uncredited]
@@ -534,15 +526,7 @@ def summary(
     with _guarded(where, output, debug):
         check_outputs({"--output": output}, [*manifests, *(scans or ()), Path(policy)])
         reports = [load_scan(path) for path in scans or ()]
-        with _kept():
-            judged = judge_manifests(
-                manifests,
-                policy=policy,
-                fmt=input_format,
-                offline=offline,
-                cache_dir=cache_dir,
-                allow_outside_root=allow_outside_root,
-            )
+        judged = _judged(manifests, policy, input_format, offline, cache_dir, allow_outside_root)
         drafted = build_summary(judged, reports)
         _emit(_SUMMARY_RENDERERS[fmt](drafted), output)
     statuses = [f.status for section in drafted.sections for f in section.fields]
@@ -551,6 +535,26 @@ def summary(
         + ", ".join(f"{statuses.count(status)} {status.value}" for status in SummaryStatus)
     )
     raise typer.Exit(EXIT_PASS)
+
+
+def _judged(
+    manifests: list[Path],
+    policy: str,
+    input_format: str | None,
+    offline: bool,
+    cache_dir: Path | None,
+    allow_outside_root: bool,
+) -> tuple[JudgedManifest, ...]:
+    """The manifests judged as ``notice`` and ``summary`` write from them (see :func:`_kept`)."""
+    with _kept():
+        return judge_manifests(
+            manifests,
+            policy=policy,
+            fmt=input_format,
+            offline=offline,
+            cache_dir=cache_dir,
+            allow_outside_root=allow_outside_root,
+        )
 
 
 def _sources(manifests: list[Path]) -> list[Source]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
@@ -84,22 +85,32 @@ def test_ray_annotate_and_summarize_match_the_local_engine(local_ray: None, rows
     assert report.licenses == local.licenses
 
 
-def test_cli_engine_ray_splits_like_the_local_engine(
-    local_ray: None, rows: Path, tmp_path: Path
-) -> None:
+def _both_engines(path: Path, tmp_path: Path, suffix: str) -> dict[str, tuple[Any, ...]]:
+    """What ``auditor scan --write-allowed`` reports and keeps on each engine: the split, the
+    verdicts, the domains and the allowed rows (sorted), and the allowed output's path."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(scan_command)
     outputs = {}
     for engine in ("local", "ray"):
-        allowed = tmp_path / f"allowed-{engine}.parquet"
+        allowed = tmp_path / f"allowed-{engine}{suffix}"
         result = CliRunner().invoke(
-            app, [str(rows), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
+            app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
         )
         assert result.exit_code == 1, result.stderr
         report = json.loads(result.stdout)
-        kept = sorted(pq.read_table(allowed).to_pylist(), key=repr)
-        outputs[engine] = (report["split"], report["verdicts"], kept)
-    assert outputs["ray"] == outputs["local"]
+        files = sorted(allowed.iterdir()) if allowed.is_dir() else [allowed]
+        read = pq.read_table if suffix == ".parquet" else pcsv.read_csv
+        kept = sorted(pa.concat_tables(read(f) for f in files).to_pylist(), key=repr)
+        outputs[engine] = (report["split"], report["verdicts"], report["domains"], kept, allowed)
+    return outputs
+
+
+def test_cli_engine_ray_splits_like_the_local_engine(
+    local_ray: None, rows: Path, tmp_path: Path
+) -> None:
+    outputs = _both_engines(rows, tmp_path, ".parquet")
+    assert outputs["ray"][:-1] == outputs["local"][:-1]
+    allowed = outputs["ray"][-1]
     assert allowed.is_dir() and [p.name for p in allowed.iterdir()] == ["part-000000.parquet"]
 
 
@@ -220,20 +231,8 @@ def test_engine_ray_splits_csv_like_the_local_engine(
 ) -> None:
     path = tmp_path / "rows.csv"
     pcsv.write_csv(pq.read_table(rows), path)
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(scan_command)
-    outputs = {}
-    for engine in ("local", "ray"):
-        allowed = tmp_path / f"allowed-{engine}.csv"
-        result = CliRunner().invoke(
-            app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
-        )
-        assert result.exit_code == 1, result.stderr
-        report = json.loads(result.stdout)
-        files = sorted(allowed.iterdir()) if allowed.is_dir() else [allowed]
-        kept = pa.concat_tables(pcsv.read_csv(f) for f in files).to_pylist()
-        outputs[engine] = (report["split"], report["verdicts"], report["domains"], kept)
-    assert outputs["ray"] == outputs["local"]
+    outputs = _both_engines(path, tmp_path, ".csv")
+    assert outputs["ray"][:-1] == outputs["local"][:-1]
 
 
 def test_engine_ray_fails_on_a_csv_line_it_cannot_split(local_ray: None, tmp_path: Path) -> None:

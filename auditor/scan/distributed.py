@@ -38,7 +38,7 @@ from auditor.scan.classify import Classifier, bit
 from auditor.scan.engine import ScanOptions, classifier_for, nothing_read, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
-from auditor.scan.sources import Source, _row_group_batches
+from auditor.scan.sources import Source, _row_group_batches, gathered
 
 if TYPE_CHECKING:
     import ray.data
@@ -278,16 +278,7 @@ class _CsvBatches:
     def __call__(self) -> Iterator[pa.Table]:
         with pa.input_stream(self.path, compression="detect") as stream:
             reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(use_threads=False))
-            held: list[pa.RecordBatch] = []
-            rows = 0
-            for batch in reader:
-                held.append(batch)
-                rows += batch.num_rows
-                if rows >= self.batch_rows:
-                    yield pa.Table.from_batches(held)
-                    held, rows = [], 0
-            if held:
-                yield pa.Table.from_batches(held)
+            yield from gathered(reader, self.batch_rows)
 
 
 @dataclass(frozen=True)

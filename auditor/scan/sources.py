@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,21 @@ class Chunk:
     licenses: pa.Array | None
     invalid: pa.Array | None  # int64 invalid bits per row, 0 for a usable row
     lines: pa.Array | None = None  # binary: the raw lines with their line feeds (null: too long)
+
+
+def gathered(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """Arrow's streamed batches (a CSV reader's are small) gathered into tables of about
+    ``rows`` rows each, the last one shorter."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        held.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(held)
+            held, count = [], 0
+    if held:
+        yield pa.Table.from_batches(held)
 
 
 def compression_of(path: Path) -> str | None:
@@ -301,16 +316,8 @@ class Source:
         self.csv_bad_lines = []
         try:
             with self._csv_reader(full=full) as reader:
-                held: list[pa.RecordBatch] = []
-                rows = 0
-                for batch in reader:
-                    held.append(batch)
-                    rows += batch.num_rows
-                    if rows >= self.batch_rows:
-                        yield self._chunk(pa.Table.from_batches(held))
-                        held, rows = [], 0
-                if held:
-                    yield self._chunk(pa.Table.from_batches(held))
+                for table in gathered(reader, self.batch_rows):
+                    yield self._chunk(table)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the CSV data: {exc}") from exc
         if self.csv_bad_lines:
