@@ -537,7 +537,11 @@ def _rules(report: Report, book: Rulebook, by_id: Mapping[str, str]) -> str:
 
 
 def _dataset_link(dataset: str, by_id: Mapping[str, str]) -> str:
-    anchor = by_id.get(dataset)
+    return _anchored(dataset, by_id.get(dataset))
+
+
+@functools.lru_cache(maxsize=1 << 14)  # a lineage names the same upstreams on every descendant
+def _anchored(dataset: str, anchor: str | None) -> str:
     return f'<a href="#{anchor}">{text(dataset)}</a>' if anchor else text(dataset)
 
 
@@ -629,6 +633,9 @@ def _claims(ds: DatasetReport, anchor: str) -> str:
     )
 
 
+_RANK = {severity: severity.rank for severity in Severity}
+
+
 @functools.cache  # a cell per severity, waived or not (an enum's value is slow to read)
 def _severity_cell(severity: Severity, waived: bool) -> str:
     label = f"waived {severity.value}" if waived else severity.value
@@ -643,7 +650,8 @@ def _rule_cell(rule: Rule) -> str:
 def _findings(findings: Sequence[Finding], by_id: Mapping[str, str]) -> str:
     if not findings:
         return '<p class="muted">No findings.</p>'
-    ordered = sorted(findings, key=lambda f: (f.waived, -f.severity.rank, f.rule.value))
+    # A rule orders as its id (a StrEnum compares as its text); a severity by its rank.
+    ordered = sorted(findings, key=lambda f: (f.waived, -_RANK[f.severity], f.rule))
     rows = []
     for f in ordered:
         what = [linked(f.message)]
