@@ -29,7 +29,7 @@ from auditor.licensing import (
     family_labels,
     leaves,
 )
-from auditor.model import Dataset, Fact, Location, shared_fields_set
+from auditor.model import Dataset, Fact, Location, replaced
 from auditor.outputs import generator_findings, model_findings
 from auditor.platforms import platform_findings, pointer_findings
 from auditor.policy import Policy, Severity
@@ -667,13 +667,10 @@ class _Inheritance:
             more = totals[rule] - len(entries)
             if more > 0:
                 last = made[-1]
-                made[-1] = shared_fields_set(
-                    last.model_copy(
-                        update={
-                            "message": f"{last.message} (and {more} more upstream findings of "
-                            "this rule, each listed on the dataset it comes from)"
-                        }
-                    )
+                made[-1] = replaced(
+                    last,
+                    message=f"{last.message} (and {more} more upstream findings of this rule, "
+                    "each listed on the dataset it comes from)",
                 )
             out.extend(made)
         return out
@@ -755,15 +752,12 @@ def _inherited(
     else:
         hidden = len(via) - _VIA_SHOWN + 1
         chain = " -> ".join((*via[: _VIA_SHOWN - 2], f"... {hidden} more ...", via[-1]))
-    return shared_fields_set(
-        origin.model_copy(
-            update={
-                "dataset": node,
-                "via": via,
-                "location": locations[via[0]],
-                "message": f"inherited from {origin.dataset}"
-                + (f" (via {chain})" if len(via) > 1 else "")
-                + f": {origin.message}",
-            }
-        )
+    return replaced(
+        origin,
+        dataset=node,
+        via=via,
+        location=locations[via[0]],
+        message=f"inherited from {origin.dataset}"
+        + (f" (via {chain})" if len(via) > 1 else "")
+        + f": {origin.message}",
     )

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from auditor import checks
 from auditor.checks import MAX_INHERITED, MAX_LINEAGE_DEPTH
@@ -223,3 +224,30 @@ def test_a_long_cycle_is_reported_on_every_member() -> None:
         "dataset a is part of a derived_from cycle (a -> b -> c -> a); lineage cannot be traced"
     )
     assert set(cycles) == {"a", "b", "c"}
+
+
+def test_replaced_is_model_copy_with_an_update() -> None:
+    from auditor.model import Location, replaced
+    from auditor.report import Evidence, Finding
+
+    origin = Finding(
+        rule=Rule.LICENSE_NONCOMMERCIAL,
+        severity=Severity.ERROR,
+        dataset="up",
+        message="m",
+        location=Location(path="a.yaml", line=3),
+        evidence=Evidence(trigger="license: x"),
+    )
+    changes: dict[str, object] = {
+        "dataset": "down",
+        "via": ("up",),
+        "location": Location(path="a.yaml", line=9),
+        "message": "inherited from up: m",
+    }
+    made, expected = replaced(origin, **changes), origin.model_copy(update=changes)
+    assert made == expected and hash(made) == hash(expected)
+    assert made.model_fields_set == expected.model_fields_set
+    assert made.model_dump_json() == expected.model_dump_json()
+    assert origin.dataset == "up" and origin.model_fields_set == set(origin.model_fields_set)
+    with pytest.raises(ValidationError):
+        made.dataset = "elsewhere"  # type: ignore[misc]  # still frozen
