@@ -85,19 +85,25 @@ def test_ray_annotate_and_summarize_match_the_local_engine(local_ray: None, rows
     assert report.licenses == local.licenses
 
 
+def _scan(path: Path, engine: str, allowed: Path) -> tuple[dict[str, Any], str]:
+    """``auditor scan --engine ENGINE -f json --write-allowed ALLOWED`` on rows that fail the gate:
+    the JSON report and what was printed on stderr."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    result = CliRunner().invoke(
+        app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
+    )
+    assert result.exit_code == 1, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
 def _both_engines(path: Path, tmp_path: Path, suffix: str) -> dict[str, tuple[Any, ...]]:
     """What ``auditor scan --write-allowed`` reports and keeps on each engine: the split, the
     verdicts, the domains and the allowed rows (sorted), and the allowed output's path."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(scan_command)
     outputs = {}
     for engine in ("local", "ray"):
         allowed = tmp_path / f"allowed-{engine}{suffix}"
-        result = CliRunner().invoke(
-            app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
-        )
-        assert result.exit_code == 1, result.stderr
-        report = json.loads(result.stdout)
+        report, _ = _scan(path, engine, allowed)
         files = sorted(allowed.iterdir()) if allowed.is_dir() else [allowed]
         read = pq.read_table if suffix == ".parquet" else pcsv.read_csv
         kept = sorted(pa.concat_tables(read(f) for f in files).to_pylist(), key=repr)
@@ -204,17 +210,11 @@ def test_engine_ray_judges_json_lines_as_the_local_engine_does(
         b"\n"
         b'{"url": "https://example.com/e", "lic\n'
     )
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(scan_command)
     outputs = {}
     for engine in ("local", "ray"):
         allowed = tmp_path / f"allowed-{engine}"
-        result = CliRunner().invoke(
-            app, [str(path), "--engine", engine, "-f", "json", "--write-allowed", str(allowed)]
-        )
-        assert result.exit_code == 1, result.stderr
-        assert "\x1b" not in result.stderr
-        report = json.loads(result.stdout)
+        report, stderr = _scan(path, engine, allowed)
+        assert "\x1b" not in stderr
         assert report["verdicts"] == {"allowed": 1, "review": 0, "blocked": 0, "invalid": 3}
         assert report["invalid"] == {"bad-encoding": 1, "bad-record": 2}
         files = sorted(allowed.iterdir()) if allowed.is_dir() else [allowed]
