@@ -104,9 +104,9 @@ class DomainCounts:
         if self._pending > max(_MERGE_AT, 2 * self._merged):
             # On a thread of its own (Arrow's aggregation releases the GIL), while the scan goes
             # on; the next one waits for it.
-            parts = self._taken()
+            held, parts = self._taken()
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor-domains")
-            self._merging = pool.submit(self._merged_of, parts)
+            self._merging = pool.submit(self._merged_of, held, parts)
             pool.shutdown(wait=False)
 
     def _platform_indices(self, names: pa.Array) -> pa.Array:
@@ -124,28 +124,33 @@ class DomainCounts:
             self._merged = len(self._held)
         return self._held
 
-    def _taken(self) -> list[pa.Table]:
-        """What the last merge left and the counts added since, now to be merged."""
+    def _taken(self) -> tuple[pa.Table | None, list[pa.Table]]:
+        """What the last merge left, and the counts added since: now to be merged."""
         held = self._settled()
-        parts = [held, *self._parts] if held is not None else self._parts
-        self._parts, self._pending = [], 0
-        return parts
+        parts, self._parts, self._pending = self._parts, [], 0
+        return held, parts
 
     def _merge(self) -> pa.Table:
         """Every count added, merged (and pruned if the table outgrew its bound)."""
         held = self._settled()
         if held is None or self._parts:
-            held = self._held = self._merged_of(self._taken())
+            held = self._held = self._merged_of(*self._taken())
             self._merged = len(held)
         return held
 
-    def _merged_of(self, parts: list[pa.Table]) -> pa.Table:
-        table = pa.concat_tables([_HELD.empty_table(), *parts])
+    def _merged_of(self, held: pa.Table | None, parts: list[pa.Table]) -> pa.Table:
+        """What the last merge left and ``parts``, merged."""
+        table = pa.concat_tables([_HELD.empty_table(), *([held] if held else []), *parts])
         merged = table.group_by(_KEYS, use_threads=False).aggregate([("rows", "sum")])
         merged = merged.rename_columns({"rows_sum": "rows"}).select(_HELD.names)
-        if len(merged) > self.max_entries and self._distinct is None:
+        # Every domain goes into the sketch from the first time the table is bounded: then all
+        # those merged; afterwards those added since, the sketch holding what the last merge
+        # left already (adding a domain twice changes nothing, but hashing it costs).
+        if self._distinct is not None:
+            for part in parts:
+                self._distinct.add(contiguous(part.column("domain")))
+        elif len(merged) > self.max_entries:
             self._distinct = Distinct()
-        if self._distinct is not None:  # every domain, from the first time the table is bounded
             self._distinct.add(contiguous(merged.column("domain")))
         if len(merged) > self.max_entries:
             merged = self._pruned(merged)
@@ -154,12 +159,12 @@ class DomainCounts:
     def _pruned(self, table: pa.Table) -> pa.Table:
         """A Misra-Gries step: take the (max_entries + 1)-th largest count off every entry and
         keep those left above zero (at most ``max_entries``)."""
-        rows = table.column("rows")
-        top = pc.select_k_unstable(rows, self.max_entries + 1, [("rows", "descending")])
-        cut = pc.min(pc.take(rows, top)).as_py()
+        rows = contiguous(table.column("rows")).to_numpy()
+        # numpy's selection is linear; Arrow's select_k keeps a heap of max_entries + 1 values.
+        cut = int(np.partition(rows, len(rows) - self.max_entries - 1)[-self.max_entries - 1])
         self._error += cut
-        less = pc.subtract(rows, cut)
-        return table.set_column(3, "rows", less).filter(pc.greater(less, 0))
+        less = rows - cut
+        return table.set_column(3, "rows", pa.array(less)).filter(pa.array(less > 0))
 
     def table(self) -> pa.Table:
         """The entries: ``domain``, ``platform`` (null for none), ``mask``, ``rows``. Of a bounded
