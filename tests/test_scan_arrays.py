@@ -7,7 +7,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 
 from auditor.scan import arrays
-from auditor.scan.arrays import StringIndex, string_hashes
+from auditor.scan.arrays import GrowingInts, GrowingStrings, StringIndex, string_hashes
 
 
 def test_held_strings_are_found_and_others_are_not() -> None:
@@ -89,12 +89,27 @@ def test_growing_strings_hold_what_was_appended_across_growths() -> None:
     assert first.to_pylist() == []  # an earlier view is left as it was
 
 
-def test_an_emptied_index_holds_nothing_and_fills_again() -> None:
+def test_a_cleared_index_holds_nothing_and_fills_again_in_its_own_room() -> None:
     index = StringIndex()
     words = [f"w{i}.example" for i in range(3000)]
     index.add(pa.array(words), pa.array(range(3000), pa.int32()))
-    empty = index.emptied()
-    assert len(empty) == 0 and empty.get(pa.array(words[:3])).to_pylist() == [None] * 3
-    empty.add(pa.array(words[::-1]), pa.array(range(3000), pa.int32()))
-    assert empty.get(pa.array(words[:2])).to_pylist() == [2999, 2998]
-    assert index.get(pa.array(words[:2])).to_pylist() == [0, 1]  # the first is left as it was
+    slots = index._slots
+    index.clear()
+    assert len(index) == 0 and index.get(pa.array(words[:3])).to_pylist() == [None] * 3
+    index.add(pa.array(words[::-1]), pa.array(range(3000), pa.int32()))
+    assert index.get(pa.array(words[:2])).to_pylist() == [2999, 2998]
+    assert index.get(pa.array(["w0.example", "x"])).to_pylist() == [2999, None]
+    assert index._slots is slots  # not grown again: the room was kept
+    assert index.keys().to_pylist() == words[::-1]
+
+
+def test_cleared_growing_arrays_fill_again_from_the_start() -> None:
+    held, numbers = GrowingStrings(4, 8), GrowingInts(np.int64, 4)
+    held.append(pa.array(["abc", "defgh", "ij"]))
+    numbers.append(np.arange(5))
+    held.clear()
+    numbers.clear()
+    assert len(held) == 0 and held.array().to_pylist() == [] and numbers.view().tolist() == []
+    held.append(pa.array(["z", ""]))
+    numbers.append(np.array([7]))
+    assert held.array().to_pylist() == ["z", ""] and numbers.view().tolist() == [7]

@@ -307,13 +307,12 @@ class Classifier:
         Platform terms and licenses, a few, are kept."""
         # Host classes, one value per class in each array, grown in place as classes are added
         # (a copy of every class per batch would cost what is held, not what is added).
-        # Refilled with room for what was held, rather than grown again step by step.
+        # Refilled in the buffers they had, rather than grown again step by step: every array
+        # seen from them is taken from (copied) within the batch, never held across it.
         if hasattr(self, "_known"):
-            self._domains = self._domains.emptied()
-            self._platforms_of = self._platforms_of.emptied()
-            self._masks_of = self._masks_of.emptied()
-            self._bad_of = self._bad_of.emptied()
-            self._known = self._known.emptied()
+            for held in (self._domains, self._platforms_of, self._masks_of, self._bad_of):
+                held.clear()
+            self._known.clear()
         else:
             self._domains = GrowingStrings()
             self._platforms_of = GrowingInts(np.int32)  # into self._platforms.platforms; -1: none

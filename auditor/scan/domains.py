@@ -188,10 +188,15 @@ class DomainCounts:
 
     def domains_total(self) -> tuple[int, bool]:
         """The number of distinct domains, and whether it is an estimate."""
-        domains = pc.count_distinct(self._merge().column("domain")).as_py()
+        merged = self._merge()
         if self._distinct is None:
-            return domains, False
-        return max(domains, self._distinct.estimate()), True
+            return pc.count_distinct(merged.column("domain")).as_py(), False
+        # The estimate, never below the domains held; those are at most the entries held, so
+        # they are only counted when the estimate is lower than that.
+        estimate = self._distinct.estimate()
+        if estimate >= len(merged):
+            return estimate, True
+        return max(estimate, pc.count_distinct(merged.column("domain")).as_py()), True
 
 
 _P = 14  # HyperLogLog: 2**14 registers
