@@ -43,7 +43,7 @@ from auditor.scan.sources import Source, _row_group_batches, gathered
 if TYPE_CHECKING:
     import ray.data
 
-    from auditor.scan.splits import SplitDatasink
+    from auditor.scan.splits import SplitParts
 
 ANNOTATION_COLUMNS = ("auditor_verdict", "auditor_domain", "auditor_platform", "auditor_rules")
 # Columns the JSON-lines reader of ``--engine ray`` adds: each row's invalid bits (0: a usable
@@ -324,14 +324,6 @@ def _reads(source: Source) -> list[Callable[[], Iterator[pa.Table]]]:
             raise InputError(path, "--engine ray reads Parquet, CSV and JSON lines")
 
 
-@dataclass(frozen=True)
-class _TaskContext:
-    """What :meth:`SplitDatasink.write` reads of Ray Data's task context: the index that names
-    the task's part files."""
-
-    task_idx: int
-
-
 def _warm_worker(annotator: BatchAnnotator) -> None:
     """Load the split writer and build the worker's classifier, ahead of the split tasks. An
     error is left for the split task that meets it again to report."""
@@ -341,12 +333,10 @@ def _warm_worker(annotator: BatchAnnotator) -> None:
         _worker_classifier(annotator)
 
 
-def _split_task(
-    sink: SplitDatasink, read: Callable[[], Iterator[pa.Table]], index: int
-) -> pa.Table:
+def _split_task(sink: SplitParts, read: Callable[[], Iterator[pa.Table]], index: int) -> pa.Table:
     """One Ray task: read a part of the input, classify, split and write it with the sink, and
     return only its counts (a small table, see :func:`counts_table_of`)."""
-    return sink.write(read(), _TaskContext(index))
+    return sink.write(read(), index)
 
 
 def _task_error(exc: BaseException) -> str:
@@ -402,19 +392,15 @@ def scan_on_ray(
         url_column=source.url_column,
         license_column=source.license_column,
     )
-    # The workers load the split writer and build their classifiers while the driver loads the
-    # writer too (Ray Data and pandas with it): 0.7 s sooner to the first row on 2 CPUs.
+    # The workers load the split writer and build their classifiers while the driver starts
+    # the tasks.
     warm = ray.remote(_warm_worker).options(scheduling_strategy="SPREAD")
     free = ray.available_resources()  # type: ignore[no-untyped-call]
     for _ in range(min(int(free.get("CPU", 1)), len(reads))):
         warm.remote(annotator)
-    try:
-        from auditor.scan.splits import SplitDatasink  # a Ray Data sink
-    except ImportError as exc:
-        missing = "Ray Data is not installed: pip install 'auditor[ray]'"
-        raise InputError("--engine", missing) from exc
+    from auditor.scan.splits import SplitParts
 
-    sink = SplitDatasink(
+    sink = SplitParts(
         annotator=annotator,
         fail_on=options.fail_on,
         allowed=options.write_allowed,
