@@ -235,12 +235,56 @@ def test_engine_ray_splits_csv_like_the_local_engine(
     assert outputs["ray"][:-1] == outputs["local"][:-1]
 
 
-def test_engine_ray_fails_on_a_csv_line_it_cannot_split(local_ray: None, tmp_path: Path) -> None:
-    """A CSV line of the wrong number of fields fails the run on Ray (the local engine counts it
-    invalid): one plain line, exit 2, and no part file or staging folder left behind."""
-    path = tmp_path / "short.csv"
+def test_engine_ray_judges_csv_as_the_local_engine_does(local_ray: None, tmp_path: Path) -> None:
+    """A CSV line of the wrong number of fields and a value that is not UTF-8 are invalid rows on
+    both engines, written to the blocked rows as read. Ray used to read CSV with Arrow's defaults:
+    such a line failed the whole run."""
+    path = tmp_path / "odd.csv"
     lines = [b"url,license"] + [b"https://example.com/%d,MIT" % i for i in range(100)]
-    path.write_bytes(b"\n".join([*lines, b"https://example.com/short"]) + b"\n")
+    lines += [b"https://example.com/short", b"https://example.com/\xff,MIT"]
+    lines += [b"https://www.youtube.com/watch?v=%d,CC0-1.0" % i for i in range(3)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    written = {}
+    for engine in ("local", "ray"):
+        allowed, blocked = tmp_path / f"allowed-{engine}", tmp_path / f"blocked-{engine}"
+        result = CliRunner().invoke(
+            app,
+            [str(path), "--engine", engine, "-f", "json"]
+            + ["--write-allowed", str(allowed), "--write-blocked", str(blocked)],
+        )
+        assert result.exit_code == 1, result.stderr
+        report = json.loads(result.stdout)
+        assert report["verdicts"] == {"allowed": 100, "review": 0, "blocked": 3, "invalid": 2}
+        assert report["invalid"] == {"bad-encoding": 1, "bad-record": 1}
+        written[engine] = [
+            b"".join(f.read_bytes() for f in sorted(out.iterdir()))
+            if out.is_dir()
+            else out.read_bytes()
+            for out in (allowed, blocked)
+        ]
+    assert written["ray"] == written["local"]
+    kept, refused = written["local"]
+    assert kept.splitlines() == [
+        b'"url","license"',
+        *(b'"%s","MIT"' % u for u in (b"https://example.com/%d" % i for i in range(100))),
+    ]
+    assert refused.splitlines()[0] == b'"url","license"'
+    assert b"https://example.com/short" in refused and b"\xff" in refused
+
+
+def test_a_failed_ray_task_stops_the_run_with_one_line_and_leaves_nothing(
+    local_ray: None, rows: Path, tmp_path: Path
+) -> None:
+    """A row group that cannot be read (its pages damaged after the footer was written) fails
+    its task: one plain line, exit 2, and no part file or staging folder left behind."""
+    path = tmp_path / "damaged.parquet"
+    data = bytearray(rows.read_bytes())
+    first = pq.ParquetFile(rows).metadata.row_group(0).column(0)
+    start = first.data_page_offset
+    data[start : start + first.total_compressed_size] = b"\xff" * first.total_compressed_size
+    path.write_bytes(bytes(data))
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(scan_command)
     allowed = tmp_path / "allowed"
@@ -248,9 +292,9 @@ def test_engine_ray_fails_on_a_csv_line_it_cannot_split(local_ray: None, tmp_pat
         app, [str(path), "--engine", "ray", "--write-allowed", str(allowed)]
     )
     assert result.exit_code == 2
-    assert "a Ray task failed: ArrowInvalid: CSV parse error" in result.stderr
+    assert "a Ray task failed: " in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "\x1b" not in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.parquet", "rows.parquet"]
 
 
 def test_a_failed_ray_task_is_one_plain_line() -> None:

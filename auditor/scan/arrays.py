@@ -17,6 +17,15 @@ def contiguous(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks()
 
 
+def text_view(table: pa.Table) -> pa.Table:
+    """Binary columns (read so that bad UTF-8 is caught) viewed as strings, bytes unchanged: how
+    a CSV split writes the rows as they were read."""
+    columns = [
+        contiguous(c).view(pa.string()) if pa.types.is_binary(c.type) else c for c in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
 def binary_as_text(array: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     """A binary array as UTF-8 strings, and which values were not UTF-8 (None: all were); those
     become null. Decoded value by value only when Arrow's whole-array cast refuses."""

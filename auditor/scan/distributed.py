@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from auditor.errors import InputError
@@ -38,7 +37,7 @@ from auditor.scan.classify import Classifier, bit
 from auditor.scan.engine import ScanOptions, classifier_for, nothing_read, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
-from auditor.scan.sources import Source, _row_group_batches, gathered
+from auditor.scan.sources import Source, _row_group_batches
 
 if TYPE_CHECKING:
     import ray.data
@@ -46,10 +45,14 @@ if TYPE_CHECKING:
     from auditor.scan.splits import SplitParts
 
 ANNOTATION_COLUMNS = ("auditor_verdict", "auditor_domain", "auditor_platform", "auditor_rules")
-# Columns the JSON-lines reader of ``--engine ray`` adds: each row's invalid bits (0: a usable
-# row) and its line as read, so a worker judges and writes a line as the local engine does.
-INVALID_COLUMN = "__auditor_invalid"
-LINE_COLUMN = "__auditor_line"
+# Columns the CSV and JSON-lines reader of ``--engine ray`` adds: each row's URL and license as
+# text, its invalid bits (0: a usable row) and, for JSON lines and bad CSV lines, its line as
+# read, so a worker judges and writes a row as the local engine does. Never written.
+HIDDEN = "__auditor_"
+URL_COLUMN = HIDDEN + "url"
+LICENSE_COLUMN = HIDDEN + "license"
+INVALID_COLUMN = HIDDEN + "invalid"
+LINE_COLUMN = HIDDEN + "line"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
@@ -186,9 +189,13 @@ def classify_batch(
         return _COUNTS_SCHEMA.empty_table(), pa.array([], pa.bool_())
     classifier = _worker_classifier(annotator)
     column = annotator.license_column
-    licenses = contiguous(table.column(column)) if column else None
-    urls = contiguous(table.column(annotator.url_column))
     names = table.column_names
+    if URL_COLUMN in names:  # read by the engine's own reader: the text it read
+        urls = contiguous(table.column(URL_COLUMN))
+        licenses = contiguous(table.column(LICENSE_COLUMN)) if LICENSE_COLUMN in names else None
+    else:
+        urls = contiguous(table.column(annotator.url_column))
+        licenses = contiguous(table.column(column)) if column else None
     invalid = contiguous(table.column(INVALID_COLUMN)) if INVALID_COLUMN in names else None
     found = classifier.classify(urls, licenses, invalid, rows=True)
     assert found.host is not None
@@ -268,38 +275,29 @@ class _ParquetRowGroups:
 
 
 @dataclass(frozen=True)
-class _CsvBatches:
-    """Reads a CSV input on a worker with Arrow's streaming reader and its default options (as
-    Ray Data's ``read_csv`` reads), gathered into batches of about ``batch_rows`` rows."""
-
-    path: str
-    batch_rows: int
-
-    def __call__(self) -> Iterator[pa.Table]:
-        with pa.input_stream(self.path, compression="detect") as stream:
-            reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(use_threads=False))
-            yield from gathered(reader, self.batch_rows)
-
-
-@dataclass(frozen=True)
-class _JsonLines:
-    """Reads a JSON-lines input on a worker, in the local engine's batches: each line parsed on
-    its own when its block has a bad one, so a bad line is an invalid row, never a failed task."""
+class _Chunks:
+    """Reads a CSV or JSON-lines input on a worker exactly as the local engine reads it (a bad
+    line, or a value that is not UTF-8, is an invalid row, never a failed task): each table
+    holds the columns to write as read (CSV), each row's URL and license as text, its invalid
+    bits and, where the input is written line by line, its line as read."""
 
     source: Source
 
     def __call__(self) -> Iterator[pa.Table]:
-        for chunk in self.source.chunks(full=False):
+        full = self.source.format is InputFormat.CSV
+        for chunk in self.source.chunks(full=full):
             n = len(chunk.urls)
-            columns = {self.source.url_column: chunk.urls}
+            columns: dict[str, pa.Array] = {}
+            if full and chunk.lines is None:
+                columns.update(zip(chunk.rows.column_names, chunk.rows.columns, strict=True))
+            columns[URL_COLUMN] = chunk.urls
             if self.source.license_column is not None and chunk.licenses is not None:
-                columns[self.source.license_column] = chunk.licenses
+                columns[LICENSE_COLUMN] = chunk.licenses
             columns[INVALID_COLUMN] = (
                 chunk.invalid if chunk.invalid is not None else pa.repeat(0, n).cast(pa.int64())
             )
-            columns[LINE_COLUMN] = (
-                chunk.lines if chunk.lines is not None else pa.nulls(n, pa.binary())
-            )
+            if chunk.lines is not None:
+                columns[LINE_COLUMN] = chunk.lines
             yield pa.table(columns)
 
 
@@ -316,10 +314,8 @@ def _reads(source: Source) -> list[Callable[[], Iterator[pa.Table]]]:
                 _ParquetRowGroups(path, groups, source.batch_rows)
                 for groups in _row_group_batches(sizes, source.batch_rows)
             ]
-        case InputFormat.CSV:
-            return [_CsvBatches(path, source.batch_rows)]
-        case InputFormat.JSONL:  # read line by line, as the local engine reads
-            return [_JsonLines(source)]
+        case InputFormat.CSV | InputFormat.JSONL:  # read as the local engine reads them
+            return [_Chunks(source)]
         case _:
             raise InputError(path, "--engine ray reads Parquet, CSV and JSON lines")
 

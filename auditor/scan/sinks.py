@@ -30,7 +30,7 @@ import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from auditor.output import create_beside
-from auditor.scan.arrays import contiguous
+from auditor.scan.arrays import text_view
 from auditor.scan.formats import InputFormat
 from auditor.scan.sources import Chunk, Source, compression_of, joined
 
@@ -60,7 +60,7 @@ class Sink:
             case InputFormat.CSV:
                 assert schema is not None
                 self._stream = self._open()
-                self._csv = pcsv.CSVWriter(self._stream, _as_text(schema.empty_table()).schema)
+                self._csv = pcsv.CSVWriter(self._stream, text_view(schema.empty_table()).schema)
             case _:
                 self._stream = self._open()
         self._queue: queue.Queue[tuple[Chunk, pa.Array] | None] = queue.Queue(_QUEUED)
@@ -114,7 +114,7 @@ class Sink:
             if self._held_rows >= _ROW_GROUP_ROWS:
                 self._flush()
         elif self._csv is not None:
-            self._csv.write_table(_as_text(rows))
+            self._csv.write_table(text_view(rows))
         else:
             assert self._stream is not None
             text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.to_pylist())
@@ -151,11 +151,3 @@ class Sink:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
-
-
-def _as_text(table: pa.Table) -> pa.Table:
-    """Binary columns (read so that bad UTF-8 is caught) viewed as strings, bytes unchanged."""
-    columns = [
-        contiguous(c).view(pa.string()) if pa.types.is_binary(c.type) else c for c in table.columns
-    ]
-    return pa.table(columns, names=table.column_names)

@@ -11,20 +11,19 @@ half-written split. It is a plain class, not a Ray Data ``Datasink``: importing 
 every worker process 0.6 s before its first row.
 
 Parquet parts use the input's compression codec and row groups of at least ``_ROW_GROUP_ROWS``
-rows (small blocks are gathered); CSV parts are written by Arrow, JSON-lines parts one JSON
-object per row, as Ray read them. The targets must be on a file system every worker and the
+rows (small blocks are gathered); CSV parts are written by Arrow, the values as read, and
+JSON-lines parts (and CSV lines the parser could not split) line by line, the bytes as read: what
+the local engine writes, cut into parts. The targets must be on a file system every worker and the
 driver share (one machine, or a shared mount); for object stores use the Python API
 (``annotate``, then ``write_parquet`` and ``summarize``; see docs/scan.md).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
@@ -33,7 +32,14 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from auditor.errors import InputError
 from auditor.policy import Severity
-from auditor.scan.distributed import LINE_COLUMN, BatchAnnotator, classify_batch, merge_tallies
+from auditor.scan.arrays import contiguous, text_view
+from auditor.scan.distributed import (
+    HIDDEN,
+    LINE_COLUMN,
+    BatchAnnotator,
+    classify_batch,
+    merge_tallies,
+)
 from auditor.scan.formats import InputFormat
 from auditor.scan.sources import joined
 
@@ -112,7 +118,9 @@ def _check_target(target: Path) -> None:
 
 
 class _Part:
-    """One write task's part file of one output, opened on its first rows."""
+    """One write task's part file of one output, opened on its first rows. Parquet and CSV rows
+    are written through Arrow (CSV with its header first); lines kept as read (JSON lines, and
+    CSV lines the parser could not split) are written as they were, after the rows before them."""
 
     def __init__(self, sink: SplitParts, folder: Path, task: int) -> None:
         self.sink = sink
@@ -121,53 +129,53 @@ class _Part:
         self.held_rows = 0
         self.parquet: pq.ParquetWriter | None = None
         self.csv: pcsv.CSVWriter | None = None
-        self.lines: Any = None
+        self.stream: pa.NativeFile | None = None
 
     def add(self, rows: pa.Table) -> None:
         if not rows.num_rows:
             return
-        self.held.append(rows)
+        if LINE_COLUMN in rows.column_names:  # lines as read (too long: not kept)
+            self.flush()
+            lines = contiguous(rows.column(LINE_COLUMN)).drop_null()
+            self._opened().write(joined(lines))
+            return
+        self.held.append(rows.drop_columns([n for n in rows.column_names if n.startswith(HIDDEN)]))
         self.held_rows += rows.num_rows
         if self.held_rows >= _ROW_GROUP_ROWS:
             self.flush()
+
+    def _opened(self) -> pa.NativeFile:
+        """The part file's stream (a CSV part's header written first)."""
+        if self.stream is None:
+            self.stream = pa.output_stream(str(self.path))
+            if self.sink.format is InputFormat.CSV and self.sink.schema is not None:
+                header = text_view(self.sink.schema.empty_table()).schema
+                self.csv = pcsv.CSVWriter(self.stream, header)
+        return self.stream
 
     def flush(self) -> None:
         if not self.held:
             return
         rows = pa.concat_tables(self.held, promote_options="permissive")
         self.held, self.held_rows = [], 0
-        match self.sink.format:
-            case InputFormat.PARQUET:
-                if self.parquet is None:
-                    self.parquet = pq.ParquetWriter(
-                        str(self.path), rows.schema, compression=self.sink.compression
-                    )
-                self.parquet.write_table(rows, row_group_size=1 << 30)
-            case InputFormat.CSV:
-                if self.csv is None:
-                    self.csv = pcsv.CSVWriter(str(self.path), rows.schema)
-                self.csv.write_table(rows)
-            case _ if LINE_COLUMN in rows.column_names:  # lines as read (too long: not kept)
-                if self.lines is None:
-                    self.lines = self.path.open("wb")
-                self.lines.write(joined(rows.column(LINE_COLUMN).combine_chunks().drop_null()))
-            case _:
-                if self.lines is None:
-                    self.lines = self.path.open("w", encoding="utf-8")
-                for record in rows.to_pylist():
-                    self.lines.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        if self.sink.format is InputFormat.PARQUET:
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(
+                    str(self.path), rows.schema, compression=self.sink.compression
+                )
+            self.parquet.write_table(rows, row_group_size=1 << 30)
+            return
+        self._opened()
+        assert self.csv is not None, "only Parquet and CSV rows are written as rows"
+        self.csv.write_table(text_view(rows))
 
     def close(self, *, empty: bool = False) -> None:
         self.flush()
         if empty:
-            schema = self.sink.schema
-            match self.sink.format:
-                case InputFormat.PARQUET if schema is not None:
-                    pq.write_table(schema.empty_table(), self.path)
-                case InputFormat.CSV if schema is not None:
-                    pcsv.write_csv(schema.empty_table(), self.path)
-                case _:
-                    self.path.touch()
-        for writer in (self.parquet, self.csv, self.lines):
+            if self.sink.format is InputFormat.PARQUET and self.sink.schema is not None:
+                pq.write_table(self.sink.schema.empty_table(), self.path)
+            else:
+                self._opened()  # a CSV part's header, or an empty file of lines
+        for writer in (self.parquet, self.csv, self.stream):
             if writer is not None:
                 writer.close()
