@@ -212,3 +212,28 @@ def test_the_bound_is_worded_in_the_singular_for_one_row() -> None:
     from auditor.scan.report import rows_of
 
     assert (rows_of(1), rows_of(0), rows_of(2000)) == ("1 row", "0 rows", "2,000 rows")
+
+
+def test_the_bound_is_a_cli_option_defaulting_to_the_library_s(
+    skewed: Path,
+) -> None:
+    import inspect
+
+    import typer
+    from typer.testing import CliRunner
+
+    from auditor.scan.command import scan as scan_command
+
+    default = inspect.signature(scan_command).parameters["max_domain_entries"].default
+    assert default == domains_module.MAX_ENTRIES == ScanOptions().max_domain_entries
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    runner = CliRunner()
+    report = json.loads(
+        runner.invoke(app, [str(skewed), "-f", "json", "--max-domain-entries", "20"]).stdout
+    )
+    assert report["domains_bounded"]["max_entries"] == 20
+    exact = json.loads(runner.invoke(app, [str(skewed), "-f", "json"]).stdout)
+    assert exact["domains_bounded"] is None and exact["split"] == report["split"]
+    refused = runner.invoke(app, [str(skewed), "--max-domain-entries", "0"])
+    assert refused.exit_code == 2 and "--max-domain-entries" in refused.stderr

@@ -249,11 +249,8 @@ def test_engine_ray_judges_csv_as_the_local_engine_does(local_ray: None, tmp_pat
     written = {}
     for engine in ("local", "ray"):
         allowed, blocked = tmp_path / f"allowed-{engine}", tmp_path / f"blocked-{engine}"
-        result = CliRunner().invoke(
-            app,
-            [str(path), "--engine", engine, "-f", "json"]
-            + ["--write-allowed", str(allowed), "--write-blocked", str(blocked)],
-        )
+        outputs = ["--write-allowed", str(allowed), "--write-blocked", str(blocked)]
+        result = CliRunner().invoke(app, [str(path), "--engine", engine, "-f", "json", *outputs])
         assert result.exit_code == 1, result.stderr
         report = json.loads(result.stdout)
         assert report["verdicts"] == {"allowed": 100, "review": 0, "blocked": 3, "invalid": 2}

@@ -149,6 +149,15 @@ def scan(
         int,
         typer.Option("--max-domains", min=0, help="Domains listed in the report (0: all)."),
     ] = 1000,
+    max_domain_entries: Annotated[
+        int,
+        typer.Option(
+            "--max-domain-entries",
+            min=1,
+            help="Entries (domain, platform, rule mask) counted exactly; beyond, the domain "
+            "table is a bounded summary. Verdicts and the split are always exact.",
+        ),
+    ] = 1_000_000,  # auditor.scan.domains.MAX_ENTRIES, not imported before a scan runs
     engine: Annotated[
         Engine,
         typer.Option(
@@ -179,6 +188,7 @@ def scan(
         max_blocked_share=max_blocked_share,
         top_fraction=top_fraction,
         max_domains=max_domains,
+        max_domain_entries=max_domain_entries,
         write_allowed=write_allowed,
         write_blocked=write_blocked,
     )
