@@ -113,3 +113,22 @@ def test_cleared_growing_arrays_fill_again_from_the_start() -> None:
     held.append(pa.array(["z", ""]))
     numbers.append(np.array([7]))
     assert held.array().to_pylist() == ["z", ""] and numbers.view().tolist() == [7]
+
+
+def test_a_batch_s_url_and_license_columns_are_joined_in_the_table_itself() -> None:
+    """A CSV batch is gathered from many small ones: the URL and license columns are joined once
+    and put back in the table, so the pieces are not held beside the copy until it is written."""
+    from auditor.scan.sources import _joined_columns
+
+    pieces = [
+        pa.table({"url": [f"u{i}", f"v{i}"], "license": ["MIT", None], "n": [i, i]})
+        for i in range(3)
+    ]
+    table = pa.concat_tables(pieces)
+    joined = _joined_columns(table, ["url", "license"])
+    assert [joined.column(n).num_chunks for n in ("url", "license", "n")] == [1, 1, 3]
+    assert joined.equals(table) and joined.schema == table.schema
+    single = pieces[0]
+    assert _joined_columns(single, ["url"]).column(0).chunk(0).buffers()[2].address == (
+        single.column(0).chunk(0).buffers()[2].address
+    )  # one piece already: not copied

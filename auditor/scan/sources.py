@@ -270,6 +270,7 @@ class Source:
         return [self.url_column, *([self.license_column] if self.license_column else [])]
 
     def _chunk(self, table: pa.Table, invalid: pa.Array | None = None) -> Chunk:
+        table = _joined_columns(table, self._wanted())
         urls, bad = _text(table.column(self.url_column))
         licenses = None
         if self.license_column is not None:
@@ -634,6 +635,18 @@ def _columns(table: pa.Table, names: list[str]) -> tuple[pa.Array, pa.Array | No
     urls = contiguous(table.column(names[0]))
     licenses = contiguous(table.column(names[1])) if len(names) > 1 else None
     return urls, licenses
+
+
+def _joined_columns(table: pa.Table, names: list[str]) -> pa.Table:
+    """``table`` with each of ``names`` in one piece. Classification needs the URL and license
+    columns contiguous; putting the joined copy in the table too lets the pieces go, rather than
+    holding both until the batch is written (a CSV batch is gathered from many small ones)."""
+    for name in names:
+        index = table.schema.get_field_index(name)
+        column = table.column(index)
+        if column.num_chunks > 1:
+            table = table.set_column(index, table.field(index), column.combine_chunks())
+    return table
 
 
 def _text(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array | None]:
