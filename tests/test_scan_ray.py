@@ -329,3 +329,80 @@ def test_engine_ray_refuses_an_input_of_no_rows_as_the_local_engine_does(
         errors[engine] = result.stderr
     assert errors["ray"] == errors["local"]
     assert "nothing to scan: no rows found" in errors["ray"]
+
+
+def test_engine_ray_reads_any_column_names_as_the_local_engine_does(
+    local_ray: None, tmp_path: Path
+) -> None:
+    """Columns named like the engine's own (``__auditor_url``), or twice alike, are the input's:
+    judged and written as on the local engine, never read as what the engine itself read (a
+    column of harmless URLs named so once passed a platform's rows)."""
+    parquet = tmp_path / "named.parquet"
+    watch = [f"https://www.youtube.com/watch?v={i}" for i in range(4)]
+    harmless = [f"https://example.com/{i}.jpg" for i in range(4)]
+    pq.write_table(
+        pa.table(
+            {
+                "url": watch,
+                "license": ["CC0-1.0"] * 4,
+                "__auditor_url": harmless,
+                "__auditor_invalid": [0] * 4,
+            }
+        ),
+        parquet,
+    )
+    csv = tmp_path / "named.csv"
+    csv.write_bytes(
+        b"url,license,__auditor_note,x,x\n"
+        + b"".join(
+            b"%s,CC0-1.0,hi,%d,%d\n" % (u.encode(), i, i) for i, u in enumerate(watch + harmless)
+        )
+    )
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    for path, verdicts in ((parquet, (0, 4)), (csv, (4, 4))):
+        written = {}
+        for engine in ("local", "ray"):
+            allowed, blocked = (
+                tmp_path / f"a-{engine}-{path.name}",
+                tmp_path / f"b-{engine}-{path.name}",
+            )
+            outputs = ["--write-allowed", str(allowed), "--write-blocked", str(blocked)]
+            args = [str(path), "--engine", engine, "-f", "json", "--policy", "commercial", *outputs]
+            result = CliRunner().invoke(app, args)
+            assert result.exit_code == 1, result.stderr
+            report = json.loads(result.stdout)
+            assert (report["verdicts"]["allowed"], report["verdicts"]["blocked"]) == verdicts
+            read = pq.read_table if path.suffix == ".parquet" else pcsv.read_csv
+            written[engine] = [
+                sorted(
+                    pa.concat_tables(
+                        read(f) for f in (sorted(out.iterdir()) if out.is_dir() else [out])
+                    ).to_pylist(),
+                    key=repr,
+                )
+                if verdicts[keep]
+                else None
+                for keep, out in ((0, allowed), (1, blocked))
+            ]
+        assert written["ray"] == written["local"]
+    assert (
+        b'"url","license","__auditor_note","x","x"'
+        in next((tmp_path / "b-ray-named.csv").iterdir()).read_bytes()
+    )
+
+
+def test_engine_ray_counts_without_reading_columns_it_would_not_write(
+    local_ray: None, tmp_path: Path
+) -> None:
+    """Without --write-allowed or --write-blocked only the URL and license are read, as on the
+    local engine: a later value that does not fit a column's inferred type fails neither."""
+    path = tmp_path / "late.csv"
+    body = b"".join(b"https://example.com/%d,%d\n" % (i, i) for i in range(150_000))
+    path.write_bytes(b"url,n\n" + body + b"https://example.com/x,abc\n")
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(scan_command)
+    for engine in ("local", "ray"):
+        result = CliRunner().invoke(app, [str(path), "--engine", engine, "-f", "json"])
+        assert result.exit_code == 1, result.stderr  # no license column: none is allowed
+        assert json.loads(result.stdout)["rows"] == 150_001

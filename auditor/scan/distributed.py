@@ -37,7 +37,7 @@ from auditor.scan.classify import Classifier, bit
 from auditor.scan.engine import ScanOptions, classifier_for, nothing_read, settings_for
 from auditor.scan.formats import InputFormat
 from auditor.scan.report import ScanReport, Settings, build_report
-from auditor.scan.sources import Source, _row_group_batches
+from auditor.scan.sources import Chunk, Source, _row_group_batches
 
 if TYPE_CHECKING:
     import ray.data
@@ -45,14 +45,6 @@ if TYPE_CHECKING:
     from auditor.scan.splits import SplitParts
 
 ANNOTATION_COLUMNS = ("auditor_verdict", "auditor_domain", "auditor_platform", "auditor_rules")
-# Columns the CSV and JSON-lines reader of ``--engine ray`` adds: each row's URL and license as
-# text, its invalid bits (0: a usable row) and, for JSON lines and bad CSV lines, its line as
-# read, so a worker judges and writes a row as the local engine does. Never written.
-HIDDEN = "__auditor_"
-URL_COLUMN = HIDDEN + "url"
-LICENSE_COLUMN = HIDDEN + "license"
-INVALID_COLUMN = HIDDEN + "invalid"
-LINE_COLUMN = HIDDEN + "line"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
@@ -178,6 +170,18 @@ def counts_table_of(table: pa.Table, license_column: str | None) -> pa.Table:
     return _counts_table(*counts_of_annotated(table, license_column))
 
 
+@dataclass(frozen=True)
+class ReadRows:
+    """Rows as the engine's own reader read them on a worker, the text it judged held apart from
+    the rows (never as columns of theirs, which an input could name alike)."""
+
+    rows: pa.Table  # the rows to write, as read (no column when only lines are written)
+    urls: pa.Array  # string: each row's URL (null when not valid UTF-8 or not read)
+    licenses: pa.Array | None  # string: each row's license; None: no license read
+    invalid: pa.Array | None  # int64 bits, 0 for a usable row; None: all usable
+    lines: pa.Array | None = None  # binary: the lines to write as read, instead of rows
+
+
 def classify_batch(
     annotator: BatchAnnotator, table: pa.Table, fail_on: Severity
 ) -> tuple[pa.Table, pa.Array]:
@@ -187,16 +191,30 @@ def classify_batch(
     turned into names."""
     if not table.num_rows:  # an empty block may have no columns (Ray Data hands out such)
         return _COUNTS_SCHEMA.empty_table(), pa.array([], pa.bool_())
-    classifier = _worker_classifier(annotator)
     column = annotator.license_column
-    names = table.column_names
-    if URL_COLUMN in names:  # read by the engine's own reader: the text it read
-        urls = contiguous(table.column(URL_COLUMN))
-        licenses = contiguous(table.column(LICENSE_COLUMN)) if LICENSE_COLUMN in names else None
-    else:
-        urls = contiguous(table.column(annotator.url_column))
-        licenses = contiguous(table.column(column)) if column else None
-    invalid = contiguous(table.column(INVALID_COLUMN)) if INVALID_COLUMN in names else None
+    urls = contiguous(table.column(annotator.url_column))
+    licenses = contiguous(table.column(column)) if column else None
+    return _classified(annotator, urls, licenses, None, fail_on)
+
+
+def classify_read(
+    annotator: BatchAnnotator, read: ReadRows, fail_on: Severity
+) -> tuple[pa.Table, pa.Array]:
+    """:func:`classify_batch` of rows read by the engine's own reader: judged by the text and
+    invalid bits it read, as the local engine judges them."""
+    if not len(read.urls):
+        return _COUNTS_SCHEMA.empty_table(), pa.array([], pa.bool_())
+    return _classified(annotator, read.urls, read.licenses, read.invalid, fail_on)
+
+
+def _classified(
+    annotator: BatchAnnotator,
+    urls: pa.Array,
+    licenses: pa.Array | None,
+    invalid: pa.Array | None,
+    fail_on: Severity,
+) -> tuple[pa.Table, pa.Array]:
+    classifier = _worker_classifier(annotator)
     found = classifier.classify(urls, licenses, invalid, rows=True)
     assert found.host is not None
     slot = pc.add(found.license, 1) if found.license is not None else None
@@ -207,7 +225,9 @@ def classify_batch(
         [counts.column(name).cast(_COUNTS.field(name).type) for name in _COUNT_COLUMNS],
         schema=_COUNTS,
     )
-    by_license = classifier.license_rows(found.keys, found.counts) if column else Counter()
+    by_license = (
+        classifier.license_rows(found.keys, found.counts) if licenses is not None else Counter()
+    )
     return _counts_table(named, by_license), blocked
 
 
@@ -264,44 +284,34 @@ class _ParquetRowGroups:
     """Reads a run of row groups of a Parquet input on a worker, in batches of at most
     ``batch_rows`` rows, as the local engine reads them."""
 
-    path: str
+    source: Source
     row_groups: list[int]
-    batch_rows: int
+    full: bool
 
-    def __call__(self) -> Iterator[pa.Table]:
-        reader = pq.ParquetFile(self.path)
-        for batch in reader.iter_batches(batch_size=self.batch_rows, row_groups=self.row_groups):
-            yield pa.Table.from_batches([batch])
+    def __call__(self) -> Iterator[ReadRows]:
+        yield from _read(self.source.row_group_chunks(self.row_groups, full=self.full))
 
 
 @dataclass(frozen=True)
 class _Chunks:
     """Reads a CSV or JSON-lines input on a worker exactly as the local engine reads it (a bad
-    line, or a value that is not UTF-8, is an invalid row, never a failed task): each table
-    holds the columns to write as read (CSV), each row's URL and license as text, its invalid
-    bits and, where the input is written line by line, its line as read."""
+    line, or a value that is not UTF-8, is an invalid row, never a failed task); ``full``: every
+    column, to be written (else the URL and license only)."""
 
     source: Source
+    full: bool
 
-    def __call__(self) -> Iterator[pa.Table]:
-        full = self.source.format is InputFormat.CSV
-        for chunk in self.source.chunks(full=full):
-            n = len(chunk.urls)
-            columns: dict[str, pa.Array] = {}
-            if full and chunk.lines is None:
-                columns.update(zip(chunk.rows.column_names, chunk.rows.columns, strict=True))
-            columns[URL_COLUMN] = chunk.urls
-            if self.source.license_column is not None and chunk.licenses is not None:
-                columns[LICENSE_COLUMN] = chunk.licenses
-            columns[INVALID_COLUMN] = (
-                chunk.invalid if chunk.invalid is not None else pa.repeat(0, n).cast(pa.int64())
-            )
-            if chunk.lines is not None:
-                columns[LINE_COLUMN] = chunk.lines
-            yield pa.table(columns)
+    def __call__(self) -> Iterator[ReadRows]:
+        yield from _read(self.source.chunks(full=self.full))
 
 
-def _reads(source: Source) -> list[Callable[[], Iterator[pa.Table]]]:
+def _read(chunks: Iterable[Chunk]) -> Iterator[ReadRows]:
+    for chunk in chunks:
+        rows = chunk.rows if chunk.lines is None else pa.table({})
+        yield ReadRows(rows, chunk.urls, chunk.licenses, chunk.invalid, chunk.lines)
+
+
+def _reads(source: Source, full: bool) -> list[Callable[[], Iterator[ReadRows]]]:
     """The input cut into the reads of the Ray tasks. Parquet: a task per run of row groups (the
     local engine's batches: ``batch_rows`` rows, or one larger group), planned from the footer
     on the driver. CSV and JSON lines: one task, reading the file from its start."""
@@ -311,11 +321,11 @@ def _reads(source: Source) -> list[Callable[[], Iterator[pa.Table]]]:
             metadata = pq.ParquetFile(source.path).metadata
             sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
             return [
-                _ParquetRowGroups(path, groups, source.batch_rows)
+                _ParquetRowGroups(source, groups, full)
                 for groups in _row_group_batches(sizes, source.batch_rows)
             ]
         case InputFormat.CSV | InputFormat.JSONL:  # read as the local engine reads them
-            return [_Chunks(source)]
+            return [_Chunks(source, full)]
         case _:
             raise InputError(path, "--engine ray reads Parquet, CSV and JSON lines")
 
@@ -329,7 +339,7 @@ def _warm_worker(annotator: BatchAnnotator) -> None:
         _worker_classifier(annotator)
 
 
-def _split_task(sink: SplitParts, read: Callable[[], Iterator[pa.Table]], index: int) -> pa.Table:
+def _split_task(sink: SplitParts, read: Callable[[], Iterator[ReadRows]], index: int) -> pa.Table:
     """One Ray task: read a part of the input, classify, split and write it with the sink, and
     return only its counts (a small table, see :func:`counts_table_of`)."""
     return sink.write(read(), index)
@@ -376,7 +386,7 @@ def scan_on_ray(
         raise InputError("--engine", "Ray is not installed: pip install 'auditor[ray]'") from exc
 
     path = str(source.path)
-    reads = _reads(source)
+    reads = _reads(source, full=bool(options.write_allowed or options.write_blocked))
     if not ray.is_initialized():
         ray.init(include_dashboard=False, log_to_driver=False)
     method = options.method or source.default_method

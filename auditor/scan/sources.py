@@ -241,23 +241,46 @@ class Source:
         """Whole row groups (a few small ones together), or slices of a large one, so that no
         batch is stitched from pieces. Only the URL and license columns are read unless
         ``full``; the license column then stays dictionary-encoded, as it is stored."""
-        columns = None if full else self._wanted()
         reader = self._parquet if full else self._narrow_parquet()
         metadata = self._parquet.metadata
+        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        for groups in _row_group_batches(sizes, self.batch_rows):
+            yield from self._group_chunks(reader, full, groups)
+
+    def row_group_chunks(self, groups: list[int], *, full: bool) -> Iterator[Chunk]:
+        """The batches of a run of row groups (one batch of the plan :meth:`chunks` follows),
+        read as :meth:`chunks` reads them: what a Ray task reads."""
+        reader = self._parquet if full else self._narrow_parquet()
+        yield from self._group_chunks(reader, full, groups)
+
+    def _group_chunks(
+        self, reader: pq.ParquetFile, full: bool, groups: list[int]
+    ) -> Iterator[Chunk]:
+        columns = None if full else self._wanted()
         try:
-            for groups in _row_group_batches(
-                [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)],
-                self.batch_rows,
+            if len(groups) > 1 or reader.metadata.row_group(groups[0]).num_rows <= self.batch_rows:
+                yield self._chunk(reader.read_row_groups(groups, columns=columns))
+                return
+            for batch in reader.iter_batches(
+                batch_size=self.batch_rows, row_groups=groups, columns=columns
             ):
-                if len(groups) > 1 or metadata.row_group(groups[0]).num_rows <= self.batch_rows:
-                    yield self._chunk(reader.read_row_groups(groups, columns=columns))
-                    continue
-                for batch in reader.iter_batches(
-                    batch_size=self.batch_rows, row_groups=groups, columns=columns
-                ):
-                    yield self._chunk(pa.Table.from_batches([batch]))
+                yield self._chunk(pa.Table.from_batches([batch]))
         except pa.ArrowException as exc:
             raise InputError(self.path, f"cannot read the Parquet data: {exc}") from exc
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a Ray task receives: an open Parquet file is opened again where it runs."""
+        state = dict(self.__dict__)
+        state.pop("_parquet", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.format is InputFormat.PARQUET:
+            try:
+                self._parquet = pq.ParquetFile(self.path)
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError(self.path, f"not a readable Parquet file: {exc}") from exc
 
     def _narrow_parquet(self) -> pq.ParquetFile:
         schema = self._parquet.schema_arrow

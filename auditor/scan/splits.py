@@ -32,14 +32,8 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from auditor.errors import InputError
 from auditor.policy import Severity
-from auditor.scan.arrays import contiguous, text_view
-from auditor.scan.distributed import (
-    HIDDEN,
-    LINE_COLUMN,
-    BatchAnnotator,
-    classify_batch,
-    merge_tallies,
-)
+from auditor.scan.arrays import text_view
+from auditor.scan.distributed import BatchAnnotator, ReadRows, classify_read, merge_tallies
 from auditor.scan.formats import InputFormat
 from auditor.scan.sources import joined
 
@@ -72,17 +66,21 @@ class SplitParts:
             keep: _staging(target) for keep, target in self.targets.items() if target is not None
         }
 
-    def write(self, tables: Iterable[pa.Table], task: int) -> pa.Table:
+    def write(self, reads: Iterable[ReadRows], task: int) -> pa.Table:
         """Split and count the rows one task read (on a worker), into part files numbered
         ``task``; return the counts."""
         tallies = []
         parts = {keep: _Part(self, folder, task) for keep, folder in self.staged.items()}
         try:
-            for rows in tables:
-                tally, blocked = classify_batch(self.annotator, rows, self.fail_on)
+            for read in reads:
+                tally, blocked = classify_read(self.annotator, read, self.fail_on)
                 tallies.append(tally)
                 for keep, part in parts.items():
-                    part.add(rows.filter(pc.invert(blocked) if keep else blocked))
+                    kept = pc.invert(blocked) if keep else blocked
+                    if read.lines is not None:  # lines as read (too long: not kept)
+                        part.add_lines(pc.filter(read.lines, kept))
+                    else:
+                        part.add(read.rows.filter(kept))
         finally:
             for part in parts.values():
                 part.close()
@@ -134,15 +132,18 @@ class _Part:
     def add(self, rows: pa.Table) -> None:
         if not rows.num_rows:
             return
-        if LINE_COLUMN in rows.column_names:  # lines as read (too long: not kept)
-            self.flush()
-            lines = contiguous(rows.column(LINE_COLUMN)).drop_null()
-            self._opened().write(joined(lines))
-            return
-        self.held.append(rows.drop_columns([n for n in rows.column_names if n.startswith(HIDDEN)]))
+        self.held.append(rows)
         self.held_rows += rows.num_rows
         if self.held_rows >= _ROW_GROUP_ROWS:
             self.flush()
+
+    def add_lines(self, lines: pa.Array) -> None:
+        """Lines written as read (a null, a line too long to hold, is not), after the rows
+        before them."""
+        lines = lines.drop_null()
+        if len(lines):
+            self.flush()
+            self._opened().write(joined(lines))
 
     def _opened(self) -> pa.NativeFile:
         """The part file's stream (a CSV part's header written first)."""
@@ -156,7 +157,7 @@ class _Part:
     def flush(self) -> None:
         if not self.held:
             return
-        rows = pa.concat_tables(self.held, promote_options="permissive")
+        rows = pa.concat_tables(self.held)
         self.held, self.held_rows = [], 0
         if self.sink.format is InputFormat.PARQUET:
             if self.parquet is None:
