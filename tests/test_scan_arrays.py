@@ -132,3 +132,19 @@ def test_a_batch_s_url_and_license_columns_are_joined_in_the_table_itself() -> N
     assert _joined_columns(single, ["url"]).column(0).chunk(0).buffers()[2].address == (
         single.column(0).chunk(0).buffers()[2].address
     )  # one piece already: not copied
+
+
+def test_csv_rows_of_other_columns_than_the_header_are_refused_not_written() -> None:
+    """Arrow's CSV writer crashes the process on a table whose columns are not its header's."""
+    from pathlib import Path
+
+    from auditor.errors import InputError
+    from auditor.scan.sinks import csv_rows
+
+    header = pa.schema([("url", pa.string()), ("n", pa.int64())])
+    rows = pa.table({"url": pa.array([b"https://a/\xff"], pa.binary()), "n": [1]})
+    assert csv_rows(rows, header, Path("out.csv")).column(0).chunk(0).buffers()[2].to_pybytes() == (
+        b"https://a/\xff"
+    )
+    with pytest.raises(InputError, match="do not have the header's columns"):
+        csv_rows(rows.drop_columns(["n"]), header, Path("out.csv"))

@@ -29,6 +29,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
+from auditor.errors import InputError
 from auditor.output import create_beside
 from auditor.scan.arrays import text_view
 from auditor.scan.formats import InputFormat
@@ -60,7 +61,8 @@ class Sink:
             case InputFormat.CSV:
                 assert schema is not None
                 self._stream = self._open()
-                self._csv = pcsv.CSVWriter(self._stream, text_view(schema.empty_table()).schema)
+                self._header = text_view(schema.empty_table()).schema
+                self._csv = pcsv.CSVWriter(self._stream, self._header)
             case _:
                 self._stream = self._open()
         self._queue: queue.Queue[tuple[Chunk, pa.Array] | None] = queue.Queue(_QUEUED)
@@ -114,7 +116,7 @@ class Sink:
             if self._held_rows >= _ROW_GROUP_ROWS:
                 self._flush()
         elif self._csv is not None:
-            self._csv.write_table(text_view(rows))
+            self._csv.write_table(csv_rows(rows, self._header, self.path))
         else:
             assert self._stream is not None
             text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.to_pylist())
@@ -151,3 +153,13 @@ class Sink:
         if self._stream is not None:
             self._stream.close()
             self._stream = None
+
+
+def csv_rows(rows: pa.Table, header: pa.Schema, path: Path) -> pa.Table:
+    """``rows`` to write under a CSV ``header`` (the schema its writer was opened with): text as
+    read, and refused unless their columns are the header's (Arrow's CSV writer crashes the
+    process on a table of other columns, it does not raise)."""
+    table = text_view(rows)
+    if table.schema != header:
+        raise InputError(path, "the CSV rows to write do not have the header's columns")
+    return table

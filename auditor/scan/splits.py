@@ -35,6 +35,7 @@ from auditor.policy import Severity
 from auditor.scan.arrays import text_view
 from auditor.scan.distributed import BatchAnnotator, ReadRows, classify_read, merge_tallies
 from auditor.scan.formats import InputFormat
+from auditor.scan.sinks import csv_rows
 from auditor.scan.sources import joined
 
 _ROW_GROUP_ROWS = 1 << 17
@@ -128,6 +129,7 @@ class _Part:
         self.parquet: pq.ParquetWriter | None = None
         self.csv: pcsv.CSVWriter | None = None
         self.stream: pa.NativeFile | None = None
+        self.header = pa.schema([])  # a CSV part's columns, once opened
 
     def add(self, rows: pa.Table) -> None:
         if not rows.num_rows:
@@ -150,8 +152,8 @@ class _Part:
         if self.stream is None:
             self.stream = pa.output_stream(str(self.path))
             if self.sink.format is InputFormat.CSV and self.sink.schema is not None:
-                header = text_view(self.sink.schema.empty_table()).schema
-                self.csv = pcsv.CSVWriter(self.stream, header)
+                self.header = text_view(self.sink.schema.empty_table()).schema
+                self.csv = pcsv.CSVWriter(self.stream, self.header)
         return self.stream
 
     def flush(self) -> None:
@@ -168,7 +170,7 @@ class _Part:
             return
         self._opened()
         assert self.csv is not None, "only Parquet and CSV rows are written as rows"
-        self.csv.write_table(text_view(rows))
+        self.csv.write_table(csv_rows(rows, self.header, self.path))
 
     def close(self, *, empty: bool = False) -> None:
         self.flush()
