@@ -162,8 +162,8 @@ def scan(
         Engine,
         typer.Option(
             "--engine",
-            help="Run locally, or on Ray Data (pip install ray): the workers write the split, "
-            "as folders of part files.",
+            help="Run locally, or on Ray (pip install 'auditor[ray]'): the workers read, judge "
+            "and write the split, as folders of part files.",
         ),
     ] = Engine.LOCAL,
     debug: DebugOption = False,
