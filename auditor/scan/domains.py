@@ -186,11 +186,15 @@ class DomainCounts:
         held = pc.sum(listed.column("rows")).as_py() or 0
         return Bound(self.max_entries, self._error, self.rows - held)
 
-    def domains_total(self) -> tuple[int, bool]:
-        """The number of distinct domains, and whether it is an estimate."""
+    def domains_total(self, held: int | None = None) -> tuple[int, bool]:
+        """The number of distinct domains, and whether it is an estimate. ``held``: the distinct
+        domains of :meth:`table`, if the caller counted them already (while the table is exact
+        it holds them all)."""
         merged = self._merge()
         if self._distinct is None:
-            return pc.count_distinct(merged.column("domain")).as_py(), False
+            if held is None:
+                held = pc.count_distinct(merged.column("domain")).as_py()
+            return held, False
         # The estimate, never below the domains held; those are at most the entries held, so
         # they are only counted when the estimate is lower than that.
         estimate = self._distinct.estimate()

@@ -264,7 +264,7 @@ def build_report(
             )
         )
     keyed = _Keyed(domains.table())
-    domains_total, estimated = domains.domains_total()
+    domains_total, estimated = domains.domains_total(len(keyed.domains))
     bound = domains.bound()
     share = _share(blocked, rows)
     notes = [
