@@ -140,7 +140,9 @@ class DomainCounts:
 
     def _merged_of(self, held: pa.Table | None, parts: list[pa.Table]) -> pa.Table:
         """What the last merge left and ``parts``, merged."""
-        table = pa.concat_tables([_HELD.empty_table(), *([held] if held else []), *parts])
+        table = pa.concat_tables(
+            [_HELD.empty_table(), *([held] if held is not None else []), *parts]
+        )
         merged = table.group_by(_KEYS, use_threads=False).aggregate([("rows", "sum")])
         merged = merged.rename_columns({"rows_sum": "rows"}).select(_HELD.names)
         # Every domain goes into the sketch from the first time the table is bounded: then all
