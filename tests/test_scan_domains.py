@@ -208,6 +208,24 @@ def test_domains_met_after_the_table_was_bounded_are_all_counted(
     assert bound is not None and bound.error == 1 and bound.untracked_rows == 95 + 5 + 3
 
 
+def test_counts_waiting_to_be_merged_follow_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lower bound takes less memory: the counts held between merges are never many more than
+    the bound (and the least merge), however many are added."""
+    monkeypatch.setattr(domains_module, "_LEAST_MERGE", 200)
+    table = DomainCounts(max_entries=300)
+    waiting = []
+    for batch in range(30):
+        table.add(_counts({f"d{batch}-{k}.com": 1 for k in range(100)}))
+        waiting.append(table._pending)
+    assert max(waiting) <= 300 + 100  # the bound, and the batch that went past it
+    assert table.rows == 3000 and table.bound() is not None
+    small = DomainCounts(max_entries=10)  # below the least merge: merged at _LEAST_MERGE
+    for batch in range(3):
+        small.add(_counts({f"s{batch}-{k}.com": 1 for k in range(100)}))
+        waiting.append(small._pending)
+    assert waiting[-3:] == [100, 200, 0]
+
+
 def test_the_bound_is_worded_in_the_singular_for_one_row() -> None:
     from auditor.scan.report import rows_of
 

@@ -14,9 +14,10 @@ Nothing here decides a verdict: the verdict, rule, platform and license counts o
 tallied apart, exactly, whatever the number of domains (:mod:`auditor.scan.tally`).
 
 Batches of counts are gathered and merged with an Arrow hash aggregation when the counts held
-since the last merge outnumber what it left (and at least ``_MERGE_AT``), so that with millions
-of distinct domains each batch does not pay a pass over all of them; the merge runs on a thread
-of its own while the scan goes on, one merge at a time.
+since the last merge outnumber what it left and the table's bound (up to ``_MERGE_AT``), so that
+with millions of distinct domains each batch does not pay a pass over all of them, and the
+counts waiting are never many more than the bound allows: a lower ``max_entries`` takes less
+memory. The merge runs on a thread of its own while the scan goes on, one merge at a time.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from auditor.scan.arrays import contiguous, string_hashes
 
 MAX_ENTRIES = 1_000_000
+# Counts waiting to be merged: at least the table's bound (and _LEAST_MERGE), at most _MERGE_AT,
+# or what the last merge left if more. Measured with benchmarks/bench_scan.py (8M hosts in 10M
+# rows): waiting for 2**21 whatever the bound took the peak to 1,366-1,384 MiB, waiting for the
+# bound (a million) 1,036 MiB, at the same speed.
 _MERGE_AT = 1 << 21
+_LEAST_MERGE = 1 << 16
 _KEYS = ["domain", "platform", "mask"]
 SCHEMA = pa.schema(
     [
@@ -79,6 +85,7 @@ class DomainCounts:
         self._error = 0
         self._distinct: Distinct | None = None  # from the first time the table is bounded
         self._platforms: list[str] = []  # the platforms met, by their index in the table
+        self._merge_at = min(_MERGE_AT, max(max_entries, _LEAST_MERGE))
 
     def add(self, counts: pa.Table) -> None:
         """Add counts with the columns of ``SCHEMA``; the platform column may be
@@ -101,7 +108,7 @@ class DomainCounts:
         self.rows += pc.sum(counts.column("rows")).as_py() or 0
         self._parts.append(counts)
         self._pending += len(counts)
-        if self._pending > max(_MERGE_AT, 2 * self._merged):
+        if self._pending > max(self._merge_at, self._merged):
             # On a thread of its own (Arrow's aggregation releases the GIL), while the scan goes
             # on; the next one waits for it.
             held, parts = self._taken()
