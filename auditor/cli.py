@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
@@ -849,7 +849,23 @@ def _command() -> str:
     return next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
 
 
+# Arrow's allocator for the command's own process, unless ARROW_DEFAULT_MEMORY_POOL names one:
+# read once, when pyarrow first allocates, so it is set before any command loads pyarrow. Arrow's
+# default is mimalloc; with jemalloc `auditor scan` measured 3-6 % faster and 7-13 % smaller
+# (benchmarks/bench_scan.py, 10M rows, Parquet, CSV, JSON lines and 8M hosts alike; 40M-row
+# Parquet split 639 against 737 MiB resident). Only on Linux, where pyarrow's wheels build it in
+# (tests/test_cli_habits.py checks); a library caller's process is left as it is.
+ARROW_POOL = "jemalloc"
+
+
+def prefer_arrow_pool(environ: MutableMapping[str, str]) -> None:
+    """Name :data:`ARROW_POOL` as Arrow's allocator in ``environ``, unless one is named."""
+    if sys.platform == "linux":
+        environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_POOL)
+
+
 def main() -> None:
+    prefer_arrow_pool(os.environ)
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
     try:

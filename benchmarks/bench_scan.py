@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -44,6 +45,8 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from auditor.cli import prefer_arrow_pool
 
 SEED = 20261125
 LOOP_ROWS = 1_000_000
@@ -269,11 +272,16 @@ BASELINE = {"hosts": "duckdb-hosts", "ray": "split", "duckdb-hosts": "hosts"}
 
 
 def run(what: str, path: Path) -> dict[str, float]:
-    """Run one measurement in a fresh interpreter: seconds, rows and peak RSS in MiB."""
+    """Run one measurement in a fresh interpreter: seconds, rows and peak RSS in MiB. The
+    interpreter allocates as ``auditor scan`` does (its Arrow allocator, unless the environment
+    names one)."""
+    env = dict(os.environ)
+    prefer_arrow_pool(env)
     done = subprocess.run(
         [sys.executable, __file__, "--measure", what, str(path)],
         capture_output=True,
         text=True,
+        env=env,
         check=False,
     )
     if done.returncode:

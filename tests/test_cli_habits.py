@@ -4,8 +4,12 @@ where a script wants it, help shown as written, piped output unwrapped, counts i
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
 from typer.testing import CliRunner
 
@@ -121,3 +125,40 @@ def test_an_option_out_of_range_is_refused_not_replaced(tmp_path: Path) -> None:
     code, _, err = run("scan", str(rows), "--top-fraction", "0")
     assert code == 2
     assert "--top-fraction" in err and "must be above 0" in err
+
+
+def test_the_command_names_its_arrow_allocator_unless_the_environment_does() -> None:
+    from auditor.cli import ARROW_POOL, prefer_arrow_pool
+
+    chosen: dict[str, str] = {}
+    prefer_arrow_pool(chosen)
+    named = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
+    prefer_arrow_pool(named)
+    assert named == {"ARROW_DEFAULT_MEMORY_POOL": "system"}
+    if sys.platform == "linux":
+        assert chosen == {"ARROW_DEFAULT_MEMORY_POOL": ARROW_POOL}
+        # The allocator is built into this platform's pyarrow: else Arrow would warn and fall back.
+        assert ARROW_POOL in pa.supported_memory_backends()
+    else:
+        assert chosen == {}
+
+
+def test_a_scan_from_the_command_line_allocates_with_the_allocator_named(tmp_path: Path) -> None:
+    """In a process of its own, as a user runs it: the pool is named before pyarrow loads."""
+    path = tmp_path / "urls.csv"
+    path.write_text("url,license\nhttps://example.org/a.jpg,CC0-1.0\n")
+    code = (
+        "import atexit, importlib, sys\n"
+        "pool = lambda: importlib.import_module('pyarrow').default_memory_pool().backend_name\n"
+        "atexit.register(lambda: print(pool()))\n"
+        f"sys.argv = ['auditor', 'scan', {str(path)!r}, '--format', 'json']\n"
+        "from auditor.cli import main\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    expected = "jemalloc" if sys.platform == "linux" else pa.default_memory_pool().backend_name
+    assert done.stdout.splitlines()[-1] == expected
