@@ -204,18 +204,21 @@ def _scan(
                 handle(classifier, *pending.popleft())
         if not read:
             raise nothing_read(source.path, source.format.value)
+        for sink, _ in sinks:  # they write their last rows and close while the report is built
+            sink.finish()
+        (tally,) = tallies
+        report = build_report(
+            tally.counts(),
+            tally.license_rows(),
+            classifier,
+            settings_for(options, source, method),
+            classifier.snapshots,
+            tally.domains,
+        )
         for sink, _ in sinks:
             sink.commit()  # raises what failed on the sink's thread, if anything did
     except BaseException:
         for sink, _ in sinks:
             sink.abort()
         raise
-    (tally,) = tallies
-    return build_report(
-        tally.counts(),
-        tally.license_rows(),
-        classifier,
-        settings_for(options, source, method),
-        classifier.snapshots,
-        tally.domains,
-    )
+    return report

@@ -67,6 +67,7 @@ class Sink:
                 self._stream = self._open()
         self._queue: queue.Queue[tuple[Chunk, pa.Array] | None] = queue.Queue(_QUEUED)
         self._failed: BaseException | None = None
+        self._finishing = False
         self._thread = threading.Thread(target=self._drain, name=f"sink {path.name}", daemon=True)
         self._thread.start()
 
@@ -79,6 +80,13 @@ class Sink:
         self._raise_failure()
         self._queue.put((chunk, keep))
 
+    def finish(self) -> None:
+        """No more rows: the sink's thread writes what it holds and closes the file while the
+        caller goes on (building the report); :meth:`commit` waits for it."""
+        if not self._finishing:
+            self._finishing = True
+            self._queue.put(None)
+
     def _drain(self) -> None:
         while (item := self._queue.get()) is not None:
             if self._failed is None:
@@ -86,6 +94,11 @@ class Sink:
                     self._write(*item)
                 except BaseException as exc:  # handed to the scan's thread
                     self._failed = exc
+        if self._finishing and self._failed is None:
+            try:
+                self._finished()
+            except BaseException as exc:
+                self._failed = exc
 
     def _raise_failure(self) -> None:
         if self._failed is not None:
@@ -128,12 +141,16 @@ class Sink:
             self._parquet.write_table(pa.concat_tables(self._held), row_group_size=1 << 30)
             self._held, self._held_rows = [], 0
 
-    def commit(self) -> None:
-        self._stop()
-        self._raise_failure()
+    def _finished(self) -> None:
         if self._parquet is not None:
             self._flush()
         self._close()
+
+    def commit(self) -> None:
+        self.finish()
+        self._stop()
+        self._raise_failure()
+        self._finished()  # done on the sink's thread already, unless it had stopped
         self._tmp.replace(self.path)
 
     def abort(self) -> None:
