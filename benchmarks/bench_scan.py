@@ -15,6 +15,10 @@ Cases:
 * ``read``: pyarrow reading the URL column alone, the floor for any scan;
 * ``scan``: the local engine on the Parquet file, report only;
 * ``split``: the same, writing both the allowed and the blocked file;
+* ``floor``: what any split costs before a URL is judged, written with pyarrow alone: every
+  column read in batches, a mask from a comparison of the license column, the rows filtered
+  and written to two Parquet files in the input's codec, each by a thread of its own fed by a
+  bounded queue (as ``split`` writes them);
 * ``split-csv``, ``split-jsonl``: ``split`` on the same rows as CSV and as JSON lines;
 * ``hosts``: the scan of a file where ~80 % of rows have a host (and domain) of their own;
 * ``duckdb-hosts``: the same job in DuckDB (host and domain cut per row, joined with the
@@ -214,6 +218,41 @@ def measure_duckdb_hosts(path: Path, out: Path) -> int:
     return int(rows)
 
 
+def measure_floor(path: Path, out: Path) -> int:
+    import queue
+    import threading
+
+    source = pq.ParquetFile(path)
+    codec = str(source.metadata.row_group(0).column(0).compression).lower()
+    feeds: list[queue.Queue[tuple[pa.RecordBatch, pa.Array] | None]] = [
+        queue.Queue(2),
+        queue.Queue(2),
+    ]
+
+    def write(target: Path, feed: queue.Queue[tuple[pa.RecordBatch, pa.Array] | None]) -> None:
+        with pq.ParquetWriter(target, source.schema_arrow, compression=codec) as writer:
+            while (item := feed.get()) is not None:
+                writer.write_batch(item[0].filter(item[1]), row_group_size=1 << 30)
+
+    threads = [
+        threading.Thread(target=write, args=(out / name, feed))
+        for name, feed in zip(("allowed.parquet", "blocked.parquet"), feeds, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    rows = 0
+    for batch in source.iter_batches(batch_size=1 << 18):
+        rows += batch.num_rows
+        keep = pc.fill_null(pc.equal(batch.column("license"), "CC0-1.0"), False)
+        feeds[0].put((batch, keep))
+        feeds[1].put((batch, pc.invert(keep)))
+    for feed in feeds:
+        feed.put(None)
+    for thread in threads:
+        thread.join()
+    return rows
+
+
 def measure_ray(path: Path, out: Path) -> int:
     from auditor.scan.distributed import scan_on_ray
     from auditor.scan.engine import ScanOptions
@@ -261,6 +300,7 @@ MEASURES: dict[str, Callable[[Path, Path], int]] = {
     "read": measure_read,
     "scan": measure_scan,
     "split": measure_split,
+    "floor": measure_floor,
     "split-csv": measure_split_csv,
     "split-jsonl": measure_split_jsonl,
     "hosts": measure_hosts,
