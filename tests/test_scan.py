@@ -886,6 +886,50 @@ def test_a_failed_write_is_an_error_and_leaves_no_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.parquet"]
 
 
+def test_a_failure_in_one_sink_renames_neither_file(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both files are written before either is renamed: when only the blocked file fails, the
+    allowed file already in place is left as it was, not replaced by half of a new split."""
+    import threading
+
+    from auditor.scan import sinks
+
+    real = sinks.Sink._write
+
+    def blocked_fails(self: sinks.Sink, chunk: object, keep: object) -> None:
+        if self.path.name.startswith("blocked"):
+            raise OSError(28, "No space left on device")
+        real(self, chunk, keep)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sinks.Sink, "_write", blocked_fails)
+    allowed, blocked = tmp_path / "allowed.parquet", tmp_path / "blocked.parquet"
+    allowed.write_bytes(b"the last run's split")
+    code, _, err = run(mixed, "--write-allowed", allowed, "--write-blocked", blocked)
+    assert code == 2 and "No space left on device" in err
+    assert allowed.read_bytes() == b"the last run's split"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["allowed.parquet", "mixed.parquet"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("sink ")]
+
+
+def test_a_close_that_fails_again_on_abort_still_aborts_every_sink(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk fails the close of a file, then fails it again when the scan cleans up: the
+    first failure is reported, and every sink is stopped and its temporary file removed."""
+    import threading
+
+    def close(self: pq.ParquetWriter) -> None:
+        raise OSError(28, "No space left on device (close)")
+
+    monkeypatch.setattr(pq.ParquetWriter, "close", close)
+    allowed, blocked = tmp_path / "allowed.parquet", tmp_path / "blocked.parquet"
+    code, _, err = run(mixed, "--write-allowed", allowed, "--write-blocked", blocked)
+    assert code == 2 and "(close)" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.parquet"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("sink ")]
+
+
 def test_every_invalid_reason_is_a_documented_rule_id() -> None:
     """The ``invalid-<reason>`` ids scan reports carry are listed by ``auditor rules``, each once,
     and kept out under every policy."""

@@ -162,6 +162,36 @@ def test_shards_are_split_into_allowed_blocked_and_invalid(shards: Path, tmp_pat
     assert out == blocked | invalid
 
 
+def test_a_failed_split_of_shards_leaves_nothing_even_if_cleaning_up_fails(
+    shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while writing is reported in one line; every writer is aborted and its files
+    removed, even when closing one fails again during the clean-up (a full disk)."""
+    from auditor.scan import samples
+    from auditor.scan.shards import ShardWriter
+
+    def full(self: object, *args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(samples._KeysFile, "write", full)
+    real_shut = ShardWriter._shut
+
+    def shut_fails(self: ShardWriter) -> None:
+        real_shut(self)
+        raise OSError(28, "No space left on device (close)")
+
+    monkeypatch.setattr(ShardWriter, "_shut", shut_fails)
+    keys, allowed, rest = tmp_path / "blocked.tsv", tmp_path / "allowed", tmp_path / "rest"
+    code, _, err = run(
+        shards, "--write-blocked-keys", keys, "--write-allowed", allowed, "--write-blocked", rest
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "No space left on device" in err and "(close)" not in err
+    assert not keys.exists() and not list(tmp_path.glob(".blocked.tsv*"))
+    for folder in (allowed, rest):
+        assert not folder.exists() or not list(folder.iterdir())
+
+
 def test_filtered_shards_copy_members_byte_for_byte(shards: Path, tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
     code, _, err = run(shards, "--write-allowed", allowed, "--max-blocked-share", "1")

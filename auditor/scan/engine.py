@@ -216,7 +216,9 @@ def _scan(
             tally.domains,
         )
         for sink, _ in sinks:
-            sink.commit()  # raises what failed on the sink's thread, if anything did
+            sink.settle()  # raises what failed on the sink's thread, if anything did
+        for sink, _ in sinks:  # both files are written before either is renamed into place
+            sink.publish()
     except BaseException:
         for sink, _ in sinks:
             sink.abort()

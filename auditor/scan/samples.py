@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -215,10 +216,11 @@ def scan_samples(
         if not read:
             raise nothing_read(source.label, source.format.value, "samples")
     except BaseException:
-        for writer, _ in writers:
-            writer.abort()
-        if keys_file is not None:
-            keys_file.abort()
+        # Every writer is aborted, even when one fails again while cleaning up (a full disk):
+        # the scan's own failure is what is raised.
+        for cleanup in [w.abort for w, _ in writers] + ([keys_file.abort] if keys_file else []):
+            with suppress(Exception):
+                cleanup()
         raise
     for writer, _ in writers:
         writer.commit()
@@ -318,5 +320,7 @@ class _KeysFile:
         self._tmp.replace(self.path)
 
     def abort(self) -> None:
-        self._out.close()
-        self._tmp.unlink(missing_ok=True)
+        try:
+            self._out.close()
+        finally:
+            self._tmp.unlink(missing_ok=True)

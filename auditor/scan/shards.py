@@ -522,18 +522,24 @@ class ShardWriter:
 
     def _shut(self) -> None:
         """Close the compressing stream, then the file under it (a compressor may leave it)."""
-        if self._out is not None:
-            self._out.close()
-        if self._raw is not None and not self._raw.closed:
-            self._raw.close()
+        out, raw = self._out, self._raw
         self._out = self._raw = None
+        try:
+            if out is not None:
+                out.close()
+        finally:
+            if raw is not None and not raw.closed:
+                raw.close()
 
     def commit(self) -> None:
         self._close()
 
     def abort(self) -> None:
-        """Remove what was written: a failed scan leaves no filtered shards behind."""
-        self._shut()
-        for path in [*self.written, *([self._tmp] if self._tmp else [])]:
-            path.unlink(missing_ok=True)
-        self._tmp = None
+        """Remove what was written: a failed scan leaves no filtered shards behind (even when
+        closing the file fails again)."""
+        try:
+            self._shut()
+        finally:
+            for path in [*self.written, *([self._tmp] if self._tmp else [])]:
+                path.unlink(missing_ok=True)
+            self._tmp = None

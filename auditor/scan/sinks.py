@@ -1,11 +1,12 @@
 """Writers of the allowed and blocked rows, in the input's own format, written atomically.
 
-Each sink writes to a temporary file beside its target and renames it into place on ``commit``,
-so a training job never reads a half-written file; the file has the usual mode (``0666`` less the
-umask), so that job can read it. Line-based inputs (JSONL, download archives) are written as read,
-the kept lines' bytes one after another (no Python object per line); Parquet and CSV through Arrow
-with the input's schema; a directory of yt-dlp info files as JSON lines, one record (file, id,
-URL, license...) per video.
+Each sink writes to a temporary file beside its target and renames it into place on ``publish``,
+once every sink has written all its rows (``settle``): a training job never reads a half-written
+file, and a failure in either sink leaves neither file renamed. The file has the usual mode
+(``0666`` less the umask), so that job can read it. Line-based inputs (JSONL, download
+archives) are written as read, the kept lines' bytes one after another (no Python object per
+line); Parquet and CSV through Arrow with the input's schema; a directory of yt-dlp info files
+as JSON lines, one record (file, id, URL, license...) per video.
 
 Each sink writes on a thread of its own, fed by a queue of at most ``_QUEUED`` batches: the scan
 hands a batch and its mask over and goes on reading, while Arrow filters, encodes and compresses
@@ -76,13 +77,13 @@ class Sink:
 
     def write(self, chunk: Chunk, keep: pa.Array) -> None:
         """Write the rows of ``chunk`` where ``keep`` is true (on the sink's thread: a failure
-        is raised by a later call, or by ``commit``)."""
+        is raised by a later call, or by :meth:`settle`)."""
         self._raise_failure()
         self._queue.put((chunk, keep))
 
     def finish(self) -> None:
         """No more rows: the sink's thread writes what it holds and closes the file while the
-        caller goes on (building the report); :meth:`commit` waits for it."""
+        caller goes on (building the report); :meth:`settle` waits for it."""
         if not self._finishing:
             self._finishing = True
             self._queue.put(None)
@@ -146,30 +147,41 @@ class Sink:
             self._flush()
         self._close()
 
-    def commit(self) -> None:
+    def settle(self) -> None:
+        """Wait until the sink's thread has written every row and closed the file; raise what
+        failed there, if anything did."""
         self.finish()
         self._stop()
         self._raise_failure()
-        self._finished()  # done on the sink's thread already, unless it had stopped
+
+    def publish(self) -> None:
+        """Rename the written file into place (once :meth:`settle` has returned)."""
         self._tmp.replace(self.path)
 
     def abort(self) -> None:
+        """Stop the sink's thread and remove the file it was writing. A close that fails here
+        (a full disk fails again) is not raised: the caller reports what failed first, and the
+        other sinks are aborted as well."""
         try:
             self._stop()
-            self._close()
+            self._close(quiet=True)
         finally:
             self._tmp.unlink(missing_ok=True)
 
-    def _close(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
-        if self._csv is not None:
-            self._csv.close()
-            self._csv = None
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+    def _close(self, *, quiet: bool = False) -> None:
+        """Close every writer and stream held (each one, whatever the others do); raise the
+        first failure unless ``quiet``."""
+        handles = (self._parquet, self._csv, self._stream)
+        self._parquet = self._csv = self._stream = None
+        failed: Exception | None = None
+        for handle in handles:
+            if handle is not None:
+                try:
+                    handle.close()
+                except Exception as exc:
+                    failed = failed or exc
+        if failed is not None and not quiet:
+            raise failed
 
 
 def csv_rows(rows: pa.Table, header: pa.Schema, path: Path) -> pa.Table:
