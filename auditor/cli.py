@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import platform
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
@@ -850,17 +851,19 @@ def _command() -> str:
 
 
 # Arrow's allocator for the command's own process, unless ARROW_DEFAULT_MEMORY_POOL names one:
-# read once, when pyarrow first allocates, so it is set before any command loads pyarrow. Arrow's
-# default is mimalloc; with jemalloc `auditor scan` measured 3-6 % faster and 7-13 % smaller
-# (benchmarks/bench_scan.py, 10M rows, Parquet, CSV, JSON lines and 8M hosts alike; 40M-row
-# Parquet split 639 against 737 MiB resident). Only on Linux, where pyarrow's wheels build it in
-# (tests/test_cli_habits.py checks); a library caller's process is left as it is.
+# Arrow reads that variable when pyarrow is imported, and no command imports pyarrow before
+# main() runs. Arrow's default is mimalloc; with jemalloc `auditor scan` measured 3-6 % faster
+# and 7-13 % smaller (benchmarks/bench_scan.py, 10M rows, Parquet, CSV, JSON lines and 8M hosts
+# alike; 40M-row Parquet split 639 against 737 MiB resident). Only on x86-64 Linux, where
+# pyarrow's wheels build jemalloc in (its ARM Linux wheels have not since pyarrow 18, and Arrow
+# would print a warning there); tests/test_cli_habits.py checks. A library caller's process is
+# left as it is.
 ARROW_POOL = "jemalloc"
 
 
 def prefer_arrow_pool(environ: MutableMapping[str, str]) -> None:
     """Name :data:`ARROW_POOL` as Arrow's allocator in ``environ``, unless one is named."""
-    if sys.platform == "linux":
+    if sys.platform == "linux" and platform.machine() in ("x86_64", "AMD64"):
         environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", ARROW_POOL)
 
 

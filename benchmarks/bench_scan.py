@@ -50,8 +50,6 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from auditor.cli import prefer_arrow_pool
-
 SEED = 20261125
 LOOP_ROWS = 1_000_000
 CHUNK = 1_000_000
@@ -224,6 +222,8 @@ def measure_floor(path: Path, out: Path) -> int:
 
     source = pq.ParquetFile(path)
     codec = str(source.metadata.row_group(0).column(0).compression).lower()
+    codec = {"lz4_raw": "lz4", "uncompressed": "none"}.get(codec, codec)  # as the writer names it
+    failed: list[Exception] = []
     feeds: list[queue.Queue[tuple[pa.RecordBatch, pa.Array] | None]] = [
         queue.Queue(2),
         queue.Queue(2),
@@ -232,7 +232,10 @@ def measure_floor(path: Path, out: Path) -> int:
     def write(target: Path, feed: queue.Queue[tuple[pa.RecordBatch, pa.Array] | None]) -> None:
         with pq.ParquetWriter(target, source.schema_arrow, compression=codec) as writer:
             while (item := feed.get()) is not None:
-                writer.write_batch(item[0].filter(item[1]), row_group_size=1 << 30)
+                try:
+                    writer.write_batch(item[0].filter(item[1]), row_group_size=1 << 30)
+                except Exception as exc:  # the measurement fails; the feed is still drained
+                    failed.append(exc)
 
     threads = [
         threading.Thread(target=write, args=(out / name, feed))
@@ -250,6 +253,8 @@ def measure_floor(path: Path, out: Path) -> int:
         feed.put(None)
     for thread in threads:
         thread.join()
+    if failed:
+        raise failed[0]
     return rows
 
 
@@ -315,6 +320,8 @@ def run(what: str, path: Path) -> dict[str, float]:
     """Run one measurement in a fresh interpreter: seconds, rows and peak RSS in MiB. The
     interpreter allocates as ``auditor scan`` does (its Arrow allocator, unless the environment
     names one)."""
+    from auditor.cli import prefer_arrow_pool  # here: not loaded by every measurement
+
     env = dict(os.environ)
     prefer_arrow_pool(env)
     done = subprocess.run(
