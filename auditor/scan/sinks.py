@@ -36,7 +36,7 @@ from auditor.scan.arrays import text_view
 from auditor.scan.formats import InputFormat
 from auditor.scan.sources import Chunk, Source, compression_of, joined
 
-_QUEUED = 2  # batches waiting for a sink's thread; the scan waits when they are written slower
+_QUEUED = 1  # batches waiting for a sink's thread; the scan waits when they are written slower
 _ROW_GROUP_ROWS = 1 << 17  # smaller filtered batches are gathered up to this before writing
 
 
