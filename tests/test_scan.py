@@ -585,45 +585,9 @@ def test_crawler_tokens_are_sourced_and_include_the_issue_list() -> None:
 
 def test_tally_merges_partial_counts(monkeypatch: pytest.MonkeyPatch, mixed: Path) -> None:
     whole = scan(Source(mixed, InputFormat.PARQUET, batch_rows=4), ScanOptions())
-    monkeypatch.setattr(tally, "_DENSE_CELLS", 0)  # (key, count) pairs from the start
-    monkeypatch.setattr(tally, "_COMPACT_AT", 1)
+    monkeypatch.setattr(tally, "_COMPACT_AT", 1)  # counts by platform and mask summed each time
     pieces = scan(Source(mixed, InputFormat.PARQUET, batch_rows=2), ScanOptions())
     assert pieces == whole
-
-
-@pytest.mark.parametrize("cells", [1 << 24, 0, 16 * 64])  # dense, pairs, dense then pairs
-def test_tally_counts_every_key(monkeypatch: pytest.MonkeyPatch, cells: int) -> None:
-    from collections import Counter
-
-    from auditor.scan.classify import Classified
-
-    monkeypatch.setattr(tally, "_DENSE_CELLS", cells)
-    monkeypatch.setattr(tally, "_COMPACT_AT", 40)
-    rng = random.Random(7)
-    expected: Counter[int] = Counter()
-    running = tally.Tally()
-    for batch in range(30):
-        classes, slots = 10 + 5 * batch, 1 + batch // 3  # both grow as new values appear
-        found: Counter[int] = Counter(
-            rng.randrange(classes) << 32 | rng.randrange(slots) for _ in range(20)
-        )
-        expected.update(found)
-        keys, counts = zip(*found.items(), strict=True)
-        running.add(Classified(20, pa.array(keys, pa.int64()), pa.array(counts, pa.int64())))
-    running.add(Classified(0, pa.array([], pa.int64()), pa.array([], pa.int64())))
-    keys_out, counts_out = running._compact()
-    assert dict(zip(keys_out.to_pylist(), counts_out.to_pylist(), strict=True)) == expected
-    assert running.rows == 600
-    assert (running._table is None) is (cells < 1 << 24)
-
-
-def test_tally_without_a_license_column_has_one_slot() -> None:
-    from auditor.scan.classify import Classified
-
-    running = tally.Tally()
-    keys = pa.array([c << 32 for c in range(1000)], pa.int64())
-    running.add(Classified(1000, keys, pa.array([1] * 1000, pa.int64())))
-    assert running._table is not None and running._table.shape == (1024, 1)
 
 
 def test_annotate_adds_readable_columns() -> None:

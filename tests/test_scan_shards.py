@@ -192,6 +192,50 @@ def test_a_failed_split_of_shards_leaves_nothing_even_if_cleaning_up_fails(
         assert not folder.exists() or not list(folder.iterdir())
 
 
+def test_many_hosts_are_forgotten_between_shards_and_counted_in_a_bounded_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyed samples are counted as the URL scan counts rows: the classifier's cache of hosts is
+    emptied between batches once it holds too many, and the domain table keeps its bound as
+    the scan goes. Neither changes a verdict, a rule or a count of rows."""
+    from auditor.scan import samples
+    from auditor.scan.classify import Classifier
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for shard in range(4):
+        write_shard(
+            folder / f"{shard:05d}.tar",
+            [
+                img2dataset(f"{shard:05d}h{i:04d}", f"https://h{shard}-{i}.example{i % 7}.org/a")
+                for i in range(40)
+            ]
+            + mixed(shard),
+        )
+    code, out, err = run(folder, "-f", "json")
+    assert code == 1, err
+    whole = json.loads(out)
+    forgotten = []
+    real = Classifier.forget_hosts
+
+    def forget(self: Classifier) -> None:
+        if hasattr(self, "_known"):  # not the classifier's own first call, which makes the cache
+            forgotten.append(self.hosts_held)
+        real(self)
+
+    monkeypatch.setattr(samples, "HOST_CACHE", 10)
+    monkeypatch.setattr(Classifier, "forget_hosts", forget)
+    code, out, err = run(folder, "-f", "json", "--max-domain-entries", "3")
+    assert code == 1, err
+    small = json.loads(out)
+    assert forgotten and all(held > 10 for held in forgotten)
+    assert small["domains_bounded"]["max_entries"] == 3
+    for field in ("rows", "invalid", "verdicts", "rules", "split", "platforms", "licenses"):
+        assert small[field] == whole[field], field
+    # example0.org to example6.org, example.org and youtube.com, counted exactly
+    assert whole["domains_bounded"] is None and whole["domains_total"] == 9
+
+
 def test_filtered_shards_copy_members_byte_for_byte(shards: Path, tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
     code, _, err = run(shards, "--write-allowed", allowed, "--max-blocked-share", "1")

@@ -101,6 +101,15 @@ def invalid_bit(reason: Invalid) -> int:
 INVALID_BITS = sum(invalid_bit(reason) for reason in Invalid)
 
 
+def with_claim(mask: pa.Array | pa.ChunkedArray, claim: int) -> pa.Array | pa.ChunkedArray:
+    """``mask`` with ``claim`` (the rule bits of a dataset-level license) added to every valid
+    row's; ``mask`` itself without one."""
+    if not claim:
+        return mask
+    valid = pc.equal(pc.bit_wise_and(mask, INVALID_BITS), 0)
+    return pc.if_else(valid, pc.bit_wise_or(mask, claim), mask)
+
+
 @cache
 def rules_of(mask: int) -> tuple[str, ...]:
     """The rule ids (and ``invalid-*`` reasons) set in ``mask``, in bit order."""

@@ -19,7 +19,6 @@ like the rows' own: a row without a license takes it, and its rules apply to eve
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -31,8 +30,14 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from auditor.errors import InputError
 from auditor.output import create_beside
-from auditor.scan.classify import INVALID_BITS, Classifier, rules_of
-from auditor.scan.engine import ScanOptions, classifier_for, nothing_read, scan_settings
+from auditor.scan.classify import Classifier, rules_of, with_claim
+from auditor.scan.engine import (
+    HOST_CACHE,
+    ScanOptions,
+    classifier_for,
+    nothing_read,
+    scan_settings,
+)
 from auditor.scan.formats import InputFormat
 from auditor.scan.loader import escape_field
 from auditor.scan.report import (
@@ -42,7 +47,7 @@ from auditor.scan.report import (
     ScanReport,
     build_report,
 )
-from auditor.scan.tally import Tally
+from auditor.scan.tally import ScanTally
 
 SAMPLE_FORMATS = (InputFormat.WEBDATASET, InputFormat.HF_DISK, InputFormat.MDS)
 LISTED = 1000  # blocked samples named in the report; the keys file names them all
@@ -182,7 +187,8 @@ def scan_samples(
     ``writers`` pairs a writer with True for the allowed samples, False for the others."""
     classifier = classifier_for(options, options.method, source.label)
     excluded = classifier.excluded_bits(options.fail_on)
-    tallies: dict[str | None, Tally] = {}  # by the dataset-level license of the rows' split
+    tally = ScanTally(classifier, options.max_domain_entries)
+    declared_by: set[str | None] = set()  # the dataset-level licenses of the rows' splits
     listed: list[SampleRef] = []
     total = read = 0
     keys_file = _KeysFile(blocked_keys) if blocked_keys is not None else None
@@ -195,10 +201,11 @@ def scan_samples(
                 licenses = pc.fill_null(base, declared)
             claim = _dataset_claim(classifier, declared)
             found = classifier.classify(rows.urls, licenses, rows.invalid, rows=True)
-            tallies.setdefault(declared, Tally()).add(found)
+            tally.add(found, claim)
+            declared_by.add(declared)
             assert found.host is not None
             slot = pc.add(found.license, 1) if found.license is not None else None
-            mask = _with_claim(classifier.masks(found.host, slot), claim)
+            mask = with_claim(classifier.masks(found.host, slot), claim)
             out = pc.not_equal(pc.bit_wise_and(mask, excluded), 0)
             total += pc.sum(out).as_py() or 0
             kept_out = pc.filter(pa.table({"s": rows.shards, "k": rows.keys, "m": mask}), out)
@@ -211,6 +218,8 @@ def scan_samples(
                 for writer, allowed in writers:
                     writer.write(rows, keep if allowed else [not k for k in keep])
             read += len(rows.urls)
+            if classifier.hosts_held > HOST_CACHE:  # no class is held past the batch
+                classifier.forget_hosts()
             if progress is not None:
                 progress(len(rows.urls))
         if not read:
@@ -226,15 +235,6 @@ def scan_samples(
         writer.commit()
     if keys_file is not None:
         keys_file.commit()
-    tables, license_rows = [], Counter[str | None]()
-    for declared, tally in tallies.items() or [(None, Tally())]:
-        counts = tally.counts(classifier)
-        claim = _dataset_claim(classifier, declared)
-        if claim:
-            at = counts.schema.get_field_index("mask")
-            counts = counts.set_column(at, "mask", _with_claim(counts.column("mask"), claim))
-        tables.append(counts)
-        license_rows.update(tally.license_rows(classifier))
     settings = scan_settings(
         options,
         label=source.label,
@@ -243,8 +243,14 @@ def scan_samples(
         url_column=source.url_field,
         license_column=source.license_field,
     )
-    counts = tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
-    report = build_report(counts, license_rows, classifier, settings, classifier.snapshots)
+    report = build_report(
+        tally.counts(),
+        tally.license_rows(),
+        classifier,
+        settings,
+        classifier.snapshots,
+        tally.domains,
+    )
     dataset_license = None
     notes = list(report.notes)
     if source.dataset_license is not None:
@@ -258,10 +264,10 @@ def scan_samples(
             "The dataset declares a license of its own: rows without one take it, and its "
             "rules apply to every valid row."
         )
-    elif len(tallies) > 1:
-        declared_by = ", ".join(sorted(repr(raw) for raw in tallies))
+    elif len(declared_by) > 1:
+        named = ", ".join(sorted(repr(raw) for raw in declared_by))
         notes.append(
-            f"The splits declare different licenses ({declared_by}): each applies to its own "
+            f"The splits declare different licenses ({named}): each applies to its own "
             "split as a dataset-level license would."
         )
     samples = Samples(
@@ -277,14 +283,6 @@ def scan_samples(
 def _dataset_claim(classifier: Classifier, raw: str | None) -> int:
     """The rule bits of a dataset-level license (0 without one)."""
     return classifier.license_class(raw).mask if raw is not None else 0
-
-
-def _with_claim(mask: pa.Array | pa.ChunkedArray, claim: int) -> pa.Array:
-    """``mask`` with the dataset-level license's bits added to every valid row."""
-    if not claim:
-        return mask
-    valid = pc.equal(pc.bit_wise_and(mask, INVALID_BITS), 0)
-    return pc.if_else(valid, pc.bit_wise_or(mask, claim), mask)
 
 
 def _refs(table: pa.Table, classifier: Classifier) -> Iterator[SampleRef]:
